@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: MIT
+# elfvm: one non-recursive Makefile.  Objects go under build/.
+#   make            kernel, the elfvm command and the test programs
+#   make test       every test; ends with "N passed, N failed"
+#   make bench      the benchmark suite (elfvm bench)
+
+B := build
+HOSTCC ?= gcc
+KCC ?= gcc
+
+# ---- set-up: Debian packages, installed once when missing ----------------
+DEPS_STAMP := $(B)/.deps
+$(DEPS_STAMP): tools/deps.sh
+	@mkdir -p $(B)
+	@sh tools/deps.sh
+	@touch $@
+
+# ---- the kernel ------------------------------------------------------------
+KSRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
+                   loader/*.c syscalls/*.c minifs/*.c)
+KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
+KCFLAGS := -std=c11 -ffreestanding -fno-builtin -nostdinc -Wall -Wextra -Werror \
+	-O2 -g -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pie \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-ffunction-sections -fdata-sections -fno-strict-aliasing \
+	-isystem $(shell $(KCC) -print-file-name=include) -I. -I$(B)/gen -MMD -MP
+KLDFLAGS := -nostdlib -static -no-pie -Wl,--gc-sections -Wl,-z,max-page-size=4096 \
+	-Wl,--build-id=none -Wl,-T,kernel/arch/x86_64/kernel.ld
+
+$(B)/k/%.c.o: %.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(KCC) $(KCFLAGS) -c $< -o $@
+$(B)/k/%.S.o: %.S $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(KCC) $(KCFLAGS) -D__ASSEMBLY__ -c $< -o $@
+# Syscall names for diagnostics, from musl's list (musl-dev's header).
+$(B)/gen/syscall_names.h: /usr/include/x86_64-linux-musl/bits/syscall.h
+	@mkdir -p $(dir $@)
+	( echo '/* generated from $< by the Makefile; do not edit */'; \
+	  echo 'static const char *const syscall_names[] = {'; \
+	  sed -n 's/^#define __NR_\([a-z0-9_]*\)[[:space:]]*\([0-9]*\)$$/[\2] = "\1",/p' $<; \
+	  echo '};' ) > $@
+$(B)/k/syscalls/dispatch.c.o: $(B)/gen/syscall_names.h
+$(B)/kernel.elf: $(KOBJ) kernel/arch/x86_64/kernel.ld
+	$(KCC) $(KCFLAGS) $(KLDFLAGS) $(KOBJ) -o $@
+
+# ---- host code: the elfvm command and the pure code it shares ------------
+# Pure code (no kernel dependency) is compiled for the host too, so that the
+# unit tests and the fuzzer exercise exactly what the kernel runs.
+PURE := loader/elf.c loader/stack.c minifs/cpio.c
+TSRC := $(wildcard tools/*.c)
+HCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -MMD -MP
+$(B)/h/%.o: %.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HCFLAGS) -c $< -o $@
+$(B)/elfvm: $(patsubst %.c,$(B)/h/%.o,$(TSRC) $(PURE))
+	$(HOSTCC) $^ -lelf -lpthread -o $@
+
+# ---- unit tests (host, ASan + UBSan) and the ELF fuzzer ------------------
+USRC := $(wildcard tests/unit/test_*.c)
+UCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+$(B)/unit/%: tests/unit/%.c $(PURE) $(wildcard tools/cpio_write.c) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UCFLAGS) $< $(PURE) $(wildcard tools/cpio_write.c) -o $@
+$(B)/fuzz_elf: tests/unit/fuzz_elf.c loader/elf.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+		tests/unit/fuzz_elf.c loader/elf.c -o $@
+UNIT := $(patsubst tests/unit/%.c,$(B)/unit/%,$(USRC))
+
+# ---- guest test programs: each built four ways ---------------------------
+GSRC := $(wildcard tests/guest/*.c)
+MUSL := /usr/lib/x86_64-linux-musl
+GCFLAGS := -O2 -g -Wall -Wno-unused-result
+MUSL_STATIC_PIE = musl-gcc $(GCFLAGS) -fPIE -nostartfiles -Wl,-static -Wl,-pie \
+	-Wl,--no-dynamic-linker -Wl,-z,text $(MUSL)/rcrt1.o $(MUSL)/crti.o \
+	$(shell gcc -print-file-name=crtbeginS.o) $< \
+	$(shell gcc -print-file-name=crtendS.o) $(MUSL)/crtn.o -o $@
+$(B)/guest/%.gcc-static: tests/guest/%.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	gcc $(GCFLAGS) -static -no-pie $< -o $@ -lm
+$(B)/guest/%.gcc-spie: tests/guest/%.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	gcc $(GCFLAGS) -static-pie -fPIE $< -o $@ -lm
+$(B)/guest/%.musl-static: tests/guest/%.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	musl-gcc $(GCFLAGS) -static -no-pie $< -o $@ -lm
+$(B)/guest/%.musl-spie: tests/guest/%.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(MUSL_STATIC_PIE) -lm
+GUEST := $(foreach s,$(GSRC),$(foreach v,gcc-static gcc-spie musl-static musl-spie,\
+	$(patsubst tests/guest/%.c,$(B)/guest/%.$(v),$(s))))
+
+# ---- benchmark programs run inside both VMs (static, no libc surprises) ----
+BSRC := $(wildcard tools/guest/*.c)
+BENCHPROGS := $(patsubst tools/guest/%.c,$(B)/bench/%,$(BSRC))
+$(B)/bench/%: tools/guest/%.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	gcc $(GCFLAGS) -static -no-pie $< -o $@
+
+# ---- top-level targets ------------------------------------------------------
+all: $(B)/kernel.elf $(B)/elfvm $(BENCHPROGS)
+tests: all $(UNIT) $(B)/fuzz_elf $(GUEST)
+test: tests
+	@sh tests/run.sh
+bench: all
+	$(B)/elfvm bench
+format-check:
+	clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h')
+clean:
+	rm -rf $(B)
+
+.PHONY: all tests test bench format-check clean
+.DEFAULT_GOAL := all
+.SECONDARY:
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The local APIC: enabled, its timer used in one-shot mode on vector 32.
+ * Its tick rate is measured against the TSC once at boot (the VMM's APIC
+ * bus frequency differs between QEMU versions and KVM).  No I/O APIC is
+ * programmed: the kernel polls its devices and needs no external IRQ yet.
+ */
+#include "kernel/arch/x86_64/x86.h"
+#include "kernel/kernel.h"
+#include "kernel/platform.h"
+
+#define LAPIC_EOI 0x0b0
+#define LAPIC_SVR 0x0f0
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_CUR 0x390
+#define LAPIC_TIMER_DIV 0x3e0
+#define VEC_TIMER 32
+#define LVT_MASKED (1u << 16)
+
+static volatile uint32_t *lapic;
+static uint64_t ticks_per_ms;
+
+static void lapic_write(uint32_t reg, uint32_t v)
+{
+	lapic[reg / 4] = v;
+}
+static uint32_t lapic_read(uint32_t reg)
+{
+	return lapic[reg / 4];
+}
+
+void apic_init(void)
+{
+	lapic = paging_map_mmio(LAPIC_PHYS, PAGE_SIZE);
+	lapic_write(LAPIC_SVR, 0x100 | 0xff);   /* enabled, spurious vector 255 */
+	lapic_write(LAPIC_TIMER_DIV, 0x3);      /* divide by 16 */
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+	lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
+	uint64_t t0 = rdtsc(), wait = time_tsc_hz() / 500; /* 2 ms */
+	while (rdtsc() - t0 < wait)
+		cpu_relax();
+	uint32_t elapsed = 0xffffffff - lapic_read(LAPIC_TIMER_CUR);
+	uint64_t dt = rdtsc() - t0;
+	lapic_write(LAPIC_TIMER_INIT, 0);
+	ticks_per_ms = (uint64_t)elapsed * time_tsc_hz() / dt / 1000;
+	if (!ticks_per_ms)
+		panic("the local APIC timer does not count");
+	lapic_write(LAPIC_LVT_TIMER, VEC_TIMER); /* one-shot, unmasked */
+	kdebug("lapic timer: %lu ticks/ms", ticks_per_ms);
+}
+
+void apic_timer_oneshot(uint64_t ns)
+{
+	uint64_t t = ns * ticks_per_ms / 1000000;
+
+	lapic_write(LAPIC_TIMER_INIT, (uint32_t)MAX(MIN(t, 0xffffffffUL), 1UL));
+}
+
+void apic_eoi(void)
+{
+	lapic_write(LAPIC_EOI, 0);
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CPU's own tables and modes: GDT with a TSS whose IST stacks serve every
+ * vector, the IDT, the syscall MSRs, per-CPU data behind GS, and the FPU
+ * with XSAVE enabled for every state component CPUID offers.  One CPU for
+ * now; the per-CPU structure is what a second one will get.
+ */
+#include "kernel/arch/x86_64/x86.h"
+#include "kernel/kernel.h"
+
+#define KCS 0x08
+#define KDS 0x10
+#define TSS_SEL 0x18
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3, iomap_base;
+} __attribute__((packed));
+
+struct idt_gate {
+	uint16_t off_lo, sel;
+	uint8_t ist, type;
+	uint16_t off_mid;
+	uint32_t off_hi, zero;
+} __attribute__((packed));
+
+struct desc_ptr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+/* IST assignment: separate stacks for the vectors that can nest. */
+enum { IST_DF = 1, IST_NMI = 2, IST_MC = 3, IST_EXC = 4, IST_IRQ = 5, IST_COUNT = 5 };
+#define IST_SIZE 16384
+#define KSTACK_SIZE 32768
+
+static uint64_t gdt[5];
+static struct tss tss;
+static struct idt_gate idt[256];
+static uint8_t ist_stacks[IST_COUNT][IST_SIZE] __attribute__((aligned(16)));
+static uint8_t kstack[KSTACK_SIZE] __attribute__((aligned(16)));
+static struct percpu cpu0;
+static uint32_t xsave_size;
+static uint32_t feat_ecx1, feat_ebx7;
+
+extern char vector_stubs[];
+extern char syscall_entry[];
+
+static void gdt_init(void)
+{
+	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+
+	gdt[0] = 0;
+	gdt[1] = 0x00af9a000000ffffULL; /* 64-bit code, ring 0 */
+	gdt[2] = 0x00cf92000000ffffULL; /* data */
+	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
+		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+	gdt[4] = base >> 32;
+	for (int i = 0; i < IST_COUNT; i++)
+		tss.ist[i] = (uint64_t)ist_stacks[i] + IST_SIZE;
+	tss.rsp[0] = (uint64_t)kstack + KSTACK_SIZE;
+	tss.iomap_base = sizeof(tss);
+
+	struct desc_ptr d = { sizeof(gdt) - 1, (uint64_t)gdt };
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq %1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "movl %2, %%eax\n\t"
+			 "movl %%eax, %%ds\n\t"
+			 "movl %%eax, %%es\n\t"
+			 "movl %%eax, %%ss\n\t"
+			 "ltr %w3"
+			 :
+			 : "m"(d), "i"(KCS), "i"(KDS), "r"(TSS_SEL)
+			 : "rax", "memory");
+}
+
+static uint8_t ist_for(int v)
+{
+	if (v == 8)
+		return IST_DF;
+	if (v == 2)
+		return IST_NMI;
+	if (v == 18)
+		return IST_MC;
+	return v < 32 ? IST_EXC : IST_IRQ;
+}
+
+static void idt_init(void)
+{
+	for (int v = 0; v < 256; v++) {
+		uint64_t h = (uint64_t)vector_stubs + 16 * v;
+		idt[v] = (struct idt_gate){
+			.off_lo = h & 0xffff, .sel = KCS, .ist = ist_for(v),
+			.type = 0x8e, /* present, interrupt gate: IF cleared */
+			.off_mid = (h >> 16) & 0xffff, .off_hi = h >> 32,
+		};
+	}
+	struct desc_ptr d = { sizeof(idt) - 1, (uint64_t)idt };
+	__asm__ volatile("lidt %0" : : "m"(d));
+}
+
+static void syscall_init(void)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE | EFER_NXE);
+	/* syscall loads CS = STAR[47:32] and SS = CS + 8: our ring-0 pair. */
+	wrmsr(MSR_STAR, (uint64_t)KCS << 32);
+	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC);
+}
+
+static void percpu_init(void)
+{
+	cpu0.self = &cpu0;
+	cpu0.kstack_top = (uint64_t)kstack + KSTACK_SIZE;
+	cpu0.cpu = 0;
+	wrmsr(MSR_GS_BASE, (uint64_t)&cpu0);
+	wrmsr(MSR_KERNEL_GS_BASE, 0); /* the program's GS until it sets one */
+}
+
+/*
+ * SSE needs CR4.OSFXSR/OSXMMEXCPT; XSAVE needs CR4.OSXSAVE and XCR0 set to
+ * the user state components we will save (x87, SSE, AVX, AVX-512), so that
+ * glibc's CPU checks see them enabled and pick its AVX2 routines.
+ */
+static void fpu_init(void)
+{
+	uint32_t r[4];
+	uint64_t cr4 = read_cr4() | (1 << 9) | (1 << 10);
+
+	cpuid(1, 0, r);
+	feat_ecx1 = r[2];
+	cpuid(0, 0, r);
+	if (r[0] >= 7) {
+		cpuid(7, 0, r);
+		feat_ebx7 = r[1];
+	}
+	if (feat_ecx1 & (1u << 26)) { /* XSAVE */
+		write_cr4(cr4 | (1 << 18));
+		cpuid(0xd, 0, r);
+		uint64_t supported = ((uint64_t)r[3] << 32) | r[0];
+		xsetbv(0, supported & 0xe7); /* x87 SSE AVX opmask ZMM_Hi256 Hi16_ZMM */
+		cpuid(0xd, 0, r);
+		xsave_size = r[1];
+	} else {
+		write_cr4(cr4);
+		xsave_size = 512; /* FXSAVE area */
+	}
+	uint32_t mxcsr = 0x1f80;
+	__asm__ volatile("fninit\n\tldmxcsr %0" : : "m"(mxcsr));
+}
+
+void cpu_init(void)
+{
+	gdt_init();
+	idt_init();
+	percpu_init();
+	syscall_init();
+	fpu_init();
+}
+
+uint32_t cpu_xsave_size(void)
+{
+	return xsave_size;
+}
+bool cpu_has_rdrand(void)
+{
+	return feat_ecx1 & (1u << 30);
+}
+bool cpu_has_rdseed(void)
+{
+	return feat_ebx7 & (1u << 18);
+}
+
+/* While the kernel runs, the program's GS base waits in KERNEL_GS_BASE
+ * (swapgs exchanged them); FS is never used by the kernel. */
+void cpu_set_user_fs(uint64_t v)
+{
+	wrmsr(MSR_FS_BASE, v);
+}
+uint64_t cpu_user_fs(void)
+{
+	return rdmsr(MSR_FS_BASE);
+}
+void cpu_set_user_gs(uint64_t v)
+{
+	wrmsr(MSR_KERNEL_GS_BASE, v);
+}
+uint64_t cpu_user_gs(void)
+{
+	return rdmsr(MSR_KERNEL_GS_BASE);
+}

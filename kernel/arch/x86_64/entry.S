@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every way into the kernel: the `syscall` instruction (LSTAR), the 256
+ * interrupt and exception vectors, and the first jump into the program.
+ * The program runs in ring 0 beside us, so nothing here changes privilege:
+ * the syscall entry switches to the kernel stack before it pushes anything
+ * (the program's red zone below rsp stays intact), every vector runs on an
+ * IST stack, and the way back restores flags and jumps with `jmp *%rcx`
+ * without touching the program's stack.  Both build a struct regs
+ * (kernel/kernel.h) for the C code.
+ */
+#define PERCPU_KSTACK 8
+#define PERCPU_USER_RSP 16
+#define KCS 0x08
+#define KDS 0x10
+
+.macro PUSH_GPRS
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+.endm
+.macro POP_GPRS
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+.endm
+
+	.text
+/* syscall: rcx = return rip, r11 = rflags, FMASK has cleared IF/DF/TF/AC. */
+	.globl syscall_entry
+syscall_entry:
+	swapgs
+	movq %rsp, %gs:PERCPU_USER_RSP
+	movq %gs:PERCPU_KSTACK, %rsp
+	pushq $KDS
+	pushq %gs:PERCPU_USER_RSP
+	pushq %r11
+	pushq $KCS
+	pushq %rcx
+	pushq $0
+	pushq %rax
+	PUSH_GPRS
+	movq %rsp, %rdi
+	xorl %ebp, %ebp
+	call syscall_dispatch
+	.globl syscall_return
+syscall_return:
+	POP_GPRS
+	addq $16, %rsp                 /* nr, error */
+	movq (%rsp), %rcx              /* rip */
+	movq 16(%rsp), %r11            /* rflags, as Linux leaves it in r11 */
+	btrq $9, 16(%rsp)              /* IF stays off until the last moment */
+	jnc 1f
+	leaq 16(%rsp), %rsp
+	popfq
+	swapgs
+	movq (%rsp), %rsp
+	sti                            /* takes effect after the jmp */
+	jmp *%rcx
+1:	leaq 16(%rsp), %rsp
+	popfq
+	swapgs
+	movq (%rsp), %rsp
+	jmp *%rcx
+
+/*
+ * Interrupts and exceptions.  The CPU has pushed ss, rsp, rflags, cs, rip
+ * (and an error code for some vectors) on this vector's IST stack.  Kernel
+ * GS may or may not be loaded (the program can be interrupted anywhere), so
+ * we look at the GS base: the kernel's per-CPU area is in the upper half.
+ */
+/* One 16-byte stub per vector, so C finds stub i at vector_stubs + 16 * i. */
+	.balign 16
+	.globl vector_stubs
+vector_stubs:
+	.set vec, 0
+	.rept 256
+	.balign 16
+	.set has_err, (vec == 8) | ((vec >= 10) & (vec <= 14)) | (vec == 17) | (vec == 21) | (vec == 29) | (vec == 30)
+	.if has_err == 0
+	pushq $0
+	.endif
+	pushq $vec
+	jmp trap_common
+	.set vec, vec + 1
+	.endr
+
+trap_common:
+	PUSH_GPRS
+	cld
+	xorl %ebx, %ebx
+	movl $0xc0000101, %ecx
+	rdmsr
+	testl %edx, %edx
+	js 1f
+	swapgs
+	movl $1, %ebx                  /* swap back on the way out */
+1:	movq %rsp, %rdi
+	xorl %ebp, %ebp
+	call trap_dispatch
+	testl %ebx, %ebx
+	jz 2f
+	swapgs
+2:	POP_GPRS
+	addq $16, %rsp
+	iretq
+
+/* cpu_enter_program(entry, sp): the first jump into the program. */
+	.globl cpu_enter_program
+cpu_enter_program:
+	cli
+	movq %rdi, %rcx
+	movq %rsi, %rsp
+	pushq $0x2                     /* all flags clear (IF comes last) */
+	popfq
+	swapgs
+	xorl %eax, %eax
+	xorl %ebx, %ebx
+	xorl %edx, %edx                /* rdx = 0: no atexit function */
+	xorl %esi, %esi
+	xorl %edi, %edi
+	xorl %ebp, %ebp
+	xorl %r8d, %r8d
+	xorl %r9d, %r9d
+	xorl %r10d, %r10d
+	xorl %r11d, %r11d
+	xorl %r12d, %r12d
+	xorl %r13d, %r13d
+	xorl %r14d, %r14d
+	xorl %r15d, %r15d
+	sti
+	jmp *%rcx
+
+	.section .note.GNU-stack, "", @progbits

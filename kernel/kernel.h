@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel's public interface, grouped by the file that implements each
+ * function (xv6's defs.h).  loader/, minifs/ and syscalls/ include this and
+ * nothing else from kernel/ except kernel/abi.h (Linux ABI constants).
+ * Internal helpers stay static in their own files.
+ */
+#ifndef KERNEL_KERNEL_H
+#define KERNEL_KERNEL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PAGE_SIZE  4096UL
+#define PAGE_SHIFT 12
+#define PAGE_DOWN(x) ((uint64_t)(x) & ~(PAGE_SIZE - 1))
+#define PAGE_UP(x)   (((uint64_t)(x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+
+/* The address space (docs/memory.md). */
+#define KERNEL_VMA 0xffffffff80000000UL /* kernel image, linked at -2 GiB */
+#define DIRECT_MAP 0xffff888000000000UL /* all physical memory */
+#define USER_TOP   0x00007ffffffff000UL /* first address above the program */
+#define USER_MIN   0x0000000000010000UL /* mmap_min_addr: page 0 never maps */
+
+static inline void *phys_to_virt(uint64_t pa)
+{
+	return (void *)(pa + DIRECT_MAP);
+}
+static inline uint64_t virt_to_phys(const void *va)
+{
+	uint64_t v = (uint64_t)va;
+	return v >= KERNEL_VMA ? v - KERNEL_VMA : v - DIRECT_MAP;
+}
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define noreturn _Noreturn
+
+/*
+ * The registers of an interrupted or trapping context, as the entry code in
+ * arch/x86_64/entry.S pushes them.  A syscall builds the same frame, with
+ * `nr` holding the syscall number (orig_rax) and rip/rflags from rcx/r11.
+ */
+struct regs {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t nr;    /* vector, or the syscall number */
+	uint64_t error; /* exception error code, else 0 */
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/* ---- string.c ------------------------------------------------------------- */
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+
+/* ---- printf.c --------------------------------------------------------------- */
+/* Formats like C's vsnprintf for %d %i %u %x %X %p %s %c %% with l, ll, z
+ * and width/zero-pad/left flags; returns the length it wanted. */
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- console.c ------------------------------------------------------------ */
+void console_init(void);
+/* Writes the program's bytes to COM1 (stream 1) or COM2 (stream 2). */
+void console_write(int stream, const void *buf, size_t len);
+/* The kernel log (debugcon), never mixed with the program's output. */
+void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void klog_raw(const char *s, size_t len);
+extern bool klog_verbose;
+#define kdebug(...) do { if (klog_verbose) klog(__VA_ARGS__); } while (0)
+
+/* ---- exit.c ------------------------------------------------------------------ */
+/* Ends the VM after the @@ record for docs/protocol.md; never returns. */
+noreturn void vm_exit_status(int status);
+noreturn void vm_exit_signal(int sig);
+noreturn void vm_exit_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define BUG_ON(c) do { if (c) panic("BUG_ON(%s) at %s:%d", #c, __FILE__, __LINE__); } while (0)
+
+/* ---- boot information (main.c) --------------------------------------------- */
+struct boot_info {
+	const char *cmdline;
+	const void *image; /* the cpio image (module 0), in the direct map */
+	size_t image_size;
+};
+extern struct boot_info boot_info;
+/* Returns the value of key=value on the kernel command line, or NULL. */
+const char *cmdline_get(const char *key, char *buf, size_t size);
+
+/* ---- mem.c: physical pages --------------------------------------------------- */
+struct mem_range {
+	uint64_t base, len;
+};
+void mem_init(const struct mem_range *ram, int n, const struct mem_range *used, int nused);
+/* A zeroed page (physical address), or 0 when memory is exhausted. */
+uint64_t page_alloc(void);
+/* n physically contiguous zeroed pages, or 0. */
+uint64_t pages_alloc(size_t n);
+void page_free(uint64_t pa);
+void pages_free(uint64_t pa, size_t n);
+uint64_t mem_total_pages(void);
+uint64_t mem_free_pages(void);
+uint64_t mem_top(void);
+
+/* ---- heap.c: kernel objects ------------------------------------------------ */
+void *kmalloc(size_t size);
+void *kzalloc(size_t size);
+void kfree(void *p);
+
+/* ---- arch/x86_64/paging.c -------------------------------------------------- */
+#define PTE_P   (1UL << 0)
+#define PTE_W   (1UL << 1)
+#define PTE_U   (1UL << 2)
+#define PTE_PWT (1UL << 3)
+#define PTE_PCD (1UL << 4)
+#define PTE_A   (1UL << 5)
+#define PTE_D   (1UL << 6)
+#define PTE_PS  (1UL << 7)
+#define PTE_G   (1UL << 8)
+#define PTE_NX  (1UL << 63)
+/* Software bit: a page that stays the program's under PROT_NONE. */
+#define PTE_HELD (1UL << 9)
+#define PTE_ADDR 0x000ffffffffff000UL
+void paging_init(void);
+/* The leaf entry for va, creating page tables when create is set; NULL when
+ * absent (or when a table cannot be allocated). */
+uint64_t *paging_pte(uint64_t va, bool create);
+/* Maps one 4 KiB page; returns 0 or -ENOMEM. */
+long paging_map(uint64_t va, uint64_t pa, uint64_t flags);
+void paging_unmap(uint64_t va);
+/* Calls fn for every present (or PTE_HELD) leaf entry in [start, end), skipping absent
+ * tables whole, so a huge PROT_NONE reservation costs nothing to walk. */
+void paging_for_each(uint64_t start, uint64_t end,
+		     void (*fn)(uint64_t va, uint64_t *pte, void *arg), void *arg);
+/* Maps device memory (uncached) into the direct map. */
+void *paging_map_mmio(uint64_t pa, size_t len);
+
+/* ---- arch/x86_64/cpu.c ------------------------------------------------------- */
+struct percpu {
+	struct percpu *self;
+	uint64_t kstack_top;     /* syscall entry switches here */
+	uint64_t user_rsp;       /* scratch for the entry path */
+	uint32_t cpu;
+};
+void cpu_init(void);
+uint32_t cpu_xsave_size(void);
+bool cpu_has_rdrand(void);
+bool cpu_has_rdseed(void);
+/* Jumps to the program with rsp = sp, rdx = 0 and all other registers zero;
+ * never returns. */
+noreturn void cpu_enter_program(uint64_t entry, uint64_t sp);
+/* The user's FS and GS bases (arch_prctl). */
+void cpu_set_user_fs(uint64_t v);
+uint64_t cpu_user_fs(void);
+void cpu_set_user_gs(uint64_t v);
+uint64_t cpu_user_gs(void);
+
+/* ---- arch/x86_64/traps.c ----------------------------------------------------- */
+void traps_init(void);
+/* Prints registers and a backtrace to the log. */
+void traps_report(const struct regs *r, const char *what);
+
+/* ---- arch/x86_64/apic.c and time.c ---------------------------------------- */
+void apic_init(void);
+/* Arms the one-shot timer to fire after ns nanoseconds. */
+void apic_timer_oneshot(uint64_t ns);
+void apic_eoi(void);
+void time_init(void);
+uint64_t time_tsc_hz(void);
+uint64_t clock_monotonic_ns(void);
+uint64_t clock_realtime_ns(void);
+uint64_t clock_boot_tsc(void);
+/* Called by the timer interrupt. */
+void time_tick(void);
+/* Halts until the monotonic clock reaches deadline (ns). */
+void time_sleep_until(uint64_t deadline);
+
+/* ---- vm.c: the program's address space ------------------------------------ */
+struct vma {
+	uint64_t start, end; /* page-aligned [start, end) */
+	int prot;            /* PROT_* */
+	int flags;           /* VMA_* */
+	struct vma *next;    /* sorted by address */
+};
+#define VMA_STACK 1
+#define VMA_HEAP 2
+#define VMA_IMAGE 4 /* a segment of the program or its interpreter */
+/* Resolves a fault at addr (error code err) by supplying a zeroed page when
+ * a VMA allows the access; returns 0, or -EFAULT when it does not. */
+long vm_fault(uint64_t addr, uint64_t err);
+struct vma *vm_find(uint64_t addr);
+/* The first VMA ending above addr, or NULL. */
+struct vma *vm_first_after(uint64_t addr);
+/* Records [start, start+len) as mapped with prot, replacing whatever was
+ * there (its pages are freed).  Returns 0 or -ENOMEM. */
+long vm_map(uint64_t start, uint64_t len, int prot, int flags);
+/* Removes every mapping in the range; returns 0 or -ENOMEM (a split needs
+ * a new VMA). */
+long vm_unmap(uint64_t start, uint64_t len);
+/* Changes the protection of a fully mapped range; -ENOMEM when part of it
+ * is not mapped (Linux's answer). */
+long vm_protect(uint64_t start, uint64_t len, int prot);
+/* A free range of len bytes, highest first below the mmap base, or 0. */
+uint64_t vm_find_free(uint64_t len);
+/* Moves the pages of [from, from+len) to [to, to+len) (mremap). */
+long vm_move(uint64_t from, uint64_t to, uint64_t len);
+/* Frees the pages in the range but keeps the mapping (MADV_DONTNEED). */
+void vm_discard(uint64_t start, uint64_t len);
+/* Maps a zeroed page at va now (loader); returns its kernel address. */
+void *vm_populate(uint64_t va);
+uint64_t vm_mmap_base(void);
+uint64_t vm_resident_pages(void);
+/* Writes one line per VMA, Linux's /proc/self/maps without file names. */
+void vm_log_maps(void);
+
+/* ---- signal.c: signal state and the fate of a faulting program ----------- */
+struct k_sigaction;
+long signal_action(int sig, const struct k_sigaction *act, struct k_sigaction *old);
+uint64_t *signal_mask(void);
+/* A synchronous fault in the program: its handler when one can run, else
+ * the default action (a crash report and the end of the VM). */
+void signal_fault(struct regs *r, int sig, uint64_t addr);
+/* Names for reports: "SIGSEGV". */
+const char *signal_name(int sig);
+/* The loader registers how to turn a program address into "symbol+off". */
+void signal_set_symbolizer(int (*fn)(uint64_t addr, char *buf, size_t size));
+
+/* ---- random.c ------------------------------------------------------------------ */
+void random_init(void);
+void random_bytes(void *buf, size_t len);
+
+/* ---- arch/x86_64/uaccess.S: the only way across the user boundary ---------- */
+#define __user
+/* Each returns 0, or -EFAULT when any byte of the user range is outside the
+ * program's half or not mapped with the needed access. */
+long copy_from_user(void *dst, const void __user *src, size_t n);
+long copy_to_user(void __user *dst, const void *src, size_t n);
+long clear_user(void __user *dst, size_t n);
+/* Copies a NUL-terminated string of at most max-1 bytes; returns its length,
+ * -ENAMETOOLONG when no NUL fits, or -EFAULT. */
+long strncpy_from_user(char *dst, const char __user *src, size_t max);
+static inline bool user_range_ok(uint64_t p, size_t n)
+{
+	return p < USER_TOP && n <= USER_TOP - p;
+}
+
+#endif

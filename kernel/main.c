@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The boot sequence, in order, in one function.  arch/x86_64/boot.S enters
+ * here in long mode on the boot stack with the physical address of the PVH
+ * hvm_start_info.  We take what we need from it (memory map, command line,
+ * the image module) before anything can overwrite it, bring up memory, the
+ * CPU, time and the image, and hand over to the loader.
+ */
+#include "kernel/arch/x86_64/x86.h"
+#include "kernel/kernel.h"
+#include "loader/loader.h"
+#include "minifs/minifs.h"
+#include "syscalls/syscalls.h"
+
+#define HVM_START_MAGIC 0x336ec578
+#define E820_RAM 1
+
+/* xen/include/public/arch-x86/hvm/start_info.h */
+struct hvm_start_info {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr;
+	uint64_t memmap_paddr;
+	uint32_t memmap_entries, reserved;
+};
+struct hvm_modlist_entry {
+	uint64_t paddr, size, cmdline_paddr, reserved;
+};
+struct hvm_memmap_entry {
+	uint64_t addr, size;
+	uint32_t type, reserved;
+};
+
+struct boot_info boot_info;
+static char cmdline[1024];
+static struct mem_range ram[32];
+static int nram;
+
+extern char __kernel_start[], __kernel_end[];
+
+const char *cmdline_get(const char *key, char *buf, size_t size)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = cmdline; *p;) {
+		while (*p == ' ')
+			p++;
+		const char *end = strchr(p, ' ');
+		if (!end)
+			end = p + strlen(p);
+		if ((size_t)(end - p) > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			size_t n = MIN((size_t)(end - p - klen - 1), size - 1);
+			memcpy(buf, p + klen + 1, n);
+			buf[n] = 0;
+			return buf;
+		}
+		p = end;
+	}
+	return NULL;
+}
+
+static void read_start_info(uint32_t pa, struct mem_range *image)
+{
+	const struct hvm_start_info *si = phys_to_virt(pa);
+
+	if (si->magic != HVM_START_MAGIC)
+		panic("not started through PVH (start info magic %x)", si->magic);
+	if (si->cmdline_paddr) {
+		const char *c = phys_to_virt(si->cmdline_paddr);
+		size_t n = strnlen(c, sizeof(cmdline) - 1);
+		memcpy(cmdline, c, n);
+	}
+	if (si->version < 1 || !si->memmap_paddr)
+		panic("the VMM gave no memory map (PVH start info version %u)", si->version);
+	const struct hvm_memmap_entry *mm = phys_to_virt(si->memmap_paddr);
+	for (uint32_t i = 0; i < si->memmap_entries && nram < (int)ARRAY_SIZE(ram); i++)
+		if (mm[i].type == E820_RAM)
+			ram[nram++] = (struct mem_range){ mm[i].addr, mm[i].size };
+	if (si->nr_modules < 1)
+		vm_exit_error("no image was passed to the kernel (PVH module 0)");
+	const struct hvm_modlist_entry *mod = phys_to_virt(si->modlist_paddr);
+	*image = (struct mem_range){ mod[0].paddr, mod[0].size };
+}
+
+void kmain(uint32_t start_info)
+{
+	struct mem_range used[2];
+	char buf[8];
+
+	console_init();
+	read_start_info(start_info, &used[1]);
+	klog_verbose = cmdline_get("verbose", buf, sizeof(buf)) != NULL;
+	used[0] = (struct mem_range){ virt_to_phys(__kernel_start),
+				      (uint64_t)(__kernel_end - __kernel_start) };
+	mem_init(ram, nram, used, 2);
+	paging_init();
+	cpu_init();
+	time_init();
+	apic_init();
+	random_init();
+	boot_info.cmdline = cmdline;
+	boot_info.image = phys_to_virt(used[1].base);
+	boot_info.image_size = used[1].len;
+	mfs_init(boot_info.image, boot_info.image_size);
+	syscalls_init();
+	kdebug("memory: %lu MiB free", mem_free_pages() >> 8);
+	time_tick();
+	loader_start();
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The dispatcher: the entry code hands us the saved registers, we call the
+ * table's handler for rax and put its result back in rax.  Numbers without
+ * a handler answer -ENOSYS and are logged once by name (names come from
+ * musl's syscall list, generated at build time).  With strace=1 on the
+ * command line every call is reported as an @@strace record.
+ */
+#include "syscalls/syscalls.h"
+#include "syscall_names.h" /* generated: static const char *const syscall_names[] */
+
+#define NR_SYSCALLS 512
+
+#define SYSCALL(nr, name, nargs) long sys_##name(const struct regs *r);
+#include "syscalls/table.h"
+#undef SYSCALL
+
+static long (*const table[NR_SYSCALLS])(const struct regs *) = {
+#define SYSCALL(nr, name, nargs) [nr] = sys_##name,
+#include "syscalls/table.h"
+#undef SYSCALL
+};
+
+static const uint8_t nargs[NR_SYSCALLS] = {
+#define SYSCALL(nr, name, n) [nr] = n,
+#include "syscalls/table.h"
+#undef SYSCALL
+};
+
+static bool strace;
+static uint64_t enosys_logged[NR_SYSCALLS / 64];
+
+static const char *name_of(uint64_t nr)
+{
+	if (nr < ARRAY_SIZE(syscall_names) && syscall_names[nr])
+		return syscall_names[nr];
+	return "unknown";
+}
+
+void syscalls_init(void)
+{
+	char buf[8];
+
+	strace = cmdline_get("strace", buf, sizeof(buf)) != NULL;
+	fd_init();
+}
+
+static long enosys(uint64_t nr)
+{
+	if (nr >= NR_SYSCALLS) {
+		klog("syscall %lu does not exist: -ENOSYS", nr);
+	} else if (!(enosys_logged[nr / 64] & (1UL << (nr % 64)))) {
+		enosys_logged[nr / 64] |= 1UL << (nr % 64);
+		klog("syscall %s (%lu) is not implemented: -ENOSYS", name_of(nr), nr);
+	}
+	return -ENOSYS;
+}
+
+static void trace(const struct regs *r, uint64_t nr, long ret)
+{
+	const uint64_t a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
+	int n = nr < NR_SYSCALLS && table[nr] ? nargs[nr] : 6;
+	char buf[256];
+	int len = snprintf(buf, sizeof(buf), "@@strace %s(", name_of(nr));
+
+	for (int i = 0; i < n && len < (int)sizeof(buf); i++)
+		len += snprintf(buf + len, sizeof(buf) - len, i ? ", 0x%lx" : "0x%lx", a[i]);
+	if (len < (int)sizeof(buf))
+		snprintf(buf + len, sizeof(buf) - len, ") = %ld", ret);
+	klog("%s", buf);
+}
+
+void syscall_dispatch(struct regs *r)
+{
+	uint64_t nr = r->nr;
+	long ret = nr < NR_SYSCALLS && table[nr] ? table[nr](r) : enosys(nr);
+
+	if (strace)
+		trace(r, nr, ret);
+	r->rax = ret;
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise.  This file
+ * is the policy (argument checks as Linux makes them, where new mappings
+ * go); kernel/vm.c keeps the areas and supplies pages on demand.  Only
+ * anonymous memory for now: mapping a file answers -ENODEV until minifs
+ * serves page-backed files.
+ */
+#include "loader/loader.h"
+#include "syscalls/syscalls.h"
+
+#define PROT_ALL (PROT_READ | PROT_WRITE | PROT_EXEC)
+
+static bool free_range(uint64_t start, uint64_t end)
+{
+	struct vma *v = vm_first_after(start);
+
+	return !v || v->start >= end;
+}
+
+SYSCALL_DEFINE1(brk, uint64_t, want)
+{
+	uint64_t cur = PAGE_UP(program.brk), next = PAGE_UP(want);
+
+	if (want < program.brk_start || want >= USER_TOP)
+		return program.brk;
+	if (next > cur) {
+		if (!free_range(cur, next) ||
+		    vm_map(cur, next - cur, PROT_READ | PROT_WRITE, VMA_HEAP) < 0)
+			return program.brk;
+	} else if (next < cur) {
+		vm_unmap(next, cur - next);
+	}
+	program.brk = want;
+	return want;
+}
+
+SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, int, prot, int, flags, int, fd,
+		uint64_t, off)
+{
+	int type = flags & MAP_TYPE;
+
+	if (!len || (off & (PAGE_SIZE - 1)) || (type != MAP_PRIVATE && type != MAP_SHARED &&
+						type != 3 /* MAP_SHARED_VALIDATE */))
+		return -EINVAL;
+	if (prot & ~PROT_ALL)
+		return -EINVAL;
+	if (!(flags & MAP_ANONYMOUS))
+		return fd_get(fd) ? -ENODEV : -EBADF;
+	len = PAGE_UP(len);
+	if (!len || len > USER_TOP - USER_MIN)
+		return -ENOMEM;
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+		if ((addr & (PAGE_SIZE - 1)) || addr < USER_MIN || !user_range_ok(addr, len))
+			return (addr & (PAGE_SIZE - 1)) ? -EINVAL : -ENOMEM;
+		if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) &&
+		    !free_range(addr, addr + len))
+			return -EEXIST;
+	} else {
+		addr = PAGE_DOWN(addr);
+		if (addr < USER_MIN || !user_range_ok(addr, len) || !free_range(addr, addr + len))
+			addr = vm_find_free(len);
+		if (!addr)
+			return -ENOMEM;
+	}
+	long r = vm_map(addr, len, prot, 0);
+	if (r < 0)
+		return r;
+	if (flags & MAP_POPULATE)
+		for (uint64_t a = addr; a < addr + len && prot != PROT_NONE; a += PAGE_SIZE)
+			if (!vm_populate(a))
+				break;
+	return addr;
+}
+
+static long check_range(uint64_t addr, uint64_t len)
+{
+	if ((addr & (PAGE_SIZE - 1)) || !user_range_ok(addr, PAGE_UP(len)) || PAGE_UP(len) < len)
+		return -EINVAL;
+	return 0;
+}
+
+SYSCALL_DEFINE2(munmap, uint64_t, addr, uint64_t, len)
+{
+	if (!len || check_range(addr, len) < 0)
+		return -EINVAL;
+	return vm_unmap(addr, PAGE_UP(len));
+}
+
+SYSCALL_DEFINE3(mprotect, uint64_t, addr, uint64_t, len, int, prot)
+{
+	if (check_range(addr, len) < 0 || (prot & ~PROT_ALL))
+		return -EINVAL;
+	return len ? vm_protect(addr, PAGE_UP(len), prot) : 0;
+}
+
+SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_len, uint64_t, new_len, int, flags,
+		uint64_t, new_addr)
+{
+	old_len = PAGE_UP(old_len);
+	new_len = PAGE_UP(new_len);
+	if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) || check_range(old, old_len) < 0 ||
+	    !new_len || ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)))
+		return -EINVAL;
+	struct vma *v = vm_find(old);
+	if (!v || v->end < old + old_len || old_len == 0)
+		return -EFAULT;
+	if (flags & MREMAP_FIXED) {
+		if (check_range(new_addr, new_len) < 0 || new_addr < USER_MIN ||
+		    (new_addr < old + old_len && old < new_addr + new_len))
+			return -EINVAL;
+		long r = vm_move(old, new_addr, MIN(old_len, new_len));
+		if (r == 0 && new_len > old_len)
+			r = vm_map(new_addr + old_len, new_len - old_len, v->prot, 0);
+		return r < 0 ? r : (long)new_addr;
+	}
+	if (new_len <= old_len) {
+		long r = new_len < old_len ? vm_unmap(old + new_len, old_len - new_len) : 0;
+		return r < 0 ? r : (long)old;
+	}
+	if (user_range_ok(old, new_len) && free_range(old + old_len, old + new_len)) {
+		long r = vm_map(old + old_len, new_len - old_len, v->prot, v->flags);
+		return r < 0 ? r : (long)old;
+	}
+	if (!(flags & MREMAP_MAYMOVE))
+		return -ENOMEM;
+	uint64_t to = vm_find_free(new_len);
+	if (!to)
+		return -ENOMEM;
+	int prot = v->prot;
+	long r = vm_move(old, to, old_len);
+	if (r == 0)
+		r = vm_map(to + old_len, new_len - old_len, prot, 0);
+	return r < 0 ? r : (long)to;
+}
+
+SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
+{
+	if (check_range(addr, len) < 0)
+		return -EINVAL;
+	switch (advice) {
+	case MADV_DONTNEED:
+	case MADV_FREE:
+		/* Private anonymous memory reads back as zeroes afterwards. */
+		vm_discard(addr, PAGE_UP(len));
+		return 0;
+	case MADV_NORMAL:
+	case MADV_RANDOM:
+	case MADV_SEQUENTIAL:
+	case MADV_WILLNEED:
+		return 0; /* hints about paging I/O: there is none */
+	default:
+		return -EINVAL;
+	}
+}

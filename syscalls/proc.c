@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The process as the program sees it: one process (pid 1, the only one),
+ * one thread for now, uid 0.  Exit, identity, limits, uname, sysinfo, CPU
+ * affinity, arch_prctl (FS/GS bases) and getrandom.  The limits are real
+ * bookkeeping: what setrlimit stores, getrlimit returns.
+ */
+#include "syscalls/syscalls.h"
+
+static struct rlimit64 limits[RLIM_NLIMITS];
+static uint64_t clear_child_tid, robust_list;
+
+SYSCALL_DEFINE1(exit, int, status)
+{
+	vm_exit_status(status); /* one thread: the thread's end is the program's */
+}
+
+SYSCALL_DEFINE1(exit_group, int, status)
+{
+	vm_exit_status(status);
+}
+
+SYSCALL_DEFINE0(getpid)
+{
+	return 1;
+}
+SYSCALL_DEFINE0(gettid)
+{
+	return 1;
+}
+SYSCALL_DEFINE0(getppid)
+{
+	return 0; /* like init: the VM is the whole world */
+}
+SYSCALL_DEFINE0(getuid)
+{
+	return 0;
+}
+SYSCALL_DEFINE0(geteuid)
+{
+	return 0;
+}
+SYSCALL_DEFINE0(getgid)
+{
+	return 0;
+}
+SYSCALL_DEFINE0(getegid)
+{
+	return 0;
+}
+
+SYSCALL_DEFINE1(set_tid_address, uint64_t, tidptr)
+{
+	clear_child_tid = tidptr;
+	return 1;
+}
+
+SYSCALL_DEFINE2(set_robust_list, uint64_t, head, size_t, len)
+{
+	if (len != 24) /* sizeof(struct robust_list_head) */
+		return -EINVAL;
+	robust_list = head;
+	return 0;
+}
+
+static void limits_init(void)
+{
+	for (int i = 0; i < RLIM_NLIMITS; i++)
+		limits[i] = (struct rlimit64){ RLIM_INFINITY, RLIM_INFINITY };
+	limits[RLIMIT_STACK] = (struct rlimit64){ 8UL << 20, RLIM_INFINITY };
+	limits[RLIMIT_NOFILE] = (struct rlimit64){ FD_MAX, FD_MAX };
+	limits[RLIMIT_CORE] = (struct rlimit64){ 0, RLIM_INFINITY };
+	limits[8 /* MEMLOCK */] = (struct rlimit64){ 8UL << 20, 8UL << 20 };
+}
+
+SYSCALL_DEFINE4(prlimit64, int, pid, unsigned, res, const struct rlimit64 __user *, unew,
+		struct rlimit64 __user *, uold)
+{
+	struct rlimit64 n;
+
+	if (!limits[0].cur)
+		limits_init();
+	if (pid != 0 && pid != 1)
+		return -ESRCH;
+	if (res >= RLIM_NLIMITS)
+		return -EINVAL;
+	if (unew && copy_from_user(&n, unew, sizeof(n)) < 0)
+		return -EFAULT;
+	if (unew && n.cur > n.max)
+		return -EINVAL;
+	if (unew && res == RLIMIT_NOFILE && n.max > FD_MAX)
+		return -EPERM;
+	if (uold && copy_to_user(uold, &limits[res], sizeof(limits[res])) < 0)
+		return -EFAULT;
+	if (unew)
+		limits[res] = n;
+	return 0;
+}
+
+SYSCALL_DEFINE2(getrlimit, unsigned, res, struct rlimit64 __user *, old)
+{
+	return do_sys_prlimit64(0, res, NULL, old);
+}
+
+SYSCALL_DEFINE2(setrlimit, unsigned, res, const struct rlimit64 __user *, n)
+{
+	return do_sys_prlimit64(0, res, n, NULL);
+}
+
+SYSCALL_DEFINE1(uname, struct new_utsname __user *, u)
+{
+	struct new_utsname n;
+
+	memset(&n, 0, sizeof(n));
+	memcpy(n.sysname, "Linux", 6);
+	memcpy(n.nodename, "elfvm", 6);
+	memcpy(n.release, "6.1.0-elfvm", 12); /* what glibc's version checks need */
+	memcpy(n.version, "#1 SMP elfvm", 13);
+	memcpy(n.machine, "x86_64", 7);
+	memcpy(n.domainname, "(none)", 7);
+	return copy_to_user(u, &n, sizeof(n));
+}
+
+SYSCALL_DEFINE1(sysinfo, struct sysinfo __user *, u)
+{
+	struct sysinfo si;
+
+	memset(&si, 0, sizeof(si));
+	si.uptime = clock_monotonic_ns() / 1000000000UL;
+	si.totalram = mem_total_pages() * PAGE_SIZE;
+	si.freeram = mem_free_pages() * PAGE_SIZE;
+	si.procs = 1;
+	si.mem_unit = 1;
+	return copy_to_user(u, &si, sizeof(si));
+}
+
+SYSCALL_DEFINE3(sched_getaffinity, int, pid, unsigned, len, void __user *, mask)
+{
+	uint64_t m = 1; /* one CPU */
+
+	if (pid != 0 && pid != 1)
+		return -ESRCH;
+	if (len < sizeof(m) || (len & 7))
+		return -EINVAL;
+	if (clear_user(mask, len) < 0 || copy_to_user(mask, &m, sizeof(m)) < 0)
+		return -EFAULT;
+	return sizeof(m);
+}
+
+SYSCALL_DEFINE0(sched_yield)
+{
+	return 0; /* one thread: nobody to yield to */
+}
+
+SYSCALL_DEFINE2(arch_prctl, int, code, uint64_t, addr)
+{
+	switch (code) {
+	case ARCH_SET_FS:
+	case ARCH_SET_GS:
+		if (addr >= USER_TOP)
+			return -EPERM;
+		code == ARCH_SET_FS ? cpu_set_user_fs(addr) : cpu_set_user_gs(addr);
+		return 0;
+	case ARCH_GET_FS: {
+		uint64_t v = cpu_user_fs();
+		return copy_to_user((void *)addr, &v, sizeof(v));
+	}
+	case ARCH_GET_GS: {
+		uint64_t v = cpu_user_gs();
+		return copy_to_user((void *)addr, &v, sizeof(v));
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+SYSCALL_DEFINE3(getrandom, void __user *, buf, size_t, len, unsigned, flags)
+{
+	uint8_t tmp[256];
+	size_t done = 0;
+
+	if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
+		return -EINVAL;
+	if ((flags & GRND_RANDOM) && (flags & GRND_INSECURE))
+		return -EINVAL;
+	len = MIN(len, (size_t)0x1ffffff); /* Linux caps one call at 32 MiB - 1 */
+	while (done < len) {
+		size_t n = MIN(len - done, sizeof(tmp));
+		random_bytes(tmp, n);
+		if (copy_to_user((char *)buf + done, tmp, n) < 0)
+			return done ? (long)done : -EFAULT;
+		done += n;
+	}
+	return done;
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Signal syscalls: rt_sigaction and rt_sigprocmask keep the program's
+ * actions and mask (kernel/signal.c holds them).  Delivery to handlers is
+ * not implemented yet; kernel/signal.c says so in the log when a handled
+ * signal has to end the program instead.
+ */
+#include "syscalls/syscalls.h"
+
+#define UNBLOCKABLE ((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)))
+
+SYSCALL_DEFINE4(rt_sigaction, int, sig, const struct k_sigaction __user *, uact,
+		struct k_sigaction __user *, uold, size_t, setsize)
+{
+	struct k_sigaction act, old;
+
+	if (setsize != sizeof(uint64_t))
+		return -EINVAL;
+	if (uact && copy_from_user(&act, uact, sizeof(act)) < 0)
+		return -EFAULT;
+	long r = signal_action(sig, uact ? &act : NULL, &old);
+	if (r < 0)
+		return r;
+	return uold ? copy_to_user(uold, &old, sizeof(old)) : 0;
+}
+
+SYSCALL_DEFINE4(rt_sigprocmask, int, how, const uint64_t __user *, uset,
+		uint64_t __user *, uold, size_t, setsize)
+{
+	uint64_t *mask = signal_mask(), set, old = *mask;
+
+	if (setsize != sizeof(uint64_t))
+		return -EINVAL;
+	if (uset) {
+		if (copy_from_user(&set, uset, sizeof(set)) < 0)
+			return -EFAULT;
+		if (how == SIG_BLOCK)
+			*mask |= set;
+		else if (how == SIG_UNBLOCK)
+			*mask &= ~set;
+		else if (how == SIG_SETMASK)
+			*mask = set;
+		else
+			return -EINVAL;
+		*mask &= ~UNBLOCKABLE;
+	}
+	return uold ? copy_to_user(uold, &old, sizeof(old)) : 0;
+}
