@@ -44,6 +44,7 @@
 #define ELOOP 40
 #define EOVERFLOW 75
 #define EOPNOTSUPP 95
+#define ETIMEDOUT 110
 
 /* include/uapi/asm-generic/signal.h (x86-64 numbering) */
 #define SIGHUP 1
@@ -65,6 +66,7 @@
 #define SIGCONT 18
 #define SIGSTOP 19
 #define SIGTSTP 20
+#define SIGURG 23
 #define SIGWINCH 28
 #define NSIG 64
 #define SIG_DFL 0UL

@@ -231,6 +231,12 @@ uint64_t *signal_mask(void);
 /* A synchronous fault in the program: its handler when one can run, else
  * the default action (a crash report and the end of the VM). */
 void signal_fault(struct regs *r, int sig, uint64_t addr);
+/* A signal the program sends itself (kill, tgkill, raise): ignored, left
+ * pending while blocked, or its default action taken (the VM ends).  With
+ * a handler installed it returns -ENOSYS: delivery is not implemented. */
+long signal_send(int sig);
+/* Acts on pending signals the mask no longer blocks. */
+void signal_unblocked(void);
 /* Names for reports: "SIGSEGV". */
 const char *signal_name(int sig);
 /* The loader registers how to turn a program address into "symbol+off". */

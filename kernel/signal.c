@@ -11,7 +11,7 @@
 #include "kernel/kernel.h"
 
 static struct k_sigaction actions[NSIG + 1];
-static uint64_t mask;
+static uint64_t mask, pending;
 static int (*symbolize)(uint64_t addr, char *buf, size_t size);
 
 static const char *const sig_names[] = {
@@ -76,6 +76,51 @@ static void user_backtrace(const struct regs *r)
 		if (frame[0] <= fp)
 			break;
 		fp = frame[0];
+	}
+}
+
+static bool ignored_by_default(int sig)
+{
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
+static long act_on(int sig)
+{
+	uint64_t h = actions[sig].handler;
+
+	if (h == SIG_IGN || (h == SIG_DFL && ignored_by_default(sig)))
+		return 0;
+	if (h != SIG_DFL) {
+		klog("%s has a handler, but signal delivery is not implemented yet: -ENOSYS",
+		     signal_name(sig));
+		return -ENOSYS;
+	}
+	klog("program terminated by signal %d (%s) it sent itself", sig, signal_name(sig));
+	vm_exit_signal(sig);
+}
+
+long signal_send(int sig)
+{
+	if (sig < 0 || sig > NSIG)
+		return -EINVAL;
+	if (sig == 0)
+		return 0;
+	if (sig != SIGKILL && sig != SIGSTOP && (mask & (1UL << (sig - 1)))) {
+		pending |= 1UL << (sig - 1);
+		return 0;
+	}
+	return act_on(sig);
+}
+
+void signal_unblocked(void)
+{
+	uint64_t ready = pending & ~mask;
+
+	for (int sig = 1; ready; sig++, ready >>= 1) {
+		if (!(ready & 1))
+			continue;
+		pending &= ~(1UL << (sig - 1));
+		act_on(sig);
 	}
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Signal syscalls: rt_sigaction and rt_sigprocmask keep the program's
- * actions and mask (kernel/signal.c holds them).  Delivery to handlers is
+ * actions and mask (kernel/signal.c holds them); kill, tkill and tgkill
+ * send a signal to the program itself.  Delivery to handlers is
  * not implemented yet; kernel/signal.c says so in the log when a handled
  * signal has to end the program instead.
  */
@@ -44,5 +45,28 @@ SYSCALL_DEFINE4(rt_sigprocmask, int, how, const uint64_t __user *, uset,
 			return -EINVAL;
 		*mask &= ~UNBLOCKABLE;
 	}
-	return uold ? copy_to_user(uold, &old, sizeof(old)) : 0;
+	if (uold && copy_to_user(uold, &old, sizeof(old)) < 0)
+		return -EFAULT;
+	signal_unblocked();
+	return 0;
+}
+
+/* The only process is pid 1 and its only thread is tid 1. */
+SYSCALL_DEFINE2(kill, int, pid, int, sig)
+{
+	if (pid != 1 && pid != 0 && pid != -1)
+		return -ESRCH;
+	return signal_send(sig);
+}
+
+SYSCALL_DEFINE2(tkill, int, tid, int, sig)
+{
+	return tid == 1 ? signal_send(sig) : tid <= 0 ? -EINVAL : -ESRCH;
+}
+
+SYSCALL_DEFINE3(tgkill, int, tgid, int, tid, int, sig)
+{
+	if (tgid <= 0 || tid <= 0)
+		return -EINVAL;
+	return tgid == 1 && tid == 1 ? signal_send(sig) : -ESRCH;
 }

@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Starts the VM under QEMU and follows it to the end.  This is the one place
+ * on the host that knows the device mapping of docs/protocol.md (COM1 =
+ * stdout, COM2 = stderr, debugcon 0xe9 = log and records, isa-debug-exit
+ * 0xf4), so another VMM means another file like this one.  The program's
+ * output never passes through here: QEMU writes it to the host's fds
+ * itself.  What passes through is the debugcon log, turned into an exit
+ * status.  Images are built in run.c; nothing here knows about ELF.
+ */
+#define _GNU_SOURCE /* pipe2, ppoll */
+#include "tools/tools.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The fds QEMU finds its chardev files on (set up by child_exec). */
+enum { QFD_OUT = 1, QFD_QEMU_ERR = 2, QFD_ERR = 3, QFD_LOG = 4, QFD_N = 5 };
+
+#define GRACE_NS 5000000000LL /* after the last record, before QEMU is killed */
+
+struct linebuf {
+	int fd; /* -1 once at end of file */
+	size_t len;
+	char buf[4096];
+};
+
+struct vm_state {
+	const struct vm_config *cfg;
+	struct vm_result *res;
+	int recorded;          /* a final record arrived */
+	char qemu_first[256];  /* QEMU's first stderr line */
+};
+
+/* The signals that end elfvm while QEMU runs: caught, so that QEMU is killed
+ * and the image removed first.  SIGPIPE comes from writing the log or the
+ * strace lines into a pipe whose reader left (`elfvm run --strace P | head`). */
+static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+#define NSIGS (int)(sizeof(sigs) / sizeof(sigs[0]))
+static volatile sig_atomic_t got_signal;
+
+int64_t vm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+enum vm_accel vm_accel_resolve(enum vm_accel a)
+{
+	int fd;
+
+	if (a != VM_ACCEL_AUTO)
+		return a;
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return VM_ACCEL_TCG;
+	close(fd);
+	return VM_ACCEL_KVM;
+}
+
+const char *vm_accel_name(enum vm_accel a)
+{
+	return a == VM_ACCEL_KVM ? "kvm" : a == VM_ACCEL_TCG ? "tcg" : "auto";
+}
+
+int vm_parse_accel(const char *s, enum vm_accel *out)
+{
+	static const enum vm_accel all[] = { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!strcmp(s, vm_accel_name(all[i]))) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int vm_check_mem(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v == 0)
+		return -EINVAL;
+	if (*end && (!strchr("KMGTkmgt", *end) || end[1]))
+		return -EINVAL;
+	return 0;
+}
+
+int vm_default_kernel(char *path, size_t n)
+{
+	char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (len < 0)
+		return -errno;
+	self[len] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	if ((size_t)snprintf(path, n, "%s/kernel.elf", self) >= n)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* ---- the QEMU command line ------------------------------------------------ */
+
+#define MAX_ARGS 48
+
+/* Fills argv (MAX_ARGS) with the command line of docs/protocol.md; the
+ * strings live in the caller's buffers cmdline and smp. */
+static void build_argv(const struct vm_config *cfg, const char *cmdline,
+		       char *smp, size_t smpn, const char **argv)
+{
+	int q35 = cfg->machine && !strcmp(cfg->machine, "q35");
+	int kvm = vm_accel_resolve(cfg->accel) == VM_ACCEL_KVM;
+	const char *qemu = getenv("ELFVM_QEMU");
+	int i = 0;
+
+	argv[i++] = qemu && *qemu ? qemu : "qemu-system-x86_64";
+	argv[i++] = "-M";
+	argv[i++] = q35 ? "q35" : "microvm,isa-serial=off,pit=on,pic=off,rtc=on";
+	argv[i++] = "-cpu";
+	argv[i++] = "max";
+	argv[i++] = "-m";
+	argv[i++] = cfg->mem ? cfg->mem : "256M";
+	argv[i++] = "-accel";
+	argv[i++] = kvm ? "kvm" : "tcg";
+	if (cfg->cpus > 1) {
+		snprintf(smp, smpn, "%d", cfg->cpus);
+		argv[i++] = "-smp";
+		argv[i++] = smp;
+	}
+	argv[i++] = "-nodefaults";
+	argv[i++] = "-no-user-config";
+	argv[i++] = "-display";
+	argv[i++] = "none";
+	argv[i++] = "-no-reboot";
+	argv[i++] = "-kernel";
+	argv[i++] = cfg->kernel;
+	argv[i++] = "-initrd";
+	argv[i++] = cfg->initrd;
+	argv[i++] = "-append";
+	argv[i++] = cmdline;
+	argv[i++] = "-chardev";
+	argv[i++] = "file,id=out,path=/proc/self/fd/1,append=on";  /* QFD_OUT */
+	argv[i++] = "-chardev";
+	argv[i++] = "file,id=err,path=/proc/self/fd/3,append=on";  /* QFD_ERR */
+	argv[i++] = "-chardev";
+	argv[i++] = "file,id=log,path=/proc/self/fd/4,append=on";  /* QFD_LOG */
+	argv[i++] = "-device";
+	argv[i++] = "isa-serial,chardev=out,index=0";    /* COM1 0x3f8 */
+	argv[i++] = "-device";
+	argv[i++] = "isa-serial,chardev=err,index=1";    /* COM2 0x2f8 */
+	argv[i++] = "-device";
+	argv[i++] = "isa-debugcon,iobase=0xe9,chardev=log";
+	argv[i++] = "-device";
+	argv[i++] = "isa-debug-exit,iobase=0xf4,iosize=4";
+	argv[i] = NULL;
+}
+
+/* ELFVM_PRINT_QEMU=1: one line on stderr, quoted so a shell can run it. */
+static void print_argv(const char *const *argv)
+{
+	for (int i = 0; argv[i]; i++) {
+		const char *a = argv[i];
+		int plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					    "0123456789_-+=.,/:@%") == strlen(a);
+
+		fputs(i ? " " : "", stderr);
+		if (plain) {
+			fputs(a, stderr);
+			continue;
+		}
+		fputc('\'', stderr);
+		for (; *a; a++)
+			fputs(*a == '\'' ? "'\\''" : (char[]){ *a, 0 }, stderr);
+		fputc('\'', stderr);
+	}
+	fputc('\n', stderr);
+}
+
+/* ---- starting QEMU -------------------------------------------------------- */
+
+/* In the child: fds[i] becomes fd i (0 /dev/null, 1 host stdout, 2 QEMU's
+ * stderr pipe, 3 host stderr, 4 log pipe), then exec. */
+static void child_exec(const char *const *argv, const int fds[QFD_N],
+		       const sigset_t *mask, pid_t parent)
+{
+	int hi[QFD_N];
+
+	for (int i = 0; i < QFD_N; i++)
+		hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
+	for (int i = 0; i < QFD_N; i++)
+		if (hi[i] < 0 || dup2(hi[i], i) < 0)
+			_exit(127);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* QEMU must not outlive elfvm */
+	if (getppid() != parent)
+		_exit(127);
+	execvp(argv[0], (char *const *)argv);
+	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* Catches the signals that end elfvm, blocked except inside ppoll. */
+static void signals_catch(sigset_t *old_mask, struct sigaction old[NSIGS])
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block;
+
+	sigemptyset(&block);
+	for (int i = 0; i < NSIGS; i++)
+		sigaddset(&block, sigs[i]);
+	sigprocmask(SIG_BLOCK, &block, old_mask);
+	got_signal = 0;
+	for (int i = 0; i < NSIGS; i++) {
+		sigaction(sigs[i], NULL, &old[i]);
+		if (old[i].sa_handler != SIG_IGN) /* nohup and "&" stay in force */
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+/* Delivers what is pending, then puts everything back as it was. */
+static void signals_restore(const sigset_t *old_mask,
+			    const struct sigaction old[NSIGS])
+{
+
+	sigprocmask(SIG_SETMASK, old_mask, NULL);
+	for (int i = 0; i < NSIGS; i++)
+		sigaction(sigs[i], &old[i], NULL);
+}
+
+/*
+ * QEMU opens /proc/self/fd/1 and /proc/self/fd/2 itself, with O_APPEND: for
+ * a regular file that is a new open file, so the offset the shell (and
+ * elfvm's own stderr) shares does not move.  While the VM runs, the shared
+ * one appends too, so elfvm's own lines do not overwrite the program's;
+ * afterwards it is put back and moved to the end, as if the program had
+ * written through it.  Pipes and terminals have no offset to fix.
+ */
+static void host_fds_append(int on, int flags[2])
+{
+	/* Put back in reverse order: fds 1 and 2 may share one open file. */
+	for (int i = 0; i < 2; i++) {
+		int fd = on ? 1 + i : 2 - i;
+		struct stat st;
+
+		if (on) {
+			flags[fd - 1] = -1;
+			if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+				continue;
+			flags[fd - 1] = fcntl(fd, F_GETFL);
+			if (flags[fd - 1] >= 0 && !(flags[fd - 1] & O_APPEND))
+				fcntl(fd, F_SETFL, flags[fd - 1] | O_APPEND);
+		} else if (flags[fd - 1] >= 0) {
+			fcntl(fd, F_SETFL, flags[fd - 1]);
+			lseek(fd, 0, SEEK_END);
+		}
+	}
+}
+
+/* ---- reading the log ------------------------------------------------------ */
+
+static void tail_push(struct vm_result *res, const char *line)
+{
+	snprintf(res->tail[res->tail_next], VM_LINE_MAX, "%s", line);
+	res->tail_next = (res->tail_next + 1) % VM_TAIL_LINES;
+	if (res->tail_count < VM_TAIL_LINES)
+		res->tail_count++;
+}
+
+void vm_print_tail(const struct vm_result *res, FILE *f)
+{
+	int first = res->tail_count < VM_TAIL_LINES ? 0 : res->tail_next;
+
+	for (int i = 0; i < res->tail_count; i++)
+		fprintf(f, "%s\n", res->tail[(first + i) % VM_TAIL_LINES]);
+}
+
+/* Parses the decimal status of @@exit / @@signal.  Returns it, or -1. */
+static int record_number(const char *s, int max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > max)
+		return -1;
+	return (int)v;
+}
+
+/* Records the end the kernel reported; the first one counts. */
+static void record_end(struct vm_state *st, enum vm_end end, const char *arg)
+{
+	struct vm_result *res = st->res;
+	int n = 0;
+
+	if (st->recorded)
+		return;
+	if (end == VM_END_EXIT || end == VM_END_SIGNAL) {
+		n = record_number(arg, end == VM_END_EXIT ? 255 : 127);
+		if (n < 0 || (end == VM_END_SIGNAL && n == 0)) {
+			end = VM_END_PANIC;
+			snprintf(res->message, sizeof(res->message),
+				 "malformed record from the kernel: %.200s", arg);
+		}
+	} else {
+		snprintf(res->message, sizeof(res->message), "%s", arg);
+	}
+	res->end = end;
+	res->code = n;
+	res->status = end == VM_END_EXIT ? n : end == VM_END_SIGNAL ? 128 + n
+								    : ELFVM_EXIT_FAIL;
+	st->recorded = 1;
+}
+
+/* One debugcon line: a record (docs/protocol.md) or a log message. */
+static void on_log_line(struct vm_state *st, char *line)
+{
+	static const struct { const char *prefix; enum vm_end end; } ends[] = {
+		{ "@@exit ", VM_END_EXIT },   { "@@signal ", VM_END_SIGNAL },
+		{ "@@error ", VM_END_ERROR }, { "@@panic ", VM_END_PANIC },
+	};
+	const struct vm_config *cfg = st->cfg;
+
+	if (!strncmp(line, "@@strace ", 9)) {
+		if (cfg->trace)
+			fprintf(cfg->trace, "%s\n", line + 9);
+		return;
+	}
+	if (!strcmp(line, "@@start")) {
+		if (!st->res->t_start)
+			st->res->t_start = vm_now_ns();
+		return;
+	}
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		size_t k = strlen(ends[i].prefix);
+		if (!strncmp(line, ends[i].prefix, k)) {
+			record_end(st, ends[i].end, line + k);
+			return;
+		}
+	}
+	/* An unknown record is kept as a message: a newer kernel may send it. */
+	tail_push(st->res, line);
+	if (cfg->log)
+		fprintf(cfg->log, "%s\n", line);
+}
+
+/* One line of QEMU's own stderr. */
+static void on_qemu_line(struct vm_state *st, char *line)
+{
+	if (!st->qemu_first[0] && line[0])
+		snprintf(st->qemu_first, sizeof(st->qemu_first), "%s", line);
+	if (st->cfg->log)
+		fprintf(st->cfg->log, "qemu: %s\n", line);
+}
+
+/* Reads what is there and hands over each whole line (a line longer than
+ * the buffer is handed over in pieces, the last piece at end of file). */
+static void lb_read(struct linebuf *lb, struct vm_state *st,
+		    void (*fn)(struct vm_state *, char *))
+{
+	ssize_t r = read(lb->fd, lb->buf + lb->len, sizeof(lb->buf) - 1 - lb->len);
+	char *p = lb->buf, *nl;
+
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (r <= 0) {
+		close(lb->fd);
+		lb->fd = -1;
+	} else {
+		lb->len += (size_t)r;
+	}
+	lb->buf[lb->len] = '\0';
+	while ((nl = memchr(p, '\n', lb->len - (size_t)(p - lb->buf)))) {
+		*nl = '\0';
+		if (nl > p && nl[-1] == '\r')
+			nl[-1] = '\0';
+		fn(st, p);
+		p = nl + 1;
+	}
+	lb->len -= (size_t)(p - lb->buf);
+	memmove(lb->buf, p, lb->len);
+	if (lb->len && (lb->fd < 0 || lb->len == sizeof(lb->buf) - 1)) {
+		lb->buf[lb->len] = '\0';
+		fn(st, lb->buf);
+		lb->len = 0;
+	}
+}
+
+/* ---- following the VM ----------------------------------------------------- */
+
+enum follow_end { FOLLOW_EOF, FOLLOW_TIMEOUT, FOLLOW_SIGNAL };
+
+/* Reads the log and QEMU's stderr until both end (QEMU exited), the
+ * deadline (0: none) passes, or a caught signal arrives.  Once a final
+ * record is in, QEMU gets GRACE_NS more to exit by itself. */
+static enum follow_end follow(struct vm_state *st, struct linebuf lb[2],
+			      int64_t deadline, const sigset_t *mask)
+{
+	int64_t recorded_at = 0;
+
+	while (lb[0].fd >= 0 || lb[1].fd >= 0) {
+		struct pollfd pfd[2] = { { lb[0].fd, POLLIN, 0 }, { lb[1].fd, POLLIN, 0 } };
+		struct timespec ts, *tsp = NULL;
+		int64_t limit = deadline;
+
+		if (st->recorded && !recorded_at)
+			recorded_at = vm_now_ns();
+		if (recorded_at && (!limit || recorded_at + GRACE_NS < limit))
+			limit = recorded_at + GRACE_NS;
+		if (limit) {
+			int64_t left = limit - vm_now_ns();
+			if (left <= 0)
+				return FOLLOW_TIMEOUT;
+			ts.tv_sec = left / 1000000000;
+			ts.tv_nsec = left % 1000000000;
+			tsp = &ts;
+		}
+		if (ppoll(pfd, 2, tsp, mask) < 0 && errno != EINTR)
+			return FOLLOW_EOF; /* cannot happen with valid fds */
+		if (got_signal)
+			return FOLLOW_SIGNAL;
+		if (pfd[0].revents)
+			lb_read(&lb[0], st, on_log_line);
+		if (pfd[1].revents)
+			lb_read(&lb[1], st, on_qemu_line);
+	}
+	return FOLLOW_EOF;
+}
+
+/* Decides the end when no record decided it. */
+static void decide(struct vm_state *st, enum follow_end how, int wstatus,
+		   double timeout)
+{
+	struct vm_result *res = st->res;
+
+	if (got_signal) {
+		res->end = VM_END_INTERRUPTED;
+		res->code = got_signal;
+		res->status = 128 + got_signal;
+		res->message[0] = '\0';
+	} else if (st->recorded) {
+		return;
+	} else if (how == FOLLOW_TIMEOUT) {
+		res->end = VM_END_TIMEOUT;
+		res->status = ELFVM_EXIT_TIMEOUT;
+		snprintf(res->message, sizeof(res->message), "timed out after %g s",
+			 timeout);
+	} else {
+		res->end = VM_END_QEMU;
+		res->status = ELFVM_EXIT_FAIL;
+		if (st->qemu_first[0])
+			snprintf(res->message, sizeof(res->message), "%s", st->qemu_first);
+		else if (WIFSIGNALED(wstatus))
+			snprintf(res->message, sizeof(res->message),
+				 "the VM ended without reporting a status (qemu "
+				 "killed by signal %d)", WTERMSIG(wstatus));
+		else
+			snprintf(res->message, sizeof(res->message),
+				 "the VM ended without reporting a status (qemu "
+				 "exit status %d)", WEXITSTATUS(wstatus));
+	}
+}
+
+/* Fails before QEMU ran (errno says why): fills res for VM_END_QEMU. */
+static int fail_early(struct vm_result *res)
+{
+	res->end = VM_END_QEMU;
+	res->status = ELFVM_EXIT_FAIL;
+	snprintf(res->message, sizeof(res->message), "cannot start it: %s",
+		 strerror(errno));
+	return res->status;
+}
+
+/* Spawns QEMU with the pipes set up; returns its pid or -1. */
+static pid_t spawn(const char *const *argv, struct linebuf lb[2],
+		   const sigset_t *mask)
+{
+	int logp[2], errp[2], devnull;
+	pid_t parent = getpid(), pid;
+
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0)
+		return -1;
+	if (pipe2(logp, O_CLOEXEC) < 0) {
+		close(devnull);
+		return -1;
+	}
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		close(devnull), close(logp[0]), close(logp[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		const int fds[QFD_N] = { devnull, 1, errp[1], 2, logp[1] };
+		child_exec(argv, fds, mask, parent);
+	}
+	close(devnull), close(logp[1]), close(errp[1]);
+	lb[0].fd = logp[0];
+	lb[1].fd = errp[0];
+	if (pid < 0) {
+		close(logp[0]), close(errp[0]);
+		lb[0].fd = lb[1].fd = -1;
+	}
+	return pid;
+}
+
+int vm_run(const struct vm_config *cfg, struct vm_result *res)
+{
+	struct linebuf lb[2];
+	struct vm_state st = { .cfg = cfg, .res = res };
+	const char *argv[MAX_ARGS], *env = getenv("ELFVM_PRINT_QEMU");
+	char cmdline[4096], smp[16];
+	struct sigaction old[NSIGS];
+	struct timespec rt;
+	sigset_t old_mask;
+	enum follow_end how;
+	int wstatus = 0, fd_flags[2];
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	clock_gettime(CLOCK_REALTIME, &rt);
+	snprintf(cmdline, sizeof(cmdline), "%s%srealtime=%lld",
+		 cfg->cmdline ? cfg->cmdline : "", cfg->cmdline && *cfg->cmdline ? " " : "",
+		 (long long)rt.tv_sec * 1000000000 + rt.tv_nsec);
+	build_argv(cfg, cmdline, smp, sizeof(smp), argv);
+	if (env && *env && strcmp(env, "0"))
+		print_argv(argv);
+
+	fflush(stdout);
+	fflush(stderr);
+	host_fds_append(1, fd_flags);
+	signals_catch(&old_mask, old);
+	lb[0].len = lb[1].len = 0;
+	res->t_spawn = vm_now_ns();
+	pid = spawn(argv, lb, &old_mask);
+	if (pid < 0) {
+		int e = errno;
+		signals_restore(&old_mask, old);
+		host_fds_append(0, fd_flags);
+		errno = e;
+		return fail_early(res);
+	}
+	how = follow(&st, lb, cfg->timeout > 0 ? res->t_spawn +
+				(int64_t)(cfg->timeout * 1e9) : 0, &old_mask);
+	res->t_exit = vm_now_ns();
+	if (how != FOLLOW_EOF)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	for (int i = 0; i < 2; i++)
+		if (lb[i].fd >= 0)
+			close(lb[i].fd);
+	signals_restore(&old_mask, old); /* a pending signal still counts */
+	decide(&st, how, wstatus, cfg->timeout);
+	if (cfg->log)
+		fflush(cfg->log);
+	if (cfg->trace)
+		fflush(cfg->trace);
+	host_fds_append(0, fd_flags);
+	return res->status;
+}
