@@ -137,8 +137,10 @@ static void build_argv(const struct vm_config *cfg, const char *cmdline,
 	argv[i++] = qemu && *qemu ? qemu : "qemu-system-x86_64";
 	argv[i++] = "-M";
 	argv[i++] = q35 ? "q35" : "microvm,isa-serial=off,pit=on,pic=off,rtc=on";
+	/* Transactional memory is masked: TCG cannot run it and glibc would
+	 * pick lock elision where a KVM host offers it. */
 	argv[i++] = "-cpu";
-	argv[i++] = "max";
+	argv[i++] = "max,-rtm,-hle";
 	argv[i++] = "-m";
 	argv[i++] = cfg->mem ? cfg->mem : "256M";
 	argv[i++] = "-accel";
