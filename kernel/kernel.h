@@ -154,6 +154,8 @@ struct percpu {
 	uint32_t cpu;
 };
 void cpu_init(void);
+/* Enables SSE and XSAVE state (CR4, XCR0) and resets the FPU. */
+void cpu_fpu_init(void);
 uint32_t cpu_xsave_size(void);
 bool cpu_has_rdrand(void);
 bool cpu_has_rdseed(void);

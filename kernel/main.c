@@ -94,6 +94,10 @@ void kmain(uint32_t start_info)
 	mem_init(ram, nram, used, 2);
 	paging_init();
 	cpu_init();
+	/* The kernel runs with interrupts on from here: nothing is routed yet,
+	 * and some hypervisors emulate every instruction while IF is clear. */
+	irq_enable();
+	cpu_fpu_init();
 	time_init();
 	apic_init();
 	random_init();

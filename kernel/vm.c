@@ -138,6 +138,19 @@ long vm_unmap(uint64_t start, uint64_t len)
 	return 0;
 }
 
+/* Joins v with its successor when they touch and agree, so that one
+ * mapping grown in pieces (brk, mremap) stays one VMA, as on Linux. */
+static void merge_next(struct vma *v)
+{
+	struct vma *n = v ? v->next : NULL;
+
+	if (n && v->end == n->start && v->prot == n->prot && v->flags == n->flags) {
+		v->end = n->end;
+		v->next = n->next;
+		kfree(n);
+	}
+}
+
 long vm_map(uint64_t start, uint64_t len, int prot, int flags)
 {
 	struct vma *n = kmalloc(sizeof(*n));
@@ -150,11 +163,15 @@ long vm_map(uint64_t start, uint64_t len, int prot, int flags)
 		return r;
 	}
 	*n = (struct vma){ start, start + len, prot, flags, NULL };
-	struct vma **pp = &vmas;
-	while (*pp && (*pp)->start < start)
+	struct vma **pp = &vmas, *prev = NULL;
+	while (*pp && (*pp)->start < start) {
+		prev = *pp;
 		pp = &(*pp)->next;
+	}
 	n->next = *pp;
 	*pp = n;
+	merge_next(n);
+	merge_next(prev);
 	return 0;
 }
 

@@ -130,7 +130,7 @@ static void percpu_init(void)
  * the user state components we will save (x87, SSE, AVX, AVX-512), so that
  * glibc's CPU checks see them enabled and pick its AVX2 routines.
  */
-static void fpu_init(void)
+void cpu_fpu_init(void)
 {
 	uint32_t r[4];
 	uint64_t cr4 = read_cr4() | (1 << 9) | (1 << 10);
@@ -153,8 +153,9 @@ static void fpu_init(void)
 		write_cr4(cr4);
 		xsave_size = 512; /* FXSAVE area */
 	}
-	uint32_t mxcsr = 0x1f80;
-	__asm__ volatile("fninit\n\tldmxcsr %0" : : "m"(mxcsr));
+	/* MXCSR comes out of reset as 0x1f80, what the ABI wants; fninit sets
+	 * the x87 control word to the ABI's 0x37f. */
+	__asm__ volatile("fninit");
 }
 
 void cpu_init(void)
@@ -163,7 +164,6 @@ void cpu_init(void)
 	idt_init();
 	percpu_init();
 	syscall_init();
-	fpu_init();
 }
 
 uint32_t cpu_xsave_size(void)

@@ -64,11 +64,13 @@ syscall_entry:
 	pushq $0
 	pushq %rax
 	PUSH_GPRS
+	sti                            /* on our own stack now: interrupts may come */
 	movq %rsp, %rdi
 	xorl %ebp, %ebp
 	call syscall_dispatch
 	.globl syscall_return
 syscall_return:
+	cli
 	POP_GPRS
 	addq $16, %rsp                 /* nr, error */
 	movq (%rsp), %rcx              /* rip */
