@@ -17,7 +17,7 @@ $(DEPS_STAMP): tools/deps.sh
 
 # ---- the kernel ------------------------------------------------------------
 KSRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
-                   loader/*.c syscalls/*.c minifs/*.c)
+                   loader/*.c loader/*.S syscalls/*.c minifs/*.c)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
 KCFLAGS := -std=c11 -ffreestanding -fno-builtin -nostdinc -Wall -Wextra -Werror \
 	-O2 -g -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pie \
@@ -43,6 +43,33 @@ $(B)/gen/syscall_names.h: /usr/include/x86_64-linux-musl/bits/syscall.h
 $(B)/k/syscalls/dispatch.c.o: $(B)/gen/syscall_names.h
 $(B)/kernel.elf: $(KOBJ) kernel/arch/x86_64/kernel.ld
 	$(KCC) $(KCFLAGS) $(KLDFLAGS) $(KOBJ) -o $@
+
+# ---- the vDSO ----------------------------------------------------------------
+# loader/vdso/ is user code mapped into every program (docs/vdso.md): built
+# with ordinary user flags (PIC, no kernel code model), linked as a shared
+# object at 0 and refused unless it needs no relocation and is one r-x
+# PT_LOAD, since nobody relocates it.  loader/vdso_blob.S carries the
+# stripped image into the kernel.
+VDSO_CFLAGS := -std=c11 -O2 -g -fPIC -ffreestanding -fno-builtin -fno-stack-protector \
+	-fno-omit-frame-pointer -fasynchronous-unwind-tables -mgeneral-regs-only \
+	-Wall -Wextra -Werror -I. -MMD -MP
+VDSO_LDFLAGS := -shared -nostdlib -Wl,--hash-style=both -Wl,-soname=linux-vdso.so.1 \
+	-Wl,--eh-frame-hdr -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--build-id=none \
+	-Wl,-T,loader/vdso/vdso.lds -Wl,--version-script=loader/vdso/vdso.ver
+$(B)/vdso/vdso.o: loader/vdso/vdso.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(KCC) $(VDSO_CFLAGS) -c $< -o $@
+$(B)/vdso.so: $(B)/vdso/vdso.o loader/vdso/vdso.lds loader/vdso/vdso.ver
+	$(KCC) $(VDSO_CFLAGS) $(VDSO_LDFLAGS) $< -o $(B)/vdso/vdso.so.dbg
+	objcopy -S $(B)/vdso/vdso.so.dbg $@.tmp
+	@readelf -rW $@.tmp | grep -q 'no relocations' || \
+		{ echo 'vdso.so needs relocations:'; readelf -rW $@.tmp; rm -f $@.tmp; exit 1; }
+	@[ "$$(readelf -lW $@.tmp | grep -c ' LOAD ')" = 1 ] && \
+		readelf -lW $@.tmp | grep ' LOAD ' | grep -q ' R E ' || \
+		{ echo 'vdso.so must be one r-x PT_LOAD'; rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
+$(B)/k/loader/vdso_blob.S.o: $(B)/vdso.so
+$(B)/k/loader/vdso_blob.S.o: KCFLAGS += -DVDSO_IMAGE='"$(B)/vdso.so"'
 
 # ---- host code: the elfvm command and the pure code it shares ------------
 # Pure code (no kernel dependency) is compiled for the host too, so that the

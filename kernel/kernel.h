@@ -107,6 +107,8 @@ void mem_init(const struct mem_range *ram, int n, const struct mem_range *used, 
 uint64_t page_alloc(void);
 /* n physically contiguous zeroed pages, or 0. */
 uint64_t pages_alloc(size_t n);
+/* Another user of a page; page_free drops one, the last frees it. */
+void page_get(uint64_t pa);
 void page_free(uint64_t pa);
 void pages_free(uint64_t pa, size_t n);
 uint64_t mem_total_pages(void);
@@ -131,6 +133,8 @@ void kfree(void *p);
 #define PTE_NX  (1UL << 63)
 /* Software bit: a page that stays the program's under PROT_NONE. */
 #define PTE_HELD (1UL << 9)
+/* Software bit: the page is the backing object's own, never private. */
+#define PTE_OBJ (1UL << 10)
 #define PTE_ADDR 0x000ffffffffff000UL
 void paging_init(void);
 /* The leaf entry for va, creating page tables when create is set; NULL when
@@ -139,6 +143,11 @@ uint64_t *paging_pte(uint64_t va, bool create);
 /* Maps one 4 KiB page; returns 0 or -ENOMEM. */
 long paging_map(uint64_t va, uint64_t pa, uint64_t flags);
 void paging_unmap(uint64_t va);
+/* Drops the TLB entry of one page. */
+static inline void invlpg_user(uint64_t va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
 /* Calls fn for every present (or PTE_HELD) leaf entry in [start, end), skipping absent
  * tables whole, so a huge PROT_NONE reservation costs nothing to walk. */
 void paging_for_each(uint64_t start, uint64_t end,
@@ -189,17 +198,35 @@ void time_tick(void);
 void time_sleep_until(uint64_t deadline);
 
 /* ---- vm.c: the program's address space ------------------------------------ */
+/* What a mapping of an object (a file) needs from it; minifs provides it. */
+struct vm_backing {
+	/* The physical page at index with a reference taken for the caller;
+	 * 0 when index lies past the object's end (SIGBUS) or memory ran out. */
+	uint64_t (*page)(void *obj, uint64_t index);
+	void (*get)(void *obj);
+	void (*put)(void *obj);
+	/* The name /proc/self/maps shows; returns buf. */
+	const char *(*name)(void *obj, char *buf, size_t size);
+};
 struct vma {
 	uint64_t start, end; /* page-aligned [start, end) */
 	int prot;            /* PROT_* */
 	int flags;           /* VMA_* */
+	const struct vm_backing *backing; /* NULL: anonymous */
+	void *obj;
+	uint64_t pgoff;      /* page index in obj of start */
 	struct vma *next;    /* sorted by address */
 };
 #define VMA_STACK 1
 #define VMA_HEAP 2
-#define VMA_IMAGE 4 /* a segment of the program or its interpreter */
-/* Resolves a fault at addr (error code err) by supplying a zeroed page when
- * a VMA allows the access; returns 0, or -EFAULT when it does not. */
+#define VMA_IMAGE 4  /* a segment of the program or its interpreter */
+#define VMA_SHARED 8 /* MAP_SHARED: writes reach the object */
+#define VMA_VDSO 16
+#define VMA_VVAR 32
+/* Resolves a fault at addr (error code err): a zeroed page, the object's
+ * page, or a private copy of it (copy on write).  Returns 0; -EFAULT when
+ * no VMA allows the access (SIGSEGV); -EIO past the end of a mapped object
+ * (SIGBUS). */
 long vm_fault(uint64_t addr, uint64_t err);
 struct vma *vm_find(uint64_t addr);
 /* The first VMA ending above addr, or NULL. */
@@ -207,6 +234,9 @@ struct vma *vm_first_after(uint64_t addr);
 /* Records [start, start+len) as mapped with prot, replacing whatever was
  * there (its pages are freed).  Returns 0 or -ENOMEM. */
 long vm_map(uint64_t start, uint64_t len, int prot, int flags);
+/* The same for a mapping of obj from page pgoff on; takes a reference. */
+long vm_map_object(uint64_t start, uint64_t len, int prot, int flags,
+		   const struct vm_backing *b, void *obj, uint64_t pgoff);
 /* Removes every mapping in the range; returns 0 or -ENOMEM (a split needs
  * a new VMA). */
 long vm_unmap(uint64_t start, uint64_t len);
@@ -215,7 +245,7 @@ long vm_unmap(uint64_t start, uint64_t len);
 long vm_protect(uint64_t start, uint64_t len, int prot);
 /* A free range of len bytes, highest first below the mmap base, or 0. */
 uint64_t vm_find_free(uint64_t len);
-/* Moves the pages of [from, from+len) to [to, to+len) (mremap). */
+/* Moves the mapping and pages of [from, from+len) to [to, to+len) (mremap). */
 long vm_move(uint64_t from, uint64_t to, uint64_t len);
 /* Frees the pages in the range but keeps the mapping (MADV_DONTNEED). */
 void vm_discard(uint64_t start, uint64_t len);
@@ -223,7 +253,9 @@ void vm_discard(uint64_t start, uint64_t len);
 void *vm_populate(uint64_t va);
 uint64_t vm_mmap_base(void);
 uint64_t vm_resident_pages(void);
-/* Writes one line per VMA, Linux's /proc/self/maps without file names. */
+/* Formats /proc/self/maps into buf; returns the length it needed. */
+size_t vm_format_maps(char *buf, size_t size);
+/* Writes the maps to the log. */
 void vm_log_maps(void);
 
 /* ---- signal.c: signal state and the fate of a faulting program ----------- */

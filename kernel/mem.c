@@ -3,13 +3,15 @@
  * The physical page allocator: one bit per 4 KiB page of the memory map,
  * set when the page is free.  Single pages come from a moving hint, so the
  * common case is a word scan; runs of pages (rare: big kernel objects) scan
- * for a long enough run.  Pages are zeroed when handed out.  One lock-free
- * CPU for now; the state is in one struct so a lock can wrap it later.
+ * for a long enough run.  Pages are zeroed when handed out and counted:
+ * a page shared by a file and the mappings of it is freed by its last
+ * user.  One CPU for now; the state is in one struct so a lock can wrap it.
  */
 #include "kernel/kernel.h"
 
 static struct {
 	uint64_t *bits;  /* 1 = free */
+	uint16_t *refs;  /* users of each page in use */
 	uint64_t npages; /* pages covered by bits: [0, npages) */
 	uint64_t hint;   /* the lowest word that may have a free page */
 	uint64_t total, nfree;
@@ -46,7 +48,8 @@ void mem_init(const struct mem_range *ram, int n, const struct mem_range *used, 
 	for (int i = 0; i < n; i++)
 		top = MAX(top, ram[i].base + ram[i].len);
 	pm.npages = top / PAGE_SIZE;
-	uint64_t bytes = PAGE_UP((pm.npages + 63) / 64 * 8);
+	uint64_t bitmap = (pm.npages + 63) / 64 * 8;
+	uint64_t bytes = PAGE_UP(bitmap + pm.npages * sizeof(uint16_t));
 
 	struct mem_range all[16];
 	int nall = 0;
@@ -70,6 +73,7 @@ void mem_init(const struct mem_range *ram, int n, const struct mem_range *used, 
 	if (!pm.bits)
 		panic("no room for the page bitmap (%lu pages)", pm.npages);
 	memset(pm.bits, 0, bytes);
+	pm.refs = (uint16_t *)((char *)pm.bits + bitmap);
 	for (int i = 0; i < n; i++) {
 		uint64_t a = PAGE_UP(MAX(ram[i].base, 0x100000UL));
 		for (; a + PAGE_SIZE <= ram[i].base + ram[i].len; a += PAGE_SIZE) {
@@ -89,6 +93,7 @@ uint64_t page_alloc(void)
 			continue;
 		uint64_t pfn = w * 64 + __builtin_ctzl(pm.bits[w]);
 		set_free(pfn, false);
+		pm.refs[pfn] = 1;
 		pm.hint = w;
 		pm.nfree--;
 		memset(phys_to_virt(pfn * PAGE_SIZE), 0, PAGE_SIZE);
@@ -107,8 +112,10 @@ uint64_t pages_alloc(size_t n)
 		if (run < n)
 			continue;
 		uint64_t first = pfn + 1 - n;
-		for (uint64_t p = first; p <= pfn; p++)
+		for (uint64_t p = first; p <= pfn; p++) {
 			set_free(p, false);
+			pm.refs[p] = 1;
+		}
 		pm.nfree -= n;
 		memset(phys_to_virt(first * PAGE_SIZE), 0, n * PAGE_SIZE);
 		return first * PAGE_SIZE;
@@ -116,11 +123,21 @@ uint64_t pages_alloc(size_t n)
 	return 0;
 }
 
+void page_get(uint64_t pa)
+{
+	uint64_t pfn = pa / PAGE_SIZE;
+
+	BUG_ON(pfn >= pm.npages || is_free(pfn) || pm.refs[pfn] == 0xffff);
+	pm.refs[pfn]++;
+}
+
 void page_free(uint64_t pa)
 {
 	uint64_t pfn = pa / PAGE_SIZE;
 
-	BUG_ON(pfn >= pm.npages || is_free(pfn));
+	BUG_ON(pfn >= pm.npages || is_free(pfn) || pm.refs[pfn] == 0);
+	if (--pm.refs[pfn])
+		return;
 	set_free(pfn, true);
 	pm.nfree++;
 	if (pfn / 64 < pm.hint)

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * The program's address space: a sorted list of VMAs (what may be mapped,
- * with what protection) and the demand pager that fills them.  Nothing is
- * allocated when an area is recorded; a page arrives zeroed on first touch,
- * so a gigabyte of PROT_NONE reservation costs one list node.  Policy (where
- * mmap puts things, brk) lives in syscalls/mm.c; page-table edits live in
- * arch/x86_64/paging.c.
+ * with what protection, backed by what) and the demand pager that fills
+ * them.  Nothing is allocated when an area is recorded; a page arrives on
+ * first touch: zeroed for anonymous memory, the object's own page for a
+ * shared mapping or a read of a private one, a private copy on the first
+ * write (copy on write).  Policy (where mmap puts things, brk) lives in
+ * syscalls/mm.c; page-table edits in arch/x86_64/paging.c; the objects
+ * (files) in minifs, behind struct vm_backing.
  */
 #include "kernel/abi.h"
 #include "kernel/kernel.h"
@@ -27,6 +29,11 @@ static uint64_t pte_flags(int prot)
 	return f;
 }
 
+static bool is_private_object(const struct vma *v)
+{
+	return v->backing && !(v->flags & VMA_SHARED);
+}
+
 struct vma *vm_find(uint64_t addr)
 {
 	for (struct vma *v = vmas; v && v->start <= addr; v = v->next)
@@ -44,23 +51,9 @@ struct vma *vm_first_after(uint64_t addr)
 	return v;
 }
 
-long vm_fault(uint64_t addr, uint64_t err)
+static long map_new(uint64_t va, uint64_t pa, uint64_t flags)
 {
-	struct vma *v = vm_find(addr);
-
-	if (!v || v->prot == PROT_NONE || (err & 1)) /* present: a protection fault */
-		return -EFAULT;
-	uint64_t *pte = paging_pte(addr, false);
-	if (pte && (*pte & PTE_HELD))
-		return -EFAULT;
-	if ((err & 2) && !(v->prot & PROT_WRITE))
-		return -EFAULT;
-	if ((err & 16) && !(v->prot & PROT_EXEC))
-		return -EFAULT;
-	uint64_t pa = page_alloc();
-	if (!pa)
-		return -EFAULT; /* out of memory: the program gets SIGSEGV, as on Linux without swap it gets killed */
-	if (paging_map(PAGE_DOWN(addr), pa, pte_flags(v->prot)) < 0) {
+	if (paging_map(va, pa, flags) < 0) {
 		page_free(pa);
 		return -EFAULT;
 	}
@@ -68,20 +61,71 @@ long vm_fault(uint64_t addr, uint64_t err)
 	return 0;
 }
 
+/* A write to a present read-only page of a private object mapping. */
+static long copy_on_write(struct vma *v, uint64_t va, uint64_t *pte)
+{
+	uint64_t old = *pte & PTE_ADDR, pa = page_alloc();
+
+	if (!pa)
+		return -EFAULT;
+	memcpy(phys_to_virt(pa), phys_to_virt(old), PAGE_SIZE);
+	*pte = pa | pte_flags(v->prot);
+	invlpg_user(va);
+	page_free(old);
+	return 0;
+}
+
+long vm_fault(uint64_t addr, uint64_t err)
+{
+	struct vma *v = vm_find(addr);
+	uint64_t va = PAGE_DOWN(addr);
+	bool write = err & 2;
+
+	if (!v || v->prot == PROT_NONE)
+		return -EFAULT;
+	if ((write && !(v->prot & PROT_WRITE)) || ((err & 16) && !(v->prot & PROT_EXEC)))
+		return -EFAULT;
+	uint64_t *pte = paging_pte(va, false);
+	if (pte && (*pte & PTE_HELD))
+		return -EFAULT;
+	if (err & 1) { /* present: only a private object page may be written */
+		if (write && pte && (*pte & PTE_OBJ) && is_private_object(v))
+			return copy_on_write(v, va, pte);
+		return -EFAULT;
+	}
+	if (!v->backing) {
+		uint64_t pa = page_alloc();
+		return pa ? map_new(va, pa, pte_flags(v->prot)) : -EFAULT;
+	}
+	uint64_t pa = v->backing->page(v->obj, v->pgoff + (va - v->start) / PAGE_SIZE);
+	if (!pa)
+		return -EIO;
+	if (v->flags & VMA_SHARED)
+		return map_new(va, pa, pte_flags(v->prot) | PTE_OBJ);
+	if (!write) /* share the object's page until the first write */
+		return map_new(va, pa, (pte_flags(v->prot) & ~PTE_W) | PTE_OBJ);
+	uint64_t copy = page_alloc();
+	if (copy)
+		memcpy(phys_to_virt(copy), phys_to_virt(pa), PAGE_SIZE);
+	page_free(pa);
+	return copy ? map_new(va, copy, pte_flags(v->prot)) : -EFAULT;
+}
+
 void *vm_populate(uint64_t va)
 {
 	uint64_t *pte = paging_pte(va, false);
 
-	if (pte && (*pte & PTE_P))
+	if (pte && (*pte & PTE_P) && !(*pte & PTE_OBJ))
 		return phys_to_virt(*pte & PTE_ADDR);
+	if (pte && (*pte & PTE_P))
+		return NULL;
 	struct vma *v = vm_find(va);
 	uint64_t pa = page_alloc();
-	if (!v || !pa || paging_map(va, pa, pte_flags(v->prot)) < 0) {
-		if (pa)
+	if (!v || v->backing || !pa || map_new(va, pa, pte_flags(v->prot)) < 0) {
+		if (pa && (!v || v->backing))
 			page_free(pa);
 		return NULL;
 	}
-	resident++;
 	return phys_to_virt(pa);
 }
 
@@ -90,13 +134,32 @@ static void free_pte(uint64_t va, uint64_t *pte, void *arg)
 	(void)arg;
 	page_free(*pte & PTE_ADDR);
 	*pte = 0;
-	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+	invlpg_user(va);
 	resident--;
 }
 
 void vm_discard(uint64_t start, uint64_t len)
 {
 	paging_for_each(start, start + len, free_pte, NULL);
+}
+
+static struct vma *vma_copy(const struct vma *v)
+{
+	struct vma *n = kmalloc(sizeof(*n));
+
+	if (!n)
+		return NULL;
+	*n = *v;
+	if (n->backing)
+		n->backing->get(n->obj);
+	return n;
+}
+
+static void vma_free(struct vma *v)
+{
+	if (v->backing)
+		v->backing->put(v->obj);
+	kfree(v);
 }
 
 /* Splits the VMA holding addr so that one starts exactly at addr. */
@@ -106,11 +169,11 @@ static long split_at(uint64_t addr)
 
 	if (!v || v->start == addr)
 		return 0;
-	struct vma *n = kmalloc(sizeof(*n));
+	struct vma *n = vma_copy(v);
 	if (!n)
 		return -ENOMEM;
-	*n = *v;
 	n->start = addr;
+	n->pgoff += (addr - v->start) / PAGE_SIZE;
 	v->end = addr;
 	v->next = n;
 	return 0;
@@ -130,7 +193,7 @@ long vm_unmap(uint64_t start, uint64_t len)
 		struct vma *v = *pp;
 		if (v->start >= start && v->end <= end) {
 			*pp = v->next;
-			kfree(v);
+			vma_free(v);
 		} else {
 			pp = &v->next;
 		}
@@ -144,27 +207,28 @@ static void merge_next(struct vma *v)
 {
 	struct vma *n = v ? v->next : NULL;
 
-	if (n && v->end == n->start && v->prot == n->prot && v->flags == n->flags) {
-		v->end = n->end;
-		v->next = n->next;
-		kfree(n);
-	}
+	if (!n || v->end != n->start || v->prot != n->prot || v->flags != n->flags ||
+	    v->backing != n->backing || v->obj != n->obj ||
+	    (v->backing && v->pgoff + (v->end - v->start) / PAGE_SIZE != n->pgoff))
+		return;
+	v->end = n->end;
+	v->next = n->next;
+	vma_free(n);
 }
 
-long vm_map(uint64_t start, uint64_t len, int prot, int flags)
+static long insert(const struct vma *tmpl)
 {
-	struct vma *n = kmalloc(sizeof(*n));
+	struct vma *n = vma_copy(tmpl);
 
 	if (!n)
 		return -ENOMEM;
-	long r = vm_unmap(start, len);
+	long r = vm_unmap(n->start, n->end - n->start);
 	if (r < 0) {
-		kfree(n);
+		vma_free(n);
 		return r;
 	}
-	*n = (struct vma){ start, start + len, prot, flags, NULL };
 	struct vma **pp = &vmas, *prev = NULL;
-	while (*pp && (*pp)->start < start) {
+	while (*pp && (*pp)->start < n->start) {
 		prev = *pp;
 		pp = &(*pp)->next;
 	}
@@ -175,16 +239,32 @@ long vm_map(uint64_t start, uint64_t len, int prot, int flags)
 	return 0;
 }
 
-struct reprotect {
-	uint64_t flags;
-};
+long vm_map(uint64_t start, uint64_t len, int prot, int flags)
+{
+	struct vma t = { .start = start, .end = start + len, .prot = prot, .flags = flags };
 
+	return insert(&t);
+}
+
+long vm_map_object(uint64_t start, uint64_t len, int prot, int flags,
+		   const struct vm_backing *b, void *obj, uint64_t pgoff)
+{
+	struct vma t = { .start = start, .end = start + len, .prot = prot, .flags = flags,
+			 .backing = b, .obj = obj, .pgoff = pgoff };
+
+	return insert(&t);
+}
+
+/* A private object page is never made writable: the first write copies. */
 static void set_prot(uint64_t va, uint64_t *pte, void *arg)
 {
-	struct reprotect *p = arg;
+	const struct vma *v = arg;
+	uint64_t f = v->prot == PROT_NONE ? PTE_HELD : pte_flags(v->prot);
 
-	*pte = (*pte & PTE_ADDR) | p->flags;
-	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+	if ((*pte & PTE_OBJ) && is_private_object(v))
+		f &= ~PTE_W;
+	*pte = (*pte & (PTE_ADDR | PTE_OBJ)) | f;
+	invlpg_user(va);
 }
 
 long vm_protect(uint64_t start, uint64_t len, int prot)
@@ -202,11 +282,11 @@ long vm_protect(uint64_t start, uint64_t len, int prot)
 		r = split_at(end);
 	if (r < 0)
 		return r;
-	for (struct vma *v = vm_first_after(start); v && v->start < end; v = v->next)
-		v->prot = prot;
 	/* Under PROT_NONE a page is not present but stays the program's. */
-	struct reprotect p = { prot == PROT_NONE ? PTE_HELD : pte_flags(prot) };
-	paging_for_each(start, end, set_prot, &p);
+	for (struct vma *v = vm_first_after(start); v && v->start < end; v = v->next) {
+		v->prot = prot;
+		paging_for_each(v->start, v->end, set_prot, v);
+	}
 	return 0;
 }
 
@@ -214,7 +294,6 @@ uint64_t vm_find_free(uint64_t len)
 {
 	uint64_t top = MMAP_BASE;
 
-	/* Walk the list from the highest VMA below top downwards. */
 	for (;;) {
 		uint64_t lo = top - len;
 		if (len > top || lo < USER_MIN)
@@ -240,7 +319,7 @@ static void move_pte(uint64_t va, uint64_t *pte, void *arg)
 	uint64_t e = *pte;
 
 	*pte = 0;
-	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+	invlpg_user(va);
 	if (paging_map(va + m->delta, e & PTE_ADDR, e & ~PTE_ADDR) < 0) {
 		page_free(e & PTE_ADDR);
 		resident--;
@@ -254,7 +333,11 @@ long vm_move(uint64_t from, uint64_t to, uint64_t len)
 
 	if (!v)
 		return -EFAULT;
-	long r = vm_map(to, len, v->prot, v->flags);
+	struct vma t = *v;
+	t.start = to;
+	t.end = to + len;
+	t.pgoff += (from - v->start) / PAGE_SIZE;
+	long r = insert(&t);
 	if (r < 0)
 		return r;
 	struct move m = { to - from, 0 };
@@ -273,11 +356,42 @@ uint64_t vm_resident_pages(void)
 	return resident;
 }
 
+static const char *vma_name(const struct vma *v, char *buf, size_t size)
+{
+	if (v->backing)
+		return v->backing->name(v->obj, buf, size);
+	if (v->flags & VMA_STACK)
+		return "[stack]";
+	if (v->flags & VMA_HEAP)
+		return "[heap]";
+	if (v->flags & VMA_VDSO)
+		return "[vdso]";
+	if (v->flags & VMA_VVAR)
+		return "[vvar]";
+	return "";
+}
+
+size_t vm_format_maps(char *buf, size_t size)
+{
+	size_t len = 0;
+	char name[256];
+
+	for (struct vma *v = vmas; v; v = v->next) {
+		const char *n = vma_name(v, name, sizeof(name));
+		len += snprintf(buf + MIN(len, size), size - MIN(len, size),
+				"%08lx-%08lx %c%c%c%c %08lx 00:%02x %lu%s%s\n", v->start, v->end,
+				v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
+				v->prot & PROT_EXEC ? 'x' : '-', v->flags & VMA_SHARED ? 's' : 'p',
+				v->pgoff * PAGE_SIZE, v->backing ? 1 : 0,
+				v->backing ? (uint64_t)v->obj % 100000 : 0UL, *n ? "  " : "", n);
+	}
+	return len;
+}
+
 void vm_log_maps(void)
 {
-	for (struct vma *v = vmas; v; v = v->next)
-		klog("  %012lx-%012lx %c%c%c%s", v->start, v->end,
-		     v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
-		     v->prot & PROT_EXEC ? 'x' : '-',
-		     v->flags & VMA_STACK ? " [stack]" : v->flags & VMA_HEAP ? " [heap]" : "");
+	char buf[2048];
+
+	vm_format_maps(buf, sizeof(buf));
+	klog_raw(buf, strnlen(buf, sizeof(buf)));
 }

@@ -2,10 +2,11 @@
 /*
  * Starting the program: read what the host asked for (.elfvm/exe, argv,
  * envp: docs/protocol.md), check the executable with elf_check, map its
- * PT_LOAD segments (copied from the image; bss and the heap come zeroed on
- * demand), build the stack Linux would build and jump.  PIE executables go
- * at Linux's ELF_ET_DYN_BASE.  A PT_INTERP (dynamic linking) is refused for
- * now with a clear reason.
+ * PT_LOAD segments from the file (private mappings: pages are shared with
+ * minifs until written), map its PT_INTERP (ld.so) the same way when it has
+ * one, build the stack Linux would build, and jump to the interpreter's
+ * entry or the program's.  PIE executables go at Linux's ELF_ET_DYN_BASE,
+ * the interpreter top-down in the mmap area, as on Linux without ASLR.
  */
 #include "kernel/abi.h"
 #include "kernel/arch/x86_64/x86.h"
@@ -21,8 +22,16 @@
 
 struct program program; /* what the syscalls need to know about the program */
 
-static const struct mfs_file *exe_file;
-static uint64_t exe_bias;
+/* One ELF file being loaded: its inode, checked headers and load bias. */
+struct image {
+	struct inode *ino;
+	const uint8_t *data;
+	struct elf_info info;
+	const struct elf64_phdr *ph;
+	uint64_t bias;
+};
+
+static struct image exe;
 
 static int prot_of(uint32_t pf)
 {
@@ -30,38 +39,71 @@ static int prot_of(uint32_t pf)
 	       (pf & PF_X ? PROT_EXEC : 0);
 }
 
-/* Copies the file part of one segment into fresh pages. */
-static void load_segment(const uint8_t *file, const struct elf64_phdr *ph, uint64_t bias)
+/* Whole file pages map the file itself; the page where the file part ends
+ * and the bss beyond it are anonymous, the tail of the file part copied. */
+static void load_segment(const struct image *im, const struct elf64_phdr *ph)
 {
-	uint64_t start = PAGE_DOWN(bias + ph->p_vaddr), end = PAGE_UP(bias + ph->p_vaddr + ph->p_memsz);
-	struct vma *prev = vm_find(start);
+	uint64_t va = im->bias + ph->p_vaddr, file_end = va + ph->p_filesz;
+	uint64_t start = PAGE_DOWN(va), mid = PAGE_DOWN(file_end), end = PAGE_UP(va + ph->p_memsz);
+	int prot = prot_of(ph->p_flags);
 
-	if (prev) { /* the previous segment's last page is shared with this one */
-		vm_protect(start, PAGE_SIZE, prev->prot | prot_of(ph->p_flags));
-		start += PAGE_SIZE;
-	}
-	if (start < end && vm_map(start, end - start, prot_of(ph->p_flags), VMA_IMAGE) < 0)
-		vm_exit_error("out of memory loading the program");
-	for (uint64_t off = 0; off < ph->p_filesz;) {
-		uint64_t va = bias + ph->p_vaddr + off;
-		uint8_t *page = vm_populate(PAGE_DOWN(va));
+	if (mid > start && vm_map_object(start, mid - start, prot, VMA_IMAGE, &mfs_backing, im->ino,
+					 (ph->p_offset - (va - start)) / PAGE_SIZE) < 0)
+		vm_exit_error("out of memory loading %s", im->ino->path);
+	if (end <= mid)
+		return;
+	if (vm_map(mid, end - mid, prot, VMA_IMAGE) < 0)
+		vm_exit_error("out of memory loading %s", im->ino->path);
+	if (file_end > mid) {
+		uint8_t *page = vm_populate(mid);
+		uint64_t from = MAX(va, mid);
 		if (!page)
-			vm_exit_error("out of memory loading the program");
-		uint64_t n = MIN(PAGE_SIZE - (va & (PAGE_SIZE - 1)), ph->p_filesz - off);
-		memcpy(page + (va & (PAGE_SIZE - 1)), file + ph->p_offset + off, n);
-		off += n;
+			vm_exit_error("out of memory loading %s", im->ino->path);
+		memcpy(page + (from - mid), im->data + ph->p_offset + (from - va), file_end - from);
 	}
 }
 
-/* Splits a control file of NUL-terminated strings into a vector. */
-static int split(const char *name, const char **vec, int max)
+/* Finds, checks and maps one ELF file; base 0 picks the program's place. */
+static void load_image(struct image *im, const char *path, bool interp)
 {
-	const struct mfs_file *f = mfs_lookup(name);
+	im->ino = mfs_lookup(path);
+	if (!im->ino || (im->ino->mode & S_IFMT) != S_IFREG)
+		vm_exit_error("%s: not in the image", path);
+	if (!im->ino->image || im->ino->image_size != im->ino->size)
+		vm_exit_error("%s: changed since the image was made", path);
+	im->data = im->ino->image;
+	const char *why = elf_check(im->data, im->ino->size, &im->info);
+	if (why)
+		vm_exit_error("%s: %s", path, why);
+	if (interp && (im->info.type != ET_DYN || im->info.interp_len))
+		vm_exit_error("%s: not usable as a program interpreter", path);
+	uint64_t align = MAX(im->info.max_align, PAGE_SIZE), span = im->info.hi - im->info.lo;
+	if (im->info.type == ET_EXEC)
+		im->bias = 0;
+	else if (!interp)
+		im->bias = (ET_DYN_BASE + align - 1) / align * align - im->info.lo;
+	else {
+		uint64_t at = vm_find_free(span + align);
+		if (!at)
+			vm_exit_error("%s: no room in the address space", path);
+		im->bias = (at + align - 1) / align * align - im->info.lo;
+	}
+	im->ph = (const void *)(im->data + im->info.phoff);
+	for (int i = 0; i < im->info.phnum; i++)
+		if (im->ph[i].p_type == PT_LOAD)
+			load_segment(im, &im->ph[i]);
+}
+
+/* Splits a control file of NUL-terminated strings into a vector. */
+static int split(const char *name, const char **vec, int max, struct inode **out)
+{
+	struct inode *f = mfs_lookup(name);
 	int n = 0;
 
-	if (!f)
+	*out = f;
+	if (!f || !f->image)
 		return 0;
-	const char *p = f->data, *end = p + f->size;
+	const char *p = (const char *)f->image, *end = p + f->image_size;
 	while (p < end && n < max) {
 		size_t len = strnlen(p, end - p);
 		if (p + len == end)
@@ -72,36 +114,37 @@ static int split(const char *name, const char **vec, int max)
 	return n;
 }
 
-static uint64_t phdr_address(const struct elf64_phdr *ph, int n, uint64_t phoff, uint64_t bias)
+static uint64_t phdr_address(const struct image *im)
 {
-	for (int i = 0; i < n; i++)
+	const struct elf64_phdr *ph = im->ph;
+
+	for (int i = 0; i < im->info.phnum; i++)
 		if (ph[i].p_type == PT_PHDR)
-			return bias + ph[i].p_vaddr;
-	for (int i = 0; i < n; i++)
-		if (ph[i].p_type == PT_LOAD && phoff >= ph[i].p_offset &&
-		    phoff < ph[i].p_offset + ph[i].p_filesz)
-			return bias + ph[i].p_vaddr + (phoff - ph[i].p_offset);
+			return im->bias + ph[i].p_vaddr;
+	for (int i = 0; i < im->info.phnum; i++)
+		if (ph[i].p_type == PT_LOAD && im->info.phoff >= ph[i].p_offset &&
+		    im->info.phoff < ph[i].p_offset + ph[i].p_filesz)
+			return im->bias + ph[i].p_vaddr + (im->info.phoff - ph[i].p_offset);
 	return 0;
 }
 
 /* "symbol+0xoff" from the executable's .symtab, for crash reports. */
 static int symbolize(uint64_t addr, char *buf, size_t size)
 {
-	const uint8_t *f = exe_file->data;
+	const uint8_t *f = exe.data;
 	const struct elf64_ehdr *eh = (const void *)f;
-	uint64_t a = addr - exe_bias, best = 0;
+	uint64_t a = addr - exe.bias, best = 0, fsize = exe.ino->size;
 	const char *best_name = NULL;
 
 	if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(struct elf64_shdr) ||
-	    eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(struct elf64_shdr) > exe_file->size)
+	    eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(struct elf64_shdr) > fsize)
 		return snprintf(buf, size, "?");
 	const struct elf64_shdr *sh = (const void *)(f + eh->e_shoff);
 	for (int i = 0; i < eh->e_shnum; i++) {
 		if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
 			continue;
 		const struct elf64_shdr *str = &sh[sh[i].sh_link];
-		if (sh[i].sh_offset + sh[i].sh_size > exe_file->size ||
-		    str->sh_offset + str->sh_size > exe_file->size)
+		if (sh[i].sh_offset + sh[i].sh_size > fsize || str->sh_offset + str->sh_size > fsize)
 			continue;
 		const struct elf64_sym *s = (const void *)(f + sh[i].sh_offset);
 		for (uint64_t j = 0; j < sh[i].sh_size / sizeof(*s); j++) {
@@ -113,85 +156,90 @@ static int symbolize(uint64_t addr, char *buf, size_t size)
 		}
 	}
 	if (!best_name)
-		return snprintf(buf, size, "(%s)", addr >= exe_bias ? "in the program" : "?");
+		return snprintf(buf, size, "(%s)", addr >= exe.bias ? "in the program" : "?");
 	return snprintf(buf, size, "%s+0x%lx", best_name, a - best);
 }
 
-static uint64_t build_stack(const struct elf_info *info, const struct elf64_phdr *ph,
-			    uint64_t bias, const char *path)
+static uint64_t build_stack(const struct image *interp, struct proc_process *pp)
 {
 	static const char *argv[MAX_ARGS], *envp[MAX_ARGS];
+	struct inode *fa, *fe;
 	uint8_t rnd[16];
 	uint32_t r[4];
 
-	int argc = split("/.elfvm/argv", argv, MAX_ARGS);
-	int envc = split("/.elfvm/envp", envp, MAX_ARGS);
+	int argc = split("/.elfvm/argv", argv, MAX_ARGS, &fa);
+	int envc = split("/.elfvm/envp", envp, MAX_ARGS, &fe);
 	if (argc == 0)
-		argv[argc++] = path;
+		argv[argc++] = exe.ino->path;
 	random_bytes(rnd, sizeof(rnd));
 	cpuid(1, 0, r);
 	struct auxv_pair aux[] = {
+		{ AT_SYSINFO_EHDR, vdso_map() },
 		{ AT_MINSIGSTKSZ, 2048 + cpu_xsave_size() },
 		{ AT_HWCAP, r[3] },
 		{ AT_PAGESZ, PAGE_SIZE },
 		{ AT_CLKTCK, 100 },
-		{ AT_PHDR, phdr_address(ph, info->phnum, info->phoff, bias) },
+		{ AT_PHDR, phdr_address(&exe) },
 		{ AT_PHENT, sizeof(struct elf64_phdr) },
-		{ AT_PHNUM, info->phnum },
-		{ AT_BASE, 0 },
+		{ AT_PHNUM, exe.info.phnum },
+		{ AT_BASE, interp ? interp->bias + interp->info.lo : 0 },
 		{ AT_FLAGS, 0 },
-		{ AT_ENTRY, bias + info->entry },
+		{ AT_ENTRY, exe.bias + exe.info.entry },
 		{ AT_UID, 0 }, { AT_EUID, 0 }, { AT_GID, 0 }, { AT_EGID, 0 },
 		{ AT_SECURE, 0 },
 		{ AT_HWCAP2, 0 },
 	};
 	struct stack_spec spec = {
 		.argc = argc, .argv = argv, .envc = envc, .envp = envp,
-		.execfn = path, .platform = "x86_64", .random = rnd,
+		.execfn = exe.ino->path, .platform = "x86_64", .random = rnd,
 		.aux = aux, .naux = ARRAY_SIZE(aux),
 	};
 	if (vm_map(USER_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, VMA_STACK) < 0)
 		vm_exit_error("out of memory for the stack");
-	char *sp = stack_build((char *)USER_TOP, ARGS_ROOM, &spec);
+	uint64_t *sp = (uint64_t *)stack_build((char *)USER_TOP, ARGS_ROOM, &spec);
 	if (!sp)
 		vm_exit_error("the arguments and environment exceed %lu KiB", ARGS_ROOM >> 10);
+	const uint64_t *auxv = sp + 1 + argc + 1 + envc + 1;
+	const uint64_t *a = auxv;
+	while (a[0] != AT_NULL)
+		a += 2;
+	*pp = (struct proc_process){
+		.exe = exe.ino->path,
+		.cmdline = fa && argc ? (const char *)fa->image : argv[0],
+		.cmdline_len = fa && argc ? fa->image_size : strlen(argv[0]) + 1,
+		.environ = fe ? (const char *)fe->image : "",
+		.environ_len = fe ? fe->image_size : 0,
+		.auxv = auxv,
+		.auxv_len = (a + 2 - auxv) * sizeof(uint64_t),
+	};
 	return (uint64_t)sp;
 }
 
 noreturn void loader_start(void)
 {
-	const struct mfs_file *pf = mfs_lookup("/.elfvm/exe");
-	struct elf_info info;
-	char path[4096];
+	struct inode *pf = mfs_lookup("/.elfvm/exe");
+	struct image interp;
+	struct proc_process pp;
+	char path[PATH_MAX], ipath[PATH_MAX];
 
-	if (!pf || pf->size == 0 || pf->size >= sizeof(path))
+	if (!pf || !pf->image || pf->size == 0 || pf->size >= sizeof(path))
 		vm_exit_error("the image names no program (.elfvm/exe)");
-	memcpy(path, pf->data, pf->size);
+	memcpy(path, pf->image, pf->size);
 	path[pf->size] = 0;
-	exe_file = mfs_lookup(path);
-	if (!exe_file)
-		vm_exit_error("%s: not in the image", path);
-	const char *why = elf_check(exe_file->data, exe_file->size, &info);
-	if (why)
-		vm_exit_error("%s: %s", path, why);
-	if (info.interp_len)
-		vm_exit_error("%s: dynamically linked executables are not supported yet", path);
-
-	const uint8_t *file = exe_file->data;
-	const struct elf64_phdr *ph = (const void *)(file + info.phoff);
-	uint64_t bias = info.type == ET_DYN ? ET_DYN_BASE - info.lo : 0;
-	if (info.type == ET_DYN && info.max_align > PAGE_SIZE)
-		bias = (ET_DYN_BASE + info.max_align - 1) / info.max_align * info.max_align - info.lo;
-	for (int i = 0; i < info.phnum; i++)
-		if (ph[i].p_type == PT_LOAD)
-			load_segment(file, &ph[i], bias);
-	exe_bias = bias;
-	program.brk_start = program.brk = PAGE_UP(bias + info.hi);
-	program.exe_path = exe_file->path;
+	load_image(&exe, path, false);
+	bool dynamic = exe.info.interp_len != 0;
+	if (dynamic) {
+		memcpy(ipath, exe.data + exe.info.interp_off, exe.info.interp_len + 1);
+		load_image(&interp, ipath, true);
+	}
+	program.brk_start = program.brk = PAGE_UP(exe.bias + exe.info.hi);
+	program.exe_path = exe.ino->path;
 	signal_set_symbolizer(symbolize);
-	uint64_t sp = build_stack(&info, ph, bias, exe_file->path);
+	uint64_t sp = build_stack(dynamic ? &interp : NULL, &pp);
+	proc_set_process(&pp);
+	mfs_unlink(mfs_root, ".elfvm", 6); /* the control files are the host's business */
 	if (klog_verbose)
 		vm_log_maps();
 	klog("@@start");
-	cpu_enter_program(bias + info.entry, sp);
+	cpu_enter_program(dynamic ? interp.bias + interp.info.entry : exe.bias + exe.info.entry, sp);
 }

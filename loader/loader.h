@@ -79,4 +79,10 @@ extern struct program program;
  * program ends the VM with an @@error record). */
 _Noreturn void loader_start(void);
 
+/* ---- vdso.c (kernel only) ------------------------------------------------- */
+/* Maps the vvar page and the vDSO into the program, at the top of the mmap
+ * area (docs/vdso.md), and returns the vDSO's base for AT_SYSINFO_EHDR; ends
+ * the VM when memory runs out. */
+uint64_t vdso_map(void);
+
 #endif

@@ -6,8 +6,14 @@
 #ifndef MINIFS_MINIFS_H
 #define MINIFS_MINIFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifndef __user
+#define __user
+#endif
+struct vm_backing;
 
 /* ---- cpio.c --------------------------------------------------------------- */
 
@@ -32,22 +38,137 @@ struct cpio_entry {
 int cpio_next(const void *buf, size_t len, size_t *off, struct cpio_entry *e,
 	      const char **why);
 
-/* ---- minifs.c: the files of the image ------------------------------------ */
+/* ---- the tree (inode.c) ------------------------------------------------- */
+struct stat;
+struct mfs_gen;
+
 /*
- * For now minifs is the image itself, read-only: a table of the cpio's
- * entries looked up by absolute path.  The writable inode tree (directories,
- * tmpfs semantics) replaces it when file syscalls arrive.
+ * One inode per file, directory, symlink or device.  A regular file keeps
+ * its data in whole pages (pages[i] is the physical address of page i, 0 a
+ * hole of zeroes), so mmap maps those very pages.  A file unpacked from the
+ * image keeps pointing at its bytes there (image/image_size) and copies a
+ * page only when it is first read or mapped.
  */
-struct mfs_file {
-	const char *path; /* absolute, NUL-terminated */
-	uint32_t mode;
-	uint32_t mtime;
-	const void *data;
-	size_t size;
+struct inode {
+	uint64_t ino;
+	uint32_t mode, uid, gid, nlink;
+	uint32_t rdev;              /* device nodes: major << 8 | minor */
+	uint64_t size;              /* regular files and symlinks */
+	int64_t atime, mtime, ctime; /* nanoseconds since the epoch */
+	int refs;                   /* open files, mappings, and 1 while linked */
+	struct inode *parent;       /* directories: "..", the root its own */
+	struct dentry *children;    /* directories, in creation order */
+	uint64_t *pages;            /* regular files */
+	size_t npages;              /* capacity of pages[] */
+	const uint8_t *image;       /* unpacked from the image: its bytes there */
+	uint64_t image_size;        /*   valid for [0, image_size) */
+	char *target;               /* symlinks, NUL-terminated */
+	char *path;                 /* where it was created (for maps), or NULL */
+	const struct mfs_gen *gen;  /* synthetic files and directories (/proc) */
+	long gen_arg;
 };
-/* Indexes the image; ends the VM with a clear error when it is malformed. */
+
+struct dentry {
+	struct dentry *next;
+	struct inode *inode;
+	size_t len;
+	char name[];
+};
+
+/* Synthetic inodes: a file's text is made when it is opened; a directory's
+ * entries are made when it is read or searched. */
+struct mfs_gen {
+	/* Writes the file's content into buf; returns the length it needed. */
+	size_t (*text)(const struct inode *ino, char *buf, size_t size);
+	/* Fills a directory's children (called before each lookup/getdents). */
+	void (*fill)(struct inode *dir);
+};
+
+#define NAME_MAX 255
+#define PATH_MAX 4096
+
+extern struct inode *mfs_root;
+/* A new inode, not yet linked anywhere (refs 0); NULL without memory. */
+struct inode *mfs_new(uint32_t mode);
+void mfs_get(struct inode *ino);
+/* Drops a reference; the last one frees the inode and its pages. */
+void mfs_put(struct inode *ino);
+struct inode *mfs_dir_lookup(struct inode *dir, const char *name, size_t len);
+/* Links ino into dir as name: 0, -EEXIST, -ENOMEM. */
+long mfs_link(struct inode *dir, const char *name, size_t len, struct inode *ino);
+/* Removes name from dir (the inode lives on while referenced): 0 or -ENOENT. */
+long mfs_unlink(struct inode *dir, const char *name, size_t len);
+/* Creates name in dir (a new inode of mode); returns it or NULL. */
+struct inode *mfs_create(struct inode *dir, const char *name, uint32_t mode);
+/* Removes every child of a synthetic directory before it is refilled. */
+void mfs_clear_dir(struct inode *dir);
+void mfs_stat(const struct inode *ino, struct stat *st);
+/* Marks access and modification times now. */
+void mfs_touch(struct inode *ino, bool modified);
+
+/* ---- paths (path.c) ------------------------------------------------------------ */
+#define WALK_FOLLOW 1 /* follow a symlink in the last component */
+#define WALK_PARENT 2 /* the last component may be missing: return its dir */
+#define WALK_DIR 4    /* the last component must be a directory */
+struct walk {
+	struct inode *dir;   /* the directory holding the last component */
+	struct inode *inode; /* the last component (NULL: missing, WALK_PARENT) */
+	char name[NAME_MAX + 1]; /* the last component's name */
+	size_t len;
+};
+/* Resolves path (kernel memory) from start (for relative paths) like
+ * Linux's path walk: -ENOENT, -ENOTDIR, -ELOOP (40 links), -ENAMETOOLONG.
+ * With WALK_PARENT a missing last component is not an error. */
+long mfs_walk(struct inode *start, const char *path, int flags, struct walk *w);
+/* The inode at an absolute path, following links, or NULL. */
+struct inode *mfs_lookup(const char *path);
+/* Writes the absolute path of a directory; returns its length or -ERANGE. */
+long mfs_dir_path(struct inode *dir, char *buf, size_t size);
+
+/* ---- file data (data.c) ---------------------------------------------------- */
+/* Each returns bytes moved, or -errno (-EFAULT, -ENOSPC/-ENOMEM, -EFBIG). */
+long mfs_read(struct inode *ino, char __user *buf, size_t len, uint64_t off);
+long mfs_write(struct inode *ino, const char __user *buf, size_t len, uint64_t off);
+long mfs_read_kernel(struct inode *ino, void *buf, size_t len, uint64_t off);
+long mfs_write_kernel(struct inode *ino, const void *buf, size_t len, uint64_t off);
+long mfs_truncate(struct inode *ino, uint64_t size);
+/* The physical page at index, materialised (a zero page for a hole);
+ * 0 without memory.  The caller does not own it. */
+uint64_t mfs_page(struct inode *ino, uint64_t index);
+/* How mmap reaches a file's pages (kernel/vm.c). */
+extern const struct vm_backing mfs_backing;
+
+/* ---- boot (boot.c), devices (dev.c), /proc and /sys (proc.c) ----------- */
+/* Builds the tree from the image: the image's entries, /dev, /proc, /sys,
+ * /tmp.  Ends the VM with a clear error when the image is malformed. */
 void mfs_init(const void *image, size_t size);
-/* The file at an absolute path, or NULL. */
-const struct mfs_file *mfs_lookup(const char *path);
+void dev_init(void);
+void proc_init(void);
+/* The device behind a character device node, for the file layer. */
+struct dev_ops {
+	long (*read)(char __user *buf, size_t len);
+	long (*write)(const char __user *buf, size_t len);
+};
+const struct dev_ops *dev_find(uint32_t rdev);
+
+/* What /proc shows about the process; the loader fills it before start. */
+struct proc_process {
+	const char *exe;          /* absolute path of the executable */
+	const char *cmdline;      /* argv strings, each NUL-terminated */
+	size_t cmdline_len;
+	const char *environ;      /* envp strings, each NUL-terminated */
+	size_t environ_len;
+	const uint64_t *auxv;     /* pairs, ending with AT_NULL */
+	size_t auxv_len;          /* bytes */
+};
+void proc_set_process(const struct proc_process *p);
+/* The file layer tells /proc/self/fd about open fds: list fills fds with
+ * the open descriptors and returns how many; link writes the link target
+ * of one ("/path", "pipe:[N]", …) and returns its length or -EBADF. */
+struct proc_fd_ops {
+	int (*list)(int *fds, int max);
+	long (*link)(int fd, char *buf, size_t size);
+};
+void proc_set_fd_ops(const struct proc_fd_ops *ops);
 
 #endif

@@ -1,34 +1,125 @@
 // SPDX-License-Identifier: MIT
 /*
- * The file table and the console files behind fds 0-2: fd 0 reads the
- * bytes the host delivered (.elfvm/stdin) then end-of-file, fds 1 and 2
- * write to COM1 and COM2.  To the program they look like pipes, as they do
- * when elfvm runs under a shell pipeline (not a terminal: TCGETS answers
- * -ENOTTY).  minifs files, pipes and sockets join this table later.
+ * Open files and the file table.  A struct file is one open file
+ * description (offset, status flags), shared by dup'd descriptors through
+ * its reference count; the table maps descriptors to files plus the
+ * close-on-exec bit.  The console files behind fds 0-2 live here too: fd 0
+ * reads the bytes the host delivered (.elfvm/stdin) then end-of-file, fds 1
+ * and 2 write to COM1 and COM2.  To the program they look like pipes, as
+ * they do when elfvm runs in a shell pipeline (TCGETS answers -ENOTTY).
  */
 #include "minifs/minifs.h"
 #include "syscalls/syscalls.h"
 
 #define CHUNK 4096
 
-static struct file *fds[FD_MAX];
-static struct file console[3];
+static struct {
+	struct file *f;
+	bool cloexec;
+} fds[FD_MAX];
 
-static long stdin_read(struct file *f, char __user *buf, size_t len)
+struct file *file_alloc(const struct file_ops *ops, unsigned flags)
 {
-	size_t n = MIN(len, f->size - f->off);
+	struct file *f = kzalloc(sizeof(*f));
 
-	if (n && copy_to_user(buf, f->data + f->off, n) < 0)
+	if (f) {
+		f->ops = ops;
+		f->refs = 1;
+		f->flags = flags;
+	}
+	return f;
+}
+
+void file_get(struct file *f)
+{
+	f->refs++;
+}
+
+void file_put(struct file *f)
+{
+	BUG_ON(f->refs <= 0);
+	if (--f->refs)
+		return;
+	if (f->ops->release)
+		f->ops->release(f);
+	if (f->inode)
+		mfs_put(f->inode);
+	kfree(f);
+}
+
+struct file *fd_get(int fd)
+{
+	return fd >= 0 && fd < FD_MAX ? fds[fd].f : NULL;
+}
+
+long fd_install(struct file *f, int min, bool cloexec)
+{
+	for (int fd = MAX(min, 0); fd < FD_MAX; fd++) {
+		if (!fds[fd].f) {
+			fds[fd].f = f;
+			fds[fd].cloexec = cloexec;
+			return fd;
+		}
+	}
+	file_put(f);
+	return -EMFILE;
+}
+
+long fd_install_at(struct file *f, int fd, bool cloexec)
+{
+	if (fd < 0 || fd >= FD_MAX) {
+		file_put(f);
+		return -EBADF;
+	}
+	struct file *old = fds[fd].f;
+	fds[fd].f = f;
+	fds[fd].cloexec = cloexec;
+	if (old)
+		file_put(old);
+	return fd;
+}
+
+long fd_close(int fd)
+{
+	struct file *f = fd_get(fd);
+
+	if (!f)
+		return -EBADF;
+	fds[fd].f = NULL;
+	file_put(f);
+	return 0;
+}
+
+bool fd_cloexec(int fd)
+{
+	return fd_get(fd) && fds[fd].cloexec;
+}
+
+void fd_set_cloexec(int fd, bool on)
+{
+	if (fd_get(fd))
+		fds[fd].cloexec = on;
+}
+
+/* ---- the console ---------------------------------------------------------- */
+
+static long stdin_read(struct file *f, char __user *buf, size_t len, uint64_t *off)
+{
+	(void)off;
+	size_t n = MIN(len, f->priv_len - f->off);
+
+	if (n && copy_to_user(buf, (const char *)f->priv + f->off, n) < 0)
 		return -EFAULT;
 	f->off += n;
 	return n;
 }
 
-static long console_write_op(struct file *f, const char __user *buf, size_t len)
+static long console_write_op(struct file *f, const char __user *buf, size_t len, uint64_t *off)
 {
 	char tmp[CHUNK];
 	size_t done = 0;
 
+	(void)off;
 	while (done < len) {
 		size_t n = MIN(len - done, sizeof(tmp));
 		if (copy_from_user(tmp, buf + done, n) < 0)
@@ -39,56 +130,86 @@ static long console_write_op(struct file *f, const char __user *buf, size_t len)
 	return done;
 }
 
-static long console_stat(struct file *f, struct stat *st)
+static long console_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 {
+	if (cmd == FIONREAD) {
+		int n = f->stream == 0 ? (int)(f->priv_len - f->off) : 0;
+		return copy_to_user((void *)arg, &n, sizeof(n));
+	}
+	return -ENOTTY;
+}
+
+static long console_write_kernel(struct file *f, const void *buf, size_t len)
+{
+	console_write(f->stream, buf, len);
+	return len;
+}
+
+static const struct file_ops stdin_ops = { .read = stdin_read, .ioctl = console_ioctl };
+static const struct file_ops console_ops = {
+	.write = console_write_op, .write_kernel = console_write_kernel, .ioctl = console_ioctl,
+};
+
+long kernel_write(struct file *f, const void *buf, size_t len)
+{
+	return f->ops->write_kernel ? f->ops->write_kernel(f, buf, len) : -EINVAL;
+}
+
+/* The console files stat as pipes. */
+long file_stat(struct file *f, struct stat *st)
+{
+	if (f->inode) {
+		mfs_stat(f->inode, st);
+		return 0;
+	}
 	memset(st, 0, sizeof(*st));
 	st->st_dev = 0xc;
-	st->st_ino = 1 + f->stream;
+	st->st_ino = 0x1000 + (uint64_t)(uintptr_t)f % 0x10000;
 	st->st_nlink = 1;
 	st->st_mode = S_IFIFO | 0600;
 	st->st_blksize = PAGE_SIZE;
 	return 0;
 }
 
-static long console_ioctl(struct file *f, unsigned cmd, uint64_t arg)
+static int fd_list(int *out, int max)
 {
-	if (cmd == FIONREAD) {
-		int n = f->stream == 0 ? (int)(f->size - f->off) : 0;
-		return copy_to_user((void *)arg, &n, sizeof(n));
-	}
-	return -ENOTTY;
+	int n = 0;
+
+	for (int fd = 0; fd < FD_MAX && n < max; fd++)
+		if (fds[fd].f)
+			out[n++] = fd;
+	return n;
 }
 
-static const struct file_ops stdin_ops = {
-	.read = stdin_read, .stat = console_stat, .ioctl = console_ioctl,
-};
-static const struct file_ops console_ops = {
-	.write = console_write_op, .stat = console_stat, .ioctl = console_ioctl,
-};
-
-void fd_init(void)
-{
-	const struct mfs_file *in = mfs_lookup("/.elfvm/stdin");
-
-	console[0] = (struct file){ &stdin_ops, 0, in ? in->data : NULL, in ? in->size : 0, 0, 1 };
-	console[1] = (struct file){ &console_ops, 1, NULL, 0, 0, 1 };
-	console[2] = (struct file){ &console_ops, 2, NULL, 0, 0, 1 };
-	for (int i = 0; i < 3; i++)
-		fds[i] = &console[i];
-}
-
-struct file *fd_get(int fd)
-{
-	return fd >= 0 && fd < FD_MAX ? fds[fd] : NULL;
-}
-
-long fd_close(int fd)
+static long fd_link(int fd, char *buf, size_t size)
 {
 	struct file *f = fd_get(fd);
 
 	if (!f)
 		return -EBADF;
-	fds[fd] = NULL;
-	f->refs--;
-	return 0;
+	if (f->inode && f->inode->path)
+		return snprintf(buf, size, "%s", f->inode->path);
+	if (f->inode && (f->inode->mode & S_IFMT) == S_IFDIR)
+		return mfs_dir_path(f->inode, buf, size);
+	return snprintf(buf, size, "pipe:[%lu]", 0x1000 + (uint64_t)(uintptr_t)f % 0x10000);
+}
+
+static const struct proc_fd_ops proc_fd_ops = { .list = fd_list, .link = fd_link };
+
+void fd_init(void)
+{
+	struct inode *in = mfs_lookup("/.elfvm/stdin");
+
+	for (int i = 0; i < 3; i++) {
+		struct file *f = file_alloc(i ? &console_ops : &stdin_ops, i ? O_WRONLY : O_RDONLY);
+		if (!f)
+			vm_exit_error("out of memory opening the console");
+		f->stream = i;
+		fds[i].f = f;
+	}
+	if (in && in->image) { /* the bytes stay in the image; the file may go */
+		fds[0].f->priv = (void *)in->image;
+		fds[0].f->priv_len = in->image_size;
+	}
+	proc_set_fd_ops(&proc_fd_ops);
 }

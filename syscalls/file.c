@@ -1,64 +1,113 @@
 // SPDX-License-Identifier: MIT
 /*
- * Reading and writing open files: read, write, readv, writev, lseek, ioctl,
- * close, and the stat family.  Paths resolve only to the image's files for
- * now (minifs is read-only until the file-system issue); /proc/self/exe is
- * answered here for readlink.
+ * Syscalls on open descriptors: read and write in all their forms (plain,
+ * positioned, vectored), lseek, ioctl, close and close_range, dup, fcntl,
+ * fstat, ftruncate, fallocate, fsync, sendfile and copy_file_range.  Each
+ * checks the descriptor and its access mode as Linux does; the kind of file
+ * (console, minifs file, device, pipe) is behind its file_ops.
  */
-#include "loader/loader.h"
 #include "minifs/minifs.h"
 #include "syscalls/syscalls.h"
 
-SYSCALL_DEFINE3(read, int, fd, char __user *, buf, size_t, len)
+#define IOV_BATCH 64
+#define MAX_RW 0x7ffff000UL /* Linux's MAX_RW_COUNT */
+
+static struct file *readable(int fd, long *err)
 {
 	struct file *f = fd_get(fd);
 
-	if (!f || !f->ops->read)
-		return -EBADF;
+	*err = -EBADF;
+	if (!f || (f->flags & O_PATH) || (f->flags & O_ACCMODE) == O_WRONLY || !f->ops->read)
+		return NULL;
+	return f;
+}
+
+static struct file *writable(int fd, long *err)
+{
+	struct file *f = fd_get(fd);
+
+	*err = -EBADF;
+	if (!f || (f->flags & O_PATH) || (f->flags & O_ACCMODE) == O_RDONLY)
+		return NULL;
+	if (!f->ops->write) {
+		*err = f->inode && (f->inode->mode & S_IFMT) == S_IFDIR ? -EISDIR : -EINVAL;
+		return NULL;
+	}
+	return f;
+}
+
+/* One transfer at *off (the file's offset, or pread's position). */
+static long transfer(struct file *f, char __user *buf, size_t len, uint64_t *off, bool wr)
+{
 	if (!user_range_ok((uint64_t)buf, len))
 		return -EFAULT;
-	return f->ops->read(f, buf, len);
+	len = MIN(len, MAX_RW);
+	return wr ? f->ops->write(f, buf, len, off) : f->ops->read(f, buf, len, off);
+}
+
+static long rw(int fd, char __user *buf, size_t len, int64_t pos, bool wr)
+{
+	long err;
+	struct file *f = wr ? writable(fd, &err) : readable(fd, &err);
+
+	if (!f)
+		return err;
+	if (pos < 0 && pos != -1)
+		return -EINVAL;
+	if (pos == -1)
+		return transfer(f, buf, len, &f->off, wr);
+	if (!f->ops->seekable)
+		return -ESPIPE;
+	uint64_t p = pos;
+	return transfer(f, buf, len, &p, wr);
+}
+
+SYSCALL_DEFINE3(read, int, fd, char __user *, buf, size_t, len)
+{
+	return rw(fd, buf, len, -1, false);
 }
 
 SYSCALL_DEFINE3(write, int, fd, const char __user *, buf, size_t, len)
 {
-	struct file *f = fd_get(fd);
-
-	if (!f || !f->ops->write)
-		return -EBADF;
-	if (!user_range_ok((uint64_t)buf, len))
-		return -EFAULT;
-	return f->ops->write(f, buf, len);
+	return rw(fd, (char __user *)buf, len, -1, true);
 }
 
-/* readv and writev: each iovec in turn; a short transfer or a fault after
- * some bytes moved ends the call with the count so far, as on Linux. */
-static long do_iov(int fd, const struct iovec __user *uiov, int cnt, bool wr)
+SYSCALL_DEFINE4(pread64, int, fd, char __user *, buf, size_t, len, int64_t, pos)
 {
-	struct file *f = fd_get(fd);
-	struct iovec iov[64];
+	return pos < 0 ? -EINVAL : rw(fd, buf, len, pos, false);
+}
+
+SYSCALL_DEFINE4(pwrite64, int, fd, const char __user *, buf, size_t, len, int64_t, pos)
+{
+	return pos < 0 ? -EINVAL : rw(fd, (char __user *)buf, len, pos, true);
+}
+
+/* The vectored forms: each iovec in turn; a short transfer or a fault after
+ * some bytes moved ends the call with the count so far, as on Linux. */
+static long rwv(int fd, const struct iovec __user *uiov, int cnt, int64_t pos, bool wr)
+{
+	long err;
+	struct file *f = wr ? writable(fd, &err) : readable(fd, &err);
+	struct iovec iov[IOV_BATCH];
+	uint64_t p = pos, *off = pos == -1 ? NULL : &p;
 	long total = 0;
 
-	if (!f || !(wr ? (void *)f->ops->write : (void *)f->ops->read))
-		return -EBADF;
-	if (cnt < 0 || cnt > UIO_MAXIOV)
+	if (!f)
+		return err;
+	if (cnt < 0 || cnt > UIO_MAXIOV || (pos < 0 && pos != -1))
 		return -EINVAL;
-	for (int i = 0; i < cnt; i += 64) {
-		int n = MIN(cnt - i, 64);
+	if (off && !f->ops->seekable)
+		return -ESPIPE;
+	for (int i = 0; i < cnt; i += IOV_BATCH) {
+		int n = MIN(cnt - i, IOV_BATCH);
 		if (copy_from_user(iov, uiov + i, n * sizeof(*iov)) < 0)
-			return -EFAULT;
+			return total ? total : -EFAULT;
 		for (int j = 0; j < n; j++) {
-			if ((int64_t)iov[j].len < 0 || (uint64_t)total + iov[j].len > (1UL << 62))
-				return -EINVAL;
+			if ((int64_t)iov[j].len < 0 || (uint64_t)total + iov[j].len > MAX_RW)
+				return total ? total : -EINVAL;
 			if (!iov[j].len)
 				continue;
-			long r;
-			if (!user_range_ok(iov[j].base, iov[j].len))
-				r = -EFAULT;
-			else if (wr)
-				r = f->ops->write(f, (const char *)iov[j].base, iov[j].len);
-			else
-				r = f->ops->read(f, (char *)iov[j].base, iov[j].len);
+			long r = transfer(f, (char *)iov[j].base, iov[j].len, off ? off : &f->off, wr);
 			if (r < 0)
 				return total ? total : r;
 			total += r;
@@ -71,19 +120,48 @@ static long do_iov(int fd, const struct iovec __user *uiov, int cnt, bool wr)
 
 SYSCALL_DEFINE3(readv, int, fd, const struct iovec __user *, iov, int, cnt)
 {
-	return do_iov(fd, iov, cnt, false);
+	return rwv(fd, iov, cnt, -1, false);
 }
 
 SYSCALL_DEFINE3(writev, int, fd, const struct iovec __user *, iov, int, cnt)
 {
-	return do_iov(fd, iov, cnt, true);
+	return rwv(fd, iov, cnt, -1, true);
+}
+
+SYSCALL_DEFINE4(preadv, int, fd, const struct iovec __user *, iov, int, cnt, int64_t, pos)
+{
+	return pos < 0 ? -EINVAL : rwv(fd, iov, cnt, pos, false);
+}
+
+SYSCALL_DEFINE4(pwritev, int, fd, const struct iovec __user *, iov, int, cnt, int64_t, pos)
+{
+	return pos < 0 ? -EINVAL : rwv(fd, iov, cnt, pos, true);
 }
 
 SYSCALL_DEFINE3(lseek, int, fd, int64_t, off, int, whence)
 {
-	(void)off;
-	(void)whence;
-	return fd_get(fd) ? -ESPIPE : -EBADF; /* the console files are pipes */
+	struct file *f = fd_get(fd);
+
+	if (!f)
+		return -EBADF;
+	if (!f->ops->seekable)
+		return -ESPIPE;
+	int64_t size = f->inode ? (int64_t)f->inode->size : 0, base;
+	switch (whence) {
+	case SEEK_SET: base = 0; break;
+	case SEEK_CUR: base = f->off; break;
+	case SEEK_END: base = size; break;
+	case SEEK_DATA:
+	case SEEK_HOLE: /* no holes are reported: all data, then the end */
+		if (off < 0 || off >= size)
+			return -ENXIO;
+		return f->off = whence == SEEK_DATA ? off : size;
+	default: return -EINVAL;
+	}
+	if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
+		return -EINVAL;
+	f->off = base + off;
+	return f->off;
 }
 
 SYSCALL_DEFINE3(ioctl, int, fd, unsigned, cmd, uint64_t, arg)
@@ -92,6 +170,19 @@ SYSCALL_DEFINE3(ioctl, int, fd, unsigned, cmd, uint64_t, arg)
 
 	if (!f)
 		return -EBADF;
+	switch (cmd) {
+	case FIOCLEX:
+	case FIONCLEX:
+		fd_set_cloexec(fd, cmd == FIOCLEX);
+		return 0;
+	case FIONBIO: {
+		int on;
+		if (copy_from_user(&on, (void *)arg, sizeof(on)) < 0)
+			return -EFAULT;
+		f->flags = on ? f->flags | O_NONBLOCK : f->flags & ~O_NONBLOCK;
+		return 0;
+	}
+	}
 	return f->ops->ioctl ? f->ops->ioctl(f, cmd, arg) : -ENOTTY;
 }
 
@@ -100,15 +191,108 @@ SYSCALL_DEFINE1(close, int, fd)
 	return fd_close(fd);
 }
 
-static long stat_file(const struct mfs_file *m, struct stat __user *ust)
+SYSCALL_DEFINE3(close_range, unsigned, first, unsigned, last, unsigned, flags)
 {
-	struct stat st = {
-		.st_dev = 1, .st_ino = (uint64_t)m, .st_nlink = 1, .st_mode = m->mode,
-		.st_size = m->size, .st_blksize = PAGE_SIZE,
-		.st_blocks = (m->size + 511) / 512,
-		.st_atim = { m->mtime, 0 }, .st_mtim = { m->mtime, 0 }, .st_ctim = { m->mtime, 0 },
-	};
-	return copy_to_user(ust, &st, sizeof(st));
+	if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) || first > last)
+		return -EINVAL;
+	for (uint64_t fd = first; fd <= last && fd < FD_MAX; fd++) {
+		if (flags & CLOSE_RANGE_CLOEXEC)
+			fd_set_cloexec(fd, true);
+		else
+			fd_close(fd);
+	}
+	return 0;
+}
+
+SYSCALL_DEFINE1(dup, int, fd)
+{
+	struct file *f = fd_get(fd);
+
+	if (!f)
+		return -EBADF;
+	file_get(f);
+	return fd_install(f, 0, false);
+}
+
+SYSCALL_DEFINE3(dup3, int, old, int, new, int, flags)
+{
+	struct file *f = fd_get(old);
+
+	if (flags & ~O_CLOEXEC)
+		return -EINVAL;
+	if (!f)
+		return -EBADF;
+	if (old == new)
+		return -EINVAL;
+	file_get(f);
+	return fd_install_at(f, new, flags & O_CLOEXEC);
+}
+
+SYSCALL_DEFINE2(dup2, int, old, int, new)
+{
+	if (old == new)
+		return fd_get(old) ? new : -EBADF;
+	return do_sys_dup3(old, new, 0);
+}
+
+static long lock_op(struct file *f, unsigned cmd, uint64_t arg)
+{
+	struct { int16_t type, whence; int64_t start, len; int32_t pid; } lk;
+
+	if (copy_from_user(&lk, (void *)arg, sizeof(lk)) < 0)
+		return -EFAULT;
+	if (lk.type != F_RDLCK && lk.type != F_WRLCK && lk.type != F_UNLCK)
+		return -EINVAL;
+	if ((lk.type == F_RDLCK && (f->flags & O_ACCMODE) == O_WRONLY) ||
+	    (lk.type == F_WRLCK && (f->flags & O_ACCMODE) == O_RDONLY))
+		return -EBADF;
+	/* One process: no other owner can hold a conflicting lock. */
+	if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
+		lk.type = F_UNLCK;
+		return copy_to_user((void *)arg, &lk, sizeof(lk));
+	}
+	return 0;
+}
+
+#define SETFL_MASK (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | 020000 /* O_ASYNC */)
+
+SYSCALL_DEFINE3(fcntl, int, fd, unsigned, cmd, uint64_t, arg)
+{
+	struct file *f = fd_get(fd);
+
+	if (!f)
+		return -EBADF;
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		if (arg >= FD_MAX)
+			return -EINVAL;
+		file_get(f);
+		return fd_install(f, arg, cmd == F_DUPFD_CLOEXEC);
+	case F_GETFD:
+		return fd_cloexec(fd) ? FD_CLOEXEC : 0;
+	case F_SETFD:
+		fd_set_cloexec(fd, arg & FD_CLOEXEC);
+		return 0;
+	case F_GETFL:
+		return f->flags;
+	case F_SETFL:
+		f->flags = (f->flags & ~SETFL_MASK) | (arg & SETFL_MASK);
+		return 0;
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+	case F_OFD_GETLK:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		return (f->flags & O_PATH) ? -EBADF : lock_op(f, cmd, arg);
+	case F_GETOWN:
+		return 0;
+	case F_GETPIPE_SZ:
+		return is_pipe(f) ? 65536 : -EBADF;
+	default:
+		return -EINVAL;
+	}
 }
 
 SYSCALL_DEFINE2(fstat, int, fd, struct stat __user *, ust)
@@ -118,87 +302,149 @@ SYSCALL_DEFINE2(fstat, int, fd, struct stat __user *, ust)
 
 	if (!f)
 		return -EBADF;
-	long r = f->ops->stat(f, &st);
-	return r < 0 ? r : copy_to_user(ust, &st, sizeof(st));
+	file_stat(f, &st);
+	return copy_to_user(ust, &st, sizeof(st));
 }
 
-/* Resolves a path against "/" (the only working directory for now). */
-static long lookup(const char __user *upath, const struct mfs_file **out, char *path)
+static struct inode *regular(int fd, long *err, bool write)
 {
-	long n = strncpy_from_user(path + 1, upath, 4095);
+	struct file *f = fd_get(fd);
 
-	if (n < 0)
-		return n;
-	if (n == 0)
-		return -ENOENT;
-	const char *p = path[1] == '/' ? path + 1 : (path[0] = '/', path);
-	*out = mfs_lookup(p);
-	return *out ? 0 : -ENOENT;
+	*err = -EBADF;
+	if (!f || (f->flags & O_PATH))
+		return NULL;
+	*err = -EINVAL;
+	if (!f->inode || (f->inode->mode & S_IFMT) != S_IFREG)
+		return NULL;
+	*err = -EBADF;
+	if (write && (f->flags & O_ACCMODE) == O_RDONLY)
+		return NULL;
+	return f->inode;
 }
 
-SYSCALL_DEFINE4(newfstatat, int, dirfd, const char __user *, upath,
-		struct stat __user *, ust, int, flags)
+SYSCALL_DEFINE2(ftruncate, int, fd, int64_t, len)
 {
-	char path[4097];
-	const struct mfs_file *m;
+	long err;
+	struct inode *ino = regular(fd, &err, true);
 
-	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 /* AT_NO_AUTOMOUNT */))
+	if (!ino)
+		return err;
+	return len < 0 ? -EINVAL : mfs_truncate(ino, len);
+}
+
+SYSCALL_DEFINE4(fallocate, int, fd, int, mode, int64_t, off, int64_t, len)
+{
+	long err;
+	struct inode *ino = regular(fd, &err, true);
+
+	if (!ino)
+		return err;
+	if (off < 0 || len <= 0)
 		return -EINVAL;
-	if (flags & AT_EMPTY_PATH) {
-		char c;
-		if (copy_from_user(&c, upath, 1) < 0)
+	if (mode & ~FALLOC_FL_KEEP_SIZE)
+		return -EOPNOTSUPP;
+	if ((uint64_t)(off + len) > ino->size && !(mode & FALLOC_FL_KEEP_SIZE))
+		return mfs_truncate(ino, off + len);
+	return 0;
+}
+
+/* Memory is the storage: there is nothing to flush, and nothing persists
+ * after the VM ends (docs/status.md). */
+SYSCALL_DEFINE1(fsync, int, fd)
+{
+	return fd_get(fd) ? 0 : -EBADF;
+}
+
+SYSCALL_DEFINE1(fdatasync, int, fd)
+{
+	return fd_get(fd) ? 0 : -EBADF;
+}
+
+/* Copies between two files through a kernel page, at most len bytes. */
+static long copy_between(struct file *in, uint64_t *in_off, struct file *out, uint64_t *out_off,
+			 size_t len)
+{
+	char *buf = kmalloc(PAGE_SIZE);
+	long total = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while ((size_t)total < len) {
+		size_t n = MIN(len - total, PAGE_SIZE);
+		long r = in->inode && (in->inode->mode & S_IFMT) == S_IFREG
+				 ? mfs_read_kernel(in->inode, buf, n, *in_off)
+				 : -EINVAL;
+		if (r <= 0) {
+			if (r < 0 && !total)
+				total = r;
+			break;
+		}
+		*in_off += r;
+		long w = out->inode && (out->inode->mode & S_IFMT) == S_IFREG
+				 ? mfs_write_kernel(out->inode, buf, r, (out->flags & O_APPEND) ? out->inode->size : *out_off)
+				 : kernel_write(out, buf, r);
+		if (w < 0) {
+			if (!total)
+				total = w;
+			break;
+		}
+		*out_off += w;
+		total += w;
+		if (w < r)
+			break;
+	}
+	kfree(buf);
+	return total;
+}
+
+SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, int64_t __user *, uoff, size_t, count)
+{
+	long err;
+	struct file *in = readable(in_fd, &err), *out = in ? writable(out_fd, &err) : NULL;
+	int64_t pos;
+
+	if (!out)
+		return err;
+	if (uoff && copy_from_user(&pos, uoff, sizeof(pos)) < 0)
+		return -EFAULT;
+	if (uoff && pos < 0)
+		return -EINVAL;
+	uint64_t p = uoff ? (uint64_t)pos : in->off, dummy = out->off;
+	long r = copy_between(in, &p, out, &dummy, MIN(count, MAX_RW));
+	if (r > 0 && out->ops->seekable)
+		out->off = dummy;
+	if (uoff) {
+		pos = p;
+		if (copy_to_user(uoff, &pos, sizeof(pos)) < 0)
 			return -EFAULT;
-		if (c == 0)
-			return do_sys_fstat(dirfd, ust);
+	} else {
+		in->off = p;
 	}
-	long r = lookup(upath, &m, path);
-	return r < 0 ? r : stat_file(m, ust);
+	return r;
 }
 
-SYSCALL_DEFINE2(stat, const char __user *, path, struct stat __user *, ust)
+SYSCALL_DEFINE6(copy_file_range, int, in_fd, int64_t __user *, uin, int, out_fd,
+		int64_t __user *, uout, size_t, len, unsigned, flags)
 {
-	return do_sys_newfstatat(AT_FDCWD, path, ust, 0);
-}
+	long err;
+	struct file *in = readable(in_fd, &err), *out = in ? writable(out_fd, &err) : NULL;
+	int64_t a, b;
 
-SYSCALL_DEFINE2(lstat, const char __user *, path, struct stat __user *, ust)
-{
-	return do_sys_newfstatat(AT_FDCWD, path, ust, AT_SYMLINK_NOFOLLOW);
-}
-
-SYSCALL_DEFINE4(readlinkat, int, dirfd, const char __user *, upath, char __user *, buf,
-		int, size)
-{
-	char path[4097];
-	const struct mfs_file *m;
-
-	(void)dirfd;
-	if (size <= 0)
+	if (!out)
+		return err;
+	if (flags)
 		return -EINVAL;
-	long n = strncpy_from_user(path, upath, sizeof(path));
-	if (n < 0)
-		return n;
-	if (strcmp(path, "/proc/self/exe") == 0 || strcmp(path, "/proc/1/exe") == 0) {
-		size_t len = MIN(strlen(program.exe_path), (size_t)size);
-		return copy_to_user(buf, program.exe_path, len) < 0 ? -EFAULT : (long)len;
-	}
-	long r = lookup(upath, &m, path);
-	if (r < 0)
-		return r;
-	if ((m->mode & S_IFMT) != S_IFLNK)
+	if (!in->inode || !out->inode || (in->inode->mode & S_IFMT) != S_IFREG ||
+	    (out->inode->mode & S_IFMT) != S_IFREG)
 		return -EINVAL;
-	size_t len = MIN(m->size, (size_t)size);
-	return copy_to_user(buf, m->data, len) < 0 ? -EFAULT : (long)len;
-}
-
-SYSCALL_DEFINE3(readlink, const char __user *, path, char __user *, buf, int, size)
-{
-	return do_sys_readlinkat(AT_FDCWD, path, buf, size);
-}
-
-/* There is no chdir yet, so the working directory is always the root. */
-SYSCALL_DEFINE2(getcwd, char __user *, buf, size_t, size)
-{
-	if (size < 2)
-		return -ERANGE;
-	return copy_to_user(buf, "/", 2) < 0 ? -EFAULT : 2;
+	if ((uin && copy_from_user(&a, uin, 8) < 0) || (uout && copy_from_user(&b, uout, 8) < 0))
+		return -EFAULT;
+	uint64_t pi = uin ? (uint64_t)a : in->off, po = uout ? (uint64_t)b : out->off;
+	long r = copy_between(in, &pi, out, &po, MIN(len, MAX_RW));
+	a = pi, b = po;
+	if (uin ? copy_to_user(uin, &a, 8) < 0 : (in->off = pi, false))
+		return -EFAULT;
+	if (uout ? copy_to_user(uout, &b, 8) < 0 : (out->off = po, false))
+		return -EFAULT;
+	return r;
 }

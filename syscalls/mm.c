@@ -2,11 +2,13 @@
 /*
  * Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise.  This file
  * is the policy (argument checks as Linux makes them, where new mappings
- * go); kernel/vm.c keeps the areas and supplies pages on demand.  Only
- * anonymous memory for now: mapping a file answers -ENODEV until minifs
- * serves page-backed files.
+ * go); kernel/vm.c keeps the areas and supplies pages on demand.  A file
+ * mapping maps minifs's own pages: MAP_SHARED writes reach the file,
+ * MAP_PRIVATE copies a page on its first write.  /dev/zero maps as
+ * anonymous memory; other devices, pipes and the console answer -ENODEV.
  */
 #include "loader/loader.h"
+#include "minifs/minifs.h"
 #include "syscalls/syscalls.h"
 
 #define PROT_ALL (PROT_READ | PROT_WRITE | PROT_EXEC)
@@ -35,6 +37,29 @@ SYSCALL_DEFINE1(brk, uint64_t, want)
 	return want;
 }
 
+/* The file behind fd if it can be mapped with prot: NULL (and 0) for
+ * /dev/zero, which maps as anonymous memory. */
+static long mappable(int fd, int prot, int type, struct inode **out)
+{
+	struct file *f = fd_get(fd);
+
+	if (!f || (f->flags & O_PATH))
+		return -EBADF;
+	if (!f->inode)
+		return -ENODEV;
+	unsigned t = f->inode->mode & S_IFMT;
+	if (t == S_IFCHR && f->inode->rdev == (1 << 8 | 5))
+		return 0;
+	if (t != S_IFREG || f->inode->gen)
+		return -ENODEV;
+	if ((f->flags & O_ACCMODE) == O_WRONLY)
+		return -EACCES;
+	if (type != MAP_PRIVATE && (prot & PROT_WRITE) && (f->flags & O_ACCMODE) != O_RDWR)
+		return -EACCES;
+	*out = f->inode;
+	return 0;
+}
+
 SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, int, prot, int, flags, int, fd,
 		uint64_t, off)
 {
@@ -45,8 +70,14 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, int, prot, int, flags, int,
 		return -EINVAL;
 	if (prot & ~PROT_ALL)
 		return -EINVAL;
-	if (!(flags & MAP_ANONYMOUS))
-		return fd_get(fd) ? -ENODEV : -EBADF;
+	struct inode *ino = NULL;
+	if (!(flags & MAP_ANONYMOUS)) {
+		long r = mappable(fd, prot, type, &ino);
+		if (r < 0)
+			return r;
+		if (off / PAGE_SIZE + PAGE_UP(len) / PAGE_SIZE < off / PAGE_SIZE)
+			return -EOVERFLOW;
+	}
 	len = PAGE_UP(len);
 	if (!len || len > USER_TOP - USER_MIN)
 		return -ENOMEM;
@@ -63,7 +94,9 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, int, prot, int, flags, int,
 		if (!addr)
 			return -ENOMEM;
 	}
-	long r = vm_map(addr, len, prot, 0);
+	int vflags = type == MAP_PRIVATE ? 0 : VMA_SHARED;
+	long r = ino ? vm_map_object(addr, len, prot, vflags, &mfs_backing, ino, off / PAGE_SIZE)
+		     : vm_map(addr, len, prot, 0);
 	if (r < 0)
 		return r;
 	if (flags & MAP_POPULATE)
@@ -152,4 +185,18 @@ SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
 	default:
 		return -EINVAL;
 	}
+}
+
+/* Shared mappings write straight into the file's pages: nothing to flush. */
+SYSCALL_DEFINE3(msync, uint64_t, addr, uint64_t, len, int, flags)
+{
+	if ((addr & (PAGE_SIZE - 1)) || (flags & ~7) || ((flags & 1) && (flags & 4)))
+		return -EINVAL;
+	for (uint64_t a = addr; a < addr + PAGE_UP(len);) {
+		struct vma *v = vm_find(a);
+		if (!v)
+			return -ENOMEM;
+		a = v->end;
+	}
+	return 0;
 }

@@ -193,3 +193,58 @@ SYSCALL_DEFINE3(getrandom, void __user *, buf, size_t, len, unsigned, flags)
 	}
 	return done;
 }
+
+/* The only process leads its own group and session: pgid = sid = 1. */
+SYSCALL_DEFINE0(getpgrp)
+{
+	return 1;
+}
+
+SYSCALL_DEFINE1(getpgid, int, pid)
+{
+	return pid == 0 || pid == 1 ? 1 : -ESRCH;
+}
+
+SYSCALL_DEFINE1(getsid, int, pid)
+{
+	return pid == 0 || pid == 1 ? 1 : -ESRCH;
+}
+
+SYSCALL_DEFINE2(setpgid, int, pid, int, pgid)
+{
+	if (pgid < 0)
+		return -EINVAL;
+	if (pid != 0 && pid != 1)
+		return -ESRCH;
+	return pgid == 0 || pgid == 1 ? 0 : -EPERM;
+}
+
+SYSCALL_DEFINE0(setsid)
+{
+	return -EPERM; /* already a process group leader, as Linux answers */
+}
+
+#define NGROUPS 64
+static uint32_t groups[NGROUPS];
+static int ngroups;
+
+SYSCALL_DEFINE2(getgroups, int, size, uint32_t __user *, list)
+{
+	if (size < 0)
+		return -EINVAL;
+	if (size == 0)
+		return ngroups;
+	if (size < ngroups)
+		return -EINVAL;
+	return copy_to_user(list, groups, ngroups * sizeof(*groups)) < 0 ? -EFAULT : ngroups;
+}
+
+SYSCALL_DEFINE2(setgroups, int, size, const uint32_t __user *, list)
+{
+	if (size < 0 || size > NGROUPS)
+		return -EINVAL;
+	if (copy_from_user(groups, list, size * sizeof(*groups)) < 0)
+		return -EFAULT;
+	ngroups = size;
+	return 0;
+}

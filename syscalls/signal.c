@@ -70,3 +70,34 @@ SYSCALL_DEFINE3(tgkill, int, tgid, int, tid, int, sig)
 		return -EINVAL;
 	return tgid == 1 && tid == 1 ? signal_send(sig) : -ESRCH;
 }
+
+/* include/uapi/asm-generic/signal.h: stack_t and its flags */
+struct sigstack {
+	uint64_t sp;
+	int32_t flags, pad;
+	uint64_t size;
+};
+#define SS_ONSTACK 1
+#define SS_DISABLE 2
+#define MINSIGSTKSZ 2048
+
+static struct sigstack altstack = { 0, SS_DISABLE, 0, 0 };
+
+/* Recorded for the signal delivery to come; never used while on it. */
+SYSCALL_DEFINE2(sigaltstack, const struct sigstack __user *, uss, struct sigstack __user *, uold)
+{
+	struct sigstack ss;
+
+	if (uold && copy_to_user(uold, &altstack, sizeof(altstack)) < 0)
+		return -EFAULT;
+	if (!uss)
+		return 0;
+	if (copy_from_user(&ss, uss, sizeof(ss)) < 0)
+		return -EFAULT;
+	if (ss.flags & ~(SS_DISABLE | (1 << 31) /* SS_AUTODISARM */))
+		return -EINVAL;
+	if (!(ss.flags & SS_DISABLE) && ss.size < MINSIGSTKSZ)
+		return -ENOMEM;
+	altstack = ss.flags & SS_DISABLE ? (struct sigstack){ 0, SS_DISABLE, 0, 0 } : ss;
+	return 0;
+}

@@ -42,25 +42,68 @@ void syscalls_init(void);
 /* Called by the entry code with the saved registers; puts the result in rax. */
 void syscall_dispatch(struct regs *r);
 
-/* ---- fd.c: the file table ------------------------------------------------- */
+/* ---- fd.c: open files and the file table --------------------------------- */
 struct file;
+struct inode;
 struct file_ops {
-	long (*read)(struct file *f, char __user *buf, size_t len);
-	long (*write)(struct file *f, const char __user *buf, size_t len);
-	long (*stat)(struct file *f, struct stat *st);
+	/* Each returns bytes moved or -errno; *off is the position to use and
+	 * advance (the file's own, or pread's). */
+	long (*read)(struct file *f, char __user *buf, size_t len, uint64_t *off);
+	long (*write)(struct file *f, const char __user *buf, size_t len, uint64_t *off);
 	long (*ioctl)(struct file *f, unsigned cmd, uint64_t arg);
+	/* A write from kernel memory (sendfile to a pipe or the console). */
+	long (*write_kernel)(struct file *f, const void *buf, size_t len);
+	void (*release)(struct file *f);
+	bool seekable; /* lseek and pread work (else -ESPIPE) */
 };
+/* One open file description, shared by dup'd descriptors. */
 struct file {
 	const struct file_ops *ops;
-	int stream;          /* console: 1 or 2 */
-	const char *data;    /* stdin: the bytes the host gave */
-	size_t size, off;
 	int refs;
+	unsigned flags;       /* O_ACCMODE and the status flags (O_APPEND, …) */
+	uint64_t off;
+	struct inode *inode;  /* minifs files, directories, devices; else NULL */
+	void *priv;           /* the ops' own state */
+	size_t priv_len;
+	int stream;           /* the console: 0, 1, 2 */
 };
 #define FD_MAX 1024
 void fd_init(void);
+/* A new open file with one reference (the caller's), or NULL. */
+struct file *file_alloc(const struct file_ops *ops, unsigned flags);
+void file_get(struct file *f);
+void file_put(struct file *f);
 /* The open file behind fd, or NULL (callers answer -EBADF). */
 struct file *fd_get(int fd);
+/* Installs f at the lowest free descriptor >= min, taking over the
+ * caller's reference; returns the descriptor or -EMFILE. */
+long fd_install(struct file *f, int min, bool cloexec);
+/* Puts f at exactly fd, closing what was there. */
+long fd_install_at(struct file *f, int fd, bool cloexec);
 long fd_close(int fd);
+bool fd_cloexec(int fd);
+void fd_set_cloexec(int fd, bool on);
+/* Writes kernel bytes to a non-regular file: bytes or -errno. */
+long kernel_write(struct file *f, const void *buf, size_t len);
+/* stat for any open file: its inode's, or a pipe's. */
+long file_stat(struct file *f, struct stat *st);
+
+/* ---- vfs.c: opening minifs inodes ---------------------------------------- */
+struct walk;
+/* Opens ino with open(2) flags; returns a new file or -errno. */
+long vfs_open(struct inode *ino, unsigned flags, struct file **out);
+/* The working directory (a reference is held). */
+struct inode *vfs_cwd(void);
+void vfs_set_cwd(struct inode *dir);
+/* Walks a user path relative to dirfd (AT_FDCWD or a directory fd):
+ * copies the path in, then mfs_walk.  0 or -errno. */
+long vfs_walk_at(int dirfd, const char __user *upath, int walk_flags, struct walk *w);
+/* The file mode creation mask (attr.c). */
+unsigned vfs_umask(void);
+/* True when the user string is "" (for AT_EMPTY_PATH). */
+bool vfs_empty_path(const char __user *upath);
+
+/* ---- pipe.c ------------------------------------------------------------------- */
+bool is_pipe(const struct file *f);
 
 #endif

@@ -90,6 +90,7 @@ all_cases() {
 	guest sysregs -x 0 --
 	guest fpu_state -x 0 --
 	guest clock -x 0 --
+	guest vdso -x 0 --
 	guest efault -x 0 -I "echo input that read must not copy to a bad pointer" --
 	guest enosys -x 0 --
 	guest nullderef -l read -x 139 -c SIGSEGV -- read
@@ -105,6 +106,7 @@ all_cases() {
 	guest uname -x 0 --
 	guest sysinfo -x 0 --
 	guest proc_self_exe -x 0 --
+	guest procfs -x 0 -- one "two words" ""
 	guest stdfds -x 0 --
 	guest devfiles -x 0 --
 	guest pipe -x 0 --

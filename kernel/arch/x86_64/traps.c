@@ -92,15 +92,16 @@ static int signal_for(uint64_t vec)
 static void page_fault(struct regs *r)
 {
 	uint64_t addr = read_cr2();
+	long err = addr < USER_TOP ? vm_fault(addr, r->error) : -EFAULT;
 
-	if (addr < USER_TOP && vm_fault(addr, r->error) == 0)
+	if (err == 0)
 		return;
 	if (r->rip >= KERNEL_VMA) {
 		if (fixup(r))
 			return;
 		kernel_fault(r);
 	}
-	signal_fault(r, SIGSEGV, addr);
+	signal_fault(r, err == -EIO ? SIGBUS : SIGSEGV, addr);
 }
 
 void trap_dispatch(struct regs *r)

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+/*
+ * File data: whole pages, found through inode->pages.  A file unpacked from
+ * the image reads straight from the image until a page is written or
+ * mapped; only then is that page copied into memory of its own.  Pages are
+ * shared with mappings through their reference counts, so truncating a
+ * mapped file never frees a page a mapping still uses.  Sizes are limited
+ * only by memory: a write that finds none answers -ENOSPC, as tmpfs does.
+ */
+#include "kernel/abi.h"
+#include "kernel/kernel.h"
+#include "minifs/minifs.h"
+
+#define MAX_FILE_SIZE (1UL << 40)
+
+static bool grow_table(struct inode *ino, uint64_t index)
+{
+	if (index < ino->npages)
+		return true;
+	size_t n = MAX(ino->npages * 2, (size_t)16);
+	while (n <= index)
+		n *= 2;
+	uint64_t *t = kzalloc(n * sizeof(*t));
+	if (!t)
+		return false;
+	if (ino->pages)
+		memcpy(t, ino->pages, ino->npages * sizeof(*t));
+	kfree(ino->pages);
+	ino->pages = t;
+	ino->npages = n;
+	return true;
+}
+
+uint64_t mfs_page(struct inode *ino, uint64_t index)
+{
+	if (!grow_table(ino, index))
+		return 0;
+	if (ino->pages[index])
+		return ino->pages[index];
+	uint64_t pa = page_alloc(), off = index * PAGE_SIZE;
+	if (!pa)
+		return 0;
+	if (ino->image && off < ino->image_size)
+		memcpy(phys_to_virt(pa), ino->image + off, MIN(PAGE_SIZE, ino->image_size - off));
+	ino->pages[index] = pa;
+	return pa;
+}
+
+/* Where the bytes at off live now: a page, the image, or nowhere (zeroes). */
+static const uint8_t *source(const struct inode *ino, uint64_t off)
+{
+	uint64_t index = off / PAGE_SIZE;
+
+	if (index < ino->npages && ino->pages[index])
+		return (const uint8_t *)phys_to_virt(ino->pages[index]) + off % PAGE_SIZE;
+	if (ino->image && off < ino->image_size)
+		return ino->image + off;
+	return NULL;
+}
+
+static long read_pages(struct inode *ino, char *buf, size_t len, uint64_t off, bool user)
+{
+	if (off >= ino->size)
+		return 0;
+	len = MIN(len, ino->size - off);
+	for (size_t done = 0; done < len;) {
+		uint64_t at = off + done;
+		size_t n = MIN(len - done, PAGE_SIZE - at % PAGE_SIZE);
+		const uint8_t *src = source(ino, at);
+		if (src && ino->image && src >= ino->image && src < ino->image + ino->image_size)
+			n = MIN(n, ino->image_size - at);
+		long r = 0;
+		if (!user)
+			src ? memcpy(buf + done, src, n) : memset(buf + done, 0, n);
+		else
+			r = src ? copy_to_user(buf + done, src, n) : clear_user(buf + done, n);
+		if (r < 0)
+			return done ? (long)done : r;
+		done += n;
+	}
+	return len;
+}
+
+long mfs_read(struct inode *ino, char __user *buf, size_t len, uint64_t off)
+{
+	return read_pages(ino, buf, len, off, true);
+}
+
+long mfs_read_kernel(struct inode *ino, void *buf, size_t len, uint64_t off)
+{
+	return read_pages(ino, buf, len, off, false);
+}
+
+static long write_pages(struct inode *ino, const char *buf, size_t len, uint64_t off, bool user)
+{
+	if (off > MAX_FILE_SIZE || len > MAX_FILE_SIZE - off)
+		return -EFBIG;
+	size_t done = 0;
+	while (done < len) {
+		uint64_t at = off + done;
+		size_t n = MIN(len - done, PAGE_SIZE - at % PAGE_SIZE);
+		uint64_t pa = mfs_page(ino, at / PAGE_SIZE);
+		if (!pa)
+			break;
+		char *dst = (char *)phys_to_virt(pa) + at % PAGE_SIZE;
+		if (user && copy_from_user(dst, buf + done, n) < 0) {
+			if (!done)
+				return -EFAULT;
+			break;
+		}
+		if (!user)
+			memcpy(dst, buf + done, n);
+		done += n;
+		ino->size = MAX(ino->size, at + n);
+	}
+	if (done)
+		mfs_touch(ino, true);
+	return done ? (long)done : -ENOSPC;
+}
+
+long mfs_write(struct inode *ino, const char __user *buf, size_t len, uint64_t off)
+{
+	return len ? write_pages(ino, buf, len, off, true) : 0;
+}
+
+long mfs_write_kernel(struct inode *ino, const void *buf, size_t len, uint64_t off)
+{
+	return len ? write_pages(ino, buf, len, off, false) : 0;
+}
+
+long mfs_truncate(struct inode *ino, uint64_t size)
+{
+	if (size > MAX_FILE_SIZE)
+		return -EFBIG;
+	if (size < ino->size) {
+		for (uint64_t i = PAGE_UP(size) / PAGE_SIZE; i < ino->npages; i++) {
+			if (ino->pages[i])
+				page_free(ino->pages[i]);
+			ino->pages[i] = 0;
+		}
+		uint64_t last = size / PAGE_SIZE;
+		if (size % PAGE_SIZE && last < ino->npages && ino->pages[last])
+			memset((char *)phys_to_virt(ino->pages[last]) + size % PAGE_SIZE, 0,
+			       PAGE_SIZE - size % PAGE_SIZE);
+		ino->image_size = MIN(ino->image_size, size);
+	}
+	ino->size = size;
+	mfs_touch(ino, true);
+	return 0;
+}
+
+static uint64_t backing_page(void *obj, uint64_t index)
+{
+	struct inode *ino = obj;
+
+	if (index >= PAGE_UP(ino->size) / PAGE_SIZE)
+		return 0;
+	uint64_t pa = mfs_page(ino, index);
+	if (pa)
+		page_get(pa);
+	return pa;
+}
+
+static void backing_get(void *obj)
+{
+	mfs_get(obj);
+}
+
+static void backing_put(void *obj)
+{
+	mfs_put(obj);
+}
+
+static const char *backing_name(void *obj, char *buf, size_t size)
+{
+	const struct inode *ino = obj;
+
+	snprintf(buf, size, "%s", ino->path ? ino->path : "");
+	return buf;
+}
+
+const struct vm_backing mfs_backing = {
+	.page = backing_page, .get = backing_get, .put = backing_put, .name = backing_name,
+};

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The inode tree: creating, linking, unlinking and freeing inodes, and the
+ * attributes stat reports.  Directories keep their entries in a list in
+ * creation order (getdents walks it; lookups compare names); a hash comes
+ * when directories of thousands of entries get common.  Paths are walked in
+ * path.c, file data lives in data.c.
+ */
+#include "kernel/abi.h"
+#include "kernel/kernel.h"
+#include "minifs/minifs.h"
+
+struct inode *mfs_root;
+static uint64_t next_ino = 1;
+
+static int64_t now_ns(void)
+{
+	return (int64_t)clock_realtime_ns();
+}
+
+struct inode *mfs_new(uint32_t mode)
+{
+	struct inode *ino = kzalloc(sizeof(*ino));
+
+	if (!ino)
+		return NULL;
+	ino->ino = next_ino++;
+	ino->mode = mode;
+	ino->atime = ino->mtime = ino->ctime = now_ns();
+	return ino;
+}
+
+void mfs_get(struct inode *ino)
+{
+	ino->refs++;
+}
+
+static void free_data(struct inode *ino)
+{
+	for (size_t i = 0; i < ino->npages; i++)
+		if (ino->pages[i])
+			page_free(ino->pages[i]);
+	kfree(ino->pages);
+	kfree(ino->target);
+	kfree(ino->path);
+}
+
+void mfs_put(struct inode *ino)
+{
+	BUG_ON(ino->refs <= 0);
+	if (--ino->refs)
+		return;
+	if ((ino->mode & S_IFMT) == S_IFDIR)
+		mfs_clear_dir(ino);
+	free_data(ino);
+	kfree(ino);
+}
+
+struct inode *mfs_dir_lookup(struct inode *dir, const char *name, size_t len)
+{
+	if (len == 1 && name[0] == '.')
+		return dir;
+	if (len == 2 && name[0] == '.' && name[1] == '.')
+		return dir->parent;
+	for (struct dentry *d = dir->children; d; d = d->next)
+		if (d->len == len && memcmp(d->name, name, len) == 0)
+			return d->inode;
+	return NULL;
+}
+
+long mfs_link(struct inode *dir, const char *name, size_t len, struct inode *ino)
+{
+	if (mfs_dir_lookup(dir, name, len))
+		return -EEXIST;
+	struct dentry *d = kmalloc(sizeof(*d) + len + 1);
+	if (!d)
+		return -ENOMEM;
+	d->inode = ino;
+	d->len = len;
+	memcpy(d->name, name, len);
+	d->name[len] = 0;
+	d->next = NULL;
+	struct dentry **pp = &dir->children;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = d;
+	mfs_get(ino);
+	ino->nlink++;
+	if ((ino->mode & S_IFMT) == S_IFDIR) {
+		ino->parent = dir;
+		dir->nlink++;
+	}
+	dir->mtime = dir->ctime = now_ns();
+	return 0;
+}
+
+long mfs_unlink(struct inode *dir, const char *name, size_t len)
+{
+	for (struct dentry **pp = &dir->children; *pp; pp = &(*pp)->next) {
+		struct dentry *d = *pp;
+		if (d->len != len || memcmp(d->name, name, len) != 0)
+			continue;
+		*pp = d->next;
+		struct inode *ino = d->inode;
+		kfree(d);
+		ino->nlink--;
+		ino->ctime = dir->mtime = dir->ctime = now_ns();
+		if ((ino->mode & S_IFMT) == S_IFDIR) {
+			ino->nlink--; /* its own "." */
+			dir->nlink--; /* its ".." */
+		}
+		mfs_put(ino);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+struct inode *mfs_create(struct inode *dir, const char *name, uint32_t mode)
+{
+	struct inode *ino = mfs_new(mode);
+
+	if (!ino)
+		return NULL;
+	if ((mode & S_IFMT) == S_IFDIR)
+		ino->nlink = 1; /* "." */
+	if (mfs_link(dir, name, strlen(name), ino) < 0) {
+		kfree(ino);
+		return NULL;
+	}
+	return ino;
+}
+
+void mfs_clear_dir(struct inode *dir)
+{
+	while (dir->children) {
+		struct dentry *d = dir->children;
+		mfs_unlink(dir, d->name, d->len);
+	}
+}
+
+void mfs_stat(const struct inode *ino, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_dev = 0x16; /* one file system */
+	st->st_ino = ino->ino;
+	st->st_nlink = ino->nlink;
+	st->st_mode = ino->mode;
+	st->st_uid = ino->uid;
+	st->st_gid = ino->gid;
+	st->st_rdev = ino->rdev;
+	st->st_size = ino->size;
+	st->st_blksize = PAGE_SIZE;
+	st->st_blocks = PAGE_UP(ino->size) / 512;
+	st->st_atim = (struct timespec){ ino->atime / 1000000000, ino->atime % 1000000000 };
+	st->st_mtim = (struct timespec){ ino->mtime / 1000000000, ino->mtime % 1000000000 };
+	st->st_ctim = (struct timespec){ ino->ctime / 1000000000, ino->ctime % 1000000000 };
+}
+
+void mfs_touch(struct inode *ino, bool modified)
+{
+	int64_t t = now_ns();
+
+	ino->atime = t;
+	if (modified)
+		ino->mtime = ino->ctime = t;
+}

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Syscalls that read or change directories: getdents64, getcwd, chdir,
+ * fchdir, mkdir, rmdir, unlink, rename (with RENAME_NOREPLACE and
+ * RENAME_EXCHANGE), link and symlink, each with Linux's error answers.
+ */
+#include "minifs/minifs.h"
+#include "syscalls/syscalls.h"
+
+static bool is_dir(const struct inode *i)
+{
+	return (i->mode & S_IFMT) == S_IFDIR;
+}
+
+static uint8_t dtype(const struct inode *i)
+{
+	switch (i->mode & S_IFMT) {
+	case S_IFDIR: return DT_DIR;
+	case S_IFREG: return DT_REG;
+	case S_IFLNK: return DT_LNK;
+	case S_IFCHR: return DT_CHR;
+	case S_IFIFO: return DT_FIFO;
+	default: return DT_UNKNOWN;
+	}
+}
+
+/* Emits one record; false when it does not fit. */
+static bool emit(char *buf, size_t size, size_t *len, const char *name, size_t nlen,
+		 const struct inode *ino, uint64_t next)
+{
+	size_t rec = (sizeof(struct linux_dirent64) + nlen + 1 + 7) & ~7UL;
+
+	if (*len + rec > size)
+		return false;
+	struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + *len);
+	d->d_ino = ino->ino;
+	d->d_off = next;
+	d->d_reclen = rec;
+	d->d_type = dtype(ino);
+	memcpy(d->d_name, name, nlen);
+	memset(d->d_name + nlen, 0, rec - sizeof(*d) - nlen);
+	*len += rec;
+	return true;
+}
+
+/* The position is an index: 0 is ".", 1 "..", then the entries in order. */
+SYSCALL_DEFINE3(getdents64, int, fd, void __user *, ubuf, unsigned, size)
+{
+	struct file *f = fd_get(fd);
+
+	if (!f || (f->flags & O_PATH))
+		return -EBADF;
+	if (!f->inode || !is_dir(f->inode))
+		return -ENOTDIR;
+	struct inode *dir = f->inode;
+	if (dir->gen && dir->gen->fill && f->off == 0)
+		dir->gen->fill(dir);
+	size = MIN(size, 65536u);
+	char *buf = kmalloc(size ? size : 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t len = 0;
+	uint64_t i = 0;
+	bool full = false;
+	if (f->off == i)
+		full = !emit(buf, size, &len, ".", 1, dir, ++f->off);
+	if (!full && f->off == ++i)
+		full = !emit(buf, size, &len, "..", 2, dir->parent, ++f->off);
+	for (struct dentry *d = dir->children; d && !full; d = d->next)
+		if (f->off == ++i)
+			full = !emit(buf, size, &len, d->name, d->len, d->inode, ++f->off);
+	long r = len == 0 && full ? -EINVAL : (long)len;
+	if (len && copy_to_user(ubuf, buf, len) < 0)
+		r = -EFAULT;
+	kfree(buf);
+	return r;
+}
+
+SYSCALL_DEFINE2(getcwd, char __user *, ubuf, size_t, size)
+{
+	char *buf = kmalloc(PATH_MAX);
+
+	if (!buf)
+		return -ENOMEM;
+	long n = mfs_dir_path(vfs_cwd(), buf, PATH_MAX);
+	if (n >= 0 && (size_t)n + 1 > size)
+		n = -ERANGE;
+	if (n >= 0 && copy_to_user(ubuf, buf, n + 1) < 0)
+		n = -EFAULT;
+	kfree(buf);
+	return n < 0 ? n : n + 1;
+}
+
+SYSCALL_DEFINE1(chdir, const char __user *, upath)
+{
+	struct walk w;
+	long r = vfs_walk_at(AT_FDCWD, upath, WALK_FOLLOW, &w);
+
+	if (r < 0)
+		return r;
+	if (!is_dir(w.inode))
+		return -ENOTDIR;
+	vfs_set_cwd(w.inode);
+	return 0;
+}
+
+SYSCALL_DEFINE1(fchdir, int, fd)
+{
+	struct file *f = fd_get(fd);
+
+	if (!f)
+		return -EBADF;
+	if (!f->inode || !is_dir(f->inode))
+		return -ENOTDIR;
+	vfs_set_cwd(f->inode);
+	return 0;
+}
+
+/* The parent directory and name of a path whose last part is to be made. */
+static long new_entry(int dirfd, const char __user *upath, struct walk *w)
+{
+	long r = vfs_walk_at(dirfd, upath, WALK_PARENT, w);
+
+	if (r < 0)
+		return r;
+	if (w->inode)
+		return -EEXIST;
+	if (w->dir->gen)
+		return -EPERM; /* /proc and /sys take no new entries */
+	return 0;
+}
+
+SYSCALL_DEFINE3(mkdirat, int, dirfd, const char __user *, upath, unsigned, mode)
+{
+	struct walk w;
+	long r = new_entry(dirfd, upath, &w);
+
+	if (r < 0)
+		return r;
+	return mfs_create(w.dir, w.name, S_IFDIR | (mode & 07777 & ~vfs_umask())) ? 0 : -ENOSPC;
+}
+
+SYSCALL_DEFINE2(mkdir, const char __user *, path, unsigned, mode)
+{
+	return do_sys_mkdirat(AT_FDCWD, path, mode);
+}
+
+static long remove(int dirfd, const char __user *upath, bool want_dir)
+{
+	struct walk w;
+	long r = vfs_walk_at(dirfd, upath, 0, &w);
+
+	if (r < 0)
+		return r;
+	if (!w.dir || w.inode == mfs_root)
+		return -EBUSY;
+	if (want_dir) {
+		if (!is_dir(w.inode))
+			return -ENOTDIR;
+		if (w.len == 1 && w.name[0] == '.')
+			return -EINVAL;
+		if (w.len == 2 && w.name[0] == '.' && w.name[1] == '.')
+			return -ENOTEMPTY;
+		if (w.inode->children)
+			return -ENOTEMPTY;
+		if (w.inode == vfs_cwd())
+			vfs_set_cwd(w.dir); /* Linux keeps a dead cwd; we step out of it */
+	} else if (is_dir(w.inode)) {
+		return -EISDIR;
+	}
+	if (w.dir->gen)
+		return -EPERM;
+	return mfs_unlink(w.dir, w.name, w.len);
+}
+
+SYSCALL_DEFINE3(unlinkat, int, dirfd, const char __user *, upath, int, flags)
+{
+	if (flags & ~AT_REMOVEDIR)
+		return -EINVAL;
+	return remove(dirfd, upath, flags & AT_REMOVEDIR);
+}
+
+SYSCALL_DEFINE1(unlink, const char __user *, path)
+{
+	return remove(AT_FDCWD, path, false);
+}
+
+SYSCALL_DEFINE1(rmdir, const char __user *, path)
+{
+	return remove(AT_FDCWD, path, true);
+}
+
+static bool is_ancestor(const struct inode *a, const struct inode *d)
+{
+	for (; d != mfs_root; d = d->parent)
+		if (d == a)
+			return true;
+	return a == mfs_root;
+}
+
+/* Checks of rename(2) once both ends are known (to may be missing). */
+static long rename_check(struct walk *from, struct walk *to, unsigned flags)
+{
+	struct inode *s = from->inode, *t = to->inode;
+
+	if (!from->dir || (from->len <= 2 && from->name[0] == '.'))
+		return -EBUSY;
+	if (from->dir->gen || to->dir->gen)
+		return -EPERM;
+	if (is_dir(s) && is_ancestor(s, to->dir))
+		return -EINVAL;
+	if (!t)
+		return (flags & RENAME_EXCHANGE) ? -ENOENT : 0;
+	if (flags & RENAME_NOREPLACE)
+		return -EEXIST;
+	if (flags & RENAME_EXCHANGE)
+		return is_dir(t) && is_ancestor(t, from->dir) ? -EINVAL : 0;
+	if (is_dir(s) && !is_dir(t))
+		return -ENOTDIR;
+	if (!is_dir(s) && is_dir(t))
+		return -EISDIR;
+	if (is_dir(t) && t->children)
+		return -ENOTEMPTY;
+	return 0;
+}
+
+SYSCALL_DEFINE5(renameat2, int, olddir, const char __user *, oldp, int, newdir,
+		const char __user *, newp, unsigned, flags)
+{
+	struct walk from, to;
+
+	if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) ||
+	    ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE)))
+		return -EINVAL;
+	long r = vfs_walk_at(olddir, oldp, 0, &from);
+	if (r == 0)
+		r = vfs_walk_at(newdir, newp, WALK_PARENT, &to);
+	if (r == 0)
+		r = rename_check(&from, &to, flags);
+	if (r < 0 || from.inode == to.inode)
+		return r;
+	struct inode *s = from.inode, *t = to.inode;
+	mfs_get(s);
+	if (t)
+		mfs_get(t);
+	mfs_unlink(from.dir, from.name, from.len);
+	if (t)
+		mfs_unlink(to.dir, to.name, to.len);
+	r = mfs_link(to.dir, to.name, to.len, s);
+	if (r == 0 && is_dir(s))
+		s->nlink++; /* its "." went with the unlink */
+	if (r == 0 && t && (flags & RENAME_EXCHANGE)) {
+		r = mfs_link(from.dir, from.name, from.len, t);
+		if (r == 0 && is_dir(t))
+			t->nlink++;
+	}
+	mfs_put(s);
+	if (t)
+		mfs_put(t);
+	return r;
+}
+
+SYSCALL_DEFINE4(renameat, int, olddir, const char __user *, oldp, int, newdir,
+		const char __user *, newp)
+{
+	return do_sys_renameat2(olddir, oldp, newdir, newp, 0);
+}
+
+SYSCALL_DEFINE2(rename, const char __user *, oldp, const char __user *, newp)
+{
+	return do_sys_renameat2(AT_FDCWD, oldp, AT_FDCWD, newp, 0);
+}
+
+SYSCALL_DEFINE5(linkat, int, olddir, const char __user *, oldp, int, newdir,
+		const char __user *, newp, int, flags)
+{
+	struct walk from, to;
+
+	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	long r = vfs_walk_at(olddir, oldp, (flags & AT_SYMLINK_FOLLOW) ? WALK_FOLLOW : 0, &from);
+	if (r < 0)
+		return r;
+	if (is_dir(from.inode))
+		return -EPERM;
+	r = new_entry(newdir, newp, &to);
+	return r < 0 ? r : mfs_link(to.dir, to.name, to.len, from.inode);
+}
+
+SYSCALL_DEFINE2(link, const char __user *, oldp, const char __user *, newp)
+{
+	return do_sys_linkat(AT_FDCWD, oldp, AT_FDCWD, newp, 0);
+}
+
+SYSCALL_DEFINE3(symlinkat, const char __user *, utarget, int, newdir, const char __user *, newp)
+{
+	char *target = kmalloc(PATH_MAX);
+	struct walk w;
+
+	if (!target)
+		return -ENOMEM;
+	long r = strncpy_from_user(target, utarget, PATH_MAX);
+	if (r == 0)
+		r = -ENOENT;
+	if (r > 0)
+		r = new_entry(newdir, newp, &w);
+	struct inode *ino = r == 0 ? mfs_create(w.dir, w.name, S_IFLNK | 0777) : NULL;
+	if (r == 0 && !ino)
+		r = -ENOSPC;
+	if (r == 0) {
+		ino->target = target;
+		ino->size = strlen(target);
+		return 0;
+	}
+	kfree(target);
+	return r;
+}
+
+SYSCALL_DEFINE2(symlink, const char __user *, target, const char __user *, newp)
+{
+	return do_sys_symlinkat(target, AT_FDCWD, newp);
+}

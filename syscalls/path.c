@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Syscalls that take path names: open, the stat family, access, readlink,
+ * getdents64, the working directory, and the calls that change the tree
+ * (mkdir, rmdir, unlink, rename, link, symlink, truncate, chmod, chown,
+ * utimensat, umask).  Paths resolve in minifs (minifs/path.c) relative to
+ * the working directory or a directory descriptor.  The program runs as
+ * root, so permission bits never refuse it (X_OK still needs an x bit).
+ */
+#include "loader/loader.h"
+#include "minifs/minifs.h"
+#include "syscalls/syscalls.h"
+
+static bool is_type(const struct inode *i, unsigned type)
+{
+	return (i->mode & S_IFMT) == type;
+}
+
+/* /proc/self/fd/N and its aliases reopen the file behind descriptor N. */
+static long magic_fd(const char *p)
+{
+	static const char *const pre[] = { "/proc/self/fd/", "/proc/1/fd/", "/dev/fd/" };
+	long n = -1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(pre) && n < 0; i++)
+		if (strncmp(p, pre[i], strlen(pre[i])) == 0)
+			p += strlen(pre[i]), n = 0;
+	if (n < 0) {
+		if (strcmp(p, "/dev/stdin") == 0)
+			return 0;
+		if (strcmp(p, "/dev/stdout") == 0)
+			return 1;
+		return strcmp(p, "/dev/stderr") == 0 ? 2 : -1;
+	}
+	if (!*p)
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || n > FD_MAX)
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	return n;
+}
+
+static long open_existing(struct walk *w, unsigned flags, long mode)
+{
+	struct inode *ino = w->inode;
+	struct file *f;
+
+	(void)mode;
+	if (is_type(ino, S_IFLNK) && !(flags & O_PATH))
+		return -ELOOP; /* O_NOFOLLOW met a link */
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return -EEXIST;
+	if (is_type(ino, S_IFDIR) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_CREAT)))
+		return -EISDIR;
+	if ((flags & O_DIRECTORY) && !is_type(ino, S_IFDIR))
+		return -ENOTDIR;
+	long r = vfs_open(ino, flags, &f);
+	if (r < 0)
+		return r;
+	if ((flags & O_TRUNC) && is_type(ino, S_IFREG) && (flags & O_ACCMODE) != O_RDONLY &&
+	    !(flags & O_PATH))
+		mfs_truncate(ino, 0);
+	return fd_install(f, 0, flags & O_CLOEXEC);
+}
+
+SYSCALL_DEFINE4(openat, int, dirfd, const char __user *, upath, unsigned, flags, unsigned, mode)
+{
+	char path[64];
+	struct walk w;
+
+	if (strncpy_from_user(path, upath, sizeof(path)) >= 0) {
+		long n = magic_fd(path);
+		if (n >= 0) {
+			struct file *f = fd_get(n);
+			if (!f)
+				return -ENOENT;
+			file_get(f);
+			return fd_install(f, 0, flags & O_CLOEXEC);
+		}
+	}
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return -EOPNOTSUPP;
+	int wf = (flags & O_CREAT) ? WALK_PARENT : 0;
+	if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL)))
+		wf |= WALK_FOLLOW;
+	long r = vfs_walk_at(dirfd, upath, wf, &w);
+	if (r < 0)
+		return r;
+	if (w.inode)
+		return open_existing(&w, flags, mode);
+	if (w.len == 1 && w.name[0] == '.')
+		return -EISDIR;
+	struct inode *ino = mfs_create(w.dir, w.name, S_IFREG | (mode & 07777 & ~vfs_umask()));
+	if (!ino)
+		return -ENOSPC;
+	char full[PATH_MAX];
+	long plen = mfs_dir_path(w.dir, full, sizeof(full));
+	if (plen > 0 && (size_t)plen + w.len + 2 < sizeof(full)) {
+		snprintf(full + plen, sizeof(full) - plen, "%s%s", plen > 1 ? "/" : "", w.name);
+		ino->path = kmalloc(strlen(full) + 1);
+		if (ino->path)
+			memcpy(ino->path, full, strlen(full) + 1);
+	}
+	w.inode = ino;
+	return open_existing(&w, flags & ~O_EXCL, mode);
+}
+
+SYSCALL_DEFINE3(open, const char __user *, path, unsigned, flags, unsigned, mode)
+{
+	return do_sys_openat(AT_FDCWD, path, flags, mode);
+}
+
+SYSCALL_DEFINE2(creat, const char __user *, path, unsigned, mode)
+{
+	return do_sys_openat(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+}
+
+/* The inode a stat-like call means: the path, or with AT_EMPTY_PATH and ""
+ * the descriptor itself (any kind of file: *fp is set instead). */
+static long resolve(int dirfd, const char __user *upath, int flags, struct inode **out,
+		    struct file **fp)
+{
+	struct walk w;
+
+	*fp = NULL;
+	if ((flags & AT_EMPTY_PATH) && vfs_empty_path(upath)) {
+		*fp = fd_get(dirfd);
+		if (dirfd == AT_FDCWD) {
+			*fp = NULL;
+			*out = vfs_cwd();
+			return 0;
+		}
+		return *fp ? 0 : -EBADF;
+	}
+	long r = vfs_walk_at(dirfd, upath, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, &w);
+	*out = w.inode;
+	return r;
+}
+
+static long stat_at(int dirfd, const char __user *upath, struct stat *st, int flags)
+{
+	struct inode *ino;
+	struct file *f;
+
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE))
+		return -EINVAL;
+	long r = resolve(dirfd, upath, flags, &ino, &f);
+	if (r < 0)
+		return r;
+	if (f)
+		return file_stat(f, st);
+	mfs_stat(ino, st);
+	return 0;
+}
+
+SYSCALL_DEFINE4(newfstatat, int, dirfd, const char __user *, upath, struct stat __user *, ust,
+		int, flags)
+{
+	struct stat st;
+	long r = stat_at(dirfd, upath, &st, flags);
+
+	return r < 0 ? r : copy_to_user(ust, &st, sizeof(st));
+}
+
+SYSCALL_DEFINE2(stat, const char __user *, path, struct stat __user *, ust)
+{
+	return do_sys_newfstatat(AT_FDCWD, path, ust, 0);
+}
+
+SYSCALL_DEFINE2(lstat, const char __user *, path, struct stat __user *, ust)
+{
+	return do_sys_newfstatat(AT_FDCWD, path, ust, AT_SYMLINK_NOFOLLOW);
+}
+
+static struct statx_timestamp stx_time(struct timespec t)
+{
+	return (struct statx_timestamp){ t.tv_sec, (uint32_t)t.tv_nsec, 0 };
+}
+
+SYSCALL_DEFINE5(statx, int, dirfd, const char __user *, upath, int, flags, unsigned, mask,
+		struct statx __user *, ux)
+{
+	struct stat st;
+	struct statx x;
+
+	(void)mask;
+	long r = stat_at(dirfd, upath, &st, flags);
+	if (r < 0)
+		return r;
+	memset(&x, 0, sizeof(x));
+	x.stx_mask = STATX_BASIC_STATS;
+	x.stx_blksize = st.st_blksize;
+	x.stx_nlink = st.st_nlink;
+	x.stx_uid = st.st_uid;
+	x.stx_gid = st.st_gid;
+	x.stx_mode = st.st_mode;
+	x.stx_ino = st.st_ino;
+	x.stx_size = st.st_size;
+	x.stx_blocks = st.st_blocks;
+	x.stx_atime = stx_time(st.st_atim);
+	x.stx_ctime = stx_time(st.st_ctim);
+	x.stx_mtime = stx_time(st.st_mtim);
+	x.stx_rdev_major = st.st_rdev >> 8;
+	x.stx_rdev_minor = st.st_rdev & 0xff;
+	x.stx_dev_major = 0;
+	x.stx_dev_minor = st.st_dev;
+	return copy_to_user(ux, &x, sizeof(x));
+}
+
+static long fill_statfs(struct statfs __user *u)
+{
+	struct statfs s;
+
+	memset(&s, 0, sizeof(s));
+	s.f_type = TMPFS_MAGIC;
+	s.f_bsize = s.f_frsize = PAGE_SIZE;
+	s.f_blocks = mem_total_pages();
+	s.f_bfree = s.f_bavail = mem_free_pages();
+	s.f_files = s.f_ffree = mem_free_pages();
+	s.f_namelen = NAME_MAX;
+	return copy_to_user(u, &s, sizeof(s));
+}
+
+SYSCALL_DEFINE2(statfs, const char __user *, upath, struct statfs __user *, u)
+{
+	struct walk w;
+	long r = vfs_walk_at(AT_FDCWD, upath, WALK_FOLLOW, &w);
+
+	return r < 0 ? r : fill_statfs(u);
+}
+
+SYSCALL_DEFINE2(fstatfs, int, fd, struct statfs __user *, u)
+{
+	return fd_get(fd) ? fill_statfs(u) : -EBADF;
+}
+
+SYSCALL_DEFINE4(faccessat2, int, dirfd, const char __user *, upath, int, mode, int, flags)
+{
+	struct inode *ino;
+	struct file *f;
+
+	if ((mode & ~(R_OK | W_OK | X_OK)) || (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)))
+		return -EINVAL;
+	long r = resolve(dirfd, upath, flags, &ino, &f);
+	if (r < 0)
+		return r;
+	if (f && !(ino = f->inode))
+		return 0;
+	if ((mode & X_OK) && !is_type(ino, S_IFDIR) && !(ino->mode & 0111))
+		return -EACCES; /* root, too, needs an x bit to execute */
+	return 0;
+}
+
+SYSCALL_DEFINE3(faccessat, int, dirfd, const char __user *, path, int, mode)
+{
+	return do_sys_faccessat2(dirfd, path, mode, 0);
+}
+
+SYSCALL_DEFINE2(access, const char __user *, path, int, mode)
+{
+	return do_sys_faccessat2(AT_FDCWD, path, mode, 0);
+}
+
+SYSCALL_DEFINE4(readlinkat, int, dirfd, const char __user *, upath, char __user *, buf,
+		int, size)
+{
+	struct walk w;
+
+	if (size <= 0)
+		return -EINVAL;
+	long r = vfs_walk_at(dirfd, upath, 0, &w);
+	if (r < 0)
+		return r;
+	if (!is_type(w.inode, S_IFLNK))
+		return -EINVAL;
+	size_t len = MIN(strlen(w.inode->target), (size_t)size);
+	return copy_to_user(buf, w.inode->target, len) < 0 ? -EFAULT : (long)len;
+}
+
+SYSCALL_DEFINE3(readlink, const char __user *, path, char __user *, buf, int, size)
+{
+	return do_sys_readlinkat(AT_FDCWD, path, buf, size);
+}
