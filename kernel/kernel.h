@@ -64,8 +64,9 @@ int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 
 /* ---- printf.c --------------------------------------------------------------- */
-/* Formats like C's vsnprintf for %d %i %u %x %X %p %s %c %% with l, ll, z
- * and width/zero-pad/left flags; returns the length it wanted. */
+/* Formats like C's vsnprintf for %d %i %u %x %X %p %s %c %% with l, ll, z,
+ * width (or *), zero-pad/left flags and %.Ns/%.*s; returns the length it
+ * wanted. */
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -205,8 +206,9 @@ struct vm_backing {
 	uint64_t (*page)(void *obj, uint64_t index);
 	void (*get)(void *obj);
 	void (*put)(void *obj);
-	/* The name /proc/self/maps shows; returns buf. */
+	/* The name and inode number /proc/self/maps shows. */
 	const char *(*name)(void *obj, char *buf, size_t size);
+	uint64_t (*ino)(void *obj);
 };
 struct vma {
 	uint64_t start, end; /* page-aligned [start, end) */

@@ -2,7 +2,7 @@
 /*
  * A small vsnprintf for the kernel log, crash reports and /proc text.  It
  * knows the conversions the kernel uses (d i u x X p s c %, with l, ll, z,
- * width, '0' and '-'), no floating point.
+ * width and '*', '0' and '-', and a precision for %s), no floating point.
  */
 #include "kernel/kernel.h"
 
@@ -42,16 +42,16 @@ static void put_num(struct out *o, uint64_t v, int base, bool upper, bool neg,
 		put(o, ' ');
 }
 
-static void put_str(struct out *o, const char *s, int width, bool left)
+static void put_str(struct out *o, const char *s, int width, int prec, bool left)
 {
-	int len = s ? (int)strlen(s) : 6;
-
 	if (!s)
 		s = "(null)";
+	int len = prec >= 0 ? (int)strnlen(s, prec) : (int)strlen(s);
+
 	for (; !left && width > len; width--)
 		put(o, ' ');
-	while (*s)
-		put(o, *s++);
+	for (int i = 0; i < len; i++)
+		put(o, s[i]);
 	for (; left && width > len; width--)
 		put(o, ' ');
 }
@@ -66,11 +66,24 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			continue;
 		}
 		bool zero = false, left = false;
-		int width = 0, lng = 0;
+		int width = 0, lng = 0, prec = -1;
 		for (fmt++; *fmt == '0' || *fmt == '-'; fmt++)
 			*fmt == '0' ? (zero = true) : (left = true);
+		if (*fmt == '*') {
+			width = va_arg(ap, int);
+			fmt++;
+		}
 		for (; *fmt >= '0' && *fmt <= '9'; fmt++)
 			width = width * 10 + (*fmt - '0');
+		if (*fmt == '.') {
+			prec = 0;
+			if (*++fmt == '*') {
+				prec = va_arg(ap, int);
+				fmt++;
+			}
+			for (; *fmt >= '0' && *fmt <= '9'; fmt++)
+				prec = prec * 10 + (*fmt - '0');
+		}
 		for (; *fmt == 'l' || *fmt == 'z'; fmt++)
 			lng++;
 		uint64_t u;
@@ -96,7 +109,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				false);
 			break;
 		case 's':
-			put_str(&o, va_arg(ap, const char *), width, left);
+			put_str(&o, va_arg(ap, const char *), width, prec, left);
 			break;
 		case 'c':
 			put(&o, (char)va_arg(ap, int));

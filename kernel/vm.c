@@ -371,6 +371,7 @@ static const char *vma_name(const struct vma *v, char *buf, size_t size)
 	return "";
 }
 
+/* Linux's format: the name, when there is one, starts at column 74. */
 size_t vm_format_maps(char *buf, size_t size)
 {
 	size_t len = 0;
@@ -378,12 +379,19 @@ size_t vm_format_maps(char *buf, size_t size)
 
 	for (struct vma *v = vmas; v; v = v->next) {
 		const char *n = vma_name(v, name, sizeof(name));
-		len += snprintf(buf + MIN(len, size), size - MIN(len, size),
-				"%08lx-%08lx %c%c%c%c %08lx 00:%02x %lu%s%s\n", v->start, v->end,
-				v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
-				v->prot & PROT_EXEC ? 'x' : '-', v->flags & VMA_SHARED ? 's' : 'p',
-				v->pgoff * PAGE_SIZE, v->backing ? 1 : 0,
-				v->backing ? (uint64_t)v->obj % 100000 : 0UL, *n ? "  " : "", n);
+		size_t at = MIN(len, size);
+		int w = snprintf(buf + at, size - at, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ",
+				 v->start, v->end, v->prot & PROT_READ ? 'r' : '-',
+				 v->prot & PROT_WRITE ? 'w' : '-', v->prot & PROT_EXEC ? 'x' : '-',
+				 v->flags & VMA_SHARED ? 's' : 'p', v->pgoff * PAGE_SIZE,
+				 0, v->backing ? 0x16 : 0,
+				 v->backing ? v->backing->ino(v->obj) : 0UL);
+		len += w;
+		at = MIN(len, size);
+		if (*n)
+			len += snprintf(buf + at, size - at, "%*s%s", w < 73 ? 73 - w : 0, "", n);
+		at = MIN(len, size);
+		len += snprintf(buf + at, size - at, "\n");
 	}
 	return len;
 }

@@ -39,12 +39,14 @@ static int prot_of(uint32_t pf)
 	       (pf & PF_X ? PROT_EXEC : 0);
 }
 
-/* Whole file pages map the file itself; the page where the file part ends
- * and the bss beyond it are anonymous, the tail of the file part copied. */
+/* File pages map the file itself, as Linux does.  With a bss, the page
+ * where the file part ends must read zeroes after it: that page and the
+ * rest of the bss are anonymous, the tail of the file part copied in. */
 static void load_segment(const struct image *im, const struct elf64_phdr *ph)
 {
 	uint64_t va = im->bias + ph->p_vaddr, file_end = va + ph->p_filesz;
-	uint64_t start = PAGE_DOWN(va), mid = PAGE_DOWN(file_end), end = PAGE_UP(va + ph->p_memsz);
+	uint64_t start = PAGE_DOWN(va), end = PAGE_UP(va + ph->p_memsz);
+	uint64_t mid = ph->p_memsz > ph->p_filesz ? PAGE_DOWN(file_end) : end;
 	int prot = prot_of(ph->p_flags);
 
 	if (mid > start && vm_map_object(start, mid - start, prot, VMA_IMAGE, &mfs_backing, im->ino,

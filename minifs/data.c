@@ -179,6 +179,12 @@ static const char *backing_name(void *obj, char *buf, size_t size)
 	return buf;
 }
 
+static uint64_t backing_ino(void *obj)
+{
+	return ((const struct inode *)obj)->ino;
+}
+
 const struct vm_backing mfs_backing = {
 	.page = backing_page, .get = backing_get, .put = backing_put, .name = backing_name,
+	.ino = backing_ino,
 };

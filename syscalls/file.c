@@ -360,6 +360,20 @@ SYSCALL_DEFINE1(fdatasync, int, fd)
 	return fd_get(fd) ? 0 : -EBADF;
 }
 
+/* Reads a regular file (or a generated one's snapshot) into kernel memory. */
+static long read_kernel(struct file *f, void *buf, size_t n, uint64_t off)
+{
+	if (!f->inode || (f->inode->mode & S_IFMT) != S_IFREG)
+		return -EINVAL;
+	if (!f->inode->gen)
+		return mfs_read_kernel(f->inode, buf, n, off);
+	if (off >= f->priv_len)
+		return 0;
+	n = MIN(n, f->priv_len - off);
+	memcpy(buf, (const char *)f->priv + off, n);
+	return n;
+}
+
 /* Copies between two files through a kernel page, at most len bytes. */
 static long copy_between(struct file *in, uint64_t *in_off, struct file *out, uint64_t *out_off,
 			 size_t len)
@@ -371,9 +385,7 @@ static long copy_between(struct file *in, uint64_t *in_off, struct file *out, ui
 		return -ENOMEM;
 	while ((size_t)total < len) {
 		size_t n = MIN(len - total, PAGE_SIZE);
-		long r = in->inode && (in->inode->mode & S_IFMT) == S_IFREG
-				 ? mfs_read_kernel(in->inode, buf, n, *in_off)
-				 : -EINVAL;
+		long r = read_kernel(in, buf, n, *in_off);
 		if (r <= 0) {
 			if (r < 0 && !total)
 				total = r;
