@@ -46,7 +46,16 @@
 #define ENODATA 61
 #define ELOOP 40
 #define EOVERFLOW 75
+#define ENOTSOCK 88
+#define EMSGSIZE 90
+#define EPROTONOSUPPORT 93
+#define ESOCKTNOSUPPORT 94
 #define EOPNOTSUPP 95
+#define EAFNOSUPPORT 97
+#define ECONNRESET 104
+#define EISCONN 106
+#define ENOTCONN 107
+#define ERESTARTSYS 512 /* kernel-internal: restart after the handler (SA_RESTART) */
 #define ETIMEDOUT 110
 
 /* include/uapi/asm-generic/signal.h (x86-64 numbering) */
@@ -313,6 +322,90 @@ struct sysinfo {
 #define GRND_NONBLOCK 1
 #define GRND_RANDOM 2
 #define GRND_INSECURE 4
+
+/* include/uapi/linux/eventpoll.h and asm-generic/poll.h */
+#define EPOLLIN 0x001
+#define EPOLLPRI 0x002
+#define EPOLLOUT 0x004
+#define EPOLLERR 0x008
+#define EPOLLHUP 0x010
+#define EPOLLNVAL 0x020
+#define EPOLLRDNORM 0x040
+#define EPOLLRDBAND 0x080
+#define EPOLLWRNORM 0x100
+#define EPOLLWRBAND 0x200
+#define EPOLLMSG 0x400
+#define EPOLLRDHUP 0x2000
+#define EPOLLEXCLUSIVE (1U << 28)
+#define EPOLLWAKEUP (1U << 29)
+#define EPOLLONESHOT (1U << 30)
+#define EPOLLET (1U << 31)
+#define EPOLL_CTL_ADD 1
+#define EPOLL_CTL_DEL 2
+#define EPOLL_CTL_MOD 3
+#define EPOLL_CLOEXEC O_CLOEXEC
+/* x86-64 packs it: 12 bytes (EPOLL_PACKED in the uapi header) */
+struct epoll_event {
+	uint32_t events;
+	uint64_t data;
+} __attribute__((packed));
+
+/* include/uapi/asm-generic/poll.h: struct pollfd (POLL* equal EPOLL*) */
+struct pollfd {
+	int32_t fd;
+	int16_t events, revents;
+};
+
+/* include/uapi/linux/posix_types.h: __kernel_fd_set (select) */
+#define FD_SETSIZE 1024
+
+/* include/linux/eventfd.h (flags are the O_* values) */
+#define EFD_SEMAPHORE 1
+#define EFD_NONBLOCK O_NONBLOCK
+#define EFD_CLOEXEC O_CLOEXEC
+
+/* include/uapi/linux/timerfd.h, include/uapi/linux/time.h */
+#define TFD_TIMER_ABSTIME 1
+#define TFD_TIMER_CANCEL_ON_SET 2
+#define TFD_NONBLOCK O_NONBLOCK
+#define TFD_CLOEXEC O_CLOEXEC
+#define CLOCK_REALTIME_ALARM 8
+#define CLOCK_BOOTTIME_ALARM 9
+struct itimerspec {
+	struct timespec it_interval, it_value;
+};
+
+/* include/linux/socket.h, include/linux/net.h: what socketpair needs */
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define SOCK_RAW 3
+#define SOCK_SEQPACKET 5
+#define SOCK_MAX 11
+#define SOCK_TYPE_MASK 0xf
+#define SOCK_NONBLOCK O_NONBLOCK
+#define SOCK_CLOEXEC O_CLOEXEC
+#define MSG_OOB 0x1
+#define MSG_PEEK 0x2
+#define MSG_TRUNC 0x20
+#define MSG_DONTWAIT 0x40
+#define MSG_WAITALL 0x100
+#define MSG_NOSIGNAL 0x4000
+#define SHUT_RD 0
+#define SHUT_WR 1
+#define SHUT_RDWR 2
+/* struct user_msghdr */
+struct msghdr {
+	uint64_t name;
+	int32_t namelen, pad0;
+	uint64_t iov;
+	uint64_t iovlen;
+	uint64_t control;
+	uint64_t controllen;
+	uint32_t flags, pad1;
+};
 
 /* include/uapi/linux/uio.h */
 struct iovec {

@@ -34,6 +34,8 @@ static inline uint64_t virt_to_phys(const void *va)
 	return v >= KERNEL_VMA ? v - KERNEL_VMA : v - DIRECT_MAP;
 }
 
+#define RFLAGS_TF_BIT (1UL << 8)
+#define RFLAGS_DF_BIT (1UL << 10)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -167,6 +169,12 @@ void cpu_init(void);
 /* Enables SSE and XSAVE state (CR4, XCR0) and resets the FPU. */
 void cpu_fpu_init(void);
 uint32_t cpu_xsave_size(void);
+uint64_t cpu_xcr0(void);
+/* Where the syscall entry switches stacks: the running thread's. */
+void cpu_set_kstack(uint64_t top);
+/* Saves or loads the program's x87/SSE/AVX state (XSAVE, 64-byte aligned). */
+void cpu_fpu_save(void *area);
+void cpu_fpu_restore(const void *area);
 bool cpu_has_rdrand(void);
 bool cpu_has_rdseed(void);
 /* Jumps to the program with rsp = sp, rdx = 0 and all other registers zero;
@@ -193,10 +201,7 @@ uint64_t time_tsc_hz(void);
 uint64_t clock_monotonic_ns(void);
 uint64_t clock_realtime_ns(void);
 uint64_t clock_boot_tsc(void);
-/* Called by the timer interrupt. */
-void time_tick(void);
-/* Halts until the monotonic clock reaches deadline (ns). */
-void time_sleep_until(uint64_t deadline);
+
 
 /* ---- vm.c: the program's address space ------------------------------------ */
 /* What a mapping of an object (a file) needs from it; minifs provides it. */
@@ -262,21 +267,127 @@ void vm_log_maps(void);
 
 /* ---- signal.c: signal state and the fate of a faulting program ----------- */
 struct k_sigaction;
+struct thread;
+struct sig_info;
 long signal_action(int sig, const struct k_sigaction *act, struct k_sigaction *old);
 uint64_t *signal_mask(void);
 /* A synchronous fault in the program: its handler when one can run, else
  * the default action (a crash report and the end of the VM). */
-void signal_fault(struct regs *r, int sig, uint64_t addr);
-/* A signal the program sends itself (kill, tgkill, raise): ignored, left
- * pending while blocked, or its default action taken (the VM ends).  With
- * a handler installed it returns -ENOSYS: delivery is not implemented. */
-long signal_send(int sig);
-/* Acts on pending signals the mask no longer blocks. */
-void signal_unblocked(void);
+void signal_fault(struct regs *r, int sig, uint64_t addr, int code);
+/* Sends sig to the process (t NULL: a thread that does not block it) or
+ * to thread t, with kill's siginfo (code SI_USER or SI_TKILL).  The signal
+ * is acted on when the thread next returns to the program.  0 or -EINVAL. */
+long signal_send(struct thread *t, int sig, int code);
+/* Takes the lowest pending signal in set off t's queue; 0 if none. */
+int signal_dequeue(struct thread *t, uint64_t set, struct sig_info *info);
+/* Builds the siginfo the program sees. */
+void signal_fill_info(int sig, const struct sig_info *k, void *siginfo128);
+/* rt_sigreturn: restores the registers, vector state and mask saved by the
+ * signal frame at r->rsp - 8.  Returns the restored rax, or ends the
+ * program with SIGSEGV when the frame is unreadable. */
+long signal_return(struct regs *r);
+/* True when a signal waits that would interrupt t's sleep. */
+bool signal_wakes(const struct thread *t);
+/* On the way back to the program: acts on the lowest pending signal the
+ * thread does not block (a handler frame, the default action, or nothing),
+ * and finishes an interrupted syscall (-EINTR or a restart). */
+void signal_deliver(struct regs *r, bool syscall);
 /* Names for reports: "SIGSEGV". */
 const char *signal_name(int sig);
 /* The loader registers how to turn a program address into "symbol+off". */
 void signal_set_symbolizer(int (*fn)(uint64_t addr, char *buf, size_t size));
+
+/* ---- sched.c: threads, sleeping and waking ------------------------------- */
+/*
+ * One CPU, preemptive round-robin for program threads; the kernel itself is
+ * not preempted (a thread switches only when it sleeps, or on its way back
+ * to the program), so kernel data needs no locks until SMP.  A waitq holds
+ * waiters: a thread to wake, or a callback (epoll) to call.
+ *
+ * To wait for a condition: disable interrupts, check it, and sleep while it
+ * is false; a wake-up from an interrupt then cannot slip in between.
+ */
+struct thread;
+struct waiter {
+	struct waiter *next;
+	struct waitq *q;
+	struct thread *thread;          /* woken by wake_up, or */
+	void (*fn)(struct waiter *w);   /* called by wake_up (from any context) */
+	void *arg;
+};
+struct waitq {
+	struct waiter *head;
+};
+#define KSTACK_SIZE 32768
+#define WAKE_EVENT 0
+#define WAKE_TIMEOUT 1
+#define WAKE_SIGNAL 2
+struct thread {
+	int tid;
+	int state;                  /* THREAD_* */
+	uint64_t ksp;               /* saved kernel rsp while switched out */
+	uint64_t kstack;            /* base of its kernel stack */
+	uint8_t *fpu;               /* XSAVE area (64-byte aligned) */
+	uint64_t fs_base, gs_base;  /* the program's */
+	uint64_t clear_child_tid, robust_list;
+	uint64_t sigmask, sigpending;
+	uint64_t sigwait;           /* rt_sigtimedwait: these wake it too */
+	uint64_t saved_mask;        /* rt_sigsuspend's mask to restore */
+	bool restore_mask;
+	struct sig_info {
+		int32_t code, pid;
+		uint64_t addr;
+	} siginfo[64];              /* of each pending signal */
+	uint64_t altstack_sp, altstack_size;
+	int altstack_flags;
+	bool full_restore;          /* leave the next syscall through iretq */
+	uint64_t deadline;          /* monotonic ns while sleeping, 0: none */
+	int wake;                   /* WAKE_* of the last sleep */
+	struct thread *run_next;    /* run queue */
+	struct thread *all_next;    /* every thread */
+};
+#define THREAD_RUNNABLE 0
+#define THREAD_SLEEPING 1
+#define THREAD_DEAD 2
+extern struct thread *current;
+/* Makes the boot context the first program thread (tid 1). */
+void sched_init(void);
+/* A new thread that will enter the program with the registers in *r (rax
+ * 0, rsp and the FS base as given); runnable at once.  NULL without memory. */
+struct thread *thread_create(const struct regs *r, uint64_t sp, uint64_t fs);
+/* Ends the calling thread; the last one ends the VM with status. */
+noreturn void thread_exit(int status);
+int sched_nr_threads(void);
+struct thread *thread_by_tid(int tid);
+/* The list of every thread, linked through all_next. */
+struct thread *sched_all_threads(void);
+void waitq_add(struct waitq *q, struct waiter *w);
+void waitq_remove(struct waiter *w);
+/* Wakes every waiter of q; returns how many. */
+int wake_up(struct waitq *q);
+void sched_wake(struct thread *t, int why);
+/* Sleeps on q (may be NULL when the caller queued its own waiters) until
+ * woken, until deadline (monotonic ns; 0 never) or until a signal arrives.
+ * Returns 0, -ETIMEDOUT or -EINTR.  Call with interrupts disabled. */
+long sched_sleep(struct waitq *q, uint64_t deadline);
+/* Gives the CPU to another runnable thread, if any. */
+void sched_yield_cpu(void);
+/* Called on the way back to the program (syscall or interrupt): switch if
+ * the time slice is over, then deliver pending signals into *r. */
+void sched_return_to_user(struct regs *r, bool syscall);
+/* The timer interrupt. */
+void sched_tick(void);
+/* Program-wide timers (setitimer, alarm, timerfd): fn runs from the timer
+ * interrupt at deadline (monotonic ns).  timer_cancel is safe at any time. */
+struct ktimer {
+	struct ktimer *next;
+	uint64_t deadline;
+	void (*fn)(struct ktimer *t);
+	void *arg;
+	bool armed;
+};
+void timer_arm(struct ktimer *t, uint64_t deadline);
+void timer_cancel(struct ktimer *t);
 
 /* ---- random.c ------------------------------------------------------------------ */
 void random_init(void);

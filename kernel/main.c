@@ -104,9 +104,9 @@ void kmain(uint32_t start_info)
 	boot_info.cmdline = cmdline;
 	boot_info.image = phys_to_virt(used[1].base);
 	boot_info.image_size = used[1].len;
+	sched_init();
 	mfs_init(boot_info.image, boot_info.image_size);
 	syscalls_init();
 	kdebug("memory: %lu MiB free", mem_free_pages() >> 8);
-	time_tick();
 	loader_start();
 }

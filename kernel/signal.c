@@ -1,17 +1,52 @@
 // SPDX-License-Identifier: MIT
 /*
- * Signal state (actions and the mask) and what a synchronous fault does to
- * the program.  Handlers can be installed and are remembered, but delivery
- * of a signal to a handler (frames, sigreturn) is not implemented yet: a
- * fault then ends the program as the default action would, and the log
- * says that the handler was skipped.  The report is what a developer needs:
- * the signal, the faulting address, registers, and a symbolised backtrace.
+ * Signals: the process's actions, each thread's mask and pending set, and
+ * delivery on the way back to the program.  A handler gets Linux's x86-64
+ * rt_sigframe (siginfo, ucontext with every register, the XSAVE image with
+ * its magic numbers) on its stack or its sigaltstack, and rt_sigreturn
+ * restores all of it.  Default actions: ignore, or end the VM with 128+N
+ * (stop signals are ignored: there is no job control).  A fault the
+ * program does not handle prints a crash report with a symbolised
+ * backtrace first.  Interrupted syscalls return -EINTR or restart
+ * (SA_RESTART), as Linux decides it.
  */
 #include "kernel/abi.h"
 #include "kernel/kernel.h"
 
+#define SA_SIGINFO 0x4
+#define SA_RESTORER 0x04000000
+#define SA_ONSTACK 0x08000000
+#define SA_RESTART 0x10000000
+#define SA_NODEFER 0x40000000
+#define SA_RESETHAND 0x80000000U
+#define SS_ONSTACK 1
+#define SS_DISABLE 2
+#define FP_XSTATE_MAGIC1 0x46505853U
+#define FP_XSTATE_MAGIC2 0x46505845U
+#define BIT(sig) (1UL << ((sig) - 1))
+#define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
+
+/* arch/x86/include/uapi/asm/sigcontext.h, asm/ucontext.h, signal.h */
+struct sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2, fpstate;
+	uint64_t reserved1[8];
+};
+struct ucontext {
+	uint64_t uc_flags, uc_link;
+	struct { uint64_t sp; int32_t flags, pad; uint64_t size; } uc_stack;
+	struct sigcontext mc;
+	uint64_t sigmask;
+};
+struct rt_sigframe {
+	uint64_t pretcode;
+	struct ucontext uc;
+	uint8_t info[128];
+};
+
 static struct k_sigaction actions[NSIG + 1];
-static uint64_t mask, pending;
 static int (*symbolize)(uint64_t addr, char *buf, size_t size);
 
 static const char *const sig_names[] = {
@@ -21,6 +56,7 @@ static const char *const sig_names[] = {
 	[SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
 	[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM",
 	[SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP",
+	[SIGTSTP] = "SIGTSTP", [SIGURG] = "SIGURG", [SIGWINCH] = "SIGWINCH",
 };
 
 const char *signal_name(int sig)
@@ -38,19 +74,88 @@ long signal_action(int sig, const struct k_sigaction *act, struct k_sigaction *o
 		return -EINVAL;
 	if (old)
 		*old = actions[sig];
-	if (act)
+	if (act) {
 		actions[sig] = *act;
+		actions[sig].mask &= ~UNBLOCKABLE;
+	}
 	return 0;
 }
 
 uint64_t *signal_mask(void)
 {
-	return &mask;
+	return &current->sigmask;
 }
 
 void signal_set_symbolizer(int (*fn)(uint64_t addr, char *buf, size_t size))
 {
 	symbolize = fn;
+}
+
+bool signal_wakes(const struct thread *t)
+{
+	return (t->sigpending & ~t->sigmask) || (t->sigpending & t->sigwait);
+}
+
+static bool ignored_by_default(int sig)
+{
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH ||
+	       sig == SIGSTOP || sig == SIGTSTP || sig == 21 || sig == 22; /* TTIN, TTOU */
+}
+
+static bool ignored(int sig)
+{
+	uint64_t h = actions[sig].handler;
+
+	return h == SIG_IGN || (h == SIG_DFL && ignored_by_default(sig));
+}
+
+long signal_send(struct thread *t, int sig, int code)
+{
+	if (sig < 0 || sig > NSIG)
+		return -EINVAL;
+	if (sig == 0 || (ignored(sig) && sig != SIGKILL))
+		return 0;
+	if (!t) { /* a process signal goes to a thread that can take it */
+		t = current;
+		for (struct thread *c = sched_all_threads(); c; c = c->all_next)
+			if (!(c->sigmask & BIT(sig)) && c->state != THREAD_DEAD) {
+				t = c;
+				break;
+			}
+	}
+	t->sigpending |= BIT(sig);
+	t->siginfo[sig - 1] = (struct sig_info){ code, 1, 0 };
+	if (signal_wakes(t))
+		sched_wake(t, WAKE_SIGNAL);
+	return 0;
+}
+
+int signal_dequeue(struct thread *t, uint64_t set, struct sig_info *info)
+{
+	uint64_t ready = t->sigpending & set;
+
+	if (!ready)
+		return 0;
+	int sig = __builtin_ctzl(ready) + 1;
+	t->sigpending &= ~BIT(sig);
+	if (info)
+		*info = t->siginfo[sig - 1];
+	return sig;
+}
+
+void signal_fill_info(int sig, const struct sig_info *k, void *siginfo128)
+{
+	int32_t *w = siginfo128;
+
+	memset(siginfo128, 0, 128);
+	w[0] = sig;
+	w[2] = k->code;
+	if (k->code == 0 || k->code == -6) { /* SI_USER, SI_TKILL: sender */
+		w[4] = k->pid;
+		w[5] = 0;
+	} else {
+		*(uint64_t *)(w + 4) = k->addr;
+	}
 }
 
 static void log_frame(int i, uint64_t addr)
@@ -79,62 +184,171 @@ static void user_backtrace(const struct regs *r)
 	}
 }
 
-static bool ignored_by_default(int sig)
+static noreturn void die(struct regs *r, int sig, uint64_t addr, bool fault)
 {
-	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
-}
-
-static long act_on(int sig)
-{
-	uint64_t h = actions[sig].handler;
-
-	if (h == SIG_IGN || (h == SIG_DFL && ignored_by_default(sig)))
-		return 0;
-	if (h != SIG_DFL) {
-		klog("%s has a handler, but signal delivery is not implemented yet: -ENOSYS",
-		     signal_name(sig));
-		return -ENOSYS;
+	if (fault) {
+		klog("program crashed: signal %d (%s), faulting address %lx", sig,
+		     signal_name(sig), addr);
+		traps_report(r, "program state");
+		klog(" backtrace:");
+		user_backtrace(r);
+	} else {
+		klog("program terminated by signal %d (%s)", sig, signal_name(sig));
 	}
-	klog("program terminated by signal %d (%s) it sent itself", sig, signal_name(sig));
 	vm_exit_signal(sig);
 }
 
-long signal_send(int sig)
+/* A sanitised XSAVE image: what the CPU would refuse (#GP) is cleared. */
+static void sanitize_fpu(uint8_t *area)
 {
-	if (sig < 0 || sig > NSIG)
-		return -EINVAL;
-	if (sig == 0)
-		return 0;
-	if (sig != SIGKILL && sig != SIGSTOP && (mask & (1UL << (sig - 1)))) {
-		pending |= 1UL << (sig - 1);
-		return 0;
+	uint32_t *mxcsr = (uint32_t *)(area + 24), mask = *(uint32_t *)(current->fpu + 28);
+
+	*mxcsr &= mask ? mask : 0xffbf;
+	if (cpu_xsave_size() > 512) {
+		uint64_t *hdr = (uint64_t *)(area + 512);
+		hdr[0] &= cpu_xcr0();
+		memset(hdr + 1, 0, 56); /* xcomp_bv and the reserved words */
 	}
-	return act_on(sig);
 }
 
-void signal_unblocked(void)
+/* Pushes the frame for sig's handler onto the program's stack and points
+ * the registers at the handler.  False when the stack cannot take it. */
+static bool setup_frame(struct regs *r, int sig, const struct sig_info *k, uint64_t oldmask)
 {
-	uint64_t ready = pending & ~mask;
+	const struct k_sigaction *a = &actions[sig];
+	struct thread *t = current;
+	uint32_t xs = cpu_xsave_size();
+	uint64_t sp = r->rsp - 128; /* the red zone */
+	bool on_alt = t->altstack_size && r->rsp - t->altstack_sp <= t->altstack_size;
 
-	for (int sig = 1; ready; sig++, ready >>= 1) {
-		if (!(ready & 1))
+	if ((a->flags & SA_ONSTACK) && !(t->altstack_flags & SS_DISABLE) && !on_alt)
+		sp = t->altstack_sp + t->altstack_size;
+	uint64_t fp = (sp - xs - 4) & ~63UL;
+	uint64_t frame = ((fp - sizeof(struct rt_sigframe)) & ~15UL) - 8;
+	struct rt_sigframe f;
+	memset(&f, 0, sizeof(f));
+	f.pretcode = (a->flags & SA_RESTORER) ? a->restorer : 0;
+	f.uc.uc_flags = xs > 512 ? 1 | 2 : 2; /* UC_FP_XSTATE, UC_SIGCONTEXT_SS */
+	f.uc.uc_stack.sp = t->altstack_sp;
+	f.uc.uc_stack.size = t->altstack_size;
+	f.uc.uc_stack.flags = on_alt ? SS_ONSTACK : t->altstack_flags;
+	struct sigcontext *m = &f.uc.mc;
+	*m = (struct sigcontext){ r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
+				  r->rdi, r->rsi, r->rbp, r->rbx, r->rdx, r->rax, r->rcx, r->rsp,
+				  r->rip, r->rflags, .cs = 0x33, .ss = 0x2b, .err = r->error,
+				  .trapno = r->nr, .oldmask = oldmask, .cr2 = k->addr, .fpstate = fp };
+	f.uc.sigmask = oldmask;
+	signal_fill_info(sig, k, f.info);
+	cpu_fpu_save(t->fpu);
+	uint32_t *sw = (uint32_t *)(t->fpu + 464), magic2 = FP_XSTATE_MAGIC2;
+	sw[0] = FP_XSTATE_MAGIC1;
+	sw[1] = xs + 4;
+	*(uint64_t *)(sw + 2) = cpu_xcr0();
+	sw[4] = xs;
+	if (copy_to_user((void *)fp, t->fpu, xs) < 0 || copy_to_user((void *)(fp + xs), &magic2, 4) < 0 ||
+	    copy_to_user((void *)frame, &f, sizeof(f)) < 0)
+		return false;
+	/* The handler starts with the vector state reset, as on Linux. */
+	memset(t->fpu, 0, 512 + 64);
+	*(uint16_t *)t->fpu = 0x37f;
+	*(uint32_t *)(t->fpu + 24) = 0x1f80;
+	cpu_fpu_restore(t->fpu);
+	r->rdi = sig;
+	r->rsi = frame + offsetof(struct rt_sigframe, info);
+	r->rdx = frame + offsetof(struct rt_sigframe, uc);
+	r->rax = 0;
+	r->rsp = frame;
+	r->rip = a->handler;
+	r->rflags &= ~(RFLAGS_DF_BIT | RFLAGS_TF_BIT);
+	t->full_restore = true;
+	return true;
+}
+
+static void handle(struct regs *r, int sig, const struct sig_info *k, bool fault)
+{
+	struct k_sigaction *a = &actions[sig];
+	uint64_t oldmask = current->restore_mask ? current->saved_mask : current->sigmask;
+
+	current->restore_mask = false;
+	if (!setup_frame(r, sig, k, oldmask)) {
+		klog("cannot write the %s frame on the program's stack", signal_name(sig));
+		die(r, SIGSEGV, r->rsp, true);
+	}
+	current->sigmask = oldmask | a->mask | ((a->flags & SA_NODEFER) ? 0 : BIT(sig));
+	current->sigmask &= ~UNBLOCKABLE;
+	if (a->flags & SA_RESETHAND)
+		a->handler = SIG_DFL;
+	(void)fault;
+}
+
+void signal_fault(struct regs *r, int sig, uint64_t addr, int code)
+{
+	struct sig_info k = { code, 0, addr };
+	uint64_t h = actions[sig].handler;
+
+	if (h == SIG_DFL || h == SIG_IGN || (current->sigmask & BIT(sig)))
+		die(r, sig, addr, true); /* an unhandled fault kills, as Linux forces */
+	handle(r, sig, &k, true);
+}
+
+/* A syscall that slept and was interrupted: -EINTR, or run it again. */
+static void finish_interrupted(struct regs *r, bool handler, uint64_t flags)
+{
+	if ((long)r->rax != -ERESTARTSYS)
+		return;
+	if (handler && !(flags & SA_RESTART)) {
+		r->rax = -EINTR;
+		return;
+	}
+	r->rax = r->nr;
+	r->rip -= 2; /* back onto the syscall instruction */
+}
+
+void signal_deliver(struct regs *r, bool syscall)
+{
+	struct sig_info k;
+	int sig;
+
+	while ((sig = signal_dequeue(current, ~current->sigmask, &k))) {
+		if (ignored(sig) && sig != SIGKILL)
 			continue;
-		pending &= ~(1UL << (sig - 1));
-		act_on(sig);
+		if (actions[sig].handler == SIG_DFL || sig == SIGKILL)
+			die(r, sig, 0, false);
+		if (syscall)
+			finish_interrupted(r, true, actions[sig].flags);
+		handle(r, sig, &k, false);
+		return;
+	}
+	if (syscall)
+		finish_interrupted(r, false, 0);
+	if (current->restore_mask) {
+		current->sigmask = current->saved_mask;
+		current->restore_mask = false;
 	}
 }
 
-void signal_fault(struct regs *r, int sig, uint64_t addr)
+long signal_return(struct regs *r)
 {
-	uint64_t h = actions[sig].handler;
+	struct rt_sigframe f;
+	uint64_t frame = r->rsp - 8;
+	uint32_t xs = cpu_xsave_size();
 
-	if (h != SIG_DFL && h != SIG_IGN)
-		klog("the program's handler for %s was not run: signal delivery is not "
-		     "implemented yet", signal_name(sig));
-	klog("program crashed: signal %d (%s), faulting address %lx", sig,
-	     signal_name(sig), addr);
-	traps_report(r, "program state");
-	klog(" backtrace:");
-	user_backtrace(r);
-	vm_exit_signal(sig);
+	if (copy_from_user(&f, (const void *)frame, sizeof(f)) < 0)
+		die(r, SIGSEGV, frame, true);
+	const struct sigcontext *m = &f.uc.mc;
+	if (m->fpstate) {
+		if (copy_from_user(current->fpu, (const void *)m->fpstate, xs) < 0)
+			die(r, SIGSEGV, m->fpstate, true);
+		sanitize_fpu(current->fpu);
+		cpu_fpu_restore(current->fpu);
+	}
+	r->r8 = m->r8, r->r9 = m->r9, r->r10 = m->r10, r->r11 = m->r11;
+	r->r12 = m->r12, r->r13 = m->r13, r->r14 = m->r14, r->r15 = m->r15;
+	r->rdi = m->rdi, r->rsi = m->rsi, r->rbp = m->rbp, r->rbx = m->rbx;
+	r->rdx = m->rdx, r->rax = m->rax, r->rcx = m->rcx, r->rsp = m->rsp, r->rip = m->rip;
+	/* The program may change the arithmetic flags, not IF or IOPL. */
+	r->rflags = (r->rflags & ~0x40dd5UL) | (m->eflags & 0x40dd5UL);
+	current->sigmask = f.uc.sigmask & ~UNBLOCKABLE;
+	current->full_restore = true;
+	return r->rax;
 }

@@ -4,14 +4,12 @@
  * leaf or CPUID 0x15 when offered, else it is measured against the PIT.
  * CLOCK_MONOTONIC counts from boot; CLOCK_REALTIME starts from the host's
  * clock passed on the command line (realtime=NS, docs/protocol.md), or the
- * CMOS RTC.  A 100 Hz tick keeps preemption possible; sleeping arms the
- * one-shot timer for the nearer of the deadline and the tick and halts.
+ * CMOS RTC.  The timer interrupt belongs to the scheduler (sched.c).
  */
 #include "kernel/arch/x86_64/x86.h"
 #include "kernel/kernel.h"
 #include "kernel/platform.h"
 
-#define TICK_NS 10000000UL
 #define NS 1000000000UL
 
 static uint64_t tsc_hz, tsc_boot, mult; /* ns = (tsc - tsc_boot) * mult >> 32 */
@@ -135,25 +133,4 @@ uint64_t clock_monotonic_ns(void)
 uint64_t clock_realtime_ns(void)
 {
 	return realtime_at_boot + clock_monotonic_ns();
-}
-
-void time_tick(void)
-{
-	apic_timer_oneshot(TICK_NS);
-}
-
-void time_sleep_until(uint64_t deadline)
-{
-	uint64_t flags = read_rflags();
-
-	for (;;) {
-		irq_disable();
-		uint64_t now = clock_monotonic_ns();
-		if (now >= deadline)
-			break;
-		apic_timer_oneshot(MIN(deadline - now, TICK_NS));
-		irq_enable_and_halt();
-	}
-	if (flags & RFLAGS_IF)
-		irq_enable();
 }

@@ -70,12 +70,15 @@ static void trace(const struct regs *r, uint64_t nr, long ret)
 	klog("%s", buf);
 }
 
-void syscall_dispatch(struct regs *r)
+int syscall_dispatch(struct regs *r)
 {
 	uint64_t nr = r->nr;
-	long ret = nr < NR_SYSCALLS && table[nr] ? table[nr](r) : enosys(nr);
 
+	current->full_restore = false;
+	long ret = nr < NR_SYSCALLS && table[nr] ? table[nr](r) : enosys(nr);
 	if (strace)
 		trace(r, nr, ret);
 	r->rax = ret;
+	sched_return_to_user(r, true);
+	return current->full_restore;
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * futex for a program with one thread, which is all elfvm runs until the
- * threads issue lands: every check Linux makes is made (alignment, -EFAULT,
- * the value compare that gives -EAGAIN, FUTEX_WAKE_OP's atomic update), a
- * wake finds no waiter, and a wait can only end by its timeout.  A wait
- * without one would never end on Linux either; we log that the program is
- * deadlocked and halt, so the host's --timeout ends the run.
+ * futex: threads wait on a 32-bit word of the program's memory and are
+ * woken by address.  Waiters hang on a few hashed wait queues, each waiter
+ * tagged with its address; the value check and the sleep happen with
+ * interrupts off on the one CPU, so no wake-up is lost.  WAIT, WAKE, the
+ * BITSET forms, REQUEUE, CMP_REQUEUE and WAKE_OP, PRIVATE and
+ * CLOCK_REALTIME, with Linux's -EAGAIN, -ETIMEDOUT and -EINTR.  The PI
+ * operations and futex_waitv answer -ENOSYS.
  */
+#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define FUTEX_WAIT 0
@@ -18,44 +20,134 @@
 #define FUTEX_WAKE_BITSET 10
 #define FUTEX_PRIVATE_FLAG 128
 #define FUTEX_CLOCK_REALTIME 256
+#define BITSET_ALL 0xffffffffU
 #define NS 1000000000UL
+#define BUCKETS 64
 
-static long futex_wait(uint32_t __user *uaddr, uint32_t val, const struct timespec __user *ut,
-		       bool absolute, bool realtime)
+/* A waiting thread: the waiter is on bucket(addr); arg points here. */
+struct fwait {
+	uint64_t addr;
+	uint32_t bitset;
+	struct waiter w;
+};
+
+static struct waitq buckets[BUCKETS];
+
+static struct waitq *bucket(uint64_t addr)
 {
-	uint32_t cur;
+	return &buckets[(addr >> 2) % BUCKETS];
+}
+
+/* Wakes up to n waiters on addr whose bitset meets mask; returns how many. */
+static int wake(uint64_t addr, int n, uint32_t mask)
+{
+	struct waitq *q = bucket(addr);
+	int woken = 0;
+
+	for (struct waiter *w = q->head, *next; w && woken < n; w = next) {
+		next = w->next;
+		struct fwait *f = w->arg;
+		if (f->addr != addr || !(f->bitset & mask))
+			continue;
+		waitq_remove(w);
+		sched_wake(w->thread, WAKE_EVENT);
+		woken++;
+	}
+	return woken;
+}
+
+int futex_wake_addr(uint64_t addr, int n)
+{
+	uint64_t fl = read_rflags();
+
+	irq_disable();
+	int r = wake(addr, n, BITSET_ALL);
+	if (fl & RFLAGS_IF)
+		irq_enable();
+	return r;
+}
+
+/* Moves up to n waiters from addr to addr2; returns how many. */
+static int requeue(uint64_t addr, uint64_t addr2, int n)
+{
+	struct waitq *q = bucket(addr);
+	int moved = 0;
+
+	for (struct waiter *w = q->head, *next; w && moved < n; w = next) {
+		next = w->next;
+		struct fwait *f = w->arg;
+		if (f->addr != addr)
+			continue;
+		waitq_remove(w);
+		f->addr = addr2;
+		waitq_add(bucket(addr2), w);
+		moved++;
+	}
+	return moved;
+}
+
+static long deadline_of(const struct timespec __user *ut, bool absolute, bool realtime,
+			uint64_t *out)
+{
 	struct timespec ts;
 
-	if (copy_from_user(&cur, uaddr, sizeof(cur)) < 0)
-		return -EFAULT;
-	if (cur != val)
-		return -EAGAIN;
-	if (!ut) {
-		klog("futex wait with no other thread to wake it: the program is deadlocked");
-		for (;;)
-			time_sleep_until(~0UL);
-	}
+	*out = 0;
+	if (!ut)
+		return 0;
 	if (copy_from_user(&ts, ut, sizeof(ts)) < 0)
 		return -EFAULT;
 	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NS)
 		return -EINVAL;
 	uint64_t t = ts.tv_sec * NS + ts.tv_nsec, now = clock_monotonic_ns();
-	if (absolute) {
-		uint64_t base = realtime ? clock_realtime_ns() : now;
-		t = t > base ? t - base : 0;
-	}
-	time_sleep_until(now + t);
-	return -ETIMEDOUT;
+	if (!absolute)
+		*out = now + t;
+	else if (realtime)
+		*out = now + (t > clock_realtime_ns() ? t - clock_realtime_ns() : 0);
+	else
+		*out = t;
+	if (!*out)
+		*out = 1; /* an absolute time of 0 has passed already */
+	return 0;
 }
 
-/* FUTEX_WAKE_OP's update of *uaddr2 (include/uapi/linux/futex.h). */
-static long wake_op(uint32_t __user *uaddr2, uint32_t op)
+static long futex_wait(uint64_t addr, uint32_t val, uint64_t deadline, uint32_t bitset)
 {
-	uint32_t old, arg = (op >> 12) & 0xfff, v;
+	struct fwait f = { addr, bitset, { .thread = current } };
+	uint32_t cur;
+	long r;
+
+	f.w.arg = &f;
+	irq_disable();
+	if (copy_from_user(&cur, (void *)addr, 4) < 0)
+		r = -EFAULT;
+	else if (cur != val)
+		r = -EAGAIN;
+	else {
+		waitq_add(bucket(addr), &f.w);
+		do {
+			r = sched_sleep(NULL, deadline);
+		} while (r == 0 && f.w.q); /* woken for another reason: still queued */
+		if (f.w.q) { /* timeout or signal: not woken by a FUTEX_WAKE */
+			f.addr = 0;
+			waitq_remove(&f.w);
+		} else {
+			r = 0;
+		}
+		if (r == -EINTR)
+			r = -ERESTARTSYS;
+	}
+	irq_enable();
+	return r;
+}
+
+/* FUTEX_WAKE_OP's update of *uaddr2 and its comparison (uapi futex.h). */
+static long wake_op(uint64_t addr2, uint32_t op, bool *cmp)
+{
+	uint32_t old, arg = (op >> 12) & 0xfff, carg = op & 0xfff, v;
 
 	if (op & (8u << 28))
 		arg = arg >= 32 ? 0 : 1u << arg;
-	if (copy_from_user(&old, uaddr2, sizeof(old)) < 0)
+	if (copy_from_user(&old, (void *)addr2, 4) < 0)
 		return -EFAULT;
 	switch ((op >> 28) & 7) {
 	case 0: v = arg; break;
@@ -65,7 +157,16 @@ static long wake_op(uint32_t __user *uaddr2, uint32_t op)
 	case 4: v = old ^ arg; break;
 	default: return -ENOSYS;
 	}
-	return copy_to_user(uaddr2, &v, sizeof(v));
+	switch ((op >> 24) & 15) {
+	case 0: *cmp = old == carg; break;
+	case 1: *cmp = old != carg; break;
+	case 2: *cmp = (int32_t)old < (int32_t)carg; break;
+	case 3: *cmp = (int32_t)old <= (int32_t)carg; break;
+	case 4: *cmp = (int32_t)old > (int32_t)carg; break;
+	case 5: *cmp = (int32_t)old >= (int32_t)carg; break;
+	default: return -ENOSYS;
+	}
+	return copy_to_user((void *)addr2, &v, 4);
 }
 
 SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val,
@@ -73,29 +174,58 @@ SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val,
 {
 	int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
 	bool realtime = op & FUTEX_CLOCK_REALTIME;
+	uint64_t addr = (uint64_t)uaddr, addr2 = (uint64_t)uaddr2, deadline;
 	uint32_t cur;
+	long r;
 
-	if ((uint64_t)uaddr & 3)
+	if (addr & 3)
 		return -EINVAL;
 	if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT)
 		return -ENOSYS;
 	switch (cmd) {
 	case FUTEX_WAIT:
-		return futex_wait(uaddr, val, ut, false, false);
 	case FUTEX_WAIT_BITSET:
-		return val3 ? futex_wait(uaddr, val, ut, true, realtime) : -EINVAL;
+		if (cmd == FUTEX_WAIT_BITSET && !val3)
+			return -EINVAL;
+		r = deadline_of(ut, cmd == FUTEX_WAIT_BITSET, realtime, &deadline);
+		return r < 0 ? r : futex_wait(addr, val, deadline,
+					      cmd == FUTEX_WAIT ? BITSET_ALL : val3);
 	case FUTEX_WAKE:
-		return 0;
 	case FUTEX_WAKE_BITSET:
-		return val3 ? 0 : -EINVAL;
-	case FUTEX_CMP_REQUEUE:
-		if (copy_from_user(&cur, uaddr, sizeof(cur)) < 0)
-			return -EFAULT;
-		return cur == val3 ? 0 : -EAGAIN;
+		if (cmd == FUTEX_WAKE_BITSET && !val3)
+			return -EINVAL;
+		irq_disable();
+		r = wake(addr, (int)MIN(val, 0x7fffffffU), cmd == FUTEX_WAKE ? BITSET_ALL : val3);
+		irq_enable();
+		return r;
 	case FUTEX_REQUEUE:
-		return 0;
-	case FUTEX_WAKE_OP:
-		return (uint64_t)uaddr2 & 3 ? -EINVAL : wake_op(uaddr2, val3);
+	case FUTEX_CMP_REQUEUE:
+		if (addr2 & 3)
+			return -EINVAL;
+		irq_disable();
+		if (cmd == FUTEX_CMP_REQUEUE &&
+		    (copy_from_user(&cur, uaddr, 4) < 0 || cur != val3)) {
+			irq_enable();
+			return copy_from_user(&cur, uaddr, 4) < 0 ? -EFAULT : -EAGAIN;
+		}
+		r = wake(addr, (int)MIN(val, 0x7fffffffU), BITSET_ALL);
+		r += requeue(addr, addr2, (int)MIN((uint64_t)ut, 0x7fffffffUL));
+		irq_enable();
+		return r;
+	case FUTEX_WAKE_OP: {
+		bool cmp = false;
+		if (addr2 & 3)
+			return -EINVAL;
+		irq_disable();
+		r = wake_op(addr2, val3, &cmp);
+		if (r == 0) {
+			r = wake(addr, (int)MIN(val, 0x7fffffffU), BITSET_ALL);
+			if (cmp)
+				r += wake(addr2, (int)MIN((uint64_t)ut, 0x7fffffffUL), BITSET_ALL);
+		}
+		irq_enable();
+		return r;
+	}
 	default:
 		return -ENOSYS;
 	}

@@ -8,6 +8,7 @@
  * it and halt, and the host's --timeout ends the run.  Non-blocking ends
  * answer -EAGAIN; writing with no reader raises SIGPIPE, then -EPIPE.
  */
+#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define PIPE_SIZE 65536
@@ -21,8 +22,9 @@ struct pipe {
 static noreturn void deadlock(const char *what)
 {
 	klog("%s a pipe no other thread can serve: the program is deadlocked", what);
+	irq_disable();
 	for (;;)
-		time_sleep_until(~0UL);
+		sched_sleep(NULL, 0);
 }
 
 static long pipe_read(struct file *f, char __user *ubuf, size_t len, uint64_t *off)
@@ -57,8 +59,8 @@ static long put(struct file *f, const char *src, size_t len, bool user)
 	size_t done = 0;
 
 	if (!p->readers) {
-		long r = signal_send(SIGPIPE);
-		return r < 0 && r != -ENOSYS ? r : -EPIPE;
+		signal_send(current, SIGPIPE, 0x80 /* SI_KERNEL */);
+		return -EPIPE;
 	}
 	if (!p->buf && !(p->buf = kmalloc(PIPE_SIZE)))
 		return -ENOMEM;

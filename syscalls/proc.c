@@ -1,30 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * The process as the program sees it: one process (pid 1, the only one),
- * one thread for now, uid 0.  Exit, identity, limits, uname, sysinfo, CPU
- * affinity, arch_prctl (FS/GS bases) and getrandom.  The limits are real
+ * uid 0.  Identity, limits, uname, sysinfo, CPU affinity, arch_prctl (FS
+ * and GS bases), getrandom.  Threads and exit are in thread.c.  The limits are real
  * bookkeeping: what setrlimit stores, getrlimit returns.
  */
 #include "syscalls/syscalls.h"
 
 static struct rlimit64 limits[RLIM_NLIMITS];
-static uint64_t clear_child_tid, robust_list;
-
-SYSCALL_DEFINE1(exit, int, status)
-{
-	vm_exit_status(status); /* one thread: the thread's end is the program's */
-}
-
-SYSCALL_DEFINE1(exit_group, int, status)
-{
-	vm_exit_status(status);
-}
 
 SYSCALL_DEFINE0(getpid)
-{
-	return 1;
-}
-SYSCALL_DEFINE0(gettid)
 {
 	return 1;
 }
@@ -46,20 +31,6 @@ SYSCALL_DEFINE0(getgid)
 }
 SYSCALL_DEFINE0(getegid)
 {
-	return 0;
-}
-
-SYSCALL_DEFINE1(set_tid_address, uint64_t, tidptr)
-{
-	clear_child_tid = tidptr;
-	return 1;
-}
-
-SYSCALL_DEFINE2(set_robust_list, uint64_t, head, size_t, len)
-{
-	if (len != 24) /* sizeof(struct robust_list_head) */
-		return -EINVAL;
-	robust_list = head;
 	return 0;
 }
 
@@ -149,7 +120,8 @@ SYSCALL_DEFINE3(sched_getaffinity, int, pid, unsigned, len, void __user *, mask)
 
 SYSCALL_DEFINE0(sched_yield)
 {
-	return 0; /* one thread: nobody to yield to */
+	sched_yield_cpu();
+	return 0;
 }
 
 SYSCALL_DEFINE2(arch_prctl, int, code, uint64_t, addr)

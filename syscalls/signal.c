@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * Signal syscalls: rt_sigaction and rt_sigprocmask keep the program's
- * actions and mask (kernel/signal.c holds them); kill, tkill and tgkill
- * send a signal to the program itself.  Delivery to handlers is
- * not implemented yet; kernel/signal.c says so in the log when a handled
- * signal has to end the program instead.
+ * Signal syscalls: actions (rt_sigaction), the calling thread's mask and
+ * pending set, waiting for signals (rt_sigsuspend, rt_sigtimedwait, pause),
+ * rt_sigreturn, sigaltstack, and kill/tkill/tgkill within the one process
+ * (pid 1).  Delivery itself is kernel/signal.c's.
  */
+#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define UNBLOCKABLE ((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)))
+#define SS_ONSTACK 1
+#define SS_DISABLE 2
+#define SS_AUTODISARM (1U << 31)
+#define MINSIGSTKSZ 2048
+#define SI_USER 0
+#define SI_TKILL (-6)
+#define NS 1000000000L
 
 SYSCALL_DEFINE4(rt_sigaction, int, sig, const struct k_sigaction __user *, uact,
 		struct k_sigaction __user *, uold, size_t, setsize)
@@ -28,7 +35,7 @@ SYSCALL_DEFINE4(rt_sigaction, int, sig, const struct k_sigaction __user *, uact,
 SYSCALL_DEFINE4(rt_sigprocmask, int, how, const uint64_t __user *, uset,
 		uint64_t __user *, uold, size_t, setsize)
 {
-	uint64_t *mask = signal_mask(), set, old = *mask;
+	uint64_t *mask = &current->sigmask, set, old = *mask;
 
 	if (setsize != sizeof(uint64_t))
 		return -EINVAL;
@@ -45,59 +52,145 @@ SYSCALL_DEFINE4(rt_sigprocmask, int, how, const uint64_t __user *, uset,
 			return -EINVAL;
 		*mask &= ~UNBLOCKABLE;
 	}
-	if (uold && copy_to_user(uold, &old, sizeof(old)) < 0)
-		return -EFAULT;
-	signal_unblocked();
-	return 0;
+	return uold ? copy_to_user(uold, &old, sizeof(old)) : 0;
 }
 
-/* The only process is pid 1 and its only thread is tid 1. */
+SYSCALL_DEFINE2(rt_sigpending, uint64_t __user *, uset, size_t, setsize)
+{
+	uint64_t p = current->sigpending;
+
+	if (setsize > sizeof(uint64_t))
+		return -EINVAL;
+	return copy_to_user(uset, &p, setsize);
+}
+
+/* Sleeps until a signal that is not blocked arrives; -EINTR. */
+static long wait_for_signal(void)
+{
+	irq_disable();
+	while (sched_sleep(NULL, 0) != -EINTR)
+		;
+	irq_enable();
+	return -EINTR;
+}
+
+SYSCALL_DEFINE2(rt_sigsuspend, const uint64_t __user *, uset, size_t, setsize)
+{
+	uint64_t set;
+
+	if (setsize != sizeof(uint64_t))
+		return -EINVAL;
+	if (copy_from_user(&set, uset, sizeof(set)) < 0)
+		return -EFAULT;
+	current->saved_mask = current->sigmask;
+	current->restore_mask = true; /* the handler's frame keeps the old mask */
+	current->sigmask = set & ~UNBLOCKABLE;
+	return wait_for_signal();
+}
+
+SYSCALL_DEFINE0(pause)
+{
+	return wait_for_signal();
+}
+
+SYSCALL_DEFINE4(rt_sigtimedwait, const uint64_t __user *, uset, void __user *, uinfo,
+		const struct timespec __user *, ut, size_t, setsize)
+{
+	uint64_t set, deadline = 0;
+	struct timespec ts;
+	struct sig_info k;
+	uint8_t info[128];
+	int sig;
+
+	if (setsize != sizeof(uint64_t))
+		return -EINVAL;
+	if (copy_from_user(&set, uset, sizeof(set)) < 0)
+		return -EFAULT;
+	if (ut) {
+		if (copy_from_user(&ts, ut, sizeof(ts)) < 0)
+			return -EFAULT;
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NS)
+			return -EINVAL;
+		deadline = clock_monotonic_ns() + ts.tv_sec * NS + ts.tv_nsec + 1;
+	}
+	set &= ~UNBLOCKABLE;
+	irq_disable();
+	current->sigwait = set;
+	long r = 0;
+	while (!(sig = signal_dequeue(current, set, &k)) && r == 0)
+		r = sched_sleep(NULL, deadline);
+	current->sigwait = 0;
+	irq_enable();
+	if (!sig)
+		return r == -ETIMEDOUT ? -EAGAIN : -EINTR;
+	signal_fill_info(sig, &k, info);
+	if (uinfo && copy_to_user(uinfo, info, sizeof(info)) < 0)
+		return -EFAULT;
+	return sig;
+}
+
+SYSCALL_DEFINE_R0(rt_sigreturn)
+{
+	return signal_return(r);
+}
+
+/* include/uapi/asm-generic/signal.h: stack_t */
+struct sigstack {
+	uint64_t sp;
+	int32_t flags, pad;
+	uint64_t size;
+};
+
+SYSCALL_DEFINE_R2(sigaltstack, const struct sigstack __user *, uss, struct sigstack __user *, uold)
+{
+	struct thread *t = current;
+	bool on = t->altstack_size && r->rsp - t->altstack_sp <= t->altstack_size;
+	struct sigstack ss, old = { t->altstack_sp, on ? SS_ONSTACK : t->altstack_flags, 0,
+				    t->altstack_size };
+
+	if (uss) {
+		if (copy_from_user(&ss, uss, sizeof(ss)) < 0)
+			return -EFAULT;
+		if (on)
+			return -EPERM;
+		unsigned mode = ss.flags & ~SS_AUTODISARM;
+		if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK)
+			return -EINVAL;
+		if (mode == SS_DISABLE) {
+			t->altstack_sp = t->altstack_size = 0;
+			t->altstack_flags = SS_DISABLE;
+		} else {
+			if (ss.size < MINSIGSTKSZ)
+				return -ENOMEM;
+			t->altstack_sp = ss.sp;
+			t->altstack_size = ss.size;
+			t->altstack_flags = ss.flags & SS_AUTODISARM;
+		}
+	}
+	return uold ? copy_to_user(uold, &old, sizeof(old)) : 0;
+}
+
+/* The only process is pid 1; its threads are tids 1, 2, … */
 SYSCALL_DEFINE2(kill, int, pid, int, sig)
 {
 	if (pid != 1 && pid != 0 && pid != -1)
 		return -ESRCH;
-	return signal_send(sig);
+	return signal_send(NULL, sig, SI_USER);
 }
 
 SYSCALL_DEFINE2(tkill, int, tid, int, sig)
 {
-	return tid == 1 ? signal_send(sig) : tid <= 0 ? -EINVAL : -ESRCH;
+	struct thread *t = tid > 0 ? thread_by_tid(tid) : NULL;
+
+	if (tid <= 0)
+		return -EINVAL;
+	return t ? signal_send(t, sig, SI_TKILL) : -ESRCH;
 }
 
 SYSCALL_DEFINE3(tgkill, int, tgid, int, tid, int, sig)
 {
 	if (tgid <= 0 || tid <= 0)
 		return -EINVAL;
-	return tgid == 1 && tid == 1 ? signal_send(sig) : -ESRCH;
-}
-
-/* include/uapi/asm-generic/signal.h: stack_t and its flags */
-struct sigstack {
-	uint64_t sp;
-	int32_t flags, pad;
-	uint64_t size;
-};
-#define SS_ONSTACK 1
-#define SS_DISABLE 2
-#define MINSIGSTKSZ 2048
-
-static struct sigstack altstack = { 0, SS_DISABLE, 0, 0 };
-
-/* Recorded for the signal delivery to come; never used while on it. */
-SYSCALL_DEFINE2(sigaltstack, const struct sigstack __user *, uss, struct sigstack __user *, uold)
-{
-	struct sigstack ss;
-
-	if (uold && copy_to_user(uold, &altstack, sizeof(altstack)) < 0)
-		return -EFAULT;
-	if (!uss)
-		return 0;
-	if (copy_from_user(&ss, uss, sizeof(ss)) < 0)
-		return -EFAULT;
-	if (ss.flags & ~(SS_DISABLE | (1 << 31) /* SS_AUTODISARM */))
-		return -EINVAL;
-	if (!(ss.flags & SS_DISABLE) && ss.size < MINSIGSTKSZ)
-		return -ENOMEM;
-	altstack = ss.flags & SS_DISABLE ? (struct sigstack){ 0, SS_DISABLE, 0, 0 } : ss;
-	return 0;
+	struct thread *t = tgid == 1 ? thread_by_tid(tid) : NULL;
+	return t ? signal_send(t, sig, SI_TKILL) : -ESRCH;
 }

@@ -37,10 +37,21 @@
 	SC_DEF(name, (t1 a1, t2 a2, t3 a3, t4 a4, t5 a5, t6 a6),              \
 	       ((t1)r->rdi, (t2)r->rsi, (t3)r->rdx, (t4)r->r10, (t5)r->r8, (t6)r->r9))
 
+/* Handlers that need the saved registers themselves (clone, rt_sigreturn,
+ * sigaltstack) get them as r. */
+#define SYSCALL_DEFINE_R0(name) SC_DEF(name, (struct regs * r), ((struct regs *)r))
+#define SYSCALL_DEFINE_R2(name, t1, a1, t2, a2) \
+	SC_DEF(name, (struct regs * r, t1 a1, t2 a2), ((struct regs *)r, (t1)r->rdi, (t2)r->rsi))
+#define SYSCALL_DEFINE_R5(name, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5)               \
+	SC_DEF(name, (struct regs * r, t1 a1, t2 a2, t3 a3, t4 a4, t5 a5),             \
+	       ((struct regs *)r, (t1)r->rdi, (t2)r->rsi, (t3)r->rdx, (t4)r->r10, (t5)r->r8))
+
 /* ---- dispatch.c ---------------------------------------------------------- */
 void syscalls_init(void);
-/* Called by the entry code with the saved registers; puts the result in rax. */
-void syscall_dispatch(struct regs *r);
+/* Called by the entry code with the saved registers; puts the result in
+ * rax.  Returns nonzero when every register must be restored from *r (a
+ * signal frame or rt_sigreturn changed them), not only rax. */
+int syscall_dispatch(struct regs *r);
 
 /* ---- fd.c: open files and the file table --------------------------------- */
 struct file;
@@ -53,6 +64,10 @@ struct file_ops {
 	long (*ioctl)(struct file *f, unsigned cmd, uint64_t arg);
 	/* A write from kernel memory (sendfile to a pipe or the console). */
 	long (*write_kernel)(struct file *f, const void *buf, size_t len);
+	/* Readiness now: EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR… (NULL: a
+	 * file that is always ready for reading and writing, as regular
+	 * files are).  Changes are announced by wake_up(file->wq). */
+	unsigned (*poll)(struct file *f);
 	void (*release)(struct file *f);
 	bool seekable; /* lseek and pread work (else -ESPIPE) */
 };
@@ -66,6 +81,7 @@ struct file {
 	void *priv;           /* the ops' own state */
 	size_t priv_len;
 	int stream;           /* the console: 0, 1, 2 */
+	struct waitq *wq;     /* woken when readiness may have changed, or NULL */
 };
 #define FD_MAX 1024
 void fd_init(void);
@@ -102,6 +118,10 @@ long vfs_walk_at(int dirfd, const char __user *upath, int walk_flags, struct wal
 unsigned vfs_umask(void);
 /* True when the user string is "" (for AT_EMPTY_PATH). */
 bool vfs_empty_path(const char __user *upath);
+
+/* ---- futex.c ---------------------------------------------------------------- */
+/* Wakes up to n threads waiting on the futex at addr; returns how many. */
+int futex_wake_addr(uint64_t addr, int n);
 
 /* ---- pipe.c ------------------------------------------------------------------- */
 bool is_pipe(const struct file *f);

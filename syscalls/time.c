@@ -5,6 +5,7 @@
  * thing this VM runs, so that is an upper bound of its CPU time, and the
  * coarse clocks answer the precise time (Linux allows a finer result).
  */
+#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define NS 1000000000L
@@ -70,13 +71,14 @@ SYSCALL_DEFINE1(time, int64_t __user *, ut)
 	return t;
 }
 
+/* Interrupted by a handled signal it answers -EINTR with the time left
+ * (relative sleeps), which Linux never restarts for nanosleep. */
 SYSCALL_DEFINE4(clock_nanosleep, int, clk, int, flags, const struct timespec __user *, ureq,
 		struct timespec __user *, urem)
 {
 	struct timespec req;
 	uint64_t now;
 
-	(void)urem; /* never interrupted yet: no signals arrive while asleep */
 	if (clk == CLOCK_THREAD_CPUTIME_ID)
 		return -EINVAL;
 	long r = clock_ns(clk, &now);
@@ -89,8 +91,20 @@ SYSCALL_DEFINE4(clock_nanosleep, int, clk, int, flags, const struct timespec __u
 	uint64_t t = (uint64_t)req.tv_sec * NS + req.tv_nsec;
 	if (flags & TIMER_ABSTIME)
 		t = t > now ? t - now : 0;
-	time_sleep_until(clock_monotonic_ns() + t);
-	return 0;
+	uint64_t deadline = clock_monotonic_ns() + t;
+	irq_disable();
+	while ((r = sched_sleep(NULL, deadline ? deadline : 1)) == 0)
+		;
+	irq_enable();
+	if (r == -ETIMEDOUT)
+		return 0;
+	if (urem && !(flags & TIMER_ABSTIME)) {
+		uint64_t left = deadline - MIN(deadline, clock_monotonic_ns());
+		struct timespec rem = { left / NS, left % NS };
+		if (copy_to_user(urem, &rem, sizeof(rem)) < 0)
+			return -EFAULT;
+	}
+	return -EINTR;
 }
 
 SYSCALL_DEFINE2(nanosleep, const struct timespec __user *, req, struct timespec __user *, rem)

@@ -36,15 +36,14 @@ struct desc_ptr {
 /* IST assignment: separate stacks for the vectors that can nest. */
 enum { IST_DF = 1, IST_NMI = 2, IST_MC = 3, IST_EXC = 4, IST_IRQ = 5, IST_COUNT = 5 };
 #define IST_SIZE 16384
-#define KSTACK_SIZE 32768
 
 static uint64_t gdt[5];
 static struct tss tss;
 static struct idt_gate idt[256];
 static uint8_t ist_stacks[IST_COUNT][IST_SIZE] __attribute__((aligned(16)));
-static uint8_t kstack[KSTACK_SIZE] __attribute__((aligned(16)));
 static struct percpu cpu0;
 static uint32_t xsave_size;
+static uint64_t xcr0;
 static uint32_t feat_ecx1, feat_ebx7;
 
 extern char vector_stubs[];
@@ -62,7 +61,6 @@ static void gdt_init(void)
 	gdt[4] = base >> 32;
 	for (int i = 0; i < IST_COUNT; i++)
 		tss.ist[i] = (uint64_t)ist_stacks[i] + IST_SIZE;
-	tss.rsp[0] = (uint64_t)kstack + KSTACK_SIZE;
 	tss.iomap_base = sizeof(tss);
 
 	struct desc_ptr d = { sizeof(gdt) - 1, (uint64_t)gdt };
@@ -119,7 +117,6 @@ static void syscall_init(void)
 static void percpu_init(void)
 {
 	cpu0.self = &cpu0;
-	cpu0.kstack_top = (uint64_t)kstack + KSTACK_SIZE;
 	cpu0.cpu = 0;
 	wrmsr(MSR_GS_BASE, (uint64_t)&cpu0);
 	wrmsr(MSR_KERNEL_GS_BASE, 0); /* the program's GS until it sets one */
@@ -146,12 +143,14 @@ void cpu_fpu_init(void)
 		write_cr4(cr4 | (1 << 18));
 		cpuid(0xd, 0, r);
 		uint64_t supported = ((uint64_t)r[3] << 32) | r[0];
-		xsetbv(0, supported & 0xe7); /* x87 SSE AVX opmask ZMM_Hi256 Hi16_ZMM */
+		xcr0 = supported & 0xe7; /* x87 SSE AVX opmask ZMM_Hi256 Hi16_ZMM */
+		xsetbv(0, xcr0);
 		cpuid(0xd, 0, r);
 		xsave_size = r[1];
 	} else {
 		write_cr4(cr4);
 		xsave_size = 512; /* FXSAVE area */
+		xcr0 = 3;
 	}
 	/* MXCSR comes out of reset as 0x1f80, what the ABI wants; fninit sets
 	 * the x87 control word to the ABI's 0x37f. */
@@ -164,6 +163,34 @@ void cpu_init(void)
 	idt_init();
 	percpu_init();
 	syscall_init();
+}
+
+void cpu_set_kstack(uint64_t top)
+{
+	cpu0.kstack_top = top;
+}
+
+/* The program's vector state: XSAVE of every component XCR0 enables (the
+ * kernel itself never touches these registers). */
+void cpu_fpu_save(void *area)
+{
+	if (xsave_size > 512)
+		__asm__ volatile("xsave64 (%0)" : : "r"(area), "a"(-1), "d"(-1) : "memory");
+	else
+		__asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+}
+
+void cpu_fpu_restore(const void *area)
+{
+	if (xsave_size > 512)
+		__asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"(-1), "d"(-1) : "memory");
+	else
+		__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
+}
+
+uint64_t cpu_xcr0(void)
+{
+	return xcr0;
 }
 
 uint32_t cpu_xsave_size(void)

@@ -67,7 +67,9 @@ syscall_entry:
 	sti                            /* on our own stack now: interrupts may come */
 	movq %rsp, %rdi
 	xorl %ebp, %ebp
-	call syscall_dispatch
+	call syscall_dispatch          /* nonzero: restore every register */
+	testl %eax, %eax
+	jnz full_return
 	.globl syscall_return
 syscall_return:
 	cli
@@ -123,6 +125,9 @@ trap_common:
 	movl $1, %ebx                  /* swap back on the way out */
 1:	movq %rsp, %rdi
 	xorl %ebp, %ebp
+	call trap_enter                /* a frame from the program moves to */
+	movq %rax, %rsp                /*   its thread's kernel stack */
+	movq %rax, %rdi
 	call trap_dispatch
 	testl %ebx, %ebx
 	jz 2f
@@ -130,6 +135,41 @@ trap_common:
 2:	POP_GPRS
 	addq $16, %rsp
 	iretq
+
+/* Back to the program with every register from the frame (after a signal
+ * frame was built, or rt_sigreturn): iretq restores rip, rflags and rsp at
+ * once and writes nothing below the program's stack pointer. */
+full_return:
+	cli
+	POP_GPRS
+	addq $16, %rsp
+	swapgs
+	iretq
+
+/* A new thread's first switch returns here, above its copied registers. */
+	.globl thread_first_return
+thread_first_return:
+	jmp full_return
+
+/* switch_stacks(&prev->ksp, next->ksp): saves the callee-saved registers
+ * on this stack and resumes the one whose stack pointer is next. */
+	.globl switch_stacks
+switch_stacks:
+	pushq %rbp
+	pushq %rbx
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, (%rdi)
+	movq %rsi, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbx
+	popq %rbp
+	ret
 
 /* cpu_enter_program(entry, sp): the first jump into the program. */
 	.globl cpu_enter_program

@@ -89,6 +89,19 @@ static int signal_for(uint64_t vec)
 	}
 }
 
+/* si_code of a fault (include/uapi/asm-generic/siginfo.h). */
+static int code_for(uint64_t vec, long err, uint64_t pf_error)
+{
+	switch (vec) {
+	case 14: return err == -EIO ? 2 /* BUS_ADRERR */ : (pf_error & 1) ? 2 /* SEGV_ACCERR */ : 1;
+	case 0: return 1;  /* FPE_INTDIV */
+	case 6: return 2;  /* ILL_ILLOPN */
+	case 3: return 1;  /* TRAP_BRKPT */
+	case 1: return 2;  /* TRAP_TRACE */
+	default: return 0x80; /* SI_KERNEL */
+	}
+}
+
 static void page_fault(struct regs *r)
 {
 	uint64_t addr = read_cr2();
@@ -101,7 +114,24 @@ static void page_fault(struct regs *r)
 			return;
 		kernel_fault(r);
 	}
-	signal_fault(r, err == -EIO ? SIGBUS : SIGSEGV, addr);
+	signal_fault(r, err == -EIO ? SIGBUS : SIGSEGV, addr, code_for(14, err, r->error));
+}
+
+static bool from_program(const struct regs *r)
+{
+	return r->rip < KERNEL_VMA;
+}
+
+/* A frame from the program moves from the per-CPU IST stack to the top of
+ * the thread's kernel stack (empty while the program runs), so that the
+ * thread can be switched away or handed a signal before it returns. */
+struct regs *trap_enter(struct regs *r)
+{
+	if (!from_program(r) || !current)
+		return r;
+	struct regs *k = (struct regs *)(current->kstack + KSTACK_SIZE) - 1;
+	*k = *r;
+	return k;
 }
 
 void trap_dispatch(struct regs *r)
@@ -109,13 +139,16 @@ void trap_dispatch(struct regs *r)
 	if (r->nr == 14) {
 		page_fault(r);
 	} else if (r->nr < 32) {
-		if (r->rip >= KERNEL_VMA || r->nr == 8 || r->nr == 18 || r->nr == 2)
+		if (!from_program(r) || r->nr == 8 || r->nr == 18 || r->nr == 2)
 			kernel_fault(r);
-		signal_fault(r, signal_for(r->nr), r->rip);
+		signal_fault(r, signal_for(r->nr), r->nr == 14 ? read_cr2() : r->rip,
+			     code_for(r->nr, 0, 0));
 	} else if (r->nr == VEC_TIMER) {
 		apic_eoi();
-		time_tick();
+		sched_tick();
 	} else if (r->nr != VEC_SPURIOUS) {
 		apic_eoi();
 	}
+	if (from_program(r))
+		sched_return_to_user(r, false);
 }
