@@ -301,6 +301,27 @@ struct rlimit64 {
 #define RLIMIT_AS 9
 #define RLIM_NLIMITS 16
 
+/* include/uapi/linux/time.h: itimers */
+struct itimerval {
+	struct timeval interval, value;
+};
+#define ITIMER_REAL 0
+#define ITIMER_VIRTUAL 1
+#define ITIMER_PROF 2
+
+/* include/uapi/linux/resource.h: struct rusage; linux/times.h: struct tms */
+struct rusage {
+	struct timeval utime, stime;
+	int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock;
+	int64_t msgsnd, msgrcv, nsignals, nvcsw, nivcsw;
+};
+struct tms {
+	int64_t utime, stime, cutime, cstime;
+};
+#define RUSAGE_SELF 0
+#define RUSAGE_CHILDREN (-1)
+#define RUSAGE_THREAD 1
+
 /* include/uapi/linux/sysinfo.h */
 struct sysinfo {
 	int64_t uptime;

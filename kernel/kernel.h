@@ -341,6 +341,7 @@ struct thread {
 	uint64_t altstack_sp, altstack_size;
 	int altstack_flags;
 	bool full_restore;          /* leave the next syscall through iretq */
+	char comm[16];              /* prctl(PR_SET_NAME) */
 	uint64_t deadline;          /* monotonic ns while sleeping, 0: none */
 	int wake;                   /* WAKE_* of the last sleep */
 	struct thread *run_next;    /* run queue */

@@ -200,3 +200,51 @@ SYSCALL_DEFINE3(msync, uint64_t, addr, uint64_t, len, int, flags)
 	}
 	return 0;
 }
+
+/* Nothing is ever swapped out, so every page is locked in memory already;
+ * mlock still faults the range in, as Linux does. */
+static long lock_range(uint64_t addr, uint64_t len)
+{
+	uint64_t start = PAGE_DOWN(addr), end = PAGE_UP(addr + len);
+
+	if (end < start || !user_range_ok(start, end - start))
+		return -ENOMEM;
+	for (uint64_t a = start; a < end;) {
+		struct vma *v = vm_find(a);
+		if (!v)
+			return -ENOMEM;
+		a = v->end;
+	}
+	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
+		uint8_t b;
+		if (copy_from_user(&b, (void *)a, 1) < 0 && vm_find(a)->prot != PROT_NONE)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+SYSCALL_DEFINE2(mlock, uint64_t, addr, uint64_t, len)
+{
+	return lock_range(addr, len);
+}
+
+SYSCALL_DEFINE3(mlock2, uint64_t, addr, uint64_t, len, int, flags)
+{
+	return flags & ~1 ? -EINVAL : lock_range(addr, len); /* MLOCK_ONFAULT */
+}
+
+SYSCALL_DEFINE2(munlock, uint64_t, addr, uint64_t, len)
+{
+	(void)addr, (void)len;
+	return 0;
+}
+
+SYSCALL_DEFINE1(mlockall, int, flags)
+{
+	return !flags || (flags & ~7) || flags == 4 ? -EINVAL : 0;
+}
+
+SYSCALL_DEFINE0(munlockall)
+{
+	return 0;
+}

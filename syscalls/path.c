@@ -283,3 +283,31 @@ SYSCALL_DEFINE3(readlink, const char __user *, path, char __user *, buf, int, si
 {
 	return do_sys_readlinkat(AT_FDCWD, path, buf, size);
 }
+
+/* memfd_create: a regular file in no directory, gone with its last fd. */
+SYSCALL_DEFINE2(memfd_create, const char __user *, uname, unsigned, flags)
+{
+	char name[250];
+	struct file *f;
+
+	if (flags & ~(1U | 2U | 4U)) /* MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB */
+		return -EINVAL;
+	if (flags & 4U)
+		return -EINVAL; /* no huge pages here */
+	long n = strncpy_from_user(name, uname, sizeof(name));
+	if (n < 0)
+		return n == -ENAMETOOLONG ? -EINVAL : n;
+	struct inode *ino = mfs_new(S_IFREG | 0777);
+	if (!ino)
+		return -ENOMEM;
+	ino->path = kmalloc(n + 18);
+	if (ino->path)
+		snprintf(ino->path, n + 18, "/memfd:%s (deleted)", name);
+	long r = vfs_open(ino, O_RDWR, &f);
+	if (r < 0) {
+		mfs_get(ino);
+		mfs_put(ino);
+		return r;
+	}
+	return fd_install(f, 0, flags & 1);
+}

@@ -220,3 +220,188 @@ SYSCALL_DEFINE2(setgroups, int, size, const uint32_t __user *, list)
 	ngroups = size;
 	return 0;
 }
+
+SYSCALL_DEFINE3(sched_setaffinity, int, pid, unsigned, len, const void __user *, mask)
+{
+	uint64_t m = 0;
+
+	if (pid != 0 && !thread_by_tid(pid))
+		return -ESRCH;
+	if (copy_from_user(&m, mask, MIN(len, 8u)) < 0)
+		return -EFAULT;
+	return m & 1 ? 0 : -EINVAL; /* the only CPU must stay in the set */
+}
+
+/* One policy: SCHED_OTHER, round robin at priority 0.  Real-time policies
+ * are refused as for an unprivileged process: nothing here honours them. */
+SYSCALL_DEFINE2(sched_getparam, int, pid, int __user *, param)
+{
+	int prio = 0;
+
+	if (pid != 0 && !thread_by_tid(pid))
+		return -ESRCH;
+	return copy_to_user(param, &prio, sizeof(prio));
+}
+
+SYSCALL_DEFINE1(sched_getscheduler, int, pid)
+{
+	return pid == 0 || thread_by_tid(pid) ? 0 : -ESRCH;
+}
+
+SYSCALL_DEFINE3(sched_setscheduler, int, pid, int, policy, const int __user *, param)
+{
+	int prio;
+
+	if (pid != 0 && !thread_by_tid(pid))
+		return -ESRCH;
+	if (copy_from_user(&prio, param, sizeof(prio)) < 0)
+		return -EFAULT;
+	if ((policy & ~0x40000000) == 0 && prio == 0) /* SCHED_OTHER (| RESET_ON_FORK) */
+		return 0;
+	return (policy & ~0x40000000) > 6 ? -EINVAL : -EPERM;
+}
+
+SYSCALL_DEFINE2(sched_setparam, int, pid, const int __user *, param)
+{
+	int prio;
+
+	if (pid != 0 && !thread_by_tid(pid))
+		return -ESRCH;
+	if (copy_from_user(&prio, param, sizeof(prio)) < 0)
+		return -EFAULT;
+	return prio == 0 ? 0 : -EINVAL;
+}
+
+SYSCALL_DEFINE1(sched_get_priority_max, int, policy)
+{
+	return policy == 1 || policy == 2 ? 99 : policy >= 0 && policy <= 6 ? 0 : -EINVAL;
+}
+
+SYSCALL_DEFINE1(sched_get_priority_min, int, policy)
+{
+	return policy == 1 || policy == 2 ? 1 : policy >= 0 && policy <= 6 ? 0 : -EINVAL;
+}
+
+/* The nice value is recorded and reported; the round-robin scheduler does
+ * not weigh threads by it. */
+static int nice_value;
+
+SYSCALL_DEFINE2(getpriority, int, which, int, who)
+{
+	if (which < 0 || which > 2)
+		return -EINVAL;
+	if (who != 0 && who != 1 && !(which == 0 && thread_by_tid(who)))
+		return -ESRCH;
+	return 20 - nice_value; /* the kernel's biased form; libc turns it back */
+}
+
+SYSCALL_DEFINE3(setpriority, int, which, int, who, int, prio)
+{
+	if (which < 0 || which > 2)
+		return -EINVAL;
+	if (who != 0 && who != 1 && !(which == 0 && thread_by_tid(who)))
+		return -ESRCH;
+	nice_value = MAX(-20, MIN(19, prio));
+	return 0;
+}
+
+SYSCALL_DEFINE3(getcpu, unsigned __user *, cpu, unsigned __user *, node, void __user *, cache)
+{
+	unsigned zero = 0;
+
+	(void)cache;
+	if ((cpu && copy_to_user(cpu, &zero, 4) < 0) || (node && copy_to_user(node, &zero, 4) < 0))
+		return -EFAULT;
+	return 0;
+}
+
+/* One CPU: every store is seen by every thread in order already. */
+SYSCALL_DEFINE3(membarrier, int, cmd, unsigned, flags, int, cpu)
+{
+	const int supported = 1 | 2 | 4 | 8 | 16; /* GLOBAL…REGISTER_PRIVATE_EXPEDITED */
+
+	(void)cpu;
+	if (cmd == 0)
+		return flags ? -EINVAL : supported;
+	if (flags || (cmd & (cmd - 1)) || !(cmd & supported))
+		return -EINVAL;
+	__asm__ volatile("mfence" ::: "memory");
+	return 0;
+}
+
+#define PR_SET_PDEATHSIG 1
+#define PR_GET_PDEATHSIG 2
+#define PR_GET_DUMPABLE 3
+#define PR_SET_DUMPABLE 4
+#define PR_GET_KEEPCAPS 7
+#define PR_SET_KEEPCAPS 8
+#define PR_SET_NAME 15
+#define PR_GET_NAME 16
+#define PR_GET_SECCOMP 21
+#define PR_CAPBSET_READ 23
+#define PR_SET_TIMERSLACK 29
+#define PR_GET_TIMERSLACK 30
+#define PR_SET_CHILD_SUBREAPER 36
+#define PR_GET_CHILD_SUBREAPER 37
+#define PR_SET_NO_NEW_PRIVS 38
+#define PR_GET_NO_NEW_PRIVS 39
+#define PR_SET_THP_DISABLE 41
+#define PR_GET_THP_DISABLE 42
+
+/* What prctl settings the program may read back. */
+static struct {
+	int pdeathsig, dumpable, keepcaps, subreaper, no_new_privs, thp_disable;
+	uint64_t timerslack;
+} pr = { 0, 1, 0, 0, 0, 0, 50000 };
+
+static long pr_get(int v, uint64_t uptr)
+{
+	return uptr ? copy_to_user((void *)uptr, &v, sizeof(v)) : v;
+}
+
+SYSCALL_DEFINE5(prctl, int, op, uint64_t, a2, uint64_t, a3, uint64_t, a4, uint64_t, a5)
+{
+	char name[16];
+
+	(void)a4, (void)a5;
+	switch (op) {
+	case PR_SET_NAME:
+		if (strncpy_from_user(name, (const char *)a2, sizeof(name)) == -EFAULT)
+			return -EFAULT;
+		name[15] = 0;
+		memcpy(current->comm, name, sizeof(name));
+		return 0;
+	case PR_GET_NAME:
+		return copy_to_user((void *)a2, current->comm, sizeof(current->comm));
+	case PR_SET_PDEATHSIG:
+		if (a2 > NSIG)
+			return -EINVAL;
+		pr.pdeathsig = a2;
+		return 0;
+	case PR_GET_PDEATHSIG: return pr_get(pr.pdeathsig, a2);
+	case PR_SET_DUMPABLE:
+		if (a2 > 1)
+			return -EINVAL;
+		pr.dumpable = a2;
+		return 0;
+	case PR_GET_DUMPABLE: return pr.dumpable;
+	case PR_SET_KEEPCAPS: pr.keepcaps = !!a2; return a2 > 1 ? -EINVAL : 0;
+	case PR_GET_KEEPCAPS: return pr.keepcaps;
+	case PR_GET_SECCOMP: return 0;
+	case PR_CAPBSET_READ: return a2 <= 40 ? 1 : -EINVAL;
+	case PR_SET_TIMERSLACK: pr.timerslack = a2 ? a2 : 50000; return 0;
+	case PR_GET_TIMERSLACK: return pr.timerslack;
+	case PR_SET_CHILD_SUBREAPER: pr.subreaper = !!a2; return 0;
+	case PR_GET_CHILD_SUBREAPER: return pr_get(pr.subreaper, a2);
+	case PR_SET_NO_NEW_PRIVS:
+		if (a2 != 1 || a3)
+			return -EINVAL;
+		pr.no_new_privs = 1;
+		return 0;
+	case PR_GET_NO_NEW_PRIVS: return pr.no_new_privs;
+	case PR_SET_THP_DISABLE: pr.thp_disable = !!a2; return 0;
+	case PR_GET_THP_DISABLE: return pr.thp_disable;
+	default:
+		return -EINVAL;
+	}
+}

@@ -82,6 +82,7 @@ struct file {
 	size_t priv_len;
 	int stream;           /* the console: 0, 1, 2 */
 	struct waitq *wq;     /* woken when readiness may have changed, or NULL */
+	struct epitem *epitems; /* epoll registrations watching this file (epoll.c) */
 };
 #define FD_MAX 1024
 void fd_init(void);
@@ -125,5 +126,29 @@ int futex_wake_addr(uint64_t addr, int n);
 
 /* ---- pipe.c ------------------------------------------------------------------- */
 bool is_pipe(const struct file *f);
+
+/* ---- poll.c: readiness, shared by poll, select and epoll ------------------- */
+/* The readiness of f now, EPOLL* bits: its poll op's answer, or
+ * EPOLLIN|EPOLLOUT|EPOLLRDNORM|EPOLLWRNORM for a file without one. */
+unsigned file_poll(struct file *f);
+/* wake_up(q) announcing which readiness (EPOLL* bits, 0: any) may have
+ * changed, so that epoll entries waiting for something else stay quiet
+ * (Linux's wake-up key).  Safe in any context. */
+void poll_wake(struct waitq *q, unsigned key);
+/* The key of the poll_wake being delivered; 0 for a plain wake_up. */
+unsigned poll_wake_key(void);
+/* ppoll, pselect6, epoll_pwait: swaps in the user's mask (NULL: none) for
+ * the wait; returns 0, -EINVAL (size) or -EFAULT.  poll_sigmask_done puts
+ * the old mask back, or after the handler runs when the wait ended with
+ * -EINTR (Linux's restore_saved_sigmask_unless). */
+long poll_sigmask_set(const uint64_t __user *umask, size_t size, bool *swapped, uint64_t *old);
+void poll_sigmask_done(bool swapped, uint64_t old, long result);
+/* A monotonic deadline for a relative timeout: 0 for none (ts NULL), 1 (already
+ * past) for a zero timeout.  -EINVAL for an invalid timespec. */
+long poll_deadline(const struct timespec *ts, uint64_t *deadline);
+
+/* ---- epoll.c ---------------------------------------------------------------- */
+/* Removes every epoll registration of f; its last reference is going. */
+void epoll_file_release(struct file *f);
 
 #endif

@@ -111,3 +111,114 @@ SYSCALL_DEFINE2(nanosleep, const struct timespec __user *, req, struct timespec 
 {
 	return do_sys_clock_nanosleep(CLOCK_MONOTONIC, 0, req, rem);
 }
+
+/* CPU time is not accounted per thread yet: the program is the only thing
+ * this VM runs, so its user time is the time since boot (an upper bound)
+ * and its system time is reported as zero. */
+static struct timeval ns_to_tv(uint64_t ns)
+{
+	return (struct timeval){ ns / NS, ns % NS / 1000 };
+}
+
+SYSCALL_DEFINE2(getrusage, int, who, struct rusage __user *, u)
+{
+	struct rusage ru;
+
+	if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD)
+		return -EINVAL;
+	memset(&ru, 0, sizeof(ru));
+	if (who != RUSAGE_CHILDREN) {
+		ru.utime = ns_to_tv(clock_monotonic_ns());
+		ru.maxrss = vm_resident_pages() * (PAGE_SIZE / 1024);
+	}
+	return copy_to_user(u, &ru, sizeof(ru));
+}
+
+SYSCALL_DEFINE1(times, struct tms __user *, u)
+{
+	int64_t ticks = clock_monotonic_ns() / (NS / 100); /* USER_HZ */
+	struct tms t = { ticks, 0, 0, 0 };
+
+	if (u && copy_to_user(u, &t, sizeof(t)) < 0)
+		return -EFAULT;
+	return ticks;
+}
+
+/* The three interval timers all count elapsed time (see above) and each
+ * sends its signal to the process when it expires. */
+static struct itimer {
+	struct ktimer t;
+	uint64_t interval;
+	int sig;
+} itimers[3];
+
+static void itimer_fire(struct ktimer *t)
+{
+	struct itimer *it = (struct itimer *)t;
+
+	signal_send(NULL, it->sig, 0x80 /* SI_KERNEL */);
+	if (it->interval)
+		timer_arm(&it->t, t->deadline + it->interval);
+}
+
+static struct itimerval itimer_get(int which)
+{
+	struct itimer *it = &itimers[which];
+	uint64_t now = clock_monotonic_ns();
+	uint64_t left = it->t.armed && it->t.deadline > now ? it->t.deadline - now : 0;
+
+	if (it->t.armed && !left)
+		left = 1000; /* due but not yet fired: Linux reports a tick */
+	return (struct itimerval){ ns_to_tv(it->interval), ns_to_tv(left) };
+}
+
+static uint64_t tv_ns(struct timeval tv)
+{
+	return tv.tv_sec * NS + tv.tv_usec * 1000;
+}
+
+SYSCALL_DEFINE2(getitimer, int, which, struct itimerval __user *, u)
+{
+	if (which < 0 || which > ITIMER_PROF)
+		return -EINVAL;
+	struct itimerval v = itimer_get(which);
+	return copy_to_user(u, &v, sizeof(v));
+}
+
+SYSCALL_DEFINE3(setitimer, int, which, const struct itimerval __user *, unew,
+		struct itimerval __user *, uold)
+{
+	static const int sigs[] = { SIGALRM, 26 /* SIGVTALRM */, 27 /* SIGPROF */ };
+	struct itimerval v = { { 0, 0 }, { 0, 0 } }, old;
+
+	if (which < 0 || which > ITIMER_PROF)
+		return -EINVAL;
+	if (unew && copy_from_user(&v, unew, sizeof(v)) < 0)
+		return -EFAULT;
+	if (v.value.tv_usec < 0 || v.value.tv_usec >= 1000000 || v.interval.tv_usec < 0 ||
+	    v.interval.tv_usec >= 1000000 || v.value.tv_sec < 0 || v.interval.tv_sec < 0)
+		return -EINVAL;
+	old = itimer_get(which);
+	struct itimer *it = &itimers[which];
+	timer_cancel(&it->t);
+	it->t.fn = itimer_fire;
+	it->sig = sigs[which];
+	it->interval = tv_ns(v.interval);
+	if (tv_ns(v.value))
+		timer_arm(&it->t, clock_monotonic_ns() + tv_ns(v.value));
+	return uold ? copy_to_user(uold, &old, sizeof(old)) : 0;
+}
+
+SYSCALL_DEFINE1(alarm, unsigned, seconds)
+{
+	struct itimerval old = itimer_get(ITIMER_REAL);
+	struct itimer *it = &itimers[ITIMER_REAL];
+
+	timer_cancel(&it->t);
+	it->t.fn = itimer_fire;
+	it->sig = SIGALRM;
+	it->interval = 0;
+	if (seconds)
+		timer_arm(&it->t, clock_monotonic_ns() + seconds * NS);
+	return old.value.tv_sec + (old.value.tv_usec >= 500000 || (!old.value.tv_sec && old.value.tv_usec));
+}
