@@ -2,8 +2,11 @@
 /*
  * The elfvm command's one header: what each file of tools/ exports to the
  * others, grouped by file.  elfvm.c dispatches the verbs; inspect.c finds,
- * reads and checks a program (libelf); run.c builds images and runs the
- * `run` and `pack` verbs; vmm.c starts QEMU and reads the kernel's records
+ * reads and checks a program (libelf); needed.c finds what its dynamic
+ * linker opens; pack.c lists what its image holds, namei.c resolves paths
+ * as the kernel will, image.c writes images, cache.c keeps their content
+ * part; opts.c parses the options of the `run` and `pack` verbs, run.c runs
+ * them; vmm.c starts QEMU and reads the kernel's records
  * (docs/protocol.md); bench.c is the benchmark suite.
  */
 #ifndef TOOLS_TOOLS_H
@@ -13,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "loader/loader.h"
 #include "tools/cpio_write.h"
@@ -25,7 +29,10 @@
 /* ---- inspect.c ------------------------------------------------------------ */
 
 struct prog_file {
-	char path[PATH_MAX];  /* absolute host path; also the guest path */
+	char path[PATH_MAX];  /* absolute host path, symlinks resolved; also the
+	                         guest path */
+	char found[PATH_MAX]; /* the absolute path it was found by, before
+	                         symlinks were resolved (e.g. /bin/bash) */
 	unsigned char *data;  /* the whole file (malloc) */
 	size_t size;
 	uint32_t mode;        /* st_mode of the file */
@@ -37,41 +44,185 @@ struct prog_file {
 /*
  * Finds name (a path when it holds a '/', else looked up in $PATH), reads
  * the whole file and checks it: elf_check(), then PT_INTERP through libelf.
- * Dynamically linked programs are refused for now.  Returns 0 with *p
+ * A dynamically linked program is accepted (p->interp is set); whether it
+ * can run is the verb's decision.  Returns 0 with *p
  * filled (free it with prog_free), or -1 with a one-line reason that
  * starts with the program's name (no "elfvm: ", no newline) in why.
  */
 int prog_load(const char *name, struct prog_file *p, char *why, size_t n);
 void prog_free(struct prog_file *p);
 
-/* ---- run.c ---------------------------------------------------------------- */
+/* What a dynamic linker reads from an object's PT_DYNAMIC. */
+struct dso_info {
+	char **needed;   /* DT_NEEDED, in order */
+	size_t nneeded;
+	char *soname;    /* DT_SONAME, or NULL */
+	char *rpath;     /* DT_RPATH, or NULL; also NULL when there is a
+	                    DT_RUNPATH, which hides it (glibc, musl) */
+	char *runpath;   /* DT_RUNPATH, or NULL */
+	int nodeflib;    /* DF_1_NODEFLIB */
+};
 
-/* The verbs: argv[0] is the verb's name.  Return the process exit status. */
-int run_main(int argc, char **argv);
-int pack_main(int argc, char **argv);
+struct Elf; /* libelf's */
+/* Fills d through e's program headers (PT_DYNAMIC, then DT_STRTAB mapped
+ * through PT_LOAD), as a dynamic linker reads it, not through sections.
+ * Without PT_DYNAMIC d stays empty.  Returns 0, or -1 when it is malformed
+ * or memory runs out (free d with dso_free either way). */
+int dso_read(struct Elf *e, struct dso_info *d);
+void dso_free(struct dso_info *d);
+/* Is the file on fd a 64-bit little-endian x86-64 ELF?  1 yes; 0 another
+ * class or machine (a linker skips it and searches on); -1 not an ELF. */
+int dso_kind(int fd);
+
+/* ---- needed.c ------------------------------------------------------------- */
+
+/*
+ * Finds what p's dynamic linker opens before main, as that linker (glibc's
+ * ld.so, or musl's, told by PT_INTERP) would: the interpreter, the
+ * DT_NEEDED closure breadth first, then each of libs (a name searched as
+ * p's own DT_NEEDED is, or a path) with its closure, as dlopen() would.
+ * Calls add(ctx, path) for every file opened, by the path the linker opens
+ * it by (symlinks not resolved), so that a file found under two names is
+ * reported under both.  Nothing is done for a static p without libs.
+ * Returns 0, or -1 with a one-line reason in why, e.g. "PROG: libx.so.1
+ * (needed by /usr/lib/.../liby.so.2) not found in DIR:DIR:...".
+ */
+int needed_resolve(const struct prog_file *p, char *const *libs, int nlibs,
+		   int (*add)(void *ctx, const char *path), void *ctx, char *why, size_t n);
+/* Is interp musl's dynamic linker (ld-musl-ARCH.so.1)?  Else glibc's. */
+int needed_musl(const char *interp);
+
+/* ---- namei.c -------------------------------------------------------------- */
+
+/*
+ * Resolves path (absolute) component by component as the kernel does;
+ * readlink_fn(ctx, p, target, tn) says whether the absolute path p is a
+ * symlink: 0 with its target, 1 when it is not, or -errno.  Each link met
+ * (the last component's too) is reported to seen(ctx, p, target) when seen
+ * is given (a negative return stops the walk).  The result goes to real
+ * ("/" for the root).  Returns 0 or -errno (ELOOP, ENAMETOOLONG, or
+ * readlink_fn's or seen's error).
+ */
+int namei_walk(const char *path, char *real, size_t n,
+	       int (*readlink_fn)(void *ctx, const char *p, char *target, size_t tn),
+	       int (*seen)(void *ctx, const char *p, const char *target), void *ctx);
+
+/* ---- image.c -------------------------------------------------------------- */
+
+enum image_kind { IMAGE_DIR, IMAGE_FILE, IMAGE_LINK, IMAGE_DATA };
+
+/* One entry of an image's content part; nothing is read until written. */
+struct image_entry {
+	char *name;          /* guest path without the leading '/' */
+	enum image_kind kind;
+	uint32_t mode;       /* with the type bits, e.g. 0100755 */
+	uint32_t mtime;
+	char *src;           /* FILE: the host path; LINK: the link's target */
+	unsigned char *data; /* DATA: the content */
+	size_t size;         /* FILE: st_size when listed; LINK, DATA: length */
+	uint64_t ino, dev;   /* FILE: for the cache key */
+	int64_t mtime_ns;    /* FILE: for the cache key */
+};
+
+/* The entries in image order, parents before children, names unique. */
+struct image_list {
+	struct image_entry *v;
+	size_t n, cap;
+	size_t *slot;        /* open-addressing index: entry number + 1 */
+	size_t nslot;
+};
+
+/*
+ * Each adds one entry at name (a guest path; a leading '/' is dropped) and
+ * first every missing parent directory (0755).  An entry of the same name
+ * is replaced (a later one wins, as in the image) unless either is a
+ * directory: a directory listed twice stays one.  Return 0, -ENOMEM,
+ * -EISDIR (a directory is there) or -ENOTDIR (a parent is not one).
+ */
+int image_add_dir(struct image_list *l, const char *name, uint32_t mode, uint32_t mtime);
+int image_add_link(struct image_list *l, const char *name, const char *target,
+		   uint32_t mtime);
+int image_add_data(struct image_list *l, const char *name, uint32_t mode, const void *data,
+		   size_t size, uint32_t mtime);
+/* The host file host, listed with the stat data st (read when written). */
+int image_add_file(struct image_list *l, const char *name, const char *host,
+		   const struct stat *st);
+/* Walks the absolute host path as the kernel would, listing every symlink
+ * met (the last component's too) as a symlink entry, and puts the path it
+ * resolves to in real.  Returns 0 or -errno. */
+int image_mirror(struct image_list *l, const char *path, char *real, size_t n);
+/* Resolves the guest path through the symlinks listed so far, into out.
+ * Returns 0 or -errno (ELOOP, ENAMETOOLONG). */
+int image_resolve(const struct image_list *l, const char *guest, char *out, size_t n);
+void image_list_free(struct image_list *l);
+/* The cache key of l: 32 hex digits hashing every entry's name, kind, mode
+ * and mtime, and its host path with size, mtime in ns, inode and device,
+ * or its link target, or its data. */
+void image_key(const struct image_list *l, char hex[33]);
+/* Writes l to fd as one cpio archive with its trailer, one host file in
+ * memory at a time.  Returns 0, or -errno with a one-line reason in why. */
+int image_write_list(const struct image_list *l, int fd, char *why, size_t n);
 
 struct image_spec {
-	const struct prog_file *prog;
+	const struct prog_file *prog; /* NULL: only .elfvm/stdin (run --image) */
 	char *const *argv;      /* the program's argv, NULL-terminated */
 	char *const *envp;      /* its environment, NULL-terminated */
 	const void *stdin_data; /* .elfvm/stdin content; NULL: no such file */
 	size_t stdin_len;
 };
 
+/* Writes the per-run part to fd as its own archive: .elfvm/exe, .elfvm/argv,
+ * .elfvm/envp, .elfvm/stdin when stdin_data is set, the trailer.  Returns 0
+ * or -errno. */
+int image_write_control(int fd, const struct image_spec *s);
 /*
- * Appends a complete image to o (docs/protocol.md): every parent directory,
- * the program at its absolute path without the leading '/', .elfvm/exe,
- * .elfvm/argv, .elfvm/envp, .elfvm/stdin when stdin_data is set, then the
- * trailer.  Returns 0, or -ENOMEM.
+ * Appends a program-only image to o (docs/protocol.md): every parent
+ * directory, the program at its absolute path without the leading '/',
+ * .elfvm/exe, .elfvm/argv, .elfvm/envp, .elfvm/stdin when stdin_data is set,
+ * then the trailer; no libraries.  Returns 0, or -ENOMEM.
  */
 int image_build(struct cpio_out *o, const struct image_spec *s);
 /* Writes the image to path (created or truncated, mode 0644).  Returns 0 or
  * -errno. */
 int image_write(const struct cpio_out *o, const char *path);
-/* Writes the image to a new file elfvm-XXXXXX in $TMPDIR (else /tmp) and
- * puts its name in path (n bytes).  The caller unlinks it.  Returns 0 or
- * -errno. */
+/* Creates a new file elfvm-XXXXXX in $TMPDIR (else /tmp), its name in
+ * path.  Returns the fd open for writing, or -errno. */
+int image_temp(char *path, size_t n);
+/* Writes the image to a new file from image_temp.  The caller unlinks it.
+ * Returns 0 or -errno. */
 int image_write_temp(const struct cpio_out *o, char *path, size_t n);
+/* Writes all of buf to fd; copies what is left of in to out (an in-kernel
+ * copy when the files allow it).  Return 0 or -errno. */
+int image_write_all(int fd, const void *buf, size_t n);
+int image_copy_fd(int in, int out);
+
+/* ---- cache.c -------------------------------------------------------------- */
+
+/* An fd open for reading at offset 0 on l written as an archive, from the
+ * cache when a whole entry is there, else written into it now.  Returns -1
+ * when the cache cannot be used (no directory, not writable, a file of l
+ * unreadable): the caller then writes l itself. */
+int cache_open(const struct image_list *l);
+
+/* ---- pack.c --------------------------------------------------------------- */
+
+struct pack_add {
+	int dir;          /* --dir, else --file */
+	const char *spec; /* HOST[:GUEST] */
+};
+
+struct pack_opts {
+	struct pack_add *adds; /* in command-line order: a later one wins */
+	int nadds;
+	char **libs;           /* --lib NAME|PATH */
+	int nlibs;
+};
+
+/* Lists the content part of p's image: the program, what its linker opens
+ * (needed_resolve), /etc, then o's files and directories.  Returns 0, or
+ * -1 with a one-line reason in why. */
+int pack_list(struct image_list *l, const struct prog_file *p, const struct pack_opts *o,
+	      char *why, size_t n);
 
 /* ---- vmm.c ---------------------------------------------------------------- */
 
@@ -146,6 +297,35 @@ int vm_check_mem(const char *s);
 int vm_default_kernel(char *path, size_t n);
 /* CLOCK_MONOTONIC in ns. */
 int64_t vm_now_ns(void);
+
+/* ---- opts.c --------------------------------------------------------------- */
+
+struct run_opts {
+	const char *verb;   /* "run" or "pack" */
+	const char *mem, *log, *kernel, *machine, *output, *image;
+	double timeout;
+	int cpus, strace, verbose, no_cache;
+	enum vm_accel accel;
+	char **env;
+	int nenv;
+	struct pack_opts pk;
+};
+
+/* Parses the options before PROGRAM into o (o->verb set: "run" or
+ * "pack"), allocating its arrays (free them with opts_free).  Returns the
+ * index of PROGRAM (argc with --image), 0 when --help was printed, or -1
+ * after a message on stderr. */
+int opts_parse(int argc, char **argv, struct run_opts *o);
+void opts_free(struct run_opts *o);
+/* Prints "elfvm VERB: " fmt (with arg) and a pointer to --help.  Returns
+ * -1. */
+int opts_bad(const struct run_opts *o, const char *fmt, const char *arg);
+
+/* ---- run.c ---------------------------------------------------------------- */
+
+/* The verbs: argv[0] is the verb's name.  Return the process exit status. */
+int run_main(int argc, char **argv);
+int pack_main(int argc, char **argv);
 
 /* ---- bench.c -------------------------------------------------------------- */
 

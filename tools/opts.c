@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The options of the `run` and `pack` verbs and their --help: each verb
+ * takes the options that make the image (--env, --file, --dir, --lib,
+ * --no-cache); `run` adds those of the VM and --image, `pack` adds -o.
+ * Options end at PROGRAM or "--".  Nothing is checked against the host
+ * here (a --file that does not exist is pack.c's message); run.c acts on
+ * the result.
+ */
+#include "tools/tools.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char run_usage[] =
+	"usage: elfvm run [OPTIONS] PROGRAM [ARGS...]\n"
+	"       elfvm run [VM OPTIONS] --image IMAGE\n"
+	"\n"
+	"Runs PROGRAM (a path, or a name looked up in PATH) as its own VM under\n"
+	"QEMU, with the libraries its dynamic linker opens, a small /etc, and what\n"
+	"--file and --dir add.  Its stdout and stderr arrive on elfvm's; stdin,\n"
+	"when it is not a terminal, is read whole and given to the program.  The\n"
+	"program sees the host's environment plus each --env.  Options end at\n"
+	"PROGRAM (or --).\n"
+	"\n"
+	"  --mem SIZE          guest memory, e.g. 512M or 2G (default 256M)\n"
+	"  --cpus N            virtual CPUs (default 1)\n"
+	"  --accel auto|kvm|tcg  auto: KVM when /dev/kvm can be opened, else TCG\n"
+	"  --env K=V           add or replace one environment variable (repeatable)\n"
+	"  --file HOST[:GUEST] put a host file at GUEST (default: the same absolute\n"
+	"                      path; a GUEST ending in / is a directory) (repeatable)\n"
+	"  --dir HOST[:GUEST]  put a host directory tree at GUEST, symlinks as\n"
+	"                      symlinks, modes and mtimes kept (repeatable)\n"
+	"  --lib NAME|PATH     a library the program dlopen()s: a name is searched\n"
+	"                      as the program's own DT_NEEDED; its own needs come\n"
+	"                      along (repeatable)\n"
+	"  --no-cache          build the image afresh; do not read or fill the cache\n"
+	"                      ($XDG_CACHE_HOME/elfvm, else ~/.cache/elfvm)\n"
+	"  --image IMAGE       boot an image from `elfvm pack` as it is (its argv\n"
+	"                      and environment); only stdin is added\n"
+	"  --timeout SECONDS   kill the VM after SECONDS; exit status 124\n"
+	"  --strace            print each system call to stderr (or to --log)\n"
+	"  --log FILE          write the kernel log to FILE, including the crash\n"
+	"                      report (registers, backtrace) when the program dies\n"
+	"                      of a signal\n"
+	"  --verbose           more kernel log, shown on stderr\n"
+	"  --kernel PATH       the kernel (default: kernel.elf beside elfvm)\n"
+	"  --machine microvm|q35  QEMU machine type (default microvm)\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"Exit status: the program's own; 128+N when it died of signal N; 124 on\n"
+	"--timeout; 125 when elfvm cannot run it (one line on stderr says why,\n"
+	"e.g. a library not found).\n";
+
+static const char pack_usage[] =
+	"usage: elfvm pack -o IMAGE [OPTIONS] PROGRAM [ARGS...]\n"
+	"\n"
+	"Writes the image `elfvm run` would boot, without stdin, to IMAGE (- for\n"
+	"stdout): a cpio \"newc\" archive holding PROGRAM at its absolute path, its\n"
+	"interpreter and libraries where its dynamic linker looks for them (with\n"
+	"the host's symlinks), a small /etc, then a second archive with the\n"
+	".elfvm/ control files (docs/protocol.md, docs/packer.md).  Inspect it\n"
+	"with `cpio -itv < IMAGE`; boot it with `elfvm run --image IMAGE`.\n"
+	"Exit status 0, or 125 with one line on stderr.\n"
+	"\n"
+	"  -o, --output IMAGE  the file to write\n"
+	"  --env K=V           add or replace one environment variable (repeatable)\n"
+	"  --file HOST[:GUEST], --dir HOST[:GUEST], --lib NAME|PATH, --no-cache\n"
+	"                      as for `elfvm run` (see elfvm run --help)\n"
+	"  -h, --help          this text\n";
+
+int opts_bad(const struct run_opts *o, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "elfvm %s: ", o->verb);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see 'elfvm %s --help')\n", o->verb);
+	return -1;
+}
+
+/* An option that adds to the image.  Returns 0, 1 when name is none, or
+ * -1 after a message. */
+static int set_content(struct run_opts *o, const char *name, const char *v)
+{
+	if (!strcmp(name, "--env")) {
+		if (!strchr(v, '=') || *v == '=')
+			return opts_bad(o, "--env wants K=V, not '%s'", v);
+		o->env[o->nenv++] = (char *)v;
+	} else if (!strcmp(name, "--file") || !strcmp(name, "--dir")) {
+		if (!*v || *v == ':')
+			return opts_bad(o, "%s wants HOST[:GUEST]", name);
+		o->pk.adds[o->pk.nadds++] = (struct pack_add){ .dir = name[2] == 'd', .spec = v };
+	} else if (!strcmp(name, "--lib")) {
+		if (!*v)
+			return opts_bad(o, "%s", "--lib wants a name or a path");
+		o->pk.libs[o->pk.nlibs++] = (char *)v;
+	} else {
+		return 1;
+	}
+	return 0;
+}
+
+/* One option that takes a value.  Returns 0, or -1 after a message. */
+static int set_value(struct run_opts *o, const char *name, const char *v)
+{
+	char *end;
+	int r = set_content(o, name, v);
+
+	if (r <= 0)
+		return r;
+	if (!strcmp(name, "-o") || !strcmp(name, "--output")) {
+		o->output = v;
+	} else if (!strcmp(name, "--image")) {
+		o->image = v;
+	} else if (!strcmp(name, "--mem")) {
+		if (vm_check_mem(v) < 0)
+			return opts_bad(o, "bad --mem '%s': want e.g. 256M or 2G", v);
+		o->mem = v;
+	} else if (!strcmp(name, "--cpus")) {
+		long n = strtol(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end || n < 1 || n > 255)
+			return opts_bad(o, "bad --cpus '%s': want 1 to 255", v);
+		o->cpus = (int)n;
+	} else if (!strcmp(name, "--accel")) {
+		if (vm_parse_accel(v, &o->accel) < 0)
+			return opts_bad(o, "bad --accel '%s': want auto, kvm or tcg", v);
+	} else if (!strcmp(name, "--timeout")) {
+		o->timeout = strtod(v, &end);
+		if (end == v || *end || !isfinite(o->timeout) || o->timeout <= 0)
+			return opts_bad(o, "bad --timeout '%s': want seconds > 0", v);
+	} else if (!strcmp(name, "--machine")) {
+		if (strcmp(v, "microvm") && strcmp(v, "q35"))
+			return opts_bad(o, "bad --machine '%s': want microvm or q35", v);
+		o->machine = v;
+	} else if (!strcmp(name, "--log")) {
+		o->log = v;
+	} else {
+		o->kernel = v; /* --kernel */
+	}
+	return 0;
+}
+
+/* Does name take a value in this verb? */
+static int takes_value(const struct run_opts *o, const char *name)
+{
+	static const char *const both[] = { "--env", "--file", "--dir", "--lib", NULL };
+	static const char *const run_only[] = { "--mem", "--cpus", "--accel", "--timeout",
+						"--log", "--kernel", "--machine", "--image",
+						NULL };
+	const char *const *v = !strcmp(o->verb, "pack") ? NULL : run_only;
+
+	for (int i = 0; both[i]; i++)
+		if (!strcmp(name, both[i]))
+			return 1;
+	if (!v)
+		return !strcmp(name, "-o") || !strcmp(name, "--output");
+	for (int i = 0; v[i]; i++)
+		if (!strcmp(name, v[i]))
+			return 1;
+	return 0;
+}
+
+/* A flag (an option without a value) of this verb: set it.  Returns 1 when
+ * a is one. */
+static int set_flag(struct run_opts *o, const char *a)
+{
+	int run = !strcmp(o->verb, "run");
+
+	if (run && !strcmp(a, "--strace"))
+		o->strace = 1;
+	else if (run && !strcmp(a, "--verbose"))
+		o->verbose = 1;
+	else if (!strcmp(a, "--no-cache"))
+		o->no_cache = 1;
+	else
+		return 0;
+	return 1;
+}
+
+/* What must hold once all options are read.  Returns 0, or -1 after a
+ * message. */
+static int check_opts(const struct run_opts *o, int i, int argc, char **argv)
+{
+	if (o->image && i < argc)
+		return opts_bad(o, "--image boots the image as it is: unexpected '%s'", argv[i]);
+	if (o->image && (o->nenv || o->pk.nadds || o->pk.nlibs))
+		return opts_bad(o, "%s", "--image boots the image as it is: no --env, "
+			       "--file, --dir or --lib (pack a new image)");
+	if (!o->image && i >= argc)
+		return opts_bad(o, "%s", "missing PROGRAM");
+	return 0;
+}
+
+int opts_parse(int argc, char **argv, struct run_opts *o)
+{
+	int i;
+
+	o->env = calloc((size_t)argc, sizeof(*o->env));
+	o->pk.adds = calloc((size_t)argc, sizeof(*o->pk.adds));
+	o->pk.libs = calloc((size_t)argc, sizeof(*o->pk.libs));
+	if (!o->env || !o->pk.adds || !o->pk.libs) {
+		fputs("elfvm: out of memory\n", stderr);
+		return -1;
+	}
+
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		char name[32];
+		const char *a = argv[i], *eq = strchr(a, '=');
+
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(strcmp(o->verb, "run") ? pack_usage : run_usage, stdout);
+			return 0;
+		}
+		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
+		if (!eq && set_flag(o, a)) {
+			continue;
+		} else if (!takes_value(o, name)) {
+			return opts_bad(o, "unknown option '%s'", a);
+		} else if (eq) {
+			if (set_value(o, name, eq + 1) < 0)
+				return -1;
+		} else if (i + 1 >= argc) {
+			return opts_bad(o, "%s needs a value", a);
+		} else if (set_value(o, name, argv[++i]) < 0) {
+			return -1;
+		}
+	}
+	return check_opts(o, i, argc, argv) < 0 ? -1 : i;
+}
+
+void opts_free(struct run_opts *o)
+{
+	free(o->env);
+	free(o->pk.adds);
+	free(o->pk.libs);
+}
