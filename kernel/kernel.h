@@ -230,6 +230,7 @@ struct vma {
 #define VMA_SHARED 8 /* MAP_SHARED: writes reach the object */
 #define VMA_VDSO 16
 #define VMA_VVAR 32
+#define VMA_MAYWRITE 64 /* a shared mapping of a file open for writing */
 /* Resolves a fault at addr (error code err): a zeroed page, the object's
  * page, or a private copy of it (copy on write).  Returns 0; -EFAULT when
  * no VMA allows the access (SIGSEGV); -EIO past the end of a mapped object

@@ -161,8 +161,8 @@ static void schedule(void)
 	}
 	if (!next)
 		next = prev;
-	else if (prev->state == THREAD_RUNNABLE)
-		run_push(prev);
+	else if (next != prev && prev->state == THREAD_RUNNABLE)
+		run_push(prev); /* next == prev: woken while halting, not queued twice */
 	slice_end = clock_monotonic_ns() + SLICE_NS;
 	if (next != prev)
 		switch_to(prev, next);

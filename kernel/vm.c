@@ -275,6 +275,9 @@ long vm_protect(uint64_t start, uint64_t len, int prot)
 		struct vma *v = vm_find(a);
 		if (!v)
 			return -ENOMEM;
+		if ((prot & PROT_WRITE) && (v->flags & VMA_SHARED) && v->backing &&
+		    !(v->flags & VMA_MAYWRITE))
+			return -EACCES; /* the file was opened read-only */
 		a = v->end;
 	}
 	long r = split_at(start);

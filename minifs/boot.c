@@ -118,6 +118,17 @@ void mfs_init(const void *image, size_t size)
 				      "file where a directory should be)", (int)e.namelen, e.name);
 	if (r < 0)
 		vm_exit_error("the image is not a valid cpio archive: %s", why);
+	/* Linking children touched their directories: give them back the
+	 * times the image recorded. */
+	for (off = 0; cpio_next(image, size, &off, &e, &why) == 1;) {
+		if ((e.mode & S_IFMT) != S_IFDIR)
+			continue;
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "/%.*s", (int)e.namelen, e.name);
+		struct inode *d = mfs_lookup(path);
+		if (d && (d->mode & S_IFMT) == S_IFDIR)
+			d->atime = d->mtime = d->ctime = (int64_t)e.mtime * 1000000000;
+	}
 	if (!mfs_lookup("/tmp")) {
 		struct inode *t = mfs_create(mfs_root, "tmp", S_IFDIR | 01777);
 		if (!t)

@@ -150,7 +150,14 @@ void mfs_stat(const struct inode *ino, struct stat *st)
 	st->st_rdev = ino->rdev;
 	st->st_size = ino->size;
 	st->st_blksize = PAGE_SIZE;
-	st->st_blocks = PAGE_UP(ino->size) / 512;
+	/* As tmpfs: a directory's size counts its entries, 20 bytes each plus
+	 * 40, and only file data takes blocks (links live in the inode). */
+	if ((ino->mode & S_IFMT) == S_IFDIR) {
+		st->st_size = 40;
+		for (const struct dentry *d = ino->children; d; d = d->next)
+			st->st_size += 20;
+	}
+	st->st_blocks = (ino->mode & S_IFMT) == S_IFREG ? PAGE_UP(ino->size) / 512 : 0;
 	st->st_atim = (struct timespec){ ino->atime / 1000000000, ino->atime % 1000000000 };
 	st->st_mtim = (struct timespec){ ino->mtime / 1000000000, ino->mtime % 1000000000 };
 	st->st_ctim = (struct timespec){ ino->ctime / 1000000000, ino->ctime % 1000000000 };

@@ -115,6 +115,7 @@ struct walk {
 	struct inode *inode; /* the last component (NULL: missing, WALK_PARENT) */
 	char name[NAME_MAX + 1]; /* the last component's name */
 	size_t len;
+	bool slash;          /* the path ended in '/' */
 };
 /* Resolves path (kernel memory) from start (for relative paths) like
  * Linux's path walk: -ENOENT, -ENOTDIR, -ELOOP (40 links), -ENAMETOOLONG.

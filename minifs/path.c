@@ -23,16 +23,18 @@ static bool is_link(const struct inode *i)
 	return (i->mode & S_IFMT) == S_IFLNK;
 }
 
-/* Replaces buf with target followed by rest; -ENAMETOOLONG if too long. */
-static long splice(char *buf, const char *target, const char *rest)
+/* Replaces buf with target followed by rest (a trailing slash of the
+ * link's name is kept: it still asks for a directory); -ENAMETOOLONG if
+ * too long. */
+static long splice(char *buf, const char *target, const char *rest, bool slash)
 {
 	size_t t = strlen(target), r = strlen(rest);
 
 	if (t + r + 2 > PATH_MAX)
 		return -ENAMETOOLONG;
-	memmove(buf + t + (r ? 1 : 0), rest, r + 1);
+	memmove(buf + t + (r || slash ? 1 : 0), rest, r + 1);
 	memcpy(buf, target, t);
-	if (r)
+	if (r || slash)
 		buf[t] = '/';
 	return 0;
 }
@@ -53,6 +55,7 @@ static long walk(struct inode *cur, char *buf, int flags, struct walk *w)
 			w->name[0] = '.';
 			w->name[1] = 0;
 			w->len = 1;
+			w->slash = false;
 			return 0;
 		}
 		if (!is_dir(cur))
@@ -75,6 +78,7 @@ static long walk(struct inode *cur, char *buf, int flags, struct walk *w)
 			memcpy(w->name, p, len);
 			w->name[len] = 0;
 			w->len = len;
+			w->slash = slash;
 		}
 		if (!next) {
 			if (last && (flags & WALK_PARENT)) {
@@ -86,7 +90,7 @@ static long walk(struct inode *cur, char *buf, int flags, struct walk *w)
 		if (is_link(next) && (!last || slash || (flags & WALK_FOLLOW))) {
 			if (++links > MAX_LINKS)
 				return -ELOOP;
-			long r = splice(buf, next->target, rest);
+			long r = splice(buf, next->target, rest, slash);
 			if (r < 0)
 				return r;
 			p = buf;

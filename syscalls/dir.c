@@ -28,7 +28,7 @@ static uint8_t dtype(const struct inode *i)
 static bool emit(char *buf, size_t size, size_t *len, const char *name, size_t nlen,
 		 const struct inode *ino, uint64_t next)
 {
-	size_t rec = (sizeof(struct linux_dirent64) + nlen + 1 + 7) & ~7UL;
+	size_t rec = (offsetof(struct linux_dirent64, d_name) + nlen + 1 + 7) & ~7UL;
 
 	if (*len + rec > size)
 		return false;
@@ -38,7 +38,7 @@ static bool emit(char *buf, size_t size, size_t *len, const char *name, size_t n
 	d->d_reclen = rec;
 	d->d_type = dtype(ino);
 	memcpy(d->d_name, name, nlen);
-	memset(d->d_name + nlen, 0, rec - sizeof(*d) - nlen);
+	memset(d->d_name + nlen, 0, rec - offsetof(struct linux_dirent64, d_name) - nlen);
 	*len += rec;
 	return true;
 }
@@ -53,6 +53,8 @@ SYSCALL_DEFINE3(getdents64, int, fd, void __user *, ubuf, unsigned, size)
 	if (!f->inode || !is_dir(f->inode))
 		return -ENOTDIR;
 	struct inode *dir = f->inode;
+	if (dir->nlink == 0)
+		return -ENOENT; /* removed while open */
 	if (dir->gen && dir->gen->fill && f->off == 0)
 		dir->gen->fill(dir);
 	size = MIN(size, 65536u);
@@ -62,13 +64,14 @@ SYSCALL_DEFINE3(getdents64, int, fd, void __user *, ubuf, unsigned, size)
 	size_t len = 0;
 	uint64_t i = 0;
 	bool full = false;
-	if (f->off == i)
-		full = !emit(buf, size, &len, ".", 1, dir, ++f->off);
-	if (!full && f->off == ++i)
-		full = !emit(buf, size, &len, "..", 2, dir->parent, ++f->off);
+	/* f->off moves past an entry only once it is in the buffer. */
+	if (f->off == i && !(full = !emit(buf, size, &len, ".", 1, dir, i + 1)))
+		f->off++;
+	if (!full && f->off == ++i && !(full = !emit(buf, size, &len, "..", 2, dir->parent, i + 1)))
+		f->off++;
 	for (struct dentry *d = dir->children; d && !full; d = d->next)
-		if (f->off == ++i)
-			full = !emit(buf, size, &len, d->name, d->len, d->inode, ++f->off);
+		if (f->off == ++i && !(full = !emit(buf, size, &len, d->name, d->len, d->inode, i + 1)))
+			f->off++;
 	long r = len == 0 && full ? -EINVAL : (long)len;
 	if (len && copy_to_user(ubuf, buf, len) < 0)
 		r = -EFAULT;
@@ -125,6 +128,8 @@ static long new_entry(int dirfd, const char __user *upath, struct walk *w)
 		return r;
 	if (w->inode)
 		return -EEXIST;
+	if (w->dir->nlink == 0)
+		return -ENOENT; /* a removed directory takes no new entries */
 	if (w->dir->gen)
 		return -EPERM; /* /proc and /sys take no new entries */
 	return 0;
@@ -163,8 +168,6 @@ static long remove(int dirfd, const char __user *upath, bool want_dir)
 			return -ENOTEMPTY;
 		if (w.inode->children)
 			return -ENOTEMPTY;
-		if (w.inode == vfs_cwd())
-			vfs_set_cwd(w.dir); /* Linux keeps a dead cwd; we step out of it */
 	} else if (is_dir(w.inode)) {
 		return -EISDIR;
 	}

@@ -42,7 +42,10 @@ static long transfer(struct file *f, char __user *buf, size_t len, uint64_t *off
 	if (!user_range_ok((uint64_t)buf, len))
 		return -EFAULT;
 	len = MIN(len, MAX_RW);
-	return wr ? f->ops->write(f, buf, len, off) : f->ops->read(f, buf, len, off);
+	file_get(f); /* the op may sleep while another thread closes the fd */
+	long r = wr ? f->ops->write(f, buf, len, off) : f->ops->read(f, buf, len, off);
+	file_put(f);
+	return r;
 }
 
 static long rw(int fd, char __user *buf, size_t len, int64_t pos, bool wr)
@@ -84,16 +87,13 @@ SYSCALL_DEFINE4(pwrite64, int, fd, const char __user *, buf, size_t, len, int64_
 
 /* The vectored forms: each iovec in turn; a short transfer or a fault after
  * some bytes moved ends the call with the count so far, as on Linux. */
-static long rwv(int fd, const struct iovec __user *uiov, int cnt, int64_t pos, bool wr)
+static long rwv_file(struct file *f, const struct iovec __user *uiov, int cnt, int64_t pos,
+		     bool wr)
 {
-	long err;
-	struct file *f = wr ? writable(fd, &err) : readable(fd, &err);
 	struct iovec iov[IOV_BATCH];
 	uint64_t p = pos, *off = pos == -1 ? NULL : &p;
 	long total = 0;
 
-	if (!f)
-		return err;
 	if (cnt < 0 || cnt > UIO_MAXIOV || (pos < 0 && pos != -1))
 		return -EINVAL;
 	if (off && !f->ops->seekable)
@@ -116,6 +116,19 @@ static long rwv(int fd, const struct iovec __user *uiov, int cnt, int64_t pos, b
 		}
 	}
 	return total;
+}
+
+static long rwv(int fd, const struct iovec __user *uiov, int cnt, int64_t pos, bool wr)
+{
+	long err;
+	struct file *f = wr ? writable(fd, &err) : readable(fd, &err);
+
+	if (!f)
+		return err;
+	file_get(f); /* held across the iovecs: another thread may close fd */
+	err = rwv_file(f, uiov, cnt, pos, wr);
+	file_put(f);
+	return err;
 }
 
 SYSCALL_DEFINE3(readv, int, fd, const struct iovec __user *, iov, int, cnt)
@@ -306,7 +319,9 @@ SYSCALL_DEFINE2(fstat, int, fd, struct stat __user *, ust)
 	return copy_to_user(ust, &st, sizeof(st));
 }
 
-static struct inode *regular(int fd, long *err, bool write)
+/* The regular file behind fd, open for writing; not_writable is the
+ * answer when it is open read-only (ftruncate: -EINVAL, fallocate: -EBADF). */
+static struct inode *regular(int fd, long *err, long not_writable)
 {
 	struct file *f = fd_get(fd);
 
@@ -316,8 +331,8 @@ static struct inode *regular(int fd, long *err, bool write)
 	*err = -EINVAL;
 	if (!f->inode || (f->inode->mode & S_IFMT) != S_IFREG)
 		return NULL;
-	*err = -EBADF;
-	if (write && (f->flags & O_ACCMODE) == O_RDONLY)
+	*err = not_writable;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
 		return NULL;
 	return f->inode;
 }
@@ -325,7 +340,7 @@ static struct inode *regular(int fd, long *err, bool write)
 SYSCALL_DEFINE2(ftruncate, int, fd, int64_t, len)
 {
 	long err;
-	struct inode *ino = regular(fd, &err, true);
+	struct inode *ino = regular(fd, &err, -EINVAL);
 
 	if (!ino)
 		return err;
@@ -335,7 +350,7 @@ SYSCALL_DEFINE2(ftruncate, int, fd, int64_t, len)
 SYSCALL_DEFINE4(fallocate, int, fd, int, mode, int64_t, off, int64_t, len)
 {
 	long err;
-	struct inode *ino = regular(fd, &err, true);
+	struct inode *ino = regular(fd, &err, -EBADF);
 
 	if (!ino)
 		return err;

@@ -39,7 +39,7 @@ SYSCALL_DEFINE1(brk, uint64_t, want)
 
 /* The file behind fd if it can be mapped with prot: NULL (and 0) for
  * /dev/zero, which maps as anonymous memory. */
-static long mappable(int fd, int prot, int type, struct inode **out)
+static long mappable(int fd, int prot, int type, struct inode **out, bool *maywrite)
 {
 	struct file *f = fd_get(fd);
 
@@ -57,6 +57,7 @@ static long mappable(int fd, int prot, int type, struct inode **out)
 	if (type != MAP_PRIVATE && (prot & PROT_WRITE) && (f->flags & O_ACCMODE) != O_RDWR)
 		return -EACCES;
 	*out = f->inode;
+	*maywrite = (f->flags & O_ACCMODE) == O_RDWR;
 	return 0;
 }
 
@@ -71,8 +72,9 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, int, prot, int, flags, int,
 	if (prot & ~PROT_ALL)
 		return -EINVAL;
 	struct inode *ino = NULL;
+	bool maywrite = false;
 	if (!(flags & MAP_ANONYMOUS)) {
-		long r = mappable(fd, prot, type, &ino);
+		long r = mappable(fd, prot, type, &ino, &maywrite);
 		if (r < 0)
 			return r;
 		if (off / PAGE_SIZE + PAGE_UP(len) / PAGE_SIZE < off / PAGE_SIZE)
@@ -94,7 +96,7 @@ SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, int, prot, int, flags, int,
 		if (!addr)
 			return -ENOMEM;
 	}
-	int vflags = type == MAP_PRIVATE ? 0 : VMA_SHARED;
+	int vflags = type == MAP_PRIVATE ? 0 : VMA_SHARED | (maywrite ? VMA_MAYWRITE : 0);
 	long r = ino ? vm_map_object(addr, len, prot, vflags, &mfs_backing, ino, off / PAGE_SIZE)
 		     : vm_map(addr, len, prot, 0);
 	if (r < 0)

@@ -48,19 +48,18 @@ static long open_existing(struct walk *w, unsigned flags, long mode)
 	struct file *f;
 
 	(void)mode;
-	if (is_type(ino, S_IFLNK) && !(flags & O_PATH))
-		return -ELOOP; /* O_NOFOLLOW met a link */
 	if ((flags & O_CREAT) && (flags & O_EXCL))
 		return -EEXIST;
-	if (is_type(ino, S_IFDIR) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_CREAT)))
-		return -EISDIR;
 	if ((flags & O_DIRECTORY) && !is_type(ino, S_IFDIR))
 		return -ENOTDIR;
+	if (is_type(ino, S_IFLNK) && !(flags & O_PATH))
+		return -ELOOP; /* O_NOFOLLOW met a link */
+	if (is_type(ino, S_IFDIR) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_CREAT)))
+		return -EISDIR;
 	long r = vfs_open(ino, flags, &f);
 	if (r < 0)
 		return r;
-	if ((flags & O_TRUNC) && is_type(ino, S_IFREG) && (flags & O_ACCMODE) != O_RDONLY &&
-	    !(flags & O_PATH))
+	if ((flags & O_TRUNC) && is_type(ino, S_IFREG) && !(flags & O_PATH)) /* even O_RDONLY */
 		mfs_truncate(ino, 0);
 	return fd_install(f, 0, flags & O_CLOEXEC);
 }
@@ -90,8 +89,12 @@ SYSCALL_DEFINE4(openat, int, dirfd, const char __user *, upath, unsigned, flags,
 		return r;
 	if (w.inode)
 		return open_existing(&w, flags, mode);
-	if (w.len == 1 && w.name[0] == '.')
+	if ((w.len == 1 && w.name[0] == '.') || w.slash)
 		return -EISDIR;
+	if (w.dir->nlink == 0)
+		return -ENOENT; /* a removed directory takes no new entries */
+	if (w.dir->gen)
+		return -EACCES;
 	struct inode *ino = mfs_create(w.dir, w.name, S_IFREG | (mode & 07777 & ~vfs_umask()));
 	if (!ino)
 		return -ENOSPC;
@@ -185,7 +188,8 @@ SYSCALL_DEFINE5(statx, int, dirfd, const char __user *, upath, int, flags, unsig
 	struct stat st;
 	struct statx x;
 
-	(void)mask;
+	if (mask & 0x80000000U) /* STATX__RESERVED */
+		return -EINVAL;
 	long r = stat_at(dirfd, upath, &st, flags);
 	if (r < 0)
 		return r;
@@ -270,9 +274,18 @@ SYSCALL_DEFINE4(readlinkat, int, dirfd, const char __user *, upath, char __user 
 
 	if (size <= 0)
 		return -EINVAL;
-	long r = vfs_walk_at(dirfd, upath, 0, &w);
-	if (r < 0)
-		return r;
+	if (vfs_empty_path(upath)) { /* the O_PATH descriptor of a link itself */
+		struct file *f = fd_get(dirfd);
+		if (dirfd != AT_FDCWD && !f)
+			return -EBADF;
+		w.inode = f ? f->inode : NULL;
+		if (!w.inode || !is_type(w.inode, S_IFLNK))
+			return -ENOENT;
+	} else {
+		long r = vfs_walk_at(dirfd, upath, 0, &w);
+		if (r < 0)
+			return r;
+	}
 	if (!is_type(w.inode, S_IFLNK))
 		return -EINVAL;
 	size_t len = MIN(strlen(w.inode->target), (size_t)size);

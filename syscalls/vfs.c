@@ -165,6 +165,8 @@ long vfs_walk_at(int dirfd, const char __user *upath, int walk_flags, struct wal
 	if (!path)
 		return -ENOMEM;
 	long r = strncpy_from_user(path, upath, PATH_MAX);
+	if (r == 0)
+		r = -ENOENT; /* "" without AT_EMPTY_PATH */
 	if (r >= 0 && dirfd != AT_FDCWD && path[0] != '/') {
 		struct file *d = fd_get(dirfd);
 		if (!d)
