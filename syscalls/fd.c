@@ -40,6 +40,8 @@ void file_put(struct file *f)
 	BUG_ON(f->refs <= 0);
 	if (--f->refs)
 		return;
+	if (f->epitems) /* registrations belong to the open file (Linux's __fput) */
+		epoll_file_release(f);
 	if (f->ops->release)
 		f->ops->release(f);
 	if (f->inode)
@@ -145,9 +147,26 @@ static long console_write_kernel(struct file *f, const void *buf, size_t len)
 	return len;
 }
 
-static const struct file_ops stdin_ops = { .read = stdin_read, .ioctl = console_ioctl };
+/* The console never waits: stdin holds all its bytes from boot (data or
+ * end-of-file is always there) and the serial ports always take output. */
+static unsigned stdin_poll(struct file *f)
+{
+	(void)f;
+	return EPOLLIN | EPOLLRDNORM;
+}
+
+static unsigned console_poll(struct file *f)
+{
+	(void)f;
+	return EPOLLOUT | EPOLLWRNORM;
+}
+
+static const struct file_ops stdin_ops = {
+	.read = stdin_read, .ioctl = console_ioctl, .poll = stdin_poll,
+};
 static const struct file_ops console_ops = {
 	.write = console_write_op, .write_kernel = console_write_kernel, .ioctl = console_ioctl,
+	.poll = console_poll,
 };
 
 long kernel_write(struct file *f, const void *buf, size_t len)
@@ -166,7 +185,7 @@ long file_stat(struct file *f, struct stat *st)
 	st->st_dev = 0xc;
 	st->st_ino = 0x1000 + (uint64_t)(uintptr_t)f % 0x10000;
 	st->st_nlink = 1;
-	st->st_mode = S_IFIFO | 0600;
+	st->st_mode = is_unix_socket(f) ? S_IFSOCK | 0777 : S_IFIFO | 0600;
 	st->st_blksize = PAGE_SIZE;
 	return 0;
 }
@@ -191,7 +210,8 @@ static long fd_link(int fd, char *buf, size_t size)
 		return snprintf(buf, size, "%s", f->inode->path);
 	if (f->inode && (f->inode->mode & S_IFMT) == S_IFDIR)
 		return mfs_dir_path(f->inode, buf, size);
-	return snprintf(buf, size, "pipe:[%lu]", 0x1000 + (uint64_t)(uintptr_t)f % 0x10000);
+	return snprintf(buf, size, is_unix_socket(f) ? "socket:[%lu]" : "pipe:[%lu]",
+			0x1000 + (uint64_t)(uintptr_t)f % 0x10000);
 }
 
 static const struct proc_fd_ops proc_fd_ops = { .list = fd_list, .link = fd_link };

@@ -1,30 +1,34 @@
 // SPDX-License-Identifier: MIT
 /*
- * Pipes: a 64 KiB ring shared by a read end and a write end.  Until the
- * program can have a second thread, nothing can ever fill an empty pipe or
- * drain a full one while the program waits, so a blocking read of an empty
- * pipe whose write end is open (or a blocking write to a full one) is a
- * deadlock, as it would be on Linux for a single-threaded process: we log
- * it and halt, and the host's --timeout ends the run.  Non-blocking ends
- * answer -EAGAIN; writing with no reader raises SIGPIPE, then -EPIPE.
+ * Pipes: a 64 KiB ring shared by a read end and a write end, with Linux's
+ * blocking rules.  A reader sleeps on an empty pipe while a writer exists
+ * and takes what is there (at least one byte); a writer sleeps while the
+ * pipe is full and a reader exists.  A write of at most PIPE_BUF bytes is
+ * atomic: it waits until all of it fits, never interleaving with another.
+ * O_NONBLOCK ends answer -EAGAIN instead; writing with no reader raises
+ * SIGPIPE and answers -EPIPE.  A sleep a signal ends answers -ERESTARTSYS,
+ * which the signal code turns into -EINTR or a restart (SA_RESTART).  As in
+ * Linux, each end has its own wait queue (the read end's is woken by
+ * writes, the write end's by reads that make room), which epoll's
+ * edge-triggered mode can tell apart.  select, poll and epoll see the ends
+ * through pipe_poll.
  */
 #include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define PIPE_SIZE 65536
+#define PIPE_BUF 4096
 
 struct pipe {
 	char *buf;
 	size_t head, len;
 	int readers, writers;
+	struct waitq rd_wait, wr_wait;
 };
 
-static noreturn void deadlock(const char *what)
+static size_t room(const struct pipe *p)
 {
-	klog("%s a pipe no other thread can serve: the program is deadlocked", what);
-	irq_disable();
-	for (;;)
-		sched_sleep(NULL, 0);
+	return PIPE_SIZE - p->len;
 }
 
 static long pipe_read(struct file *f, char __user *ubuf, size_t len, uint64_t *off)
@@ -35,43 +39,46 @@ static long pipe_read(struct file *f, char __user *ubuf, size_t len, uint64_t *o
 	(void)off;
 	if (!len)
 		return 0;
-	if (!p->len) {
-		if (!p->writers)
-			return 0;
-		if (f->flags & O_NONBLOCK)
-			return -EAGAIN;
-		deadlock("blocking read of");
+	irq_disable();
+	while (!p->len && p->writers) {
+		long r = f->flags & O_NONBLOCK ? -EAGAIN : sched_sleep(&p->rd_wait, 0);
+		if (r) {
+			irq_enable();
+			return r == -EINTR ? -ERESTARTSYS : r;
+		}
 	}
+	irq_enable();
+	if (!p->len)
+		return 0; /* no writer is left: end of file */
+	/* A writer waits for room for PIPE_BUF bytes at most (pipe_poll's
+	 * "writable"); reads that leave less than that wake nobody. */
+	bool was_full = room(p) < PIPE_BUF;
 	while (done < len && p->len) {
 		size_t n = MIN(MIN(len - done, p->len), PIPE_SIZE - p->head);
-		if (copy_to_user(ubuf + done, p->buf + p->head, n) < 0)
-			return done ? (long)done : -EFAULT;
+		if (copy_to_user(ubuf + done, p->buf + p->head, n) < 0) {
+			if (!done)
+				return -EFAULT;
+			break;
+		}
 		p->head = (p->head + n) % PIPE_SIZE;
 		p->len -= n;
 		done += n;
 	}
+	if (!p->len)
+		p->head = 0;
+	if (was_full && done)
+		poll_wake(&p->wr_wait, EPOLLOUT | EPOLLWRNORM);
 	return done;
 }
 
-static long put(struct file *f, const char *src, size_t len, bool user)
+/* Copies in as much of src as fits (atomic: all of it or nothing). */
+static long fill(struct pipe *p, const char *src, size_t len, bool user)
 {
-	struct pipe *p = f->priv;
 	size_t done = 0;
 
-	if (!p->readers) {
-		signal_send(current, SIGPIPE, 0x80 /* SI_KERNEL */);
-		return -EPIPE;
-	}
-	if (!p->buf && !(p->buf = kmalloc(PIPE_SIZE)))
-		return -ENOMEM;
-	while (done < len) {
-		if (p->len == PIPE_SIZE) {
-			if (f->flags & O_NONBLOCK)
-				return done ? (long)done : -EAGAIN;
-			deadlock("blocking write to");
-		}
+	while (done < len && room(p)) {
 		size_t tail = (p->head + p->len) % PIPE_SIZE;
-		size_t n = MIN(MIN(len - done, PIPE_SIZE - p->len), PIPE_SIZE - tail);
+		size_t n = MIN(MIN(len - done, room(p)), PIPE_SIZE - tail);
 		if (user && copy_from_user(p->buf + tail, src + done, n) < 0)
 			return done ? (long)done : -EFAULT;
 		if (!user)
@@ -80,6 +87,49 @@ static long put(struct file *f, const char *src, size_t len, bool user)
 		done += n;
 	}
 	return done;
+}
+
+static long put(struct file *f, const char *src, size_t len, bool user)
+{
+	struct pipe *p = f->priv;
+	bool atomic = len <= PIPE_BUF;
+	size_t done = 0;
+	long r = 0;
+
+	if (!len)
+		return 0;
+	if (!p->buf && !(p->buf = kmalloc(PIPE_SIZE)))
+		return -ENOMEM;
+	for (;;) {
+		if (!p->readers) {
+			signal_send(current, SIGPIPE, 0 /* SI_USER, as Linux's send_sig */);
+			r = -EPIPE;
+			break;
+		}
+		if (atomic ? room(p) >= len : room(p) > 0) {
+			r = fill(p, src + done, len - done, user);
+			if (r > 0) {
+				done += r;
+				poll_wake(&p->rd_wait, EPOLLIN | EPOLLRDNORM);
+			}
+			if (r < 0 || done == len)
+				break;
+			continue;
+		}
+		if (f->flags & O_NONBLOCK) {
+			r = -EAGAIN;
+			break;
+		}
+		irq_disable();
+		if (p->readers && (atomic ? room(p) < len : !room(p)))
+			r = sched_sleep(&p->wr_wait, 0);
+		irq_enable();
+		if (r == -EINTR) {
+			r = -ERESTARTSYS;
+			break;
+		}
+	}
+	return done ? (long)done : r;
 }
 
 static long pipe_write(struct file *f, const char __user *buf, size_t len, uint64_t *off)
@@ -91,6 +141,28 @@ static long pipe_write(struct file *f, const char __user *buf, size_t len, uint6
 static long pipe_write_kernel(struct file *f, const void *buf, size_t len)
 {
 	return put(f, buf, len, false);
+}
+
+/* Linux's pipe_poll: the read end sees data and hang-up, the write end
+ * room for PIPE_BUF bytes and the loss of every reader (an error). */
+static unsigned pipe_poll(struct file *f)
+{
+	struct pipe *p = f->priv;
+	unsigned mask = 0;
+
+	if ((f->flags & O_ACCMODE) != O_WRONLY) {
+		if (p->len)
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (!p->writers)
+			mask |= EPOLLHUP;
+	}
+	if ((f->flags & O_ACCMODE) != O_RDONLY) {
+		if (room(p) >= PIPE_BUF)
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		if (!p->readers)
+			mask |= EPOLLERR;
+	}
+	return mask;
 }
 
 static long pipe_ioctl(struct file *f, unsigned cmd, uint64_t arg)
@@ -111,6 +183,8 @@ static void pipe_release(struct file *f)
 		p->readers--;
 	else
 		p->writers--;
+	poll_wake(&p->rd_wait, 0);
+	poll_wake(&p->wr_wait, 0);
 	if (!p->readers && !p->writers) {
 		kfree(p->buf);
 		kfree(p);
@@ -118,11 +192,11 @@ static void pipe_release(struct file *f)
 }
 
 static const struct file_ops pipe_read_ops = {
-	.read = pipe_read, .ioctl = pipe_ioctl, .release = pipe_release,
+	.read = pipe_read, .ioctl = pipe_ioctl, .poll = pipe_poll, .release = pipe_release,
 };
 static const struct file_ops pipe_write_ops = {
 	.write = pipe_write, .write_kernel = pipe_write_kernel, .ioctl = pipe_ioctl,
-	.release = pipe_release,
+	.poll = pipe_poll, .release = pipe_release,
 };
 
 bool is_pipe(const struct file *f)
@@ -143,6 +217,8 @@ SYSCALL_DEFINE2(pipe2, int __user *, ufds, int, flags)
 		return -ENFILE;
 	}
 	r->priv = w->priv = p;
+	r->wq = &p->rd_wait;
+	w->wq = &p->wr_wait;
 	p->readers = p->writers = 1;
 	long rfd = fd_install(r, 0, flags & O_CLOEXEC);
 	if (rfd < 0) {

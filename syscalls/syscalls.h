@@ -147,6 +147,9 @@ void poll_sigmask_done(bool swapped, uint64_t old, long result);
  * past) for a zero timeout.  -EINVAL for an invalid timespec. */
 long poll_deadline(const struct timespec *ts, uint64_t *deadline);
 
+/* ---- socketpair.c --------------------------------------------------------------- */
+bool is_unix_socket(const struct file *f);
+
 /* ---- epoll.c ---------------------------------------------------------------- */
 /* Removes every epoll registration of f; its last reference is going. */
 void epoll_file_release(struct file *f);
