@@ -93,7 +93,8 @@ static int signal_for(uint64_t vec)
 static int code_for(uint64_t vec, long err, uint64_t pf_error)
 {
 	switch (vec) {
-	case 14: return err == -EIO ? 2 /* BUS_ADRERR */ : (pf_error & 1) ? 2 /* SEGV_ACCERR */ : 1;
+	case 14: /* SEGV_ACCERR where a mapping refused the access, else MAPERR */
+		return err == -EIO ? 2 /* BUS_ADRERR */ : pf_error ? 2 : 1;
 	case 0: return 1;  /* FPE_INTDIV */
 	case 6: return 2;  /* ILL_ILLOPN */
 	case 3: return 1;  /* TRAP_BRKPT */
@@ -114,7 +115,8 @@ static void page_fault(struct regs *r)
 			return;
 		kernel_fault(r);
 	}
-	signal_fault(r, err == -EIO ? SIGBUS : SIGSEGV, addr, code_for(14, err, r->error));
+	signal_fault(r, err == -EIO ? SIGBUS : SIGSEGV, addr,
+		     code_for(14, err, addr < USER_TOP && vm_find(addr)));
 }
 
 static bool from_program(const struct regs *r)
@@ -141,8 +143,7 @@ void trap_dispatch(struct regs *r)
 	} else if (r->nr < 32) {
 		if (!from_program(r) || r->nr == 8 || r->nr == 18 || r->nr == 2)
 			kernel_fault(r);
-		signal_fault(r, signal_for(r->nr), r->nr == 14 ? read_cr2() : r->rip,
-			     code_for(r->nr, 0, 0));
+		signal_fault(r, signal_for(r->nr), r->rip, code_for(r->nr, 0, 0));
 	} else if (r->nr == VEC_TIMER) {
 		apic_eoi();
 		sched_tick();
