@@ -374,6 +374,8 @@ void sched_wake(struct thread *t, int why);
 long sched_sleep(struct waitq *q, uint64_t deadline);
 /* Gives the CPU to another runnable thread, if any. */
 void sched_yield_cpu(void);
+/* Set by the timer when the slice is over and another thread waits. */
+extern bool sched_need_resched;
 /* Called on the way back to the program (syscall or interrupt): switch if
  * the time slice is over, then deliver pending signals into *r. */
 void sched_return_to_user(struct regs *r, bool syscall);

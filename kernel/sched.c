@@ -18,7 +18,7 @@
 struct thread *current;
 static struct thread *all, *run_head, *run_tail, *dead;
 static struct ktimer *timers;
-static bool need_resched;
+bool sched_need_resched;
 static int next_tid = 1, nthreads;
 static uint64_t slice_end;
 
@@ -150,7 +150,7 @@ static void schedule(void)
 {
 	struct thread *prev = current, *next;
 
-	need_resched = false;
+	sched_need_resched = false;
 	for (;;) {
 		next = run_pop();
 		if (next || prev->state == THREAD_RUNNABLE)
@@ -300,14 +300,14 @@ void sched_tick(void)
 		if (t->state == THREAD_SLEEPING && t->deadline && t->deadline <= now)
 			sched_wake(t, WAKE_TIMEOUT);
 	if (run_head && now >= slice_end)
-		need_resched = true;
+		sched_need_resched = true;
 	timer_reprogram();
 }
 
 void sched_return_to_user(struct regs *r, bool syscall)
 {
 	irq_disable();
-	if (need_resched && run_head)
+	if (sched_need_resched && run_head)
 		schedule();
 	signal_deliver(r, syscall);
 }

@@ -79,6 +79,9 @@ int syscall_dispatch(struct regs *r)
 	if (strace)
 		trace(r, nr, ret);
 	r->rax = ret;
-	sched_return_to_user(r, true);
+	/* The common case has nothing to do on the way out. */
+	if (sched_need_resched || current->sigpending || current->restore_mask ||
+	    ret == -ERESTARTSYS)
+		sched_return_to_user(r, true);
 	return current->full_restore;
 }
