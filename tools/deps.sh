@@ -4,7 +4,7 @@
 # Runs once per build tree (make keeps a stamp); needs root or sudo.
 set -e
 PKGS="gcc make qemu-system-x86 musl-tools libelf-dev busybox-static cpio clang libclang-rt-14-dev
-      bc file gawk jq xz-utils bzip2"
+      bc file gawk jq xz-utils bzip2 zstd stress-ng pigz pbzip2"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
