@@ -96,7 +96,7 @@ $(B)/fuzz_elf: tests/unit/fuzz_elf.c loader/elf.c $(DEPS_STAMP)
 		tests/unit/fuzz_elf.c loader/elf.c -o $@
 UNIT := $(patsubst tests/unit/%.c,$(B)/unit/%,$(USRC))
 
-# ---- guest test programs: each built four ways ---------------------------
+# ---- guest test programs: each built six ways (gcc and musl: static, static-PIE, dynamic)
 GSRC := $(wildcard tests/guest/*.c)
 MUSL := /usr/lib/x86_64-linux-musl
 GCFLAGS := -O2 -g -Wall -Wno-unused-result
@@ -104,19 +104,25 @@ MUSL_STATIC_PIE = musl-gcc $(GCFLAGS) -fPIE -nostartfiles -Wl,-static -Wl,-pie \
 	-Wl,--no-dynamic-linker -Wl,-z,text $(MUSL)/rcrt1.o $(MUSL)/crti.o \
 	$(shell gcc -print-file-name=crtbeginS.o) $< \
 	$(shell gcc -print-file-name=crtendS.o) $(MUSL)/crtn.o -o $@
-$(B)/guest/%.gcc-static: tests/guest/%.c $(DEPS_STAMP)
+$(B)/guest/%.gcc-static: tests/guest/%.c $(wildcard tests/guest/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	gcc $(GCFLAGS) -static -no-pie $< -o $@ -lm
-$(B)/guest/%.gcc-spie: tests/guest/%.c $(DEPS_STAMP)
+$(B)/guest/%.gcc-spie: tests/guest/%.c $(wildcard tests/guest/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	gcc $(GCFLAGS) -static-pie -fPIE $< -o $@ -lm
-$(B)/guest/%.musl-static: tests/guest/%.c $(DEPS_STAMP)
+$(B)/guest/%.musl-static: tests/guest/%.c $(wildcard tests/guest/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(GCFLAGS) -static -no-pie $< -o $@ -lm
-$(B)/guest/%.musl-spie: tests/guest/%.c $(DEPS_STAMP)
+$(B)/guest/%.musl-spie: tests/guest/%.c $(wildcard tests/guest/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(MUSL_STATIC_PIE) -lm
-GUEST := $(foreach s,$(GSRC),$(foreach v,gcc-static gcc-spie musl-static musl-spie,\
+$(B)/guest/%.gcc-dyn: tests/guest/%.c $(wildcard tests/guest/*.h) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	gcc $(GCFLAGS) $< -o $@ -lm -lpthread
+$(B)/guest/%.musl-dyn: tests/guest/%.c $(wildcard tests/guest/*.h) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	musl-gcc $(GCFLAGS) $< -o $@ -lm
+GUEST := $(foreach s,$(GSRC),$(foreach v,gcc-static gcc-spie musl-static musl-spie gcc-dyn musl-dyn,\
 	$(patsubst tests/guest/%.c,$(B)/guest/%.$(v),$(s))))
 
 # ---- benchmark programs run inside both VMs (static, no libc surprises) ----

@@ -3,7 +3,7 @@
 # tests/run.sh: the whole test suite, run by `make test` from the repository
 # root once everything is built.  In order: the host unit tests
 # (build/unit/test_*), 20 s of the ELF fuzzer on a copy of its corpus, every
-# guest program (tests/guest/*.c, built four ways) under `elfvm run`, the
+# guest program (tests/guest/*.c, built six ways) under `elfvm run`, the
 # elfvm error cases, and the compat cases (tests/compat/*.sh).
 #
 # The oracle for a program run in the VM is the same binary run natively on
@@ -48,7 +48,7 @@ ulimit -c 0 2>/dev/null
 : "${VM_TIMEOUT:=60}"
 case $ELFVM in /*) ;; */*) ELFVM=$ROOT/$ELFVM ;; esac
 export ELFVM JOBS VM_TIMEOUT
-VARIANTS="gcc-static gcc-spie musl-static musl-spie"
+VARIANTS="gcc-static gcc-spie musl-static musl-spie gcc-dyn musl-dyn"
 BUSYBOX=/bin/busybox
 
 # ---- the cases, in the order they are started ----------------------------

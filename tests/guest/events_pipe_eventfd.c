@@ -21,15 +21,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-static int bad;
-static void ok(int cond, const char *what)
-{
-	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
-	if (!cond)
-		fprintf(stderr, "FAIL: %s (errno %d)\n", what, errno);
-	bad |= !cond;
-	errno = 0;
-}
+#include "check.h"
 
 static int readall(int fd, void *buf, size_t n)
 {

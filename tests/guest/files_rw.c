@@ -22,81 +22,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static int bad;
-static void ok(int cond, const char *what)
-{
-	int e = errno;
-	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
-	if (!cond)
-		fprintf(stderr, "FAIL: %s (errno %d %s)\n", what, e, strerror(e));
-	bad |= !cond;
-	errno = 0;
-}
-
-/* fails: R is -1 with errno E. */
-static void fails(long r, int e, const char *what)
-{
-	int got = errno;
-	int c = r == -1 && got == e;
-	printf(c ? "ok %s\n" : "FAIL: %s\n", what);
-	if (!c)
-		fprintf(stderr, "FAIL: %s: expected -1 errno %d (%s), got %ld errno %d (%s)\n",
-			what, e, strerror(e), r, got, strerror(got));
-	bad |= !c;
-	errno = 0;
-}
-
-/* rmtree: remove PATH and everything under it (names read first, then
- * removed, so the directory is not changed while it is read). */
-static void rmtree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	DIR *d = opendir(path);
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		names = realloc(names, (n + 1) * sizeof *names);
-		names[n] = malloc(strlen(path) + strlen(e->d_name) + 2);
-		sprintf(names[n++], "%s/%s", path, e->d_name);
-	}
-	if (d)
-		closedir(d);
-	for (size_t i = 0; i < n; i++) {
-		rmtree(names[i]);
-		free(names[i]);
-	}
-	free(names);
-	rmdir(path);
-}
-
-static char workdir[64];
-static void enter_workdir(const char *name)
-{
-	snprintf(workdir, sizeof workdir, "/tmp/elfvm-t-%s.%d", name, (int)getpid());
-	rmtree(workdir);
-	umask(022);
-	if (mkdir(workdir, 0755) != 0 || chdir(workdir) != 0) {
-		printf("FAIL: cannot make and enter %s\n", workdir);
-		exit(1);
-	}
-}
-
-static void leave_workdir(void)
-{
-	ok(chdir("/") == 0, "chdir / to leave the work directory");
-	rmtree(workdir);
-	struct stat st;
-	fails(lstat(workdir, &st), ENOENT, "the work directory is gone");
-}
+#include "check.h"
 
 static off_t size_of(const char *path)
 {
@@ -120,7 +46,8 @@ static char *content(const char *path, ssize_t *n)
 	return buf;
 }
 
-static int has(const char *path, const char *want)
+/* holds: the whole of PATH is exactly WANT (check.h's has() reads only once). */
+static int holds(const char *path, const char *want)
 {
 	ssize_t n;
 	char *c = content(path, &n);
@@ -137,7 +64,7 @@ static void test_open_flags(void)
 	   "the new file is regular, empty, mode 0666 & ~umask 022 = 0644, one link");
 	ok(write(fd, "hello", 5) == 5, "write 5 bytes");
 	ok(close(fd) == 0, "close");
-	ok(has("a", "hello"), "read back what was written");
+	ok(holds("a", "hello"), "read back what was written");
 
 	fails(open("a", O_WRONLY | O_CREAT | O_EXCL, 0600), EEXIST, "O_CREAT|O_EXCL on an existing file -> EEXIST");
 	fd = open("a", O_RDWR | O_CREAT, 0600);
@@ -150,7 +77,7 @@ static void test_open_flags(void)
 
 	fd = open("a", O_WRONLY | O_TRUNC);
 	ok(fd >= 0 && size_of("a") == 0, "O_TRUNC empties the file");
-	ok(write(fd, "xy", 2) == 2 && has("a", "xy"), "writing after O_TRUNC starts at offset 0");
+	ok(write(fd, "xy", 2) == 2 && holds("a", "xy"), "writing after O_TRUNC starts at offset 0");
 	close(fd);
 	fd = open("a", O_RDONLY | O_TRUNC);
 	ok(fd >= 0 && size_of("a") == 0, "O_RDONLY|O_TRUNC truncates too (as Linux)");
@@ -162,9 +89,9 @@ static void test_open_flags(void)
 	fd = open("a", O_WRONLY | O_APPEND);
 	ok(fd >= 0 && lseek(fd, 0, SEEK_CUR) == 0, "O_APPEND opens at offset 0");
 	ok(write(fd, "ab", 2) == 2 && lseek(fd, 0, SEEK_CUR) == 12, "an O_APPEND write goes to the end and moves the offset there");
-	ok(lseek(fd, 3, SEEK_SET) == 3 && write(fd, "cd", 2) == 2 && has("a", "0123456789abcd"),
+	ok(lseek(fd, 3, SEEK_SET) == 3 && write(fd, "cd", 2) == 2 && holds("a", "0123456789abcd"),
 	   "after lseek to 3 an O_APPEND write still goes to the end");
-	ok(pwrite(fd, "Z", 1, 0) == 1 && has("a", "0123456789abcdZ"), "pwrite on an O_APPEND fd appends (as Linux)");
+	ok(pwrite(fd, "Z", 1, 0) == 1 && holds("a", "0123456789abcdZ"), "pwrite on an O_APPEND fd appends (as Linux)");
 	close(fd);
 
 	ok(mkdir("d", 0755) == 0, "mkdir d");
@@ -257,7 +184,7 @@ static void test_read_write(void)
 	   "pread64 reads at its offset and leaves the file offset alone");
 	ok(pread(fd, buf, 10, 8) == 2 && !memcmp(buf, "ij", 2), "pread64 across the end returns the short count");
 	ok(pread(fd, buf, 10, 100) == 0, "pread64 past the end returns 0");
-	ok(pwrite(fd, "XY", 2, 2) == 2 && lseek(fd, 0, SEEK_CUR) == 10 && has("rw", "abXYefghij"),
+	ok(pwrite(fd, "XY", 2, 2) == 2 && lseek(fd, 0, SEEK_CUR) == 10 && holds("rw", "abXYefghij"),
 	   "pwrite64 writes at its offset and leaves the file offset alone");
 	fails(pread(fd, buf, 1, -1), EINVAL, "pread64 at a negative offset -> EINVAL");
 	ok(write(fd, buf, 0) == 0 && read(fd, buf, 0) == 0, "zero-length write and read return 0");

@@ -21,81 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int bad;
-static void ok(int cond, const char *what)
-{
-	int e = errno;
-	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
-	if (!cond)
-		fprintf(stderr, "FAIL: %s (errno %d %s)\n", what, e, strerror(e));
-	bad |= !cond;
-	errno = 0;
-}
-
-/* fails: R is -1 with errno E. */
-static void fails(long r, int e, const char *what)
-{
-	int got = errno;
-	int c = r == -1 && got == e;
-	printf(c ? "ok %s\n" : "FAIL: %s\n", what);
-	if (!c)
-		fprintf(stderr, "FAIL: %s: expected -1 errno %d (%s), got %ld errno %d (%s)\n",
-			what, e, strerror(e), r, got, strerror(got));
-	bad |= !c;
-	errno = 0;
-}
-
-/* rmtree: remove PATH and everything under it (names read first, then
- * removed, so the directory is not changed while it is read). */
-static void rmtree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	DIR *d = opendir(path);
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		names = realloc(names, (n + 1) * sizeof *names);
-		names[n] = malloc(strlen(path) + strlen(e->d_name) + 2);
-		sprintf(names[n++], "%s/%s", path, e->d_name);
-	}
-	if (d)
-		closedir(d);
-	for (size_t i = 0; i < n; i++) {
-		rmtree(names[i]);
-		free(names[i]);
-	}
-	free(names);
-	rmdir(path);
-}
-
-static char workdir[64];
-static void enter_workdir(const char *name)
-{
-	snprintf(workdir, sizeof workdir, "/tmp/elfvm-t-%s.%d", name, (int)getpid());
-	rmtree(workdir);
-	umask(022);
-	if (mkdir(workdir, 0755) != 0 || chdir(workdir) != 0) {
-		printf("FAIL: cannot make and enter %s\n", workdir);
-		exit(1);
-	}
-}
-
-static void leave_workdir(void)
-{
-	ok(chdir("/") == 0, "chdir / to leave the work directory");
-	rmtree(workdir);
-	struct stat st;
-	fails(lstat(workdir, &st), ENOENT, "the work directory is gone");
-}
+#include "check.h"
 
 static nlink_t links_of(const char *path)
 {
@@ -125,28 +51,6 @@ static int gone(const char *path)
 {
 	struct stat st;
 	return lstat(path, &st) == -1 && errno == ENOENT;
-}
-
-/* put: PATH holds exactly TEXT (created with mode 0644). */
-static int put(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		return -1;
-	int r = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-	return close(fd) == 0 && r ? 0 : -1;
-}
-
-/* has: PATH holds exactly TEXT. */
-static int has(const char *path, const char *text)
-{
-	char buf[256];
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf);
-	close(fd);
-	return n == (ssize_t)strlen(text) && !memcmp(buf, text, n);
 }
 
 /* same_file: A and B (followed) are the same inode. */

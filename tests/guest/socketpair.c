@@ -23,15 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int bad;
-static void ok(int cond, const char *what)
-{
-	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
-	if (!cond)
-		fprintf(stderr, "FAIL: %s (errno %d)\n", what, errno);
-	bad |= !cond;
-	errno = 0;
-}
+#include "check.h"
 
 static volatile sig_atomic_t pipes;
 static void on_pipe(int sig)

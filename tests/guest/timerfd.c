@@ -18,22 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int bad;
-static void ok(int cond, const char *what)
-{
-	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
-	if (!cond)
-		fprintf(stderr, "FAIL: %s (errno %d)\n", what, errno);
-	bad |= !cond;
-	errno = 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "check.h"
 
 static void ms_sleep(int ms)
 {

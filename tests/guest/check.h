@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/* check.h: the helpers the self-checking guest programs share.  Include it
+ * after the system headers (a program defines _GNU_SOURCE first).  Offers:
+ *   bad                  non-zero once a check failed (main returns it)
+ *   ok(cond, what)       prints "ok WHAT" or "FAIL: WHAT" (errno on stderr)
+ *   fails(r, e, what)    ok when R is -1 with errno E
+ *   now()                CLOCK_MONOTONIC in seconds
+ *   rmtree(path)         removes PATH and everything under it
+ *   enter_workdir(name)  makes and enters a fresh /tmp/elfvm-t-NAME.PID
+ *   leave_workdir()      leaves and removes it, checking that it is gone
+ *   put(path, text)      PATH holds exactly TEXT (mode 0644); 0 or -1
+ *   has(path, text)      PATH holds exactly TEXT (read once, at most 256 bytes)
+ * Every program is compiled alone, so all of it is static and marked unused:
+ * a program pays only for what it calls. */
+#ifndef ELFVM_TESTS_GUEST_CHECK_H
+#define ELFVM_TESTS_GUEST_CHECK_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHECK_UNUSED __attribute__((unused))
+
+static int bad CHECK_UNUSED;
+
+static inline CHECK_UNUSED void ok(int cond, const char *what)
+{
+	int e = errno;
+	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
+	if (!cond)
+		fprintf(stderr, "FAIL: %s (errno %d %s)\n", what, e, strerror(e));
+	bad |= !cond;
+	errno = 0;
+}
+
+/* fails: R is -1 with errno E. */
+static inline CHECK_UNUSED void fails(long r, int e, const char *what)
+{
+	int got = errno;
+	int c = r == -1 && got == e;
+	printf(c ? "ok %s\n" : "FAIL: %s\n", what);
+	if (!c)
+		fprintf(stderr, "FAIL: %s: expected -1 errno %d (%s), got %ld errno %d (%s)\n",
+			what, e, strerror(e), r, got, strerror(got));
+	bad |= !c;
+	errno = 0;
+}
+
+static inline CHECK_UNUSED double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* rmtree: remove PATH and everything under it (names read first, then
+ * removed, so the directory is not changed while it is read). */
+static CHECK_UNUSED void rmtree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	DIR *d = opendir(path);
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		names = realloc(names, (n + 1) * sizeof *names);
+		names[n] = malloc(strlen(path) + strlen(e->d_name) + 2);
+		sprintf(names[n++], "%s/%s", path, e->d_name);
+	}
+	if (d)
+		closedir(d);
+	for (size_t i = 0; i < n; i++) {
+		rmtree(names[i]);
+		free(names[i]);
+	}
+	free(names);
+	rmdir(path);
+}
+
+static char workdir[64] CHECK_UNUSED;
+
+/* enter_workdir: make and enter a fresh /tmp/elfvm-t-NAME.PID (umask 022);
+ * prints FAIL and exits 1 when it cannot. */
+static inline CHECK_UNUSED void enter_workdir(const char *name)
+{
+	snprintf(workdir, sizeof workdir, "/tmp/elfvm-t-%s.%d", name, (int)getpid());
+	rmtree(workdir);
+	umask(022);
+	if (mkdir(workdir, 0755) != 0 || chdir(workdir) != 0) {
+		printf("FAIL: cannot make and enter %s\n", workdir);
+		exit(1);
+	}
+}
+
+static inline CHECK_UNUSED void leave_workdir(void)
+{
+	ok(chdir("/") == 0, "chdir / to leave the work directory");
+	rmtree(workdir);
+	struct stat st;
+	fails(lstat(workdir, &st), ENOENT, "the work directory is gone");
+}
+
+/* put: PATH holds exactly TEXT (created with mode 0644). */
+static inline CHECK_UNUSED int put(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -1;
+	int r = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	return close(fd) == 0 && r ? 0 : -1;
+}
+
+/* has: PATH holds exactly TEXT. */
+static inline CHECK_UNUSED int has(const char *path, const char *text)
+{
+	char buf[256];
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf);
+	close(fd);
+	return n == (ssize_t)strlen(text) && !memcmp(buf, text, n);
+}
+
+#endif
