@@ -6,6 +6,7 @@
  * kfree needs no size and the returned pointer stays 16-byte aligned.
  */
 #include "kernel/kernel.h"
+#include "kernel/lock.h"
 
 #define MIN_SHIFT 5
 #define MAX_SHIFT 11
@@ -16,6 +17,7 @@ struct free_block {
 };
 
 static struct free_block *classes[MAX_SHIFT + 1];
+static struct spinlock lock = SPINLOCK_INIT("heap");
 
 static int class_of(size_t total)
 {
@@ -54,10 +56,14 @@ void *kmalloc(size_t size)
 		return (char *)h + HDR;
 	}
 	int s = class_of(size + HDR);
-	if (!classes[s] && !refill(s))
+	uint64_t f = spin_lock_irqsave(&lock);
+	if (!classes[s] && !refill(s)) {
+		spin_unlock_irqrestore(&lock, f);
 		return NULL;
+	}
 	struct free_block *b = classes[s];
 	classes[s] = b->next;
+	spin_unlock_irqrestore(&lock, f);
 	uint64_t *h = (uint64_t *)b;
 	h[0] = s;
 	h[1] = 0;
@@ -85,6 +91,8 @@ void kfree(void *p)
 	uint64_t s = h[0];
 	BUG_ON(s < MIN_SHIFT || s > MAX_SHIFT);
 	struct free_block *b = (struct free_block *)h; /* overwrites the header */
+	uint64_t f = spin_lock_irqsave(&lock);
 	b->next = classes[s];
 	classes[s] = b;
+	spin_unlock_irqrestore(&lock, f);
 }

@@ -342,6 +342,7 @@ struct thread {
 	uint64_t altstack_sp, altstack_size;
 	int altstack_flags;
 	bool full_restore;          /* leave the next syscall through iretq */
+	bool kernel;                /* a kernel thread: never runs the program */
 	char comm[16];              /* prctl(PR_SET_NAME) */
 	uint64_t deadline;          /* monotonic ns while sleeping, 0: none */
 	int wake;                   /* WAKE_* of the last sleep */
@@ -359,6 +360,10 @@ void sched_init(void);
 struct thread *thread_create(const struct regs *r, uint64_t sp, uint64_t fs);
 /* Ends the calling thread; the last one ends the VM with status. */
 noreturn void thread_exit(int status);
+/* A kernel thread running fn(arg) on its own stack, with interrupts on;
+ * it ends when fn returns.  Kernel threads do not keep the VM alive. */
+struct thread *kthread_create(void (*fn)(void *arg), void *arg);
+noreturn void kthread_exit(void);
 int sched_nr_threads(void);
 struct thread *thread_by_tid(int tid);
 /* The list of every thread, linked through all_next. */
@@ -392,6 +397,9 @@ struct ktimer {
 };
 void timer_arm(struct ktimer *t, uint64_t deadline);
 void timer_cancel(struct ktimer *t);
+
+/* ---- selftest.c ------------------------------------------------------------------ */
+void selftest_run(void);
 
 /* ---- random.c ------------------------------------------------------------------ */
 void random_init(void);

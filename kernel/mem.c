@@ -8,6 +8,9 @@
  * user.  One CPU for now; the state is in one struct so a lock can wrap it.
  */
 #include "kernel/kernel.h"
+#include "kernel/lock.h"
+
+static struct spinlock lock = SPINLOCK_INIT("pages");
 
 static struct {
 	uint64_t *bits;  /* 1 = free */
@@ -86,7 +89,7 @@ void mem_init(const struct mem_range *ram, int n, const struct mem_range *used, 
 	pm.nfree = pm.total;
 }
 
-uint64_t page_alloc(void)
+static uint64_t take_one(void)
 {
 	for (uint64_t w = pm.hint; w < (pm.npages + 63) / 64; w++) {
 		if (!pm.bits[w])
@@ -96,16 +99,23 @@ uint64_t page_alloc(void)
 		pm.refs[pfn] = 1;
 		pm.hint = w;
 		pm.nfree--;
-		memset(phys_to_virt(pfn * PAGE_SIZE), 0, PAGE_SIZE);
 		return pfn * PAGE_SIZE;
 	}
 	return 0;
 }
 
-uint64_t pages_alloc(size_t n)
+uint64_t page_alloc(void)
 {
-	if (n == 1)
-		return page_alloc();
+	uint64_t f = spin_lock_irqsave(&lock), pa = take_one();
+
+	spin_unlock_irqrestore(&lock, f);
+	if (pa)
+		memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	return pa;
+}
+
+static uint64_t take_run(size_t n)
+{
 	uint64_t run = 0;
 	for (uint64_t pfn = pm.hint * 64; pfn < pm.npages; pfn++) {
 		run = is_free(pfn) ? run + 1 : 0;
@@ -117,31 +127,46 @@ uint64_t pages_alloc(size_t n)
 			pm.refs[p] = 1;
 		}
 		pm.nfree -= n;
-		memset(phys_to_virt(first * PAGE_SIZE), 0, n * PAGE_SIZE);
 		return first * PAGE_SIZE;
 	}
 	return 0;
+}
+
+uint64_t pages_alloc(size_t n)
+{
+	if (n == 1)
+		return page_alloc();
+	uint64_t f = spin_lock_irqsave(&lock), pa = take_run(n);
+
+	spin_unlock_irqrestore(&lock, f);
+	if (pa)
+		memset(phys_to_virt(pa), 0, n * PAGE_SIZE);
+	return pa;
 }
 
 void page_get(uint64_t pa)
 {
 	uint64_t pfn = pa / PAGE_SIZE;
 
+	uint64_t f = spin_lock_irqsave(&lock);
 	BUG_ON(pfn >= pm.npages || is_free(pfn) || pm.refs[pfn] == 0xffff);
 	pm.refs[pfn]++;
+	spin_unlock_irqrestore(&lock, f);
 }
 
 void page_free(uint64_t pa)
 {
 	uint64_t pfn = pa / PAGE_SIZE;
 
+	uint64_t f = spin_lock_irqsave(&lock);
 	BUG_ON(pfn >= pm.npages || is_free(pfn) || pm.refs[pfn] == 0);
-	if (--pm.refs[pfn])
-		return;
-	set_free(pfn, true);
-	pm.nfree++;
-	if (pfn / 64 < pm.hint)
-		pm.hint = pfn / 64;
+	if (--pm.refs[pfn] == 0) {
+		set_free(pfn, true);
+		pm.nfree++;
+		if (pfn / 64 < pm.hint)
+			pm.hint = pfn / 64;
+	}
+	spin_unlock_irqrestore(&lock, f);
 }
 
 void pages_free(uint64_t pa, size_t n)

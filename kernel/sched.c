@@ -12,6 +12,7 @@
 #include "kernel/abi.h"
 #include "kernel/arch/x86_64/x86.h"
 #include "kernel/kernel.h"
+#include "kernel/lock.h"
 
 #define SLICE_NS 10000000UL
 
@@ -23,7 +24,7 @@ static int next_tid = 1, nthreads;
 static uint64_t slice_end;
 
 void switch_stacks(uint64_t *prev_ksp, uint64_t next_ksp);
-extern char thread_first_return[];
+extern char thread_first_return[], kthread_first_return[];
 
 static void run_push(struct thread *t)
 {
@@ -117,6 +118,31 @@ struct thread *thread_create(const struct regs *r, uint64_t sp, uint64_t fs)
 	cpu_fpu_save(t->fpu); /* a new thread starts with its creator's state */
 	run_push(t);
 	timer_reprogram();
+	return t;
+}
+
+struct thread *kthread_create(void (*fn)(void *arg), void *arg)
+{
+	struct thread *t = thread_alloc();
+
+	if (!t)
+		return NULL;
+	nthreads--; /* the VM ends with its last program thread */
+	t->kernel = true;
+	/* Nine words, so that fn is called on a 16-byte aligned stack. */
+	uint64_t *frame = (uint64_t *)(t->kstack + KSTACK_SIZE) - 9;
+	memset(frame, 0, 9 * sizeof(uint64_t));
+	frame[2] = (uint64_t)arg; /* r13 */
+	frame[3] = (uint64_t)fn;  /* r12 */
+	frame[6] = (uint64_t)kthread_first_return;
+	t->ksp = (uint64_t)frame;
+	cpu_fpu_save(t->fpu);
+	uint64_t f = read_rflags();
+	irq_disable();
+	run_push(t);
+	timer_reprogram();
+	if (f & RFLAGS_IF)
+		irq_enable();
 	return t;
 }
 
@@ -312,24 +338,35 @@ void sched_return_to_user(struct regs *r, bool syscall)
 	signal_deliver(r, syscall);
 }
 
-noreturn void thread_exit(int status)
+static noreturn void retire(struct thread *t)
 {
-	irq_disable();
-	if (nthreads == 1)
-		vm_exit_status(status);
-	struct thread *t = current;
 	for (struct thread **pp = &all; *pp; pp = &(*pp)->all_next) {
 		if (*pp == t) {
 			*pp = t->all_next;
 			break;
 		}
 	}
-	nthreads--;
 	t->state = THREAD_DEAD;
 	t->run_next = dead; /* freed by the next thread, off this stack */
 	dead = t;
 	schedule();
 	panic("a dead thread ran again");
+}
+
+noreturn void kthread_exit(void)
+{
+	irq_disable();
+	retire(current);
+}
+
+noreturn void thread_exit(int status)
+{
+	irq_disable();
+	if (nthreads == 1)
+		vm_exit_status(status);
+	struct thread *t = current;
+	nthreads--;
+	retire(t);
 }
 
 int sched_nr_threads(void)
@@ -348,4 +385,36 @@ struct thread *thread_by_tid(int tid)
 struct thread *sched_all_threads(void)
 {
 	return all;
+}
+
+void mutex_lock(struct mutex *m)
+{
+	uint64_t f = read_rflags();
+
+	irq_disable();
+	if (m->owner == current)
+		panic("mutex %s taken twice by thread %d", m->name, current->tid);
+	while (m->owner) {
+		struct waiter w = { .thread = current };
+		waitq_add(&m->waiters, &w);
+		current->state = THREAD_SLEEPING;
+		current->deadline = 0;
+		schedule(); /* not interruptible: a signal waits for the unlock */
+		waitq_remove(&w);
+	}
+	m->owner = current;
+	if (f & RFLAGS_IF)
+		irq_enable();
+}
+
+void mutex_unlock(struct mutex *m)
+{
+	uint64_t f = read_rflags();
+
+	irq_disable();
+	BUG_ON(m->owner != current);
+	m->owner = NULL;
+	wake_up(&m->waiters);
+	if (f & RFLAGS_IF)
+		irq_enable();
 }

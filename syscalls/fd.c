@@ -9,6 +9,7 @@
  * they do when elfvm runs in a shell pipeline (TCGETS answers -ENOTTY).
  */
 #include "minifs/minifs.h"
+#include "kernel/lock.h"
 #include "syscalls/syscalls.h"
 
 #define CHUNK 4096
@@ -17,6 +18,7 @@ static struct {
 	struct file *f;
 	bool cloexec;
 } fds[FD_MAX];
+static struct spinlock table_lock = SPINLOCK_INIT("fd table");
 
 struct file *file_alloc(const struct file_ops *ops, unsigned flags)
 {
@@ -54,15 +56,20 @@ struct file *fd_get(int fd)
 	return fd >= 0 && fd < FD_MAX ? fds[fd].f : NULL;
 }
 
+/* The table's lock covers the slots; a file's release runs outside it. */
 long fd_install(struct file *f, int min, bool cloexec)
 {
+	uint64_t fl = spin_lock_irqsave(&table_lock);
+
 	for (int fd = MAX(min, 0); fd < FD_MAX; fd++) {
 		if (!fds[fd].f) {
 			fds[fd].f = f;
 			fds[fd].cloexec = cloexec;
+			spin_unlock_irqrestore(&table_lock, fl);
 			return fd;
 		}
 	}
+	spin_unlock_irqrestore(&table_lock, fl);
 	file_put(f);
 	return -EMFILE;
 }
@@ -73,9 +80,11 @@ long fd_install_at(struct file *f, int fd, bool cloexec)
 		file_put(f);
 		return -EBADF;
 	}
+	uint64_t fl = spin_lock_irqsave(&table_lock);
 	struct file *old = fds[fd].f;
 	fds[fd].f = f;
 	fds[fd].cloexec = cloexec;
+	spin_unlock_irqrestore(&table_lock, fl);
 	if (old)
 		file_put(old);
 	return fd;
@@ -83,11 +92,14 @@ long fd_install_at(struct file *f, int fd, bool cloexec)
 
 long fd_close(int fd)
 {
-	struct file *f = fd_get(fd);
-
+	if (fd < 0 || fd >= FD_MAX)
+		return -EBADF;
+	uint64_t fl = spin_lock_irqsave(&table_lock);
+	struct file *f = fds[fd].f;
+	fds[fd].f = NULL;
+	spin_unlock_irqrestore(&table_lock, fl);
 	if (!f)
 		return -EBADF;
-	fds[fd].f = NULL;
 	file_put(f);
 	return 0;
 }

@@ -9,9 +9,15 @@
  */
 #include "loader/loader.h"
 #include "minifs/minifs.h"
+#include "kernel/lock.h"
 #include "syscalls/syscalls.h"
 
 #define PROT_ALL (PROT_READ | PROT_WRITE | PROT_EXEC)
+
+/* The address space's lock: every change to the VMAs happens under it.
+ * (The page-fault path reads them without it: on one CPU with a kernel
+ * that is not preempted nothing changes under it; SMP needs a read lock.) */
+static struct mutex mm_lock = MUTEX_INIT("mm");
 
 static bool free_range(uint64_t start, uint64_t end)
 {
@@ -20,7 +26,7 @@ static bool free_range(uint64_t start, uint64_t end)
 	return !v || v->start >= end;
 }
 
-SYSCALL_DEFINE1(brk, uint64_t, want)
+static long brk_locked(uint64_t want)
 {
 	uint64_t cur = PAGE_UP(program.brk), next = PAGE_UP(want);
 
@@ -61,8 +67,7 @@ static long mappable(int fd, int prot, int type, struct inode **out, bool *maywr
 	return 0;
 }
 
-SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, int, prot, int, flags, int, fd,
-		uint64_t, off)
+static long mmap_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
 {
 	int type = flags & MAP_TYPE;
 
@@ -115,22 +120,21 @@ static long check_range(uint64_t addr, uint64_t len)
 	return 0;
 }
 
-SYSCALL_DEFINE2(munmap, uint64_t, addr, uint64_t, len)
+static long munmap_locked(uint64_t addr, uint64_t len)
 {
 	if (!len || check_range(addr, len) < 0)
 		return -EINVAL;
 	return vm_unmap(addr, PAGE_UP(len));
 }
 
-SYSCALL_DEFINE3(mprotect, uint64_t, addr, uint64_t, len, int, prot)
+static long mprotect_locked(uint64_t addr, uint64_t len, int prot)
 {
 	if (check_range(addr, len) < 0 || (prot & ~PROT_ALL))
 		return -EINVAL;
 	return len ? vm_protect(addr, PAGE_UP(len), prot) : 0;
 }
 
-SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_len, uint64_t, new_len, int, flags,
-		uint64_t, new_addr)
+static long mremap_locked(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr)
 {
 	old_len = PAGE_UP(old_len);
 	new_len = PAGE_UP(new_len);
@@ -169,7 +173,7 @@ SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_len, uint64_t, new_len, int
 	return r < 0 ? r : (long)to;
 }
 
-SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
+static long madvise_locked(uint64_t addr, uint64_t len, int advice)
 {
 	if (check_range(addr, len) < 0)
 		return -EINVAL;
@@ -249,4 +253,55 @@ SYSCALL_DEFINE1(mlockall, int, flags)
 SYSCALL_DEFINE0(munlockall)
 {
 	return 0;
+}
+
+/* The syscalls, each under the address-space lock. */
+SYSCALL_DEFINE1(brk, uint64_t, want)
+{
+	mutex_lock(&mm_lock);
+	long r = brk_locked(want);
+	mutex_unlock(&mm_lock);
+	return r;
+}
+
+SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, int, prot, int, flags, int, fd,
+		uint64_t, off)
+{
+	mutex_lock(&mm_lock);
+	long r = mmap_locked(addr, len, prot, flags, fd, off);
+	mutex_unlock(&mm_lock);
+	return r;
+}
+
+SYSCALL_DEFINE2(munmap, uint64_t, addr, uint64_t, len)
+{
+	mutex_lock(&mm_lock);
+	long r = munmap_locked(addr, len);
+	mutex_unlock(&mm_lock);
+	return r;
+}
+
+SYSCALL_DEFINE3(mprotect, uint64_t, addr, uint64_t, len, int, prot)
+{
+	mutex_lock(&mm_lock);
+	long r = mprotect_locked(addr, len, prot);
+	mutex_unlock(&mm_lock);
+	return r;
+}
+
+SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_len, uint64_t, new_len, int, flags,
+		uint64_t, new_addr)
+{
+	mutex_lock(&mm_lock);
+	long r = mremap_locked(old, old_len, new_len, flags, new_addr);
+	mutex_unlock(&mm_lock);
+	return r;
+}
+
+SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
+{
+	mutex_lock(&mm_lock);
+	long r = madvise_locked(addr, len, advice);
+	mutex_unlock(&mm_lock);
+	return r;
 }

@@ -68,6 +68,7 @@ all_cases() {
 		unit_case "unit/${t##*/}" "$t"
 	done
 	fuzz_case fuzz/fuzz_elf
+	selftest_case kernel/selftest
 
 	guest hello -x 0 --
 	guest args -l plain -x 0 -- a b c
@@ -218,6 +219,17 @@ fuzz_case() {
 			why="$why (input kept in build/fuzz_failures/${a##*/})"
 	done
 	fail "expected status 0 got $st: $why"
+}
+
+# The kernel's boot-time checks of kernel threads, wait queues, mutexes
+# and deadlines (kernel/selftest.c), which no program can reach directly.
+selftest_case() {
+	next_case "$1" || return 0
+	ELFVM_KERNEL_ARGS=selftest=1 timeout -k 5 120 "$ELFVM" run --timeout 60 \
+		--log "$D/log" build/guest/hello.gcc-static >"$D/out" 2>&1
+	st=$?
+	[ $st = 0 ] && grep -q '^selftest: .* ok' "$D/log" && pass
+	fail "expected status 0 and a 'selftest: ... ok' log line, got status $st: $(grep -m 1 -E 'panic|selftest' "$D/log" 2>/dev/null)"
 }
 
 # guest NAME [-l LABEL] [case options] -- ARGS: one case per build variant

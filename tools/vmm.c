@@ -547,8 +547,12 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 
 	memset(res, 0, sizeof(*res));
 	clock_gettime(CLOCK_REALTIME, &rt);
-	snprintf(cmdline, sizeof(cmdline), "%s%srealtime=%lld",
-		 cfg->cmdline ? cfg->cmdline : "", cfg->cmdline && *cfg->cmdline ? " " : "",
+	/* ELFVM_KERNEL_ARGS adds words for the kernel's own tests (selftest=1). */
+	const char *extra = getenv("ELFVM_KERNEL_ARGS");
+	char base[2048];
+	snprintf(base, sizeof(base), "%s%s%s", cfg->cmdline ? cfg->cmdline : "",
+		 extra && *extra && cfg->cmdline && *cfg->cmdline ? " " : "", extra ? extra : "");
+	snprintf(cmdline, sizeof(cmdline), "%s%srealtime=%lld", base, *base ? " " : "",
 		 (long long)rt.tv_sec * 1000000000 + rt.tv_nsec);
 	build_argv(cfg, cmdline, smp, sizeof(smp), argv);
 	if (env && *env && strcmp(env, "0"))

@@ -151,6 +151,15 @@ full_return:
 thread_first_return:
 	jmp full_return
 
+/* A kernel thread's first switch returns here with its function in r12
+ * and the argument in r13 (set up by kthread_create). */
+	.globl kthread_first_return
+kthread_first_return:
+	movq %r13, %rdi
+	sti
+	call *%r12
+	call kthread_exit
+
 /* switch_stacks(&prev->ksp, next->ksp): saves the callee-saved registers
  * on this stack and resumes the one whose stack pointer is next. */
 	.globl switch_stacks
