@@ -38,6 +38,7 @@ struct vm_state {
 	const struct vm_config *cfg;
 	struct vm_result *res;
 	int recorded;          /* a final record arrived */
+	int stdout_is_pipe;    /* watch it for its reader leaving */
 	char qemu_first[256];  /* QEMU's first stderr line */
 };
 
@@ -416,18 +417,21 @@ static void lb_read(struct linebuf *lb, struct vm_state *st,
 
 /* ---- following the VM ----------------------------------------------------- */
 
-enum follow_end { FOLLOW_EOF, FOLLOW_TIMEOUT, FOLLOW_SIGNAL };
+enum follow_end { FOLLOW_EOF, FOLLOW_TIMEOUT, FOLLOW_SIGNAL, FOLLOW_STDOUT_GONE };
 
 /* Reads the log and QEMU's stderr until both end (QEMU exited), the
- * deadline (0: none) passes, or a caught signal arrives.  Once a final
- * record is in, QEMU gets GRACE_NS more to exit by itself. */
+ * deadline (0: none) passes, a caught signal arrives, or the reader of our
+ * stdout goes away (`elfvm run yes | head`: the program would get SIGPIPE,
+ * and the guest cannot learn it any other way).  Once a final record is
+ * in, QEMU gets GRACE_NS more to exit by itself. */
 static enum follow_end follow(struct vm_state *st, struct linebuf lb[2],
 			      int64_t deadline, const sigset_t *mask)
 {
 	int64_t recorded_at = 0;
 
 	while (lb[0].fd >= 0 || lb[1].fd >= 0) {
-		struct pollfd pfd[2] = { { lb[0].fd, POLLIN, 0 }, { lb[1].fd, POLLIN, 0 } };
+		struct pollfd pfd[3] = { { lb[0].fd, POLLIN, 0 }, { lb[1].fd, POLLIN, 0 },
+					 { st->stdout_is_pipe ? 1 : -1, 0, 0 } };
 		struct timespec ts, *tsp = NULL;
 		int64_t limit = deadline;
 
@@ -443,10 +447,12 @@ static enum follow_end follow(struct vm_state *st, struct linebuf lb[2],
 			ts.tv_nsec = left % 1000000000;
 			tsp = &ts;
 		}
-		if (ppoll(pfd, 2, tsp, mask) < 0 && errno != EINTR)
+		if (ppoll(pfd, 3, tsp, mask) < 0 && errno != EINTR)
 			return FOLLOW_EOF; /* cannot happen with valid fds */
 		if (got_signal)
 			return FOLLOW_SIGNAL;
+		if (pfd[2].revents & (POLLERR | POLLHUP) && !st->recorded)
+			return FOLLOW_STDOUT_GONE;
 		if (pfd[0].revents)
 			lb_read(&lb[0], st, on_log_line);
 		if (pfd[1].revents)
@@ -468,6 +474,11 @@ static void decide(struct vm_state *st, enum follow_end how, int wstatus,
 		res->message[0] = '\0';
 	} else if (st->recorded) {
 		return;
+	} else if (how == FOLLOW_STDOUT_GONE) {
+		res->end = VM_END_SIGNAL;
+		res->code = SIGPIPE;
+		res->status = 128 + SIGPIPE;
+		res->message[0] = '\0';
 	} else if (how == FOLLOW_TIMEOUT) {
 		res->end = VM_END_TIMEOUT;
 		res->status = ELFVM_EXIT_TIMEOUT;
@@ -572,6 +583,8 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 		errno = e;
 		return fail_early(res);
 	}
+	struct stat so;
+	st.stdout_is_pipe = fstat(1, &so) == 0 && (S_ISFIFO(so.st_mode) || S_ISSOCK(so.st_mode));
 	how = follow(&st, lb, cfg->timeout > 0 ? res->t_spawn +
 				(int64_t)(cfg->timeout * 1e9) : 0, &old_mask);
 	res->t_exit = vm_now_ns();
