@@ -237,4 +237,8 @@ void opts_free(struct run_opts *o)
 	free(o->env);
 	free(o->pk.adds);
 	free(o->pk.libs);
+	if (o->pk.also) {
+		prog_free(o->pk.also);
+		free(o->pk.also);
+	}
 }

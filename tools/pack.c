@@ -269,6 +269,9 @@ int pack_list(struct image_list *l, const struct prog_file *p, const struct pack
 	    needed_resolve(p, o->libs, o->nlibs, add_needed, l, why, n) < 0 ||
 	    add_etc(l, p, why, n) < 0)
 		return -1;
+	if (o->also && (add_program(l, o->also, why, n) < 0 ||
+			needed_resolve(o->also, NULL, 0, add_needed, l, why, n) < 0))
+		return -1;
 	for (int i = 0; i < o->nadds; i++)
 		if ((o->adds[i].dir ? add_dir_spec : add_file_spec)(l, o->adds[i].spec, why, n) < 0)
 			return -1;

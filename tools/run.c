@@ -120,6 +120,43 @@ static int fail125(const char *fmt, ...)
 	return ELFVM_EXIT_FAIL;
 }
 
+/* The dynamic linker itself as the program (`elfvm run
+ * /lib64/ld-linux-x86-64.so.2 /usr/bin/true`): the program it is asked to
+ * load, the first argument after ld.so's own options, is packed with its
+ * libraries too.  Returns 0, or -1 after a message. */
+static int ldso_program(struct run_opts *o, const struct prog_file *p, int argc, char **argv)
+{
+	static const char *const with_arg[] = { "--library-path", "--preload", "--audit",
+						"--argv0", "--inhibit-rpath",
+						"--glibc-hwcaps-prepend", "--glibc-hwcaps-mask" };
+	const char *base = strrchr(p->path, '/') ? strrchr(p->path, '/') + 1 : p->path;
+	char why[PATH_MAX + 256];
+	int i = 0;
+
+	if (p->interp || p->elf.type != 3 /* ET_DYN */ ||
+	    (strncmp(base, "ld-linux", 8) && strncmp(base, "ld-musl", 7)))
+		return 0;
+	while (i < argc && !strncmp(argv[i], "--", 2)) {
+		int takes = 0;
+		for (size_t k = 0; k < sizeof(with_arg) / sizeof(*with_arg); k++)
+			takes |= !strcmp(argv[i], with_arg[k]);
+		if (!strcmp(argv[i++], "--"))
+			break;
+		i += takes;
+	}
+	if (i >= argc)
+		return 0; /* ld.so --help, --version, --list-tunables … */
+	o->pk.also = calloc(1, sizeof(*o->pk.also));
+	if (!o->pk.also)
+		return fail125("out of memory"), -1;
+	if (prog_load(argv[i], o->pk.also, why, sizeof(why)) < 0) {
+		free(o->pk.also);
+		o->pk.also = NULL;
+		return fail125("%s (the program the dynamic linker is asked to run)", why), -1;
+	}
+	return 0;
+}
+
 /* What both verbs do first: options, the program, the environment.
  * Returns PROGRAM's index (argc with --image), 0 after --help, or -1 after
  * a message. */
@@ -134,6 +171,10 @@ static int prepare(struct run_opts *o, int argc, char **argv, struct prog_file *
 		return i;
 	if (prog_load(argv[i], p, why, sizeof(why)) < 0)
 		return fail125("%s", why), -1;
+	if (ldso_program(o, p, argc - i - 1, argv + i + 1) < 0) {
+		prog_free(p);
+		return -1;
+	}
 	*envp = env_build(o->env, o->nenv);
 	if (!*envp) {
 		prog_free(p);

@@ -216,6 +216,8 @@ struct pack_opts {
 	int nadds;
 	char **libs;           /* --lib NAME|PATH */
 	int nlibs;
+	struct prog_file *also; /* the program a dynamic linker run as the
+	                           program will load (ld.so PROG …), or NULL */
 };
 
 /* Lists the content part of p's image: the program, what its linker opens
