@@ -64,6 +64,7 @@ size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
+char *strrchr(const char *s, int c);
 
 /* ---- printf.c --------------------------------------------------------------- */
 /* Formats like C's vsnprintf for %d %i %u %x %X %p %s %c %% with l, ll, z,
@@ -279,7 +280,10 @@ void signal_fault(struct regs *r, int sig, uint64_t addr, int code);
  * to thread t, with kill's siginfo (code SI_USER or SI_TKILL).  The signal
  * is acted on when the thread next returns to the program.  0 or -EINVAL. */
 long signal_send(struct thread *t, int sig, int code);
-/* Takes the lowest pending signal in set off t's queue; 0 if none. */
+/* Signals sent to the process that no thread has taken yet. */
+extern uint64_t signal_shared_pending;
+/* Takes the lowest pending signal in set off t's queue (its own first,
+ * then the process's); 0 if none. */
 int signal_dequeue(struct thread *t, uint64_t set, struct sig_info *info);
 /* Builds the siginfo the program sees. */
 void signal_fill_info(int sig, const struct sig_info *k, void *siginfo128);
@@ -343,6 +347,10 @@ struct thread {
 	int altstack_flags;
 	bool full_restore;          /* leave the next syscall through iretq */
 	bool kernel;                /* a kernel thread: never runs the program */
+	bool queued;                /* on the run queue */
+	int policy;                 /* SCHED_OTHER, BATCH or IDLE: all run alike */
+	int nice;                   /* recorded; the round robin ignores it */
+	uint8_t rtqueued[64];       /* queued instances of real-time signals */
 	char comm[16];              /* prctl(PR_SET_NAME) */
 	uint64_t deadline;          /* monotonic ns while sleeping, 0: none */
 	int wake;                   /* WAKE_* of the last sleep */

@@ -28,6 +28,9 @@ extern char thread_first_return[], kthread_first_return[];
 
 static void run_push(struct thread *t)
 {
+	if (t->queued)
+		return;
+	t->queued = true;
 	t->run_next = NULL;
 	if (run_tail)
 		run_tail->run_next = t;
@@ -44,6 +47,7 @@ static struct thread *run_pop(void)
 		run_head = t->run_next;
 		if (!run_head)
 			run_tail = NULL;
+		t->queued = false;
 	}
 	return t;
 }
@@ -65,7 +69,22 @@ static void timer_reprogram(void)
 		apic_timer_oneshot(next > now ? next - now : 1);
 }
 
+/* Called with interrupts off or before they are on: the thread list is
+ * walked by the timer interrupt. */
+static struct thread *thread_alloc_locked(void);
+
 static struct thread *thread_alloc(void)
+{
+	uint64_t f = read_rflags();
+
+	irq_disable();
+	struct thread *t = thread_alloc_locked();
+	if (f & RFLAGS_IF)
+		irq_enable();
+	return t;
+}
+
+static struct thread *thread_alloc_locked(void)
 {
 	struct thread *t = kzalloc(sizeof(*t));
 	uint64_t stack = pages_alloc(KSTACK_SIZE / PAGE_SIZE);
@@ -116,8 +135,15 @@ struct thread *thread_create(const struct regs *r, uint64_t sp, uint64_t fs)
 	t->gs_base = current->gs_base;
 	t->sigmask = current->sigmask;
 	cpu_fpu_save(t->fpu); /* a new thread starts with its creator's state */
+	memcpy(t->comm, current->comm, sizeof(t->comm));
+	t->nice = current->nice;
+	t->policy = current->policy;
+	uint64_t f = read_rflags();
+	irq_disable();
 	run_push(t);
 	timer_reprogram();
+	if (f & RFLAGS_IF)
+		irq_enable();
 	return t;
 }
 
@@ -188,7 +214,7 @@ static void schedule(void)
 	if (!next)
 		next = prev;
 	else if (next != prev && prev->state == THREAD_RUNNABLE)
-		run_push(prev); /* next == prev: woken while halting, not queued twice */
+		run_push(prev); /* a no-op when a wake-up queued it while we halted */
 	slice_end = clock_monotonic_ns() + SLICE_NS;
 	if (next != prev)
 		switch_to(prev, next);

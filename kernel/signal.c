@@ -47,6 +47,31 @@ struct rt_sigframe {
 };
 
 static struct k_sigaction actions[NSIG + 1];
+/* Signals sent to the process, waiting for any thread that takes them. */
+uint64_t signal_shared_pending;
+static struct sig_info shared_info[NSIG];
+static uint8_t shared_rtqueued[NSIG];
+#define SIGRTMIN 32
+
+/* Real-time signals queue each instance (up to 255 of each here); the
+ * others are pending once.  All instances of one signal share the siginfo
+ * of the last: no sigqueue value is carried yet. */
+static void queue_one(uint64_t *pending, uint8_t *count, int sig)
+{
+	*pending |= BIT(sig);
+	if (sig >= SIGRTMIN && count[sig - 1] < 255)
+		count[sig - 1]++;
+}
+
+static void dequeue_one(uint64_t *pending, uint8_t *count, int sig)
+{
+	if (sig >= SIGRTMIN && count[sig - 1] > 1) {
+		count[sig - 1]--;
+		return;
+	}
+	count[sig - 1] = 0;
+	*pending &= ~BIT(sig);
+}
 static int (*symbolize)(uint64_t addr, char *buf, size_t size);
 
 static const char *const sig_names[] = {
@@ -66,6 +91,8 @@ const char *signal_name(int sig)
 	return "signal";
 }
 
+static bool ignored(int sig);
+
 long signal_action(int sig, const struct k_sigaction *act, struct k_sigaction *old)
 {
 	if (sig < 1 || sig > NSIG)
@@ -77,6 +104,14 @@ long signal_action(int sig, const struct k_sigaction *act, struct k_sigaction *o
 	if (act) {
 		actions[sig] = *act;
 		actions[sig].mask &= ~UNBLOCKABLE;
+		if (ignored(sig)) { /* what is now ignored is no longer pending */
+			signal_shared_pending &= ~BIT(sig);
+			shared_rtqueued[sig - 1] = 0;
+			for (struct thread *t = sched_all_threads(); t; t = t->all_next) {
+				t->sigpending &= ~BIT(sig);
+				t->rtqueued[sig - 1] = 0;
+			}
+		}
 	}
 	return 0;
 }
@@ -93,7 +128,9 @@ void signal_set_symbolizer(int (*fn)(uint64_t addr, char *buf, size_t size))
 
 bool signal_wakes(const struct thread *t)
 {
-	return (t->sigpending & ~t->sigmask) || (t->sigpending & t->sigwait);
+	uint64_t p = t->sigpending | signal_shared_pending;
+
+	return (p & ~t->sigmask) || (p & t->sigwait);
 }
 
 static bool ignored_by_default(int sig)
@@ -109,22 +146,44 @@ static bool ignored(int sig)
 	return h == SIG_IGN || (h == SIG_DFL && ignored_by_default(sig));
 }
 
+/* A thread that takes sig now: the main thread first, as Linux does. */
+static struct thread *taker(int sig)
+{
+	struct thread *t = thread_by_tid(1);
+
+	if (t && !t->kernel && !(t->sigmask & BIT(sig)))
+		return t;
+	for (t = sched_all_threads(); t; t = t->all_next)
+		if (!t->kernel && t->state != THREAD_DEAD && !(t->sigmask & BIT(sig)))
+			return t;
+	return NULL;
+}
+
 long signal_send(struct thread *t, int sig, int code)
 {
 	if (sig < 0 || sig > NSIG)
 		return -EINVAL;
-	if (sig == 0 || (ignored(sig) && sig != SIGKILL))
+	if (sig == 0)
 		return 0;
-	if (!t) { /* a process signal goes to a thread that can take it */
-		t = current;
-		for (struct thread *c = sched_all_threads(); c; c = c->all_next)
-			if (!(c->sigmask & BIT(sig)) && c->state != THREAD_DEAD) {
-				t = c;
-				break;
-			}
+	struct sig_info info = { code, 1, 0 };
+	if (t) { /* to one thread: an ignored signal it blocks stays pending */
+		if (ignored(sig) && sig != SIGKILL && !(t->sigmask & BIT(sig)))
+			return 0;
+		queue_one(&t->sigpending, t->rtqueued, sig);
+		t->siginfo[sig - 1] = info;
+	} else { /* to the process: pending until a thread takes it */
+		t = taker(sig);
+		if (ignored(sig) && sig != SIGKILL && t)
+			return 0;
+		queue_one(&signal_shared_pending, shared_rtqueued, sig);
+		shared_info[sig - 1] = info;
+		if (!t) { /* all block it: wake any waiter in sigwait for it */
+			for (struct thread *c = sched_all_threads(); c; c = c->all_next)
+				if (c->sigwait & BIT(sig))
+					sched_wake(c, WAKE_SIGNAL);
+			return 0;
+		}
 	}
-	t->sigpending |= BIT(sig);
-	t->siginfo[sig - 1] = (struct sig_info){ code, 1, 0 };
 	if (signal_wakes(t))
 		sched_wake(t, WAKE_SIGNAL);
 	return 0;
@@ -132,14 +191,20 @@ long signal_send(struct thread *t, int sig, int code)
 
 int signal_dequeue(struct thread *t, uint64_t set, struct sig_info *info)
 {
-	uint64_t ready = t->sigpending & set;
+	uint64_t mine = t->sigpending & set, shared = signal_shared_pending & set;
 
-	if (!ready)
+	if (!mine && !shared)
 		return 0;
-	int sig = __builtin_ctzl(ready) + 1;
-	t->sigpending &= ~BIT(sig);
-	if (info)
-		*info = t->siginfo[sig - 1];
+	int sig = __builtin_ctzl(mine ? mine : shared) + 1; /* the thread's own first */
+	if (mine) {
+		dequeue_one(&t->sigpending, t->rtqueued, sig);
+		if (info)
+			*info = t->siginfo[sig - 1];
+	} else {
+		dequeue_one(&signal_shared_pending, shared_rtqueued, sig);
+		if (info)
+			*info = shared_info[sig - 1];
+	}
 	return sig;
 }
 

@@ -236,6 +236,8 @@ noreturn void loader_start(void)
 	}
 	program.brk_start = program.brk = PAGE_UP(exe.bias + exe.info.hi);
 	program.exe_path = exe.ino->path;
+	const char *base = strrchr(exe.ino->path, '/');
+	snprintf(current->comm, sizeof(current->comm), "%s", base ? base + 1 : exe.ino->path);
 	signal_set_symbolizer(symbolize);
 	uint64_t sp = build_stack(dynamic ? &interp : NULL, &pp);
 	proc_set_process(&pp);

@@ -80,7 +80,8 @@ int syscall_dispatch(struct regs *r)
 		trace(r, nr, ret);
 	r->rax = ret;
 	/* The common case has nothing to do on the way out. */
-	if (sched_need_resched || current->sigpending || current->restore_mask ||
+	if (sched_need_resched || current->sigpending || signal_shared_pending ||
+	    current->restore_mask ||
 	    ret == -ERESTARTSYS)
 		sched_return_to_user(r, true);
 	return current->full_restore;

@@ -59,9 +59,10 @@ struct file *fd_get(int fd)
 /* The table's lock covers the slots; a file's release runs outside it. */
 long fd_install(struct file *f, int min, bool cloexec)
 {
+	int limit = fd_limit();
 	uint64_t fl = spin_lock_irqsave(&table_lock);
 
-	for (int fd = MAX(min, 0); fd < FD_MAX; fd++) {
+	for (int fd = MAX(min, 0); fd < limit; fd++) {
 		if (!fds[fd].f) {
 			fds[fd].f = f;
 			fds[fd].cloexec = cloexec;
@@ -76,7 +77,7 @@ long fd_install(struct file *f, int min, bool cloexec)
 
 long fd_install_at(struct file *f, int fd, bool cloexec)
 {
-	if (fd < 0 || fd >= FD_MAX) {
+	if (fd < 0 || fd >= (int)fd_limit()) {
 		file_put(f);
 		return -EBADF;
 	}

@@ -278,7 +278,7 @@ SYSCALL_DEFINE3(fcntl, int, fd, unsigned, cmd, uint64_t, arg)
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		if (arg >= FD_MAX)
+		if (arg >= fd_limit())
 			return -EINVAL;
 		file_get(f);
 		return fd_install(f, arg, cmd == F_DUPFD_CLOEXEC);

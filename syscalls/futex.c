@@ -38,6 +38,12 @@ static struct waitq *bucket(uint64_t addr)
 	return &buckets[(addr >> 2) % BUCKETS];
 }
 
+/* Linux wakes at least one waiter, whatever count it is given. */
+static int nr_wake(uint64_t v)
+{
+	return v == 0 ? 1 : (int)MIN(v, 0x7fffffffUL);
+}
+
 /* Wakes up to n waiters on addr whose bitset meets mask; returns how many. */
 static int wake(uint64_t addr, int n, uint32_t mask)
 {
@@ -133,8 +139,8 @@ static long futex_wait(uint64_t addr, uint32_t val, uint64_t deadline, uint32_t 
 		} else {
 			r = 0;
 		}
-		if (r == -EINTR)
-			r = -ERESTARTSYS;
+		if (r == -EINTR && !deadline)
+			r = -ERESTARTSYS; /* a timed wait is not restarted: Linux says EINTR */
 	}
 	irq_enable();
 	return r;
@@ -143,10 +149,12 @@ static long futex_wait(uint64_t addr, uint32_t val, uint64_t deadline, uint32_t 
 /* FUTEX_WAKE_OP's update of *uaddr2 and its comparison (uapi futex.h). */
 static long wake_op(uint64_t addr2, uint32_t op, bool *cmp)
 {
-	uint32_t old, arg = (op >> 12) & 0xfff, carg = op & 0xfff, v;
+	/* Both 12-bit fields are signed; a shift count is taken mod 32. */
+	int32_t sarg = (int32_t)(op << 8) >> 20, scarg = (int32_t)(op << 20) >> 20;
+	uint32_t old, arg = (uint32_t)sarg, carg = (uint32_t)scarg, v;
 
 	if (op & (8u << 28))
-		arg = arg >= 32 ? 0 : 1u << arg;
+		arg = 1u << (sarg & 31);
 	if (copy_from_user(&old, (void *)addr2, 4) < 0)
 		return -EFAULT;
 	switch ((op >> 28) & 7) {
@@ -195,7 +203,7 @@ SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val,
 		if (cmd == FUTEX_WAKE_BITSET && !val3)
 			return -EINVAL;
 		irq_disable();
-		r = wake(addr, (int)MIN(val, 0x7fffffffU), cmd == FUTEX_WAKE ? BITSET_ALL : val3);
+		r = wake(addr, nr_wake(val), cmd == FUTEX_WAKE ? BITSET_ALL : val3);
 		irq_enable();
 		return r;
 	case FUTEX_REQUEUE:
@@ -208,7 +216,7 @@ SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val,
 			irq_enable();
 			return copy_from_user(&cur, uaddr, 4) < 0 ? -EFAULT : -EAGAIN;
 		}
-		r = wake(addr, (int)MIN(val, 0x7fffffffU), BITSET_ALL);
+		r = wake(addr, nr_wake(val), BITSET_ALL);
 		r += requeue(addr, addr2, (int)MIN((uint64_t)ut, 0x7fffffffUL));
 		irq_enable();
 		return r;
@@ -219,9 +227,9 @@ SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val,
 		irq_disable();
 		r = wake_op(addr2, val3, &cmp);
 		if (r == 0) {
-			r = wake(addr, (int)MIN(val, 0x7fffffffU), BITSET_ALL);
+			r = wake(addr, nr_wake(val), BITSET_ALL);
 			if (cmp)
-				r += wake(addr2, (int)MIN((uint64_t)ut, 0x7fffffffUL), BITSET_ALL);
+				r += wake(addr2, nr_wake((uint64_t)ut), BITSET_ALL);
 		}
 		irq_enable();
 		return r;

@@ -8,6 +8,14 @@
 #include "syscalls/syscalls.h"
 
 static struct rlimit64 limits[RLIM_NLIMITS];
+static void limits_init(void);
+
+unsigned fd_limit(void)
+{
+	if (!limits[0].cur)
+		limits_init();
+	return (unsigned)MIN(limits[RLIMIT_NOFILE].cur, (uint64_t)FD_MAX);
+}
 
 SYSCALL_DEFINE0(getpid)
 {
@@ -109,7 +117,7 @@ SYSCALL_DEFINE3(sched_getaffinity, int, pid, unsigned, len, void __user *, mask)
 {
 	uint64_t m = 1; /* one CPU */
 
-	if (pid != 0 && pid != 1)
+	if (pid != 0 && !thread_by_tid(pid))
 		return -ESRCH;
 	if (len < sizeof(m) || (len & 7))
 		return -EINVAL;
@@ -245,7 +253,9 @@ SYSCALL_DEFINE2(sched_getparam, int, pid, int __user *, param)
 
 SYSCALL_DEFINE1(sched_getscheduler, int, pid)
 {
-	return pid == 0 || thread_by_tid(pid) ? 0 : -ESRCH;
+	struct thread *t = pid ? thread_by_tid(pid) : current;
+
+	return t ? t->policy : -ESRCH;
 }
 
 SYSCALL_DEFINE3(sched_setscheduler, int, pid, int, policy, const int __user *, param)
@@ -256,9 +266,17 @@ SYSCALL_DEFINE3(sched_setscheduler, int, pid, int, policy, const int __user *, p
 		return -ESRCH;
 	if (copy_from_user(&prio, param, sizeof(prio)) < 0)
 		return -EFAULT;
-	if ((policy & ~0x40000000) == 0 && prio == 0) /* SCHED_OTHER (| RESET_ON_FORK) */
+	int p = policy & ~0x40000000; /* SCHED_RESET_ON_FORK */
+	struct thread *t = pid ? thread_by_tid(pid) : current;
+	if (p == 0 || p == 3 || p == 5) { /* OTHER, BATCH, IDLE: priority 0 only */
+		if (prio)
+			return -EINVAL;
+		t->policy = p; /* recorded; the round robin treats them alike */
 		return 0;
-	return (policy & ~0x40000000) > 6 ? -EINVAL : -EPERM;
+	}
+	if (p == 1 || p == 2) /* FIFO, RR: 1..99, and nothing here honours them */
+		return prio < 1 || prio > 99 ? -EINVAL : -EPERM;
+	return -EINVAL;
 }
 
 SYSCALL_DEFINE2(sched_setparam, int, pid, const int __user *, param)
@@ -282,26 +300,45 @@ SYSCALL_DEFINE1(sched_get_priority_min, int, policy)
 	return policy == 1 || policy == 2 ? 1 : policy >= 0 && policy <= 6 ? 0 : -EINVAL;
 }
 
-/* The nice value is recorded and reported; the round-robin scheduler does
- * not weigh threads by it. */
-static int nice_value;
+/* The nice value belongs to each thread, as on Linux: PRIO_PROCESS names a
+ * thread (0: the caller); a group or user means every thread.  It is
+ * recorded and reported; the round-robin scheduler does not weigh by it. */
+static struct thread *prio_target(int which, int who, long *err)
+{
+	struct thread *t = NULL;
+
+	*err = -EINVAL;
+	if (which < 0 || which > 2)
+		return NULL;
+	*err = -ESRCH;
+	if (which == 0)
+		t = who ? thread_by_tid(who) : current;
+	else if (who == 0 || who == 1 || (which == 2 && who == 0))
+		t = current;
+	return t;
+}
 
 SYSCALL_DEFINE2(getpriority, int, which, int, who)
 {
-	if (which < 0 || which > 2)
-		return -EINVAL;
-	if (who != 0 && who != 1 && !(which == 0 && thread_by_tid(who)))
-		return -ESRCH;
-	return 20 - nice_value; /* the kernel's biased form; libc turns it back */
+	long err;
+	struct thread *t = prio_target(which, who, &err);
+
+	return t ? 20 - t->nice : err; /* the kernel's biased form; libc turns it back */
 }
 
 SYSCALL_DEFINE3(setpriority, int, which, int, who, int, prio)
 {
-	if (which < 0 || which > 2)
-		return -EINVAL;
-	if (who != 0 && who != 1 && !(which == 0 && thread_by_tid(who)))
-		return -ESRCH;
-	nice_value = MAX(-20, MIN(19, prio));
+	long err;
+	struct thread *t = prio_target(which, who, &err);
+	int nice = MAX(-20, MIN(19, prio));
+
+	if (!t)
+		return err;
+	if (which == 0)
+		t->nice = nice;
+	else
+		for (struct thread *c = sched_all_threads(); c; c = c->all_next)
+			c->nice = nice;
 	return 0;
 }
 
@@ -320,11 +357,19 @@ SYSCALL_DEFINE3(membarrier, int, cmd, unsigned, flags, int, cpu)
 {
 	const int supported = 1 | 2 | 4 | 8 | 16; /* GLOBAL…REGISTER_PRIVATE_EXPEDITED */
 
+	static int registered; /* the REGISTER_* commands done */
+
 	(void)cpu;
 	if (cmd == 0)
 		return flags ? -EINVAL : supported;
 	if (flags || (cmd & (cmd - 1)) || !(cmd & supported))
 		return -EINVAL;
+	if (cmd == 4 || cmd == 16) {
+		registered |= cmd;
+		return 0;
+	}
+	if ((cmd == 2 && !(registered & 4)) || (cmd == 8 && !(registered & 16)))
+		return -EPERM; /* an expedited barrier needs its REGISTER first */
 	__asm__ volatile("mfence" ::: "memory");
 	return 0;
 }

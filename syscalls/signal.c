@@ -57,7 +57,7 @@ SYSCALL_DEFINE4(rt_sigprocmask, int, how, const uint64_t __user *, uset,
 
 SYSCALL_DEFINE2(rt_sigpending, uint64_t __user *, uset, size_t, setsize)
 {
-	uint64_t p = current->sigpending;
+	uint64_t p = current->sigpending | signal_shared_pending;
 
 	if (setsize > sizeof(uint64_t))
 		return -EINVAL;

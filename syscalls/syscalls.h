@@ -85,6 +85,8 @@ struct file {
 	struct epitem *epitems; /* epoll registrations watching this file (epoll.c) */
 };
 #define FD_MAX 1024
+/* RLIMIT_NOFILE's soft limit, at most FD_MAX (proc.c). */
+unsigned fd_limit(void);
 void fd_init(void);
 /* A new open file with one reference (the caller's), or NULL. */
 struct file *file_alloc(const struct file_ops *ops, unsigned flags);

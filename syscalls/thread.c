@@ -71,6 +71,8 @@ SYSCALL_DEFINE_R2(clone3, const struct clone_args __user *, uargs, size_t, size)
 	memset(&a, 0, sizeof(a));
 	if (copy_from_user(&a, uargs, MIN(size, sizeof(a))) < 0)
 		return -EFAULT;
+	if ((a.flags & THREAD_FLAGS) != THREAD_FLAGS || (a.flags & CLONE_VFORK))
+		return -ENOSYS; /* a new process, before any other check: not here */
 	if (a.set_tid_size || a.cgroup || a.exit_signal || (a.stack && !a.stack_size))
 		return -EINVAL;
 	return do_clone(r, a.flags, a.stack ? a.stack + a.stack_size : 0,
@@ -176,4 +178,19 @@ SYSCALL_DEFINE1(exit, int, status)
 SYSCALL_DEFINE1(exit_group, int, status)
 {
 	vm_exit_status(status);
+}
+
+/* No child process can exist: wait answers as Linux does without any. */
+SYSCALL_DEFINE4(wait4, int, pid, int __user *, status, int, options, void __user *, ru)
+{
+	(void)pid, (void)status, (void)ru;
+	return options & ~(1 | 2 | 8 | 0x40000000 | 0x80000000 | 0x20000000) ? -EINVAL : -ECHILD;
+}
+
+SYSCALL_DEFINE5(waitid, int, which, int, id, void __user *, info, int, options, void __user *, ru)
+{
+	(void)id, (void)info, (void)ru;
+	if (which < 0 || which > 3 || !(options & (4 | 2 | 8))) /* WEXITED|WSTOPPED|WCONTINUED */
+		return -EINVAL;
+	return -ECHILD;
 }

@@ -117,6 +117,21 @@ all_cases() {
 	guest timerfd -x 0 --
 	guest poll_select -x 0 --
 	guest socketpair -x 0 --
+	guest pthreads -x 0 -t 30 --
+	guest pthreads -l mainexit -x 0 -- mainexit
+	guest pthreads -l exit7 -x 7 -- exit7
+	guest sync_stress -x 0 --
+	guest futex_timing -x 0 -t 30 --
+	guest signals -x 0 -t 30 --
+	guest signals -l rt -x 0 -- rt
+	guest signals -l sigpipe -x 141 -c SIGPIPE -- sigpipe
+	guest signals -l resethand -x 138 -c SIGUSR1 -- resethand
+	guest misc_proc -l prctl -x 0 -- prctl
+	guest misc_proc -l limits -x 0 -- limits
+	guest misc_proc -l sched -x 0 -- sched
+	guest misc_proc -l mem -x 0 -- mem
+	guest idle -x 0 -- all 200
+	guest_vm spawn -x 0 --
 	# files: minifs and the file syscalls (issue "Run Debian's own dynamic
 	# executables unmodified")
 	guest files_rw -x 0 --
@@ -246,6 +261,55 @@ guest() {
 	for v in $VARIANTS; do
 		vm_case "guest/$g.$v$label" -P "build/guest/$g.$v" "$@"
 	done
+}
+
+# guest_vm NAME [-l LABEL] [-x N] -- ARGS: for what elfvm does differently
+# from Linux on purpose (a unikernel runs one program: no fork, no exec).
+# One case per build variant, run under elfvm only; the oracle is a file:
+# stdout must equal tests/guest/NAME[.LABEL].expected and the status N
+# (default 0).
+guest_vm() {
+	g=$1
+	shift
+	label=
+	if [ "${1:-}" = -l ]; then
+		label=/$2
+		shift 2
+	fi
+	GUEST_LISTED="${GUEST_LISTED:-} $g"
+	for v in $VARIANTS; do
+		vm_expect "guest/$g.$v$label" "build/guest/$g.$v" \
+			"tests/guest/$g${label:+.${label#/}}.expected" "$@"
+	done
+}
+
+# vm_expect NAME PROG EXPECTED [-x N] -- ARGS: PROG ARGS under elfvm (stdin
+# /dev/null); stdout must equal the file EXPECTED, the status N.
+vm_expect() {
+	next_case "$1" || return 0
+	prog=$2 expected=$3 want=0
+	shift 3
+	if [ "${1:-}" = -x ]; then
+		want=$2
+		shift 2
+	fi
+	[ "${1:-}" = -- ] && shift
+	[ -f "$prog" ] || fail "cannot run: $prog does not exist (make tests)"
+	[ -f "$expected" ] || fail "cannot run: $expected does not exist"
+	[ -x "$ELFVM" ] || fail "cannot run: $ELFVM is not an executable (make)"
+	timeout -k 5 $((VM_TIMEOUT + 60)) "$ELFVM" run --timeout "$VM_TIMEOUT" --log "$D/log" \
+		"$prog" "$@" </dev/null >"$D/vm.out" 2>"$D/vm.err"
+	vst=$?
+	why=
+	if [ "$vst" != "$want" ]; then
+		why="expected status $want got $vst"
+		e=$(grep -m 1 '^elfvm:' "$D/vm.err")
+		[ -n "$e" ] && why="$why ($e)"
+	fi
+	d=$(differ "stdout (vs $expected)" "$expected" "$D/vm.out")
+	[ -n "$d" ] && why="${why:+$why; }$d"
+	[ -z "$why" ] && pass
+	fail "$why"
 }
 
 # compat NAME [case options] -- ARGS: busybox with ARGS, named compat/NAME.

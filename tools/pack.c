@@ -262,11 +262,42 @@ static int add_program(struct image_list *l, const struct prog_file *p, char *wh
 	return r < 0 ? pack_fail(why, n, "%s: %s", p->path, strerror(-r)) : 0;
 }
 
+/* glibc dlopen()s libgcc_s.so.1 to unwind for pthread_exit and
+ * pthread_cancel ("libgcc_s.so.1 must be installed" otherwise): a dynamic
+ * glibc program gets it as if --lib libgcc_s.so.1 had been given, when the
+ * host has it. */
+static char **libs_with_libgcc(const struct prog_file *p, const struct pack_opts *o, int *n)
+{
+	static const char *const where[] = { "/lib/x86_64-linux-gnu/libgcc_s.so.1",
+					     "/usr/lib/x86_64-linux-gnu/libgcc_s.so.1" };
+	char **libs = calloc((size_t)o->nlibs + 1, sizeof(*libs));
+
+	*n = o->nlibs;
+	if (!libs)
+		return NULL;
+	memcpy(libs, o->libs, (size_t)o->nlibs * sizeof(*libs));
+	if (p->interp && strstr(p->interp, "ld-linux"))
+		for (size_t i = 0; i < sizeof(where) / sizeof(*where); i++)
+			if (access(where[i], R_OK) == 0) {
+				libs[(*n)++] = (char *)"libgcc_s.so.1";
+				break;
+			}
+	return libs;
+}
+
 int pack_list(struct image_list *l, const struct prog_file *p, const struct pack_opts *o,
 	      char *why, size_t n)
 {
-	if (add_program(l, p, why, n) < 0 ||
-	    needed_resolve(p, o->libs, o->nlibs, add_needed, l, why, n) < 0 ||
+	int nlibs;
+	char **libs = libs_with_libgcc(p, o, &nlibs);
+
+	if (!libs)
+		return pack_fail(why, n, "out of memory");
+	int r = add_program(l, p, why, n);
+	if (r == 0)
+		r = needed_resolve(p, libs, nlibs, add_needed, l, why, n);
+	free(libs);
+	if (r < 0 ||
 	    add_etc(l, p, why, n) < 0)
 		return -1;
 	if (o->also && (add_program(l, o->also, why, n) < 0 ||
