@@ -38,7 +38,8 @@ static struct waitq *bucket(uint64_t addr)
 	return &buckets[(addr >> 2) % BUCKETS];
 }
 
-/* Linux wakes at least one waiter, whatever count it is given. */
+/* FUTEX_WAKE and WAKE_OP wake at least one waiter, whatever count they
+ * are given (Linux counts after waking); REQUEUE takes its count as is. */
 static int nr_wake(uint64_t v)
 {
 	return v == 0 ? 1 : (int)MIN(v, 0x7fffffffUL);
@@ -216,7 +217,7 @@ SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val,
 			irq_enable();
 			return copy_from_user(&cur, uaddr, 4) < 0 ? -EFAULT : -EAGAIN;
 		}
-		r = wake(addr, nr_wake(val), BITSET_ALL);
+		r = wake(addr, (int)MIN(val, 0x7fffffffU), BITSET_ALL); /* 0 wakes none here */
 		r += requeue(addr, addr2, (int)MIN((uint64_t)ut, 0x7fffffffUL));
 		irq_enable();
 		return r;
