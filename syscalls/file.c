@@ -256,11 +256,15 @@ static long lock_op(struct file *f, unsigned cmd, uint64_t arg)
 		return -EFAULT;
 	if (lk.type != F_RDLCK && lk.type != F_WRLCK && lk.type != F_UNLCK)
 		return -EINVAL;
-	if ((lk.type == F_RDLCK && (f->flags & O_ACCMODE) == O_WRONLY) ||
-	    (lk.type == F_WRLCK && (f->flags & O_ACCMODE) == O_RDONLY))
+	bool get = cmd == F_GETLK || cmd == F_OFD_GETLK;
+	if ((cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW) && lk.pid)
+		return -EINVAL;
+	/* Only taking a lock needs the matching access mode; asking does not. */
+	if (!get && ((lk.type == F_RDLCK && (f->flags & O_ACCMODE) == O_WRONLY) ||
+		     (lk.type == F_WRLCK && (f->flags & O_ACCMODE) == O_RDONLY)))
 		return -EBADF;
 	/* One process: no other owner can hold a conflicting lock. */
-	if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
+	if (get) {
 		lk.type = F_UNLCK;
 		return copy_to_user((void *)arg, &lk, sizeof(lk));
 	}
