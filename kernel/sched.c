@@ -116,6 +116,18 @@ void sched_init(void)
 	cpu_set_kstack(current->kstack + KSTACK_SIZE);
 }
 
+/* Puts a new thread on the run queue. */
+static void start(struct thread *t)
+{
+	uint64_t f = read_rflags();
+
+	irq_disable();
+	run_push(t);
+	timer_reprogram();
+	if (f & RFLAGS_IF)
+		irq_enable();
+}
+
 struct thread *thread_create(const struct regs *r, uint64_t sp, uint64_t fs)
 {
 	struct thread *t = thread_alloc();
@@ -138,12 +150,7 @@ struct thread *thread_create(const struct regs *r, uint64_t sp, uint64_t fs)
 	memcpy(t->comm, current->comm, sizeof(t->comm));
 	t->nice = current->nice;
 	t->policy = current->policy;
-	uint64_t f = read_rflags();
-	irq_disable();
-	run_push(t);
-	timer_reprogram();
-	if (f & RFLAGS_IF)
-		irq_enable();
+	start(t);
 	return t;
 }
 
@@ -163,12 +170,7 @@ struct thread *kthread_create(void (*fn)(void *arg), void *arg)
 	frame[6] = (uint64_t)kthread_first_return;
 	t->ksp = (uint64_t)frame;
 	cpu_fpu_save(t->fpu);
-	uint64_t f = read_rflags();
-	irq_disable();
-	run_push(t);
-	timer_reprogram();
-	if (f & RFLAGS_IF)
-		irq_enable();
+	start(t);
 	return t;
 }
 
