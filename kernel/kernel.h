@@ -201,6 +201,9 @@ void time_init(void);
 uint64_t time_tsc_hz(void);
 uint64_t clock_monotonic_ns(void);
 uint64_t clock_realtime_ns(void);
+/* CLOCK_REALTIME - CLOCK_MONOTONIC: turns a wall-clock deadline into a
+ * monotonic one exactly, with no second clock read in between. */
+uint64_t clock_realtime_base(void);
 uint64_t clock_boot_tsc(void);
 
 

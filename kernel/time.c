@@ -130,6 +130,11 @@ uint64_t clock_monotonic_ns(void)
 	return (uint64_t)((unsigned __int128)(rdtsc() - tsc_boot) * mult >> 32);
 }
 
+uint64_t clock_realtime_base(void)
+{
+	return realtime_at_boot;
+}
+
 uint64_t clock_realtime_ns(void)
 {
 	return realtime_at_boot + clock_monotonic_ns();

@@ -109,7 +109,7 @@ static long deadline_of(const struct timespec __user *ut, bool absolute, bool re
 	if (!absolute)
 		*out = now + t;
 	else if (realtime)
-		*out = now + (t > clock_realtime_ns() ? t - clock_realtime_ns() : 0);
+		*out = t > clock_realtime_base() ? t - clock_realtime_base() : 1;
 	else
 		*out = t;
 	if (!*out)
