@@ -40,8 +40,16 @@ void console_init(void)
 
 void console_write(int stream, const void *buf, size_t len)
 {
+	static bool wrote;
 	uint16_t base = stream == 2 ? PORT_STDERR_UART : PORT_STDOUT_UART;
 	const uint8_t *p = buf;
+
+	/* The host may run a VM again that failed before its first output
+	 * (docs/protocol.md), so it must learn of that output first. */
+	if (!wrote && len) {
+		wrote = true;
+		klog("@@output");
+	}
 
 	while (len) {
 		while (!(inb(base + UART_LSR) & LSR_THRE))

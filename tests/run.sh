@@ -68,6 +68,7 @@ all_cases() {
 		unit_case "unit/${t##*/}" "$t"
 	done
 	fuzz_case fuzz/fuzz_elf
+	format_case format/clang-format
 	selftest_case kernel/selftest
 
 	guest hello -x 0 --
@@ -155,7 +156,8 @@ all_cases() {
 	elfvm_error errors/no-such-program ':' /nonexistent/elfvm-test-program
 	elfvm_timeout errors/timeout 3 "$BUSYBOX" sleep 100
 
-	for f in tests/compat/*.sh; do
+	for f in tests/vmm/*.sh tests/compat/*.sh; do
+		case $f in */fake_*) continue ;; esac
 		[ -f "$f" ] && . "./$f"
 	done
 }
@@ -234,6 +236,13 @@ fuzz_case() {
 			why="$why (input kept in build/fuzz_failures/${a##*/})"
 	done
 	fail "expected status 0 got $st: $why"
+}
+
+# The sources are as clang-format writes them (make format-check).
+format_case() {
+	next_case "$1" || return 0
+	sh tests/format.sh >"$D/out" 2>&1 && pass
+	fail "$(tail -n 1 "$D/out"); first: $(head -n 1 "$D/out" | cut -c1-200)"
 }
 
 # The kernel's boot-time checks of kernel threads, wait queues, mutexes

@@ -33,7 +33,7 @@ static const char usage[] =
 	"                      elfvm, i.e. build/bench-results)\n"
 	"  --runs N            boots of each program on each VM (default 3)\n"
 	"  --calls N           getppid calls per boot (default 200000)\n"
-	"  --accel auto|kvm|tcg  auto: KVM when /dev/kvm can be opened, else TCG\n"
+	"  --accel auto|kvm|tcg  auto: KVM when it runs elfvm's kernel, else TCG\n"
 	"  --mem SIZE          guest memory for both VMs (default 256M)\n"
 	"  --machine microvm|q35  QEMU machine for both VMs (default microvm)\n"
 	"  --kernel PATH       elfvm's kernel (default: kernel.elf beside elfvm)\n"
@@ -324,7 +324,7 @@ static void report_md(FILE *f, const struct bench *b, const struct sizes *z)
 	fprintf(f, "# elfvm bench\n\n%s; -M %s -cpu max -m %s -accel %s, 1 vCPU; "
 		"median (least–most) of %d boots each; host CPU: %s; Linux: %s + busybox "
 		"initramfs.\n\n", b->qemu_version, bench_machine(&b->o), b->o.mem,
-		vm_accel_name(vm_accel_resolve(b->o.accel)), b->o.runs, b->host_cpu,
+		vm_accel_name(b->o.accel), b->o.runs, b->host_cpu,
 		b->kernel[VM_LINUX]);
 	fputs("| measure | elfvm | Linux VM | elfvm / Linux |\n"
 	      "|---|---:|---:|---:|\n", f);
@@ -498,6 +498,7 @@ int bench_main(int argc, char **argv)
 {
 	struct bench *b = calloc(1, sizeof(*b));
 	struct sizes z;
+	char why[1024];
 	int r;
 
 	if (!b)
@@ -511,6 +512,15 @@ int bench_main(int argc, char **argv)
 	}
 	bench_linux_prepare(b);
 	bench_elfvm_prepare(b);
+	/* Both VMs run under what elfvm's kernel can run under. */
+	r = accel_choose(b->o.accel, b->kernel[VM_ELFVM], why, sizeof(why));
+	if (r < 0) {
+		fprintf(stderr, "elfvm bench: %s\n", why);
+		free(b);
+		return ELFVM_EXIT_FAIL;
+	}
+	fprintf(stderr, "elfvm bench: accelerator %s: %s\n", vm_accel_name(r), why);
+	b->o.accel = r;
 	for (int vm = 0; vm < VM_N; vm++)
 		for (int p = 0; p < P_N; p++)
 			if (b->why[vm][p][0])

@@ -271,7 +271,7 @@ static void linux_argv(const struct bench *b, int prog, char *cmdline,
 		       const char **argv)
 {
 	const char *qemu = getenv("ELFVM_QEMU");
-	int kvm = vm_accel_resolve(b->o.accel) == VM_ACCEL_KVM, i = 0;
+	int kvm = b->o.accel == VM_ACCEL_KVM, i = 0;
 
 	bench_fmt(cmdline, 256, "console=ttyS0 loglevel=1 edd=off reboot=t "
 		 "panic=-1 tsc_early_khz=%ld", b->o.tsc_khz);

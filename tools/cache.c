@@ -27,9 +27,7 @@
 #define NEWC_HDR 110
 #define PAD4(n) (((n) + 3) & ~(off_t)3)
 
-/* Puts the cache directory in dir, creating it (0700) when missing.
- * Returns 0 or -errno. */
-static int cache_dir(char *dir, size_t n)
+int cache_dir(char *dir, size_t n)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	size_t len;

@@ -230,7 +230,49 @@ static void report(const struct run_opts *o, const struct vm_result *res)
 	case VM_END_QEMU:
 		fprintf(stderr, "elfvm: qemu failed: %s\n", res->message);
 		break;
+	case VM_END_STOPPED:
+		fprintf(stderr, "elfvm: the VM stopped: %s (QEMU's report is in the log%s%s)\n",
+			res->message, o->log ? " in " : o->verbose ? " above" : ": --log FILE",
+			o->log ? o->log : "");
+		break;
 	}
+}
+
+/* Did the VM end before the program could have done anything, in a way
+ * TCG may not share (QEMU died or stopped the VM, without a record and
+ * before the program's first output)?  stdin is in the image, so running
+ * again loses nothing. */
+static int failed_at_boot(const struct vm_result *res)
+{
+	return (res->end == VM_END_QEMU || res->end == VM_END_STOPPED) && !res->output;
+}
+
+/* vm_run under the accelerator o->accel means on this host; under auto, a
+ * KVM that fails at boot is replaced by TCG, for this run and (once TCG
+ * ran the program) for the next ones.  Returns vm_run's status, or 125
+ * after a message when --accel kvm cannot run the kernel here. */
+static int boot_accel(const struct run_opts *o, struct vm_config *cfg, struct vm_result *res)
+{
+	char why[1024], kvm_why[sizeof(res->message)];
+	int a = accel_choose(o->accel, cfg->kernel, why, sizeof(why)), status;
+
+	if (a < 0)
+		return fail125("%s", why);
+	if (cfg->log)
+		fprintf(cfg->log, "elfvm: accelerator %s: %s\n", vm_accel_name(a), why);
+	cfg->accel = a;
+	status = vm_run(cfg, res);
+	if (o->accel != VM_ACCEL_AUTO || a != VM_ACCEL_KVM || !failed_at_boot(res))
+		return status;
+	snprintf(kvm_why, sizeof(kvm_why), "%s", res->message);
+	if (cfg->log)
+		fprintf(cfg->log, "elfvm: KVM failed at boot (%s); running again under TCG\n",
+			kvm_why);
+	cfg->accel = VM_ACCEL_TCG;
+	status = vm_run(cfg, res);
+	if (res->end <= VM_END_PANIC) /* TCG ran it: the failure was KVM's */
+		accel_remember(cfg->kernel, VM_ACCEL_TCG, kvm_why);
+	return status;
 }
 
 /* Boots the image at path and returns the exit status; a temporary image
@@ -242,18 +284,22 @@ static int boot(const struct run_opts *o, const char *kernel, const char *path, 
 	struct vm_result *res = malloc(sizeof(*res));
 	struct vm_config cfg = {
 		.kernel = kernel, .initrd = path, .cmdline = cmdline,
-		.mem = o->mem, .cpus = o->cpus, .accel = o->accel,
+		.mem = o->mem, .cpus = o->cpus,
 		.machine = o->machine, .timeout = o->timeout,
 		.log = log ? log : o->verbose ? stderr : NULL,
 		.trace = log ? log : stderr,
 	};
 	int status;
 
-	if (!res)
+	if (!res) {
+		if (temp)
+			unlink(path);
 		return fail125("out of memory");
+	}
 	snprintf(cmdline, sizeof(cmdline), "%s%s%s", o->strace ? "strace=1" : "",
 		 o->strace && o->verbose ? " " : "", o->verbose ? "verbose=1" : "");
-	status = vm_run(&cfg, res);
+	res->end = VM_END_EXIT; /* nothing to report when the choice failed */
+	status = boot_accel(o, &cfg, res);
 	if (temp)
 		unlink(path);
 	report(o, res);

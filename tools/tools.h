@@ -203,6 +203,9 @@ int image_copy_fd(int in, int out);
  * when the cache cannot be used (no directory, not writable, a file of l
  * unreadable): the caller then writes l itself. */
 int cache_open(const struct image_list *l);
+/* Puts elfvm's cache directory ($XDG_CACHE_HOME/elfvm, else ~/.cache/elfvm)
+ * in dir, creating it (0700) when missing.  Returns 0 or -errno. */
+int cache_dir(char *dir, size_t n);
 
 /* ---- pack.c --------------------------------------------------------------- */
 
@@ -237,12 +240,13 @@ struct vm_config {
 	                         appends realtime=NS itself */
 	const char *mem;      /* QEMU -m value, e.g. "256M" (NULL: 256M) */
 	int cpus;             /* 0 or 1: one CPU */
-	enum vm_accel accel;
+	enum vm_accel accel;  /* KVM or TCG, as accel_choose decided */
 	const char *machine;  /* "microvm" (also when NULL) or "q35" */
 	double timeout;       /* seconds; 0: none */
 	FILE *log;            /* kernel log lines and QEMU's own stderr
 	                         ("qemu: " prefix); NULL drops them */
 	FILE *trace;          /* @@strace records, prefix removed; NULL drops */
+	int quiet;            /* the program's stdout and stderr go nowhere */
 };
 
 enum vm_end {
@@ -253,6 +257,9 @@ enum vm_end {
 	VM_END_TIMEOUT,     /* --timeout expired: status 124, QEMU killed */
 	VM_END_QEMU,        /* QEMU failed or ended without a record: 125,
 	                       message = its first stderr line or why */
+	VM_END_STOPPED,     /* QEMU stopped the VM for good without a record
+	                       (a KVM internal error, say): QEMU killed, 125,
+	                       message = what QEMU said */
 	VM_END_INTERRUPTED, /* elfvm got SIGINT/TERM/HUP/PIPE (code): QEMU
 	                       killed, status 128+code */
 };
@@ -268,6 +275,8 @@ struct vm_result {
 	int64_t t_spawn;       /* CLOCK_MONOTONIC ns before QEMU was forked */
 	int64_t t_start;       /* when @@start arrived; 0 if it never did */
 	int64_t t_exit;        /* when QEMU was seen to end */
+	int output;            /* the program wrote to stdout or stderr
+	                          (@@output) */
 	/* The last kernel log lines (not records), a ring: the oldest is at
 	 * tail_next when tail_count == VM_TAIL_LINES. */
 	char tail[VM_TAIL_LINES][VM_LINE_MAX];
@@ -286,19 +295,34 @@ struct vm_result {
 int vm_run(const struct vm_config *cfg, struct vm_result *res);
 /* Prints res's kept log lines, oldest first, to f. */
 void vm_print_tail(const struct vm_result *res, FILE *f);
-/* AUTO becomes KVM when /dev/kvm opens read-write, else TCG. */
-enum vm_accel vm_accel_resolve(enum vm_accel a);
 const char *vm_accel_name(enum vm_accel a); /* "auto", "kvm", "tcg" */
 /* Parses "auto", "kvm" or "tcg".  Returns 0, or -EINVAL. */
 int vm_parse_accel(const char *s, enum vm_accel *out);
 /* Checks a --mem SIZE: digits with an optional K, M, G or T suffix (what
  * QEMU's -m takes).  Returns 0, or -EINVAL. */
 int vm_check_mem(const char *s);
-/* Puts kernel.elf next to the running binary in path.  Returns 0 or
- * -errno. */
+/* Puts name, relative to the directory of the running binary, in path;
+ * vm_default_kernel puts kernel.elf there.  Return 0 or -errno. */
+int vm_beside_elfvm(const char *name, char *path, size_t n);
 int vm_default_kernel(char *path, size_t n);
 /* CLOCK_MONOTONIC in ns. */
 int64_t vm_now_ns(void);
+
+/* ---- accel.c -------------------------------------------------------------- */
+
+/*
+ * What accelerator a requests for kernel on this host (docs/accel.md): tcg
+ * is TCG; auto is KVM when the KVM device opens and a probe boot of kernel
+ * under KVM ran a program to its end (the answer kept in the cache
+ * directory per boot of the host, kernel file and QEMU binary), else TCG;
+ * kvm is KVM under the same test.  Returns VM_ACCEL_KVM or VM_ACCEL_TCG
+ * with a one-line reason in why, or -1 when a is kvm and KVM cannot run
+ * kernel here (the reason, for "elfvm: ", in why).
+ */
+int accel_choose(enum vm_accel a, const char *kernel, char *why, size_t n);
+/* Keeps a as the answer for kernel on this host: a run under KVM failed
+ * where the probe had passed. */
+void accel_remember(const char *kernel, enum vm_accel a, const char *why);
 
 /* ---- opts.c --------------------------------------------------------------- */
 

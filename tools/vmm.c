@@ -18,15 +18,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 /* The fds QEMU finds its chardev files on (set up by child_exec). */
-enum { QFD_OUT = 1, QFD_QEMU_ERR = 2, QFD_ERR = 3, QFD_LOG = 4, QFD_N = 5 };
+enum { QFD_OUT = 1, QFD_QEMU_ERR = 2, QFD_ERR = 3, QFD_LOG = 4, QFD_QMP = 5, QFD_N = 6 };
+/* What follow() reads: the debugcon log, QEMU's stderr, its QMP socket. */
+enum { LB_LOG, LB_QEMU, LB_QMP, LB_N };
 
-#define GRACE_NS 5000000000LL /* after the last record, before QEMU is killed */
+#define GRACE_NS 5000000000LL    /* after the last record, before QEMU is killed */
+#define STOP_GRACE_NS 300000000LL /* after the VM stopped, for QEMU's last words */
 
 struct linebuf {
 	int fd; /* -1 once at end of file */
@@ -39,6 +43,11 @@ struct vm_state {
 	struct vm_result *res;
 	int recorded;          /* a final record arrived */
 	int stdout_is_pipe;    /* watch it for its reader leaving */
+	int qmp_fd;            /* our end of QEMU's QMP socket */
+	int qmp_ready;         /* capabilities asked for */
+	int64_t stopped_at;    /* when the VM was seen to stop without a record */
+	char stop_why[256];    /* and why */
+	char shutdown_why[64]; /* the reason of QMP's SHUTDOWN event */
 	char qemu_first[256];  /* QEMU's first stderr line */
 };
 
@@ -55,19 +64,6 @@ int64_t vm_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-enum vm_accel vm_accel_resolve(enum vm_accel a)
-{
-	int fd;
-
-	if (a != VM_ACCEL_AUTO)
-		return a;
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return VM_ACCEL_TCG;
-	close(fd);
-	return VM_ACCEL_KVM;
 }
 
 const char *vm_accel_name(enum vm_accel a)
@@ -104,7 +100,7 @@ int vm_check_mem(const char *s)
 	return 0;
 }
 
-int vm_default_kernel(char *path, size_t n)
+int vm_beside_elfvm(const char *name, char *path, size_t n)
 {
 	char self[PATH_MAX];
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -116,9 +112,14 @@ int vm_default_kernel(char *path, size_t n)
 	slash = strrchr(self, '/');
 	if (slash)
 		*slash = '\0';
-	if ((size_t)snprintf(path, n, "%s/kernel.elf", self) >= n)
+	if ((size_t)snprintf(path, n, "%s/%s", self, name) >= n)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+int vm_default_kernel(char *path, size_t n)
+{
+	return vm_beside_elfvm("kernel.elf", path, n);
 }
 
 /* ---- the QEMU command line ------------------------------------------------ */
@@ -131,7 +132,7 @@ static void build_argv(const struct vm_config *cfg, const char *cmdline,
 		       char *smp, size_t smpn, const char **argv)
 {
 	int q35 = cfg->machine && !strcmp(cfg->machine, "q35");
-	int kvm = vm_accel_resolve(cfg->accel) == VM_ACCEL_KVM;
+	int kvm = cfg->accel == VM_ACCEL_KVM;
 	const char *qemu = getenv("ELFVM_QEMU");
 	int i = 0;
 
@@ -176,6 +177,12 @@ static void build_argv(const struct vm_config *cfg, const char *cmdline,
 	argv[i++] = "isa-debugcon,iobase=0xe9,chardev=log";
 	argv[i++] = "-device";
 	argv[i++] = "isa-debug-exit,iobase=0xf4,iosize=4";
+	/* QMP tells us when QEMU pauses the VM (a KVM error, say): a paused VM
+	 * never ends by itself. */
+	argv[i++] = "-chardev";
+	argv[i++] = "socket,id=qmp,fd=5";                  /* QFD_QMP */
+	argv[i++] = "-mon";
+	argv[i++] = "chardev=qmp,mode=control";
 	argv[i] = NULL;
 }
 
@@ -355,6 +362,10 @@ static void on_log_line(struct vm_state *st, char *line)
 			fprintf(cfg->trace, "%s\n", line + 9);
 		return;
 	}
+	if (!strcmp(line, "@@output")) {
+		st->res->output = 1;
+		return;
+	}
 	if (!strcmp(line, "@@start")) {
 		if (!st->res->t_start)
 			st->res->t_start = vm_now_ns();
@@ -373,13 +384,63 @@ static void on_log_line(struct vm_state *st, char *line)
 		fprintf(cfg->log, "%s\n", line);
 }
 
-/* One line of QEMU's own stderr. */
+/* The VM stopped without a record: follow() gives QEMU STOP_GRACE_NS to
+ * finish its report (a register dump), then it is killed. */
+static void vm_stopped(struct vm_state *st, const char *why)
+{
+	size_t len = strlen(st->stop_why);
+
+	if (st->recorded)
+		return;
+	if (!st->stopped_at)
+		st->stopped_at = vm_now_ns();
+	if (len + 3 < sizeof(st->stop_why) && !strstr(st->stop_why, why))
+		snprintf(st->stop_why + len, sizeof(st->stop_why) - len, "%s%s",
+			 len ? "; " : "", why);
+}
+
+/* One line of QEMU's own stderr.  Some lines mean that QEMU has paused the
+ * VM for good (QMP says so too, but only seconds later). */
 static void on_qemu_line(struct vm_state *st, char *line)
 {
+	static const char *const fatal[] = { "KVM internal error", "emulation failure",
+					     "KVM: entry failed", "kvm run failed",
+					     "KVM: unknown exit" };
+
 	if (!st->qemu_first[0] && line[0])
 		snprintf(st->qemu_first, sizeof(st->qemu_first), "%s", line);
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		if (strstr(line, fatal[i]))
+			vm_stopped(st, line);
 	if (st->cfg->log)
 		fprintf(st->cfg->log, "qemu: %s\n", line);
+}
+
+/* One message from QEMU's QMP monitor: its greeting (answered by entering
+ * command mode, so that events come, and asking whether the VM still runs,
+ * in case it stopped before that), the answer, or an event. */
+static void on_qmp_line(struct vm_state *st, char *line)
+{
+	static const char hello[] = "{\"execute\":\"qmp_capabilities\"}\n"
+				    "{\"execute\":\"query-status\"}\n";
+	char *r;
+
+	if (!st->qmp_ready && strstr(line, "\"QMP\"")) {
+		st->qmp_ready = 1;
+		if (write(st->qmp_fd, hello, sizeof(hello) - 1) < 0)
+			return; /* QEMU went away: the end of its stderr tells */
+	} else if (strstr(line, "\"event\": \"STOP\"")) {
+		vm_stopped(st, "QEMU paused the VM");
+	} else if (strstr(line, "\"event\": \"GUEST_PANICKED\"")) {
+		vm_stopped(st, "the guest panicked");
+	} else if (strstr(line, "\"running\": false") && !strstr(line, "prelaunch")) {
+		vm_stopped(st, "QEMU paused the VM");
+	} else if (strstr(line, "\"event\": \"SHUTDOWN\"") &&
+		   (r = strstr(line, "\"reason\": \""))) {
+		r += 11;
+		snprintf(st->shutdown_why, sizeof(st->shutdown_why), "%.*s",
+			 (int)strcspn(r, "\""), r);
+	}
 }
 
 /* Reads what is there and hands over each whole line (a line longer than
@@ -417,46 +478,55 @@ static void lb_read(struct linebuf *lb, struct vm_state *st,
 
 /* ---- following the VM ----------------------------------------------------- */
 
-enum follow_end { FOLLOW_EOF, FOLLOW_TIMEOUT, FOLLOW_SIGNAL, FOLLOW_STDOUT_GONE };
+enum follow_end { FOLLOW_EOF, FOLLOW_TIMEOUT, FOLLOW_SIGNAL, FOLLOW_STDOUT_GONE,
+		  FOLLOW_STOPPED };
 
-/* Reads the log and QEMU's stderr until both end (QEMU exited), the
- * deadline (0: none) passes, a caught signal arrives, or the reader of our
- * stdout goes away (`elfvm run yes | head`: the program would get SIGPIPE,
- * and the guest cannot learn it any other way).  Once a final record is
- * in, QEMU gets GRACE_NS more to exit by itself. */
-static enum follow_end follow(struct vm_state *st, struct linebuf lb[2],
+/* Reads the log, QEMU's stderr and QMP until the first two end (QEMU
+ * exited), the deadline (0: none) passes, a caught signal arrives, the VM
+ * is seen to have stopped without a record, or the reader of our stdout
+ * goes away (`elfvm run yes | head`: the program would get SIGPIPE, and
+ * the guest cannot learn it any other way).  Once a final record is in,
+ * QEMU gets GRACE_NS more to exit by itself. */
+static enum follow_end follow(struct vm_state *st, struct linebuf lb[LB_N],
 			      int64_t deadline, const sigset_t *mask)
 {
+	static void (*const on_line[LB_N])(struct vm_state *, char *) = {
+		on_log_line, on_qemu_line, on_qmp_line
+	};
 	int64_t recorded_at = 0;
 
-	while (lb[0].fd >= 0 || lb[1].fd >= 0) {
-		struct pollfd pfd[3] = { { lb[0].fd, POLLIN, 0 }, { lb[1].fd, POLLIN, 0 },
-					 { st->stdout_is_pipe ? 1 : -1, 0, 0 } };
+	while (lb[LB_LOG].fd >= 0 || lb[LB_QEMU].fd >= 0) {
+		struct pollfd pfd[LB_N + 1] = { { lb[0].fd, POLLIN, 0 }, { lb[1].fd, POLLIN, 0 },
+						{ lb[2].fd, POLLIN, 0 },
+						{ st->stdout_is_pipe ? 1 : -1, 0, 0 } };
 		struct timespec ts, *tsp = NULL;
-		int64_t limit = deadline;
+		int64_t limit = deadline, now = vm_now_ns();
 
 		if (st->recorded && !recorded_at)
-			recorded_at = vm_now_ns();
-		if (recorded_at && (!limit || recorded_at + GRACE_NS < limit))
+			recorded_at = now;
+		if (st->stopped_at && !st->recorded && now >= st->stopped_at + STOP_GRACE_NS)
+			return FOLLOW_STOPPED;
+		if (st->stopped_at && !st->recorded)
+			limit = st->stopped_at + STOP_GRACE_NS;
+		else if (recorded_at && (!limit || recorded_at + GRACE_NS < limit))
 			limit = recorded_at + GRACE_NS;
 		if (limit) {
-			int64_t left = limit - vm_now_ns();
+			int64_t left = limit - now;
 			if (left <= 0)
 				return FOLLOW_TIMEOUT;
 			ts.tv_sec = left / 1000000000;
 			ts.tv_nsec = left % 1000000000;
 			tsp = &ts;
 		}
-		if (ppoll(pfd, 3, tsp, mask) < 0 && errno != EINTR)
+		if (ppoll(pfd, LB_N + 1, tsp, mask) < 0 && errno != EINTR)
 			return FOLLOW_EOF; /* cannot happen with valid fds */
 		if (got_signal)
 			return FOLLOW_SIGNAL;
-		if (pfd[2].revents & (POLLERR | POLLHUP) && !st->recorded)
+		if (pfd[LB_N].revents & (POLLERR | POLLHUP) && !st->recorded)
 			return FOLLOW_STDOUT_GONE;
-		if (pfd[0].revents)
-			lb_read(&lb[0], st, on_log_line);
-		if (pfd[1].revents)
-			lb_read(&lb[1], st, on_qemu_line);
+		for (int i = 0; i < LB_N; i++)
+			if (pfd[i].revents)
+				lb_read(&lb[i], st, on_line[i]);
 	}
 	return FOLLOW_EOF;
 }
@@ -479,6 +549,10 @@ static void decide(struct vm_state *st, enum follow_end how, int wstatus,
 		res->code = SIGPIPE;
 		res->status = 128 + SIGPIPE;
 		res->message[0] = '\0';
+	} else if (st->stopped_at) {
+		res->end = VM_END_STOPPED;
+		res->status = ELFVM_EXIT_FAIL;
+		snprintf(res->message, sizeof(res->message), "%s", st->stop_why);
 	} else if (how == FOLLOW_TIMEOUT) {
 		res->end = VM_END_TIMEOUT;
 		res->status = ELFVM_EXIT_TIMEOUT;
@@ -489,6 +563,9 @@ static void decide(struct vm_state *st, enum follow_end how, int wstatus,
 		res->status = ELFVM_EXIT_FAIL;
 		if (st->qemu_first[0])
 			snprintf(res->message, sizeof(res->message), "%s", st->qemu_first);
+		else if (!strcmp(st->shutdown_why, "guest-reset"))
+			snprintf(res->message, sizeof(res->message),
+				 "the VM reset itself (a triple fault) without reporting a status");
 		else if (WIFSIGNALED(wstatus))
 			snprintf(res->message, sizeof(res->message),
 				 "the VM ended without reporting a status (qemu "
@@ -510,42 +587,44 @@ static int fail_early(struct vm_result *res)
 	return res->status;
 }
 
-/* Spawns QEMU with the pipes set up; returns its pid or -1. */
-static pid_t spawn(const char *const *argv, struct linebuf lb[2],
-		   const sigset_t *mask)
+/* Spawns QEMU with the pipes and the QMP socket set up (cfg->quiet: the
+ * program's output goes to /dev/null); returns its pid, or -1 with errno
+ * set. */
+static pid_t spawn(const struct vm_config *cfg, const char *const *argv,
+		   struct linebuf lb[LB_N], const sigset_t *mask)
 {
-	int logp[2], errp[2], devnull;
-	pid_t parent = getpid(), pid;
+	int logp[2] = { -1, -1 }, errp[2] = { -1, -1 }, qmp[2] = { -1, -1 }, devnull, e;
+	pid_t parent = getpid(), pid = -1;
 
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0)
-		return -1;
-	if (pipe2(logp, O_CLOEXEC) < 0) {
-		close(devnull);
-		return -1;
-	}
-	if (pipe2(errp, O_CLOEXEC) < 0) {
-		close(devnull), close(logp[0]), close(logp[1]);
-		return -1;
-	}
-	pid = fork();
+	if (devnull >= 0 && pipe2(logp, O_CLOEXEC) == 0 && pipe2(errp, O_CLOEXEC) == 0 &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, qmp) == 0)
+		pid = fork();
 	if (pid == 0) {
-		const int fds[QFD_N] = { devnull, 1, errp[1], 2, logp[1] };
+		const int fds[QFD_N] = { devnull,  cfg->quiet ? devnull : 1, errp[1],
+					 cfg->quiet ? devnull : 2, logp[1], qmp[1] };
 		child_exec(argv, fds, mask, parent);
 	}
-	close(devnull), close(logp[1]), close(errp[1]);
-	lb[0].fd = logp[0];
-	lb[1].fd = errp[0];
+	e = errno;
+	for (int *fd = (int[]){ devnull, logp[1], errp[1], qmp[1] }, i = 0; i < 4; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	lb[LB_LOG].fd = logp[0];
+	lb[LB_QEMU].fd = errp[0];
+	lb[LB_QMP].fd = qmp[0];
 	if (pid < 0) {
-		close(logp[0]), close(errp[0]);
-		lb[0].fd = lb[1].fd = -1;
+		for (int i = 0; i < LB_N; i++)
+			if (lb[i].fd >= 0)
+				close(lb[i].fd);
+		lb[0].fd = lb[1].fd = lb[2].fd = -1;
 	}
+	errno = e;
 	return pid;
 }
 
 int vm_run(const struct vm_config *cfg, struct vm_result *res)
 {
-	struct linebuf lb[2];
+	struct linebuf lb[LB_N];
 	struct vm_state st = { .cfg = cfg, .res = res };
 	const char *argv[MAX_ARGS], *env = getenv("ELFVM_PRINT_QEMU");
 	char cmdline[4096], smp[16];
@@ -573,9 +652,10 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 	fflush(stderr);
 	host_fds_append(1, fd_flags);
 	signals_catch(&old_mask, old);
-	lb[0].len = lb[1].len = 0;
+	lb[0].len = lb[1].len = lb[2].len = 0;
 	res->t_spawn = vm_now_ns();
-	pid = spawn(argv, lb, &old_mask);
+	pid = spawn(cfg, argv, lb, &old_mask);
+	st.qmp_fd = lb[LB_QMP].fd;
 	if (pid < 0) {
 		int e = errno;
 		signals_restore(&old_mask, old);
@@ -592,7 +672,7 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 		;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < LB_N; i++)
 		if (lb[i].fd >= 0)
 			close(lb[i].fd);
 	signals_restore(&old_mask, old); /* a pending signal still counts */
