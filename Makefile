@@ -9,32 +9,43 @@ HOSTCC ?= gcc
 KCC ?= gcc
 
 # ---- set-up: Debian packages, installed once when missing ----------------
+# Everything built needs them, so everything has the stamp as an order-only
+# prerequisite: it is made first, and a newer tools/deps.sh reruns the check
+# without rebuilding anything.  Nothing that needs a package is evaluated
+# at parse time: such $(shell …) values are deferred (=) and read in
+# recipes, and a packaged file is reached through a rule ordered after the
+# stamp (MUSL_SYSCALL_H).
 DEPS_STAMP := $(B)/.deps
 $(DEPS_STAMP): tools/deps.sh
 	@mkdir -p $(B)
 	@sh tools/deps.sh
 	@touch $@
+MUSL_SYSCALL_H := /usr/include/x86_64-linux-musl/bits/syscall.h
+$(MUSL_SYSCALL_H): | $(DEPS_STAMP)
+	@test -f $@ || { echo "$@ is missing: is musl-dev installed?"; exit 1; }
 
 # ---- the kernel ------------------------------------------------------------
 KSRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
                    loader/*.c loader/*.S syscalls/*.c minifs/*.c)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
-KCFLAGS := -std=c11 -ffreestanding -fno-builtin -nostdinc -Wall -Wextra -Werror \
+# gcc's own header directory, asked for once, when a recipe first needs it.
+KINC = $(eval KINC := $$(shell $(KCC) -print-file-name=include))$(KINC)
+KCFLAGS = -std=c11 -ffreestanding -fno-builtin -nostdinc -Wall -Wextra -Werror \
 	-O2 -g -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pie \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-ffunction-sections -fdata-sections -fno-strict-aliasing \
-	-isystem $(shell $(KCC) -print-file-name=include) -I. -I$(B)/gen -MMD -MP
+	-isystem $(KINC) -I. -I$(B)/gen -MMD -MP
 KLDFLAGS := -nostdlib -static -no-pie -Wl,--gc-sections -Wl,-z,max-page-size=4096 \
 	-Wl,--build-id=none -Wl,-T,kernel/arch/x86_64/kernel.ld
 
-$(B)/k/%.c.o: %.c $(DEPS_STAMP)
+$(B)/k/%.c.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(KCC) $(KCFLAGS) -c $< -o $@
-$(B)/k/%.S.o: %.S $(DEPS_STAMP)
+$(B)/k/%.S.o: %.S | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(KCC) $(KCFLAGS) -D__ASSEMBLY__ -c $< -o $@
 # Syscall names for diagnostics, from musl's list (musl-dev's header).
-$(B)/gen/syscall_names.h: /usr/include/x86_64-linux-musl/bits/syscall.h
+$(B)/gen/syscall_names.h: $(MUSL_SYSCALL_H)
 	@mkdir -p $(dir $@)
 	( echo '/* generated from $< by the Makefile; do not edit */'; \
 	  echo 'static const char *const syscall_names[] = {'; \
@@ -56,7 +67,7 @@ VDSO_CFLAGS := -std=c11 -O2 -g -fPIC -ffreestanding -fno-builtin -fno-stack-prot
 VDSO_LDFLAGS := -shared -nostdlib -Wl,--hash-style=both -Wl,-soname=linux-vdso.so.1 \
 	-Wl,--eh-frame-hdr -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--build-id=none \
 	-Wl,-T,loader/vdso/vdso.lds -Wl,--version-script=loader/vdso/vdso.ver
-$(B)/vdso/vdso.o: loader/vdso/vdso.c $(DEPS_STAMP)
+$(B)/vdso/vdso.o: loader/vdso/vdso.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(KCC) $(VDSO_CFLAGS) -c $< -o $@
 $(B)/vdso.so: $(B)/vdso/vdso.o loader/vdso/vdso.lds loader/vdso/vdso.ver
@@ -77,23 +88,31 @@ $(B)/k/loader/vdso_blob.S.o: KCFLAGS += -DVDSO_IMAGE='"$(B)/vdso.so"'
 PURE := loader/elf.c loader/stack.c minifs/cpio.c
 TSRC := $(wildcard tools/*.c)
 HCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -MMD -MP
-$(B)/h/%.o: %.c $(DEPS_STAMP)
+$(B)/h/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HCFLAGS) -c $< -o $@
 $(B)/elfvm: $(patsubst %.c,$(B)/h/%.o,$(TSRC) $(PURE))
 	$(HOSTCC) $^ -lelf -lpthread -o $@
 
 # ---- unit tests (host, ASan + UBSan) and the ELF fuzzer ------------------
+# Objects of their own (build/u, build/f), with dependency files like every
+# other object, so that an edited header rebuilds them.
 USRC := $(wildcard tests/unit/test_*.c)
-UCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. \
+UPURE := $(patsubst %.c,$(B)/u/%.o,$(PURE) tools/cpio_write.c)
+UCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -MMD -MP \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
-$(B)/unit/%: tests/unit/%.c $(PURE) $(wildcard tools/cpio_write.c) $(DEPS_STAMP)
+FCFLAGS := -std=gnu11 -g -O1 -I. -MMD -MP -fsanitize=fuzzer,address,undefined
+$(B)/u/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(UCFLAGS) $< $(PURE) $(wildcard tools/cpio_write.c) -o $@
-$(B)/fuzz_elf: tests/unit/fuzz_elf.c loader/elf.c $(DEPS_STAMP)
+	$(HOSTCC) $(UCFLAGS) -c $< -o $@
+$(B)/unit/%: $(B)/u/tests/unit/%.o $(UPURE)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined \
-		tests/unit/fuzz_elf.c loader/elf.c -o $@
+	$(HOSTCC) $(UCFLAGS) $^ -o $@
+$(B)/f/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	clang $(FCFLAGS) -c $< -o $@
+$(B)/fuzz_elf: $(B)/f/tests/unit/fuzz_elf.o $(B)/f/loader/elf.o
+	clang $(FCFLAGS) $^ -o $@
 UNIT := $(patsubst tests/unit/%.c,$(B)/unit/%,$(USRC))
 
 # ---- guest test programs: each built six ways (gcc and musl: static, static-PIE, dynamic)
@@ -104,22 +123,22 @@ MUSL_STATIC_PIE = musl-gcc $(GCFLAGS) -fPIE -nostartfiles -Wl,-static -Wl,-pie \
 	-Wl,--no-dynamic-linker -Wl,-z,text $(MUSL)/rcrt1.o $(MUSL)/crti.o \
 	$(shell gcc -print-file-name=crtbeginS.o) $< \
 	$(shell gcc -print-file-name=crtendS.o) $(MUSL)/crtn.o -o $@
-$(B)/guest/%.gcc-static: tests/guest/%.c $(wildcard tests/guest/*.h) $(DEPS_STAMP)
+$(B)/guest/%.gcc-static: tests/guest/%.c $(wildcard tests/guest/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	gcc $(GCFLAGS) -static -no-pie $< -o $@ -lm
-$(B)/guest/%.gcc-spie: tests/guest/%.c $(wildcard tests/guest/*.h) $(DEPS_STAMP)
+$(B)/guest/%.gcc-spie: tests/guest/%.c $(wildcard tests/guest/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	gcc $(GCFLAGS) -static-pie -fPIE $< -o $@ -lm
-$(B)/guest/%.musl-static: tests/guest/%.c $(wildcard tests/guest/*.h) $(DEPS_STAMP)
+$(B)/guest/%.musl-static: tests/guest/%.c $(wildcard tests/guest/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(GCFLAGS) -static -no-pie $< -o $@ -lm
-$(B)/guest/%.musl-spie: tests/guest/%.c $(wildcard tests/guest/*.h) $(DEPS_STAMP)
+$(B)/guest/%.musl-spie: tests/guest/%.c $(wildcard tests/guest/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(MUSL_STATIC_PIE) -lm
-$(B)/guest/%.gcc-dyn: tests/guest/%.c $(wildcard tests/guest/*.h) $(DEPS_STAMP)
+$(B)/guest/%.gcc-dyn: tests/guest/%.c $(wildcard tests/guest/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	gcc $(GCFLAGS) $< -o $@ -lm -lpthread
-$(B)/guest/%.musl-dyn: tests/guest/%.c $(wildcard tests/guest/*.h) $(DEPS_STAMP)
+$(B)/guest/%.musl-dyn: tests/guest/%.c $(wildcard tests/guest/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(GCFLAGS) $< -o $@ -lm
 GUEST := $(foreach s,$(GSRC),$(foreach v,gcc-static gcc-spie musl-static musl-spie gcc-dyn musl-dyn,\
@@ -128,7 +147,7 @@ GUEST := $(foreach s,$(GSRC),$(foreach v,gcc-static gcc-spie musl-static musl-sp
 # ---- benchmark programs run inside both VMs (static, no libc surprises) ----
 BSRC := $(wildcard tools/guest/*.c)
 BENCHPROGS := $(patsubst tools/guest/%.c,$(B)/bench/%,$(BSRC))
-$(B)/bench/%: tools/guest/%.c $(DEPS_STAMP)
+$(B)/bench/%: tools/guest/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	gcc $(GCFLAGS) -static -no-pie $< -o $@
 
@@ -139,8 +158,8 @@ test: tests
 	@sh tests/run.sh
 bench: all
 	$(B)/elfvm bench
-format-check:
-	clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h')
+format-check: | $(DEPS_STAMP)
+	sh tests/format.sh
 clean:
 	rm -rf $(B)
 

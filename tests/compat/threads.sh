@@ -146,6 +146,9 @@ th() {
 
 I=$TH_IN
 PL=/usr/lib/x86_64-linux-gnu/perl
+# perl's own module directories (versioned, e.g. .../perl/5.36), from perl.
+PL_ARCH=$(perl -MConfig -e 'print $Config{archlibexp}' 2>/dev/null)
+PL_PRIV=$(perl -MConfig -e 'print $Config{privlibexp}' 2>/dev/null)
 
 # Compressors: compress with 2 threads (several blocks), test, decompress.
 th xz xz -x 0 -F "$TH_HEX" -- -T2 -1 --block-size=512KiB -c "$I/text"
@@ -174,10 +177,10 @@ th git-grep-n git -x 0 -- -C "$I/repo" grep --threads=2 -n -e 'needle 9[0-9][0-9
 
 # perl ithreads with Thread::Queue and threads::shared (its modules packed
 # one by one; perl-base is Debian's essential part of perl).
-th perl-ithreads perl -x 0 -o --dir -o "$PL-base" -o --file -o "$PL/5.36/threads.pm" \
-	-o --file -o "$PL/5.36/threads/shared.pm" -o --file -o /usr/share/perl/5.36/Thread/Queue.pm \
-	-o --file -o "$PL/5.36/auto/threads/threads.so" \
-	-o --file -o "$PL/5.36/auto/threads/shared/shared.so" -- "$I/threads.pl"
+th perl-ithreads perl -x 0 -o --dir -o "$PL-base" -o --file -o "$PL_ARCH/threads.pm" \
+	-o --file -o "$PL_ARCH/threads/shared.pm" -o --file -o "$PL_PRIV/Thread/Queue.pm" \
+	-o --file -o "$PL_ARCH/auto/threads/threads.so" \
+	-o --file -o "$PL_ARCH/auto/threads/shared/shared.so" -- "$I/threads.pl"
 
 # node: V8's platform threads, worker_threads and the libuv thread pool.
 th node-workers node -x 0 -- "$I/threads.js"
