@@ -283,8 +283,7 @@ struct statfs {
 
 /* include/uapi/linux/utsname.h */
 struct new_utsname {
-	char sysname[65], nodename[65], release[65], version[65], machine[65],
-		domainname[65];
+	char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
 };
 
 /* include/uapi/linux/resource.h */

@@ -13,16 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PAGE_SIZE  4096UL
+#define PAGE_SIZE 4096UL
 #define PAGE_SHIFT 12
 #define PAGE_DOWN(x) ((uint64_t)(x) & ~(PAGE_SIZE - 1))
-#define PAGE_UP(x)   (((uint64_t)(x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+#define PAGE_UP(x) (((uint64_t)(x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
 
 /* The address space (docs/memory.md). */
 #define KERNEL_VMA 0xffffffff80000000UL /* kernel image, linked at -2 GiB */
 #define DIRECT_MAP 0xffff888000000000UL /* all physical memory */
-#define USER_TOP   0x00007ffffffff000UL /* first address above the program */
-#define USER_MIN   0x0000000000010000UL /* mmap_min_addr: page 0 never maps */
+#define USER_TOP 0x00007ffffffff000UL   /* first address above the program */
+#define USER_MIN 0x0000000000010000UL   /* mmap_min_addr: page 0 never maps */
 
 static inline void *phys_to_virt(uint64_t pa)
 {
@@ -71,8 +71,7 @@ char *strrchr(const char *s, int c);
  * width (or *), zero-pad/left flags and %.Ns/%.*s; returns the length it
  * wanted. */
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int snprintf(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- console.c ------------------------------------------------------------ */
 void console_init(void);
@@ -82,7 +81,11 @@ void console_write(int stream, const void *buf, size_t len);
 void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void klog_raw(const char *s, size_t len);
 extern bool klog_verbose;
-#define kdebug(...) do { if (klog_verbose) klog(__VA_ARGS__); } while (0)
+#define kdebug(...) \
+	do { \
+		if (klog_verbose) \
+			klog(__VA_ARGS__); \
+	} while (0)
 
 /* ---- exit.c ------------------------------------------------------------------ */
 /* Ends the VM after the @@ record for docs/protocol.md; never returns. */
@@ -90,7 +93,11 @@ noreturn void vm_exit_status(int status);
 noreturn void vm_exit_signal(int sig);
 noreturn void vm_exit_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define BUG_ON(c) do { if (c) panic("BUG_ON(%s) at %s:%d", #c, __FILE__, __LINE__); } while (0)
+#define BUG_ON(c) \
+	do { \
+		if (c) \
+			panic("BUG_ON(%s) at %s:%d", #c, __FILE__, __LINE__); \
+	} while (0)
 
 /* ---- boot information (main.c) --------------------------------------------- */
 struct boot_info {
@@ -125,16 +132,16 @@ void *kzalloc(size_t size);
 void kfree(void *p);
 
 /* ---- arch/x86_64/paging.c -------------------------------------------------- */
-#define PTE_P   (1UL << 0)
-#define PTE_W   (1UL << 1)
-#define PTE_U   (1UL << 2)
+#define PTE_P (1UL << 0)
+#define PTE_W (1UL << 1)
+#define PTE_U (1UL << 2)
 #define PTE_PWT (1UL << 3)
 #define PTE_PCD (1UL << 4)
-#define PTE_A   (1UL << 5)
-#define PTE_D   (1UL << 6)
-#define PTE_PS  (1UL << 7)
-#define PTE_G   (1UL << 8)
-#define PTE_NX  (1UL << 63)
+#define PTE_A (1UL << 5)
+#define PTE_D (1UL << 6)
+#define PTE_PS (1UL << 7)
+#define PTE_G (1UL << 8)
+#define PTE_NX (1UL << 63)
 /* Software bit: a page that stays the program's under PROT_NONE. */
 #define PTE_HELD (1UL << 9)
 /* Software bit: the page is the backing object's own, never private. */
@@ -154,16 +161,16 @@ static inline void invlpg_user(uint64_t va)
 }
 /* Calls fn for every present (or PTE_HELD) leaf entry in [start, end), skipping absent
  * tables whole, so a huge PROT_NONE reservation costs nothing to walk. */
-void paging_for_each(uint64_t start, uint64_t end,
-		     void (*fn)(uint64_t va, uint64_t *pte, void *arg), void *arg);
+void paging_for_each(uint64_t start, uint64_t end, void (*fn)(uint64_t va, uint64_t *pte, void *arg),
+		     void *arg);
 /* Maps device memory (uncached) into the direct map. */
 void *paging_map_mmio(uint64_t pa, size_t len);
 
 /* ---- arch/x86_64/cpu.c ------------------------------------------------------- */
 struct percpu {
 	struct percpu *self;
-	uint64_t kstack_top;     /* syscall entry switches here */
-	uint64_t user_rsp;       /* scratch for the entry path */
+	uint64_t kstack_top; /* syscall entry switches here */
+	uint64_t user_rsp;   /* scratch for the entry path */
 	uint32_t cpu;
 };
 void cpu_init(void);
@@ -220,13 +227,13 @@ struct vm_backing {
 	uint64_t (*ino)(void *obj);
 };
 struct vma {
-	uint64_t start, end; /* page-aligned [start, end) */
-	int prot;            /* PROT_* */
-	int flags;           /* VMA_* */
+	uint64_t start, end;              /* page-aligned [start, end) */
+	int prot;                         /* PROT_* */
+	int flags;                        /* VMA_* */
 	const struct vm_backing *backing; /* NULL: anonymous */
 	void *obj;
-	uint64_t pgoff;      /* page index in obj of start */
-	struct vma *next;    /* sorted by address */
+	uint64_t pgoff;   /* page index in obj of start */
+	struct vma *next; /* sorted by address */
 };
 #define VMA_STACK 1
 #define VMA_HEAP 2
@@ -247,8 +254,8 @@ struct vma *vm_first_after(uint64_t addr);
  * there (its pages are freed).  Returns 0 or -ENOMEM. */
 long vm_map(uint64_t start, uint64_t len, int prot, int flags);
 /* The same for a mapping of obj from page pgoff on; takes a reference. */
-long vm_map_object(uint64_t start, uint64_t len, int prot, int flags,
-		   const struct vm_backing *b, void *obj, uint64_t pgoff);
+long vm_map_object(uint64_t start, uint64_t len, int prot, int flags, const struct vm_backing *b,
+		   void *obj, uint64_t pgoff);
 /* Removes every mapping in the range; returns 0 or -ENOMEM (a split needs
  * a new VMA). */
 long vm_unmap(uint64_t start, uint64_t len);
@@ -319,8 +326,8 @@ struct thread;
 struct waiter {
 	struct waiter *next;
 	struct waitq *q;
-	struct thread *thread;          /* woken by wake_up, or */
-	void (*fn)(struct waiter *w);   /* called by wake_up (from any context) */
+	struct thread *thread;        /* woken by wake_up, or */
+	void (*fn)(struct waiter *w); /* called by wake_up (from any context) */
 	void *arg;
 };
 struct waitq {
@@ -332,33 +339,33 @@ struct waitq {
 #define WAKE_SIGNAL 2
 struct thread {
 	int tid;
-	int state;                  /* THREAD_* */
-	uint64_t ksp;               /* saved kernel rsp while switched out */
-	uint64_t kstack;            /* base of its kernel stack */
-	uint8_t *fpu;               /* XSAVE area (64-byte aligned) */
-	uint64_t fs_base, gs_base;  /* the program's */
+	int state;                 /* THREAD_* */
+	uint64_t ksp;              /* saved kernel rsp while switched out */
+	uint64_t kstack;           /* base of its kernel stack */
+	uint8_t *fpu;              /* XSAVE area (64-byte aligned) */
+	uint64_t fs_base, gs_base; /* the program's */
 	uint64_t clear_child_tid, robust_list;
 	uint64_t sigmask, sigpending;
-	uint64_t sigwait;           /* rt_sigtimedwait: these wake it too */
-	uint64_t saved_mask;        /* rt_sigsuspend's mask to restore */
+	uint64_t sigwait;    /* rt_sigtimedwait: these wake it too */
+	uint64_t saved_mask; /* rt_sigsuspend's mask to restore */
 	bool restore_mask;
 	struct sig_info {
 		int32_t code, pid;
 		uint64_t addr;
-	} siginfo[64];              /* of each pending signal */
+	} siginfo[64]; /* of each pending signal */
 	uint64_t altstack_sp, altstack_size;
 	int altstack_flags;
-	bool full_restore;          /* leave the next syscall through iretq */
-	bool kernel;                /* a kernel thread: never runs the program */
-	bool queued;                /* on the run queue */
-	int policy;                 /* SCHED_OTHER, BATCH or IDLE: all run alike */
-	int nice;                   /* recorded; the round robin ignores it */
-	uint8_t rtqueued[64];       /* queued instances of real-time signals */
-	char comm[16];              /* prctl(PR_SET_NAME) */
-	uint64_t deadline;          /* monotonic ns while sleeping, 0: none */
-	int wake;                   /* WAKE_* of the last sleep */
-	struct thread *run_next;    /* run queue */
-	struct thread *all_next;    /* every thread */
+	bool full_restore;       /* leave the next syscall through iretq */
+	bool kernel;             /* a kernel thread: never runs the program */
+	bool queued;             /* on the run queue */
+	int policy;              /* SCHED_OTHER, BATCH or IDLE: all run alike */
+	int nice;                /* recorded; the round robin ignores it */
+	uint8_t rtqueued[64];    /* queued instances of real-time signals */
+	char comm[16];           /* prctl(PR_SET_NAME) */
+	uint64_t deadline;       /* monotonic ns while sleeping, 0: none */
+	int wake;                /* WAKE_* of the last sleep */
+	struct thread *run_next; /* run queue */
+	struct thread *all_next; /* every thread */
 };
 #define THREAD_RUNNABLE 0
 #define THREAD_SLEEPING 1

@@ -18,7 +18,10 @@ struct spinlock {
 	volatile int locked;
 	const char *name;
 };
-#define SPINLOCK_INIT(n) { 0, n }
+#define SPINLOCK_INIT(n) \
+	{ \
+		0, n \
+	}
 
 /* Takes the lock with interrupts disabled; returns the flags to restore. */
 static inline uint64_t spin_lock_irqsave(struct spinlock *l)
@@ -44,7 +47,10 @@ struct mutex {
 	struct waitq waiters;
 	const char *name;
 };
-#define MUTEX_INIT(n) { NULL, { NULL }, n }
+#define MUTEX_INIT(n) \
+	{ \
+		NULL, { NULL }, n \
+	}
 
 /* Sleeps (not interruptibly) until the mutex is free, then owns it. */
 void mutex_lock(struct mutex *m);

@@ -9,14 +9,14 @@
 
 #define PORT_STDOUT_UART 0x3f8 /* COM1: the program's stdout */
 #define PORT_STDERR_UART 0x2f8 /* COM2: the program's stderr */
-#define PORT_DEBUGCON    0xe9  /* kernel log and @@ records */
-#define PORT_EXIT        0xf4  /* isa-debug-exit, iosize 4 */
+#define PORT_DEBUGCON 0xe9     /* kernel log and @@ records */
+#define PORT_EXIT 0xf4         /* isa-debug-exit, iosize 4 */
 
 #define LAPIC_PHYS 0xfee00000UL
 
 /* PIT and CMOS, used only to calibrate the TSC and read the wall clock. */
-#define PORT_PIT_CH0  0x40
-#define PORT_PIT_CMD  0x43
+#define PORT_PIT_CH0 0x40
+#define PORT_PIT_CMD 0x43
 #define PORT_CMOS_IDX 0x70
 #define PORT_CMOS_DAT 0x71
 

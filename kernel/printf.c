@@ -18,8 +18,8 @@ static void put(struct out *o, char c)
 	o->len++;
 }
 
-static void put_num(struct out *o, uint64_t v, int base, bool upper, bool neg,
-		    int width, bool zero, bool left)
+static void put_num(struct out *o, uint64_t v, int base, bool upper, bool neg, int width, bool zero,
+		    bool left)
 {
 	char tmp[24];
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
@@ -99,24 +99,16 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'x':
 		case 'X':
 			u = lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned);
-			put_num(&o, u, *fmt == 'u' ? 10 : 16, *fmt == 'X', false, width,
-				zero, left);
+			put_num(&o, u, *fmt == 'u' ? 10 : 16, *fmt == 'X', false, width, zero, left);
 			break;
 		case 'p':
 			put(&o, '0');
 			put(&o, 'x');
-			put_num(&o, (uint64_t)va_arg(ap, void *), 16, false, false, 16, true,
-				false);
+			put_num(&o, (uint64_t)va_arg(ap, void *), 16, false, false, 16, true, false);
 			break;
-		case 's':
-			put_str(&o, va_arg(ap, const char *), width, prec, left);
-			break;
-		case 'c':
-			put(&o, (char)va_arg(ap, int));
-			break;
-		case '%':
-			put(&o, '%');
-			break;
+		case 's': put_str(&o, va_arg(ap, const char *), width, prec, left); break;
+		case 'c': put(&o, (char)va_arg(ap, int)); break;
+		case '%': put(&o, '%'); break;
 		default:
 			put(&o, '%');
 			if (!*fmt)

@@ -302,8 +302,7 @@ long sched_sleep(struct waitq *q, uint64_t deadline)
 	if (q)
 		waitq_remove(&w);
 	current->deadline = 0;
-	return current->wake == WAKE_TIMEOUT ? -ETIMEDOUT
-	       : current->wake == WAKE_SIGNAL ? -EINTR : 0;
+	return current->wake == WAKE_TIMEOUT ? -ETIMEDOUT : current->wake == WAKE_SIGNAL ? -EINTR : 0;
 }
 
 void timer_arm(struct ktimer *t, uint64_t deadline)

@@ -59,6 +59,5 @@ void selftest_run(void)
 	uint64_t dt = clock_monotonic_ns() - t0;
 	if (shared != 2 * ROUNDS || r != -ETIMEDOUT)
 		panic("selftest: shared %d (want %d), timed sleep %ld", shared, 2 * ROUNDS, r);
-	klog("selftest: kernel threads, wait queues, mutexes and deadlines ok (%lu us)",
-	     dt / 1000);
+	klog("selftest: kernel threads, wait queues, mutexes and deadlines ok (%lu us)", dt / 1000);
 }

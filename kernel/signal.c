@@ -23,7 +23,7 @@
 #define SS_DISABLE 2
 #define FP_XSTATE_MAGIC1 0x46505853U
 #define FP_XSTATE_MAGIC2 0x46505845U
-#define BIT(sig) (1UL << ((sig) - 1))
+#define BIT(sig) (1UL << ((sig)-1))
 #define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
 
 /* arch/x86/include/uapi/asm/sigcontext.h, asm/ucontext.h, signal.h */
@@ -36,7 +36,11 @@ struct sigcontext {
 };
 struct ucontext {
 	uint64_t uc_flags, uc_link;
-	struct { uint64_t sp; int32_t flags, pad; uint64_t size; } uc_stack;
+	struct {
+		uint64_t sp;
+		int32_t flags, pad;
+		uint64_t size;
+	} uc_stack;
 	struct sigcontext mc;
 	uint64_t sigmask;
 };
@@ -75,13 +79,12 @@ static void dequeue_one(uint64_t *pending, uint8_t *count, int sig)
 static int (*symbolize)(uint64_t addr, char *buf, size_t size);
 
 static const char *const sig_names[] = {
-	[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT",
-	[SIGILL] = "SIGILL", [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
-	[SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE", [SIGKILL] = "SIGKILL",
-	[SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
-	[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM",
-	[SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP",
-	[SIGTSTP] = "SIGTSTP", [SIGURG] = "SIGURG", [SIGWINCH] = "SIGWINCH",
+	[SIGHUP] = "SIGHUP",     [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
+	[SIGTRAP] = "SIGTRAP",   [SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",
+	[SIGKILL] = "SIGKILL",   [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+	[SIGPIPE] = "SIGPIPE",   [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM", [SIGCHLD] = "SIGCHLD",
+	[SIGCONT] = "SIGCONT",   [SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP", [SIGURG] = "SIGURG",
+	[SIGWINCH] = "SIGWINCH",
 };
 
 const char *signal_name(int sig)
@@ -135,8 +138,8 @@ bool signal_wakes(const struct thread *t)
 
 static bool ignored_by_default(int sig)
 {
-	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH ||
-	       sig == SIGSTOP || sig == SIGTSTP || sig == 21 || sig == 22; /* TTIN, TTOU */
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH || sig == SIGSTOP ||
+	       sig == SIGTSTP || sig == 21 || sig == 22; /* TTIN, TTOU */
 }
 
 static bool ignored(int sig)
@@ -252,8 +255,8 @@ static void user_backtrace(const struct regs *r)
 static noreturn void die(struct regs *r, int sig, uint64_t addr, bool fault)
 {
 	if (fault) {
-		klog("program crashed: signal %d (%s), faulting address %lx", sig,
-		     signal_name(sig), addr);
+		klog("program crashed: signal %d (%s), faulting address %lx", sig, signal_name(sig),
+		     addr);
 		traps_report(r, "program state");
 		klog(" backtrace:");
 		user_backtrace(r);
@@ -298,10 +301,33 @@ static bool setup_frame(struct regs *r, int sig, const struct sig_info *k, uint6
 	f.uc.uc_stack.size = t->altstack_size;
 	f.uc.uc_stack.flags = on_alt ? SS_ONSTACK : t->altstack_flags;
 	struct sigcontext *m = &f.uc.mc;
-	*m = (struct sigcontext){ r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
-				  r->rdi, r->rsi, r->rbp, r->rbx, r->rdx, r->rax, r->rcx, r->rsp,
-				  r->rip, r->rflags, .cs = 0x33, .ss = 0x2b, .err = r->error,
-				  .trapno = r->nr, .oldmask = oldmask, .cr2 = k->addr, .fpstate = fp };
+	*m = (struct sigcontext){
+		r->r8,
+		r->r9,
+		r->r10,
+		r->r11,
+		r->r12,
+		r->r13,
+		r->r14,
+		r->r15,
+		r->rdi,
+		r->rsi,
+		r->rbp,
+		r->rbx,
+		r->rdx,
+		r->rax,
+		r->rcx,
+		r->rsp,
+		r->rip,
+		r->rflags,
+		.cs = 0x33,
+		.ss = 0x2b,
+		.err = r->error,
+		.trapno = r->nr,
+		.oldmask = oldmask,
+		.cr2 = k->addr,
+		.fpstate = fp
+	};
 	f.uc.sigmask = oldmask;
 	signal_fill_info(sig, k, f.info);
 	cpu_fpu_save(t->fpu);
@@ -310,7 +336,8 @@ static bool setup_frame(struct regs *r, int sig, const struct sig_info *k, uint6
 	sw[1] = xs + 4;
 	*(uint64_t *)(sw + 2) = cpu_xcr0();
 	sw[4] = xs;
-	if (copy_to_user((void *)fp, t->fpu, xs) < 0 || copy_to_user((void *)(fp + xs), &magic2, 4) < 0 ||
+	if (copy_to_user((void *)fp, t->fpu, xs) < 0 ||
+	    copy_to_user((void *)(fp + xs), &magic2, 4) < 0 ||
 	    copy_to_user((void *)frame, &f, sizeof(f)) < 0)
 		return false;
 	/* The handler starts with the vector state reset, as on Linux. */

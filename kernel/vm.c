@@ -246,11 +246,16 @@ long vm_map(uint64_t start, uint64_t len, int prot, int flags)
 	return insert(&t);
 }
 
-long vm_map_object(uint64_t start, uint64_t len, int prot, int flags,
-		   const struct vm_backing *b, void *obj, uint64_t pgoff)
+long vm_map_object(uint64_t start, uint64_t len, int prot, int flags, const struct vm_backing *b,
+		   void *obj, uint64_t pgoff)
 {
-	struct vma t = { .start = start, .end = start + len, .prot = prot, .flags = flags,
-			 .backing = b, .obj = obj, .pgoff = pgoff };
+	struct vma t = { .start = start,
+			 .end = start + len,
+			 .prot = prot,
+			 .flags = flags,
+			 .backing = b,
+			 .obj = obj,
+			 .pgoff = pgoff };
 
 	return insert(&t);
 }
@@ -386,9 +391,8 @@ size_t vm_format_maps(char *buf, size_t size)
 		int w = snprintf(buf + at, size - at, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ",
 				 v->start, v->end, v->prot & PROT_READ ? 'r' : '-',
 				 v->prot & PROT_WRITE ? 'w' : '-', v->prot & PROT_EXEC ? 'x' : '-',
-				 v->flags & VMA_SHARED ? 's' : 'p', v->pgoff * PAGE_SIZE,
-				 0, v->backing ? 0x16 : 0,
-				 v->backing ? v->backing->ino(v->obj) : 0UL);
+				 v->flags & VMA_SHARED ? 's' : 'p', v->pgoff * PAGE_SIZE, 0,
+				 v->backing ? 0x16 : 0, v->backing ? v->backing->ino(v->obj) : 0UL);
 		len += w;
 		at = MIN(len, size);
 		if (*n)

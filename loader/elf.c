@@ -21,12 +21,21 @@
  * p_align could only make the loader waste the address space. */
 #define ALIGN_MAX (1ull << 30)
 
-static bool is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
+static bool is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
 
-static uint64_t page_down(uint64_t x) { return x & ~(PAGE_SIZE - 1); }
+static uint64_t page_down(uint64_t x)
+{
+	return x & ~(PAGE_SIZE - 1);
+}
 
 /* Rounds up; the caller guarantees x <= USER_END, so this cannot wrap. */
-static uint64_t page_up(uint64_t x) { return page_down(x + PAGE_SIZE - 1); }
+static uint64_t page_up(uint64_t x)
+{
+	return page_down(x + PAGE_SIZE - 1);
+}
 
 /* True when [off, off+len) lies inside a file of size bytes, without
  * overflow. */
@@ -37,21 +46,19 @@ static bool in_file(uint64_t off, uint64_t len, size_t size)
 
 /* Program headers may sit at any offset, so copy each out rather than
  * casting a possibly misaligned pointer. */
-static void read_phdr(const unsigned char *f, const struct elf_info *in,
-		      unsigned i, struct elf64_phdr *ph)
+static void read_phdr(const unsigned char *f, const struct elf_info *in, unsigned i,
+		      struct elf64_phdr *ph)
 {
-	__builtin_memcpy(ph, f + in->phoff + (uint64_t)i * sizeof(*ph),
-			 sizeof(*ph));
+	__builtin_memcpy(ph, f + in->phoff + (uint64_t)i * sizeof(*ph), sizeof(*ph));
 }
 
 /* The identification bytes, the machine and the header sizes. */
-static const char *check_ident(const unsigned char *f, size_t size,
-			       struct elf64_ehdr *eh)
+static const char *check_ident(const unsigned char *f, size_t size, struct elf64_ehdr *eh)
 {
 	if (size < EI_NIDENT)
 		return "file too small to be an ELF file";
-	if (f[EI_MAG0] != ELFMAG0 || f[EI_MAG1] != ELFMAG1 ||
-	    f[EI_MAG2] != ELFMAG2 || f[EI_MAG3] != ELFMAG3)
+	if (f[EI_MAG0] != ELFMAG0 || f[EI_MAG1] != ELFMAG1 || f[EI_MAG2] != ELFMAG2 ||
+	    f[EI_MAG3] != ELFMAG3)
 		return "not an ELF file (bad magic)";
 	if (f[EI_CLASS] == ELFCLASS32)
 		return "a 32-bit ELF file; only x86-64 (64-bit) programs run";
@@ -101,8 +108,7 @@ static const char *check_type(const struct elf64_ehdr *eh)
 }
 
 /* The program header table: entry size, count and bounds. */
-static const char *check_phtab(const struct elf64_ehdr *eh, size_t size,
-			       struct elf_info *out)
+static const char *check_phtab(const struct elf64_ehdr *eh, size_t size, struct elf_info *out)
 {
 	if (eh->e_phentsize != sizeof(struct elf64_phdr))
 		return "bad program header size (e_phentsize is not 56)";
@@ -110,8 +116,7 @@ static const char *check_phtab(const struct elf64_ehdr *eh, size_t size,
 		return "no program headers";
 	if (eh->e_phnum > ELF_MAX_PHNUM)
 		return "too many program headers";
-	if (!in_file(eh->e_phoff,
-		     (uint64_t)eh->e_phnum * sizeof(struct elf64_phdr), size))
+	if (!in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(struct elf64_phdr), size))
 		return "program header table lies outside the file";
 	out->phoff = eh->e_phoff;
 	out->phnum = eh->e_phnum;
@@ -149,8 +154,7 @@ static const char *check_load(const struct elf64_phdr *ph, size_t size)
  * PATH_MAX.  interp_len is the string's length without its NUL: the string
  * ends at the first NUL (Linux uses it as a C string too).
  */
-static const char *check_interp(const unsigned char *f, size_t size,
-				const struct elf64_phdr *ph,
+static const char *check_interp(const unsigned char *f, size_t size, const struct elf64_phdr *ph,
 				struct elf_info *out)
 {
 	uint64_t n;
@@ -182,8 +186,7 @@ struct load_span {
 
 /* Folds one checked PT_LOAD into the span; refuses disorder and overlap
  * (byte ranges: two segments may share a page, as small-page links do). */
-static const char *add_load(const struct elf64_phdr *ph, struct load_span *sp,
-			    struct elf_info *out)
+static const char *add_load(const struct elf64_phdr *ph, struct load_span *sp, struct elf_info *out)
 {
 	if (sp->n && ph->p_vaddr < sp->last)
 		return "PT_LOAD segments are not in ascending address order";
@@ -202,8 +205,7 @@ static const char *add_load(const struct elf64_phdr *ph, struct load_span *sp,
 
 /* After the walk: the page-aligned span, which must hold something, and
  * page 0 stays unmapped (a fixed-address program may not ask for it). */
-static const char *finish_span(const struct load_span *sp, uint16_t type,
-			       struct elf_info *out)
+static const char *finish_span(const struct load_span *sp, uint16_t type, struct elf_info *out)
 {
 	if (!sp->n)
 		return "no PT_LOAD segment";
@@ -218,8 +220,7 @@ static const char *finish_span(const struct load_span *sp, uint16_t type,
 }
 
 /* Walks every program header once; fills the PT_LOAD span and flags. */
-static const char *check_segments(const unsigned char *f, size_t size,
-				  struct elf_info *out)
+static const char *check_segments(const unsigned char *f, size_t size, struct elf_info *out)
 {
 	struct load_span sp = { 0, false, 0, 0 };
 	struct elf64_phdr ph;
@@ -251,8 +252,7 @@ static const char *check_entry(const unsigned char *f, const struct elf_info *in
 
 	for (i = 0; i < in->phnum; i++) {
 		read_phdr(f, in, i, &ph);
-		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
-		    in->entry >= ph.p_vaddr &&
+		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && in->entry >= ph.p_vaddr &&
 		    in->entry - ph.p_vaddr < ph.p_memsz)
 			return NULL;
 	}

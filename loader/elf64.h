@@ -142,8 +142,14 @@ struct elf64_sym {
 	uint64_t st_size;
 };
 
-static inline unsigned elf64_st_bind(unsigned char info) { return info >> 4; }
-static inline unsigned elf64_st_type(unsigned char info) { return info & 0xf; }
+static inline unsigned elf64_st_bind(unsigned char info)
+{
+	return info >> 4;
+}
+static inline unsigned elf64_st_type(unsigned char info)
+{
+	return info & 0xf;
+}
 
 #define STB_LOCAL 0
 #define STB_GLOBAL 1
@@ -163,8 +169,14 @@ struct elf64_rela {
 	int64_t r_addend;
 };
 
-static inline uint32_t elf64_r_sym(uint64_t info) { return (uint32_t)(info >> 32); }
-static inline uint32_t elf64_r_type(uint64_t info) { return (uint32_t)info; }
+static inline uint32_t elf64_r_sym(uint64_t info)
+{
+	return (uint32_t)(info >> 32);
+}
+static inline uint32_t elf64_r_type(uint64_t info)
+{
+	return (uint32_t)info;
+}
 
 #define R_X86_64_NONE 0
 #define R_X86_64_64 1

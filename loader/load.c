@@ -35,8 +35,7 @@ static struct image exe;
 
 static int prot_of(uint32_t pf)
 {
-	return (pf & PF_R ? PROT_READ : 0) | (pf & PF_W ? PROT_WRITE : 0) |
-	       (pf & PF_X ? PROT_EXEC : 0);
+	return (pf & PF_R ? PROT_READ : 0) | (pf & PF_W ? PROT_WRITE : 0) | (pf & PF_X ? PROT_EXEC : 0);
 }
 
 /* File pages map the file itself, as Linux does.  With a bss, the page
@@ -187,14 +186,23 @@ static uint64_t build_stack(const struct image *interp, struct proc_process *pp)
 		{ AT_BASE, interp ? interp->bias + interp->info.lo : 0 },
 		{ AT_FLAGS, 0 },
 		{ AT_ENTRY, exe.bias + exe.info.entry },
-		{ AT_UID, 0 }, { AT_EUID, 0 }, { AT_GID, 0 }, { AT_EGID, 0 },
+		{ AT_UID, 0 },
+		{ AT_EUID, 0 },
+		{ AT_GID, 0 },
+		{ AT_EGID, 0 },
 		{ AT_SECURE, 0 },
 		{ AT_HWCAP2, 0 },
 	};
 	struct stack_spec spec = {
-		.argc = argc, .argv = argv, .envc = envc, .envp = envp,
-		.execfn = exe.ino->path, .platform = "x86_64", .random = rnd,
-		.aux = aux, .naux = ARRAY_SIZE(aux),
+		.argc = argc,
+		.argv = argv,
+		.envc = envc,
+		.envp = envp,
+		.execfn = exe.ino->path,
+		.platform = "x86_64",
+		.random = rnd,
+		.aux = aux,
+		.naux = ARRAY_SIZE(aux),
 	};
 	if (vm_map(USER_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, VMA_STACK) < 0)
 		vm_exit_error("out of memory for the stack");

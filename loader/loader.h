@@ -16,16 +16,16 @@
 #define ELF_MAX_PHNUM 128 /* more program headers than this is refused */
 
 struct elf_info {
-	uint16_t type;        /* ET_EXEC (2) or ET_DYN (3) */
-	uint64_t entry;       /* e_entry, unrelocated */
-	uint64_t phoff;       /* offset of the program headers in the file */
+	uint16_t type;  /* ET_EXEC (2) or ET_DYN (3) */
+	uint64_t entry; /* e_entry, unrelocated */
+	uint64_t phoff; /* offset of the program headers in the file */
 	uint16_t phnum;
-	uint64_t lo, hi;      /* page-aligned [lo, hi) spanned by PT_LOAD vaddrs */
-	uint64_t max_align;   /* largest PT_LOAD p_align (at least 4096) */
-	uint64_t interp_off;  /* PT_INTERP string: offset and length (0 if none); */
-	uint64_t interp_len;  /*   the string is checked to be NUL-terminated    */
-	int has_dynamic;      /* a PT_DYNAMIC is present */
-	int exec_stack;       /* PT_GNU_STACK asks for PF_X */
+	uint64_t lo, hi;     /* page-aligned [lo, hi) spanned by PT_LOAD vaddrs */
+	uint64_t max_align;  /* largest PT_LOAD p_align (at least 4096) */
+	uint64_t interp_off; /* PT_INTERP string: offset and length (0 if none); */
+	uint64_t interp_len; /*   the string is checked to be NUL-terminated    */
+	int has_dynamic;     /* a PT_DYNAMIC is present */
+	int exec_stack;      /* PT_GNU_STACK asks for PF_X */
 };
 
 /*
@@ -50,9 +50,9 @@ struct stack_spec {
 	const char *const *argv;
 	int envc;
 	const char *const *envp;
-	const char *execfn;    /* AT_EXECFN: absolute guest path */
-	const char *platform;  /* AT_PLATFORM: "x86_64" */
-	const uint8_t *random; /* 16 bytes for AT_RANDOM */
+	const char *execfn;          /* AT_EXECFN: absolute guest path */
+	const char *platform;        /* AT_PLATFORM: "x86_64" */
+	const uint8_t *random;       /* 16 bytes for AT_RANDOM */
 	const struct auxv_pair *aux; /* every other auxv entry, in order, */
 	int naux;                    /*   without AT_NULL */
 };

@@ -52,8 +52,7 @@ static bool down_align16(uintptr_t *p, uintptr_t base)
 }
 
 /* Reserves the argv and envp strings, all of them NUL-terminated. */
-static bool reserve_strings(uintptr_t *p, uintptr_t base,
-			    const struct stack_spec *s)
+static bool reserve_strings(uintptr_t *p, uintptr_t base, const struct stack_spec *s)
 {
 	int i;
 
@@ -69,14 +68,12 @@ static bool reserve_strings(uintptr_t *p, uintptr_t base,
 /* The words from argc to AT_NULL's value. */
 static size_t table_words(const struct stack_spec *s)
 {
-	size_t aux = (size_t)s->naux + 1 + !!s->random + !!s->execfn +
-		     !!s->platform;
+	size_t aux = (size_t)s->naux + 1 + !!s->random + !!s->execfn + !!s->platform;
 
 	return 1 + ((size_t)s->argc + 1) + ((size_t)s->envc + 1) + 2 * aux;
 }
 
-static bool plan(uintptr_t top, uintptr_t base, const struct stack_spec *s,
-		 struct layout *l)
+static bool plan(uintptr_t top, uintptr_t base, const struct stack_spec *s, struct layout *l)
 {
 	uintptr_t p = top;
 	size_t words = table_words(s);
@@ -106,8 +103,7 @@ static bool plan(uintptr_t top, uintptr_t base, const struct stack_spec *s,
 }
 
 /* Copies n strings upward from *at, storing each one's address in *w++. */
-static void put_strings(uintptr_t *at, uint64_t **w, int n,
-			const char *const *v)
+static void put_strings(uintptr_t *at, uint64_t **w, int n, const char *const *v)
 {
 	int i;
 	size_t len;
@@ -127,8 +123,7 @@ static void put_aux(uint64_t **w, uint64_t type, uint64_t val)
 	*(*w)++ = val;
 }
 
-static void fill(uintptr_t top, const struct stack_spec *s,
-		 const struct layout *l)
+static void fill(uintptr_t top, const struct stack_spec *s, const struct layout *l)
 {
 	uint64_t *w = (uint64_t *)l->sp;
 	uintptr_t at = l->strings;
@@ -145,13 +140,11 @@ static void fill(uintptr_t top, const struct stack_spec *s,
 		put_aux(&w, AT_RANDOM, l->random);
 	}
 	if (s->execfn) {
-		__builtin_memcpy((char *)l->execfn, s->execfn,
-				 str_len(s->execfn) + 1);
+		__builtin_memcpy((char *)l->execfn, s->execfn, str_len(s->execfn) + 1);
 		put_aux(&w, AT_EXECFN, l->execfn);
 	}
 	if (s->platform) {
-		__builtin_memcpy((char *)l->platform, s->platform,
-				 str_len(s->platform) + 1);
+		__builtin_memcpy((char *)l->platform, s->platform, str_len(s->platform) + 1);
 		put_aux(&w, AT_PLATFORM, l->platform);
 	}
 	put_aux(&w, AT_NULL, 0);
@@ -170,8 +163,7 @@ char *stack_build(char *top, size_t room, const struct stack_spec *s)
 
 	if (s->argc < 0 || s->envc < 0 || s->naux < 0 || room > t)
 		return NULL;
-	if ((s->argc && !s->argv) || (s->envc && !s->envp) ||
-	    (s->naux && !s->aux))
+	if ((s->argc && !s->argv) || (s->envc && !s->envp) || (s->naux && !s->aux))
 		return NULL;
 	if (!plan(t, t - room, s, &l))
 		return NULL;

@@ -90,11 +90,8 @@ static bool add_entry(const struct cpio_entry *e)
 		ino->target[e->size] = 0;
 		ino->size = e->size;
 		break;
-	case S_IFDIR:
-		ino->nlink = 1;
-		break;
-	default:
-		break; /* fifos and device nodes: the inode alone */
+	case S_IFDIR: ino->nlink = 1; break;
+	default: break; /* fifos and device nodes: the inode alone */
 	}
 	return mfs_link(dir, last, len, ino) == 0;
 }
@@ -114,8 +111,10 @@ void mfs_init(const void *image, size_t size)
 	mfs_root->refs = 1;
 	while ((r = cpio_next(image, size, &off, &e, &why)) == 1)
 		if (!add_entry(&e))
-			vm_exit_error("cannot unpack %.*s from the image (out of memory, or a "
-				      "file where a directory should be)", (int)e.namelen, e.name);
+			vm_exit_error(
+				"cannot unpack %.*s from the image (out of memory, or a "
+				"file where a directory should be)",
+				(int)e.namelen, e.name);
 	if (r < 0)
 		vm_exit_error("the image is not a valid cpio archive: %s", why);
 	/* Linking children touched their directories: give them back the

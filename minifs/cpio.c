@@ -11,18 +11,32 @@
 
 #include <stdbool.h>
 
-#define HDR_LEN 110   /* "070701" and 13 fields of 8 hex digits */
+#define HDR_LEN 110 /* "070701" and 13 fields of 8 hex digits */
 #define NFIELDS 13
 
 /* Field order in the header (Linux usr/gen_init_cpio.c, cpio(5)). */
 enum {
-	F_INO, F_MODE, F_UID, F_GID, F_NLINK, F_MTIME, F_FILESIZE,
-	F_DEVMAJOR, F_DEVMINOR, F_RDEVMAJOR, F_RDEVMINOR, F_NAMESIZE, F_CHECK
+	F_INO,
+	F_MODE,
+	F_UID,
+	F_GID,
+	F_NLINK,
+	F_MTIME,
+	F_FILESIZE,
+	F_DEVMAJOR,
+	F_DEVMINOR,
+	F_RDEVMAJOR,
+	F_RDEVMINOR,
+	F_NAMESIZE,
+	F_CHECK
 };
 
 static const char trailer[] = "TRAILER!!!";
 
-static size_t align4(size_t x) { return (x + 3) & ~(size_t)3; }
+static size_t align4(size_t x)
+{
+	return (x + 3) & ~(size_t)3;
+}
 
 static bool same(const char *a, const char *b, size_t n)
 {
@@ -103,8 +117,8 @@ static void strip_name(struct cpio_entry *e)
 }
 
 /* The name after the header: inside the buffer, ends in its only NUL. */
-static const char *take_name(const char *b, size_t len, size_t at,
-			     uint32_t namesize, struct cpio_entry *e)
+static const char *take_name(const char *b, size_t len, size_t at, uint32_t namesize,
+			     struct cpio_entry *e)
 {
 	size_t n;
 
@@ -124,8 +138,8 @@ static const char *take_name(const char *b, size_t len, size_t at,
 }
 
 /* The data after the 4-aligned name; the final padding may be missing. */
-static const char *take_data(const char *b, size_t len, size_t at,
-			     uint32_t size, struct cpio_entry *e, size_t *next)
+static const char *take_data(const char *b, size_t len, size_t at, uint32_t size, struct cpio_entry *e,
+			     size_t *next)
 {
 	size_t data = align4(at);
 
@@ -142,8 +156,7 @@ static const char *take_data(const char *b, size_t len, size_t at,
 }
 
 /* One entry at *off (a header is known to start there). */
-static const char *read_entry(const char *b, size_t len, size_t *off,
-			      struct cpio_entry *e)
+static const char *read_entry(const char *b, size_t len, size_t *off, struct cpio_entry *e)
 {
 	uint32_t f[NFIELDS];
 	size_t next;
@@ -153,8 +166,7 @@ static const char *read_entry(const char *b, size_t len, size_t *off,
 	if (!why)
 		why = take_name(b, len, *off + HDR_LEN, f[F_NAMESIZE], e);
 	if (!why)
-		why = take_data(b, len, *off + HDR_LEN + f[F_NAMESIZE],
-				f[F_FILESIZE], e, &next);
+		why = take_data(b, len, *off + HDR_LEN + f[F_NAMESIZE], f[F_FILESIZE], e, &next);
 	if (why)
 		return why;
 	e->mode = f[F_MODE];
@@ -166,8 +178,7 @@ static const char *read_entry(const char *b, size_t len, size_t *off,
 	return NULL;
 }
 
-int cpio_next(const void *buf, size_t len, size_t *off, struct cpio_entry *e,
-	      const char **why)
+int cpio_next(const void *buf, size_t len, size_t *off, struct cpio_entry *e, const char **why)
 {
 	const char *b = buf;
 
@@ -185,8 +196,7 @@ int cpio_next(const void *buf, size_t len, size_t *off, struct cpio_entry *e,
 		*why = read_entry(b, len, off, e);
 		if (*why)
 			return -1;
-		if (e->namelen == sizeof(trailer) - 1 &&
-		    same(e->name, trailer, e->namelen))
+		if (e->namelen == sizeof(trailer) - 1 && same(e->name, trailer, e->namelen))
 			continue;
 		strip_name(e);
 		return 1;

@@ -185,6 +185,9 @@ static uint64_t backing_ino(void *obj)
 }
 
 const struct vm_backing mfs_backing = {
-	.page = backing_page, .get = backing_get, .put = backing_put, .name = backing_name,
+	.page = backing_page,
+	.get = backing_get,
+	.put = backing_put,
+	.name = backing_name,
 	.ino = backing_ino,
 };

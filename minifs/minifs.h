@@ -18,12 +18,12 @@ struct vm_backing;
 /* ---- cpio.c --------------------------------------------------------------- */
 
 struct cpio_entry {
-	const char *name;  /* not NUL-terminated: use namelen; leading "/" and
+	const char *name; /* not NUL-terminated: use namelen; leading "/" and
 	                      "./" already stripped */
 	size_t namelen;
-	uint32_t mode;     /* st_mode: type and permission bits */
+	uint32_t mode; /* st_mode: type and permission bits */
 	uint32_t uid, gid, nlink, mtime;
-	const void *data;  /* points into the archive */
+	const void *data; /* points into the archive */
 	size_t size;
 };
 
@@ -35,8 +35,7 @@ struct cpio_entry {
  * with a one-line reason in *why.  Concatenated archives are read as one;
  * TRAILER!!! entries are skipped, never returned.
  */
-int cpio_next(const void *buf, size_t len, size_t *off, struct cpio_entry *e,
-	      const char **why);
+int cpio_next(const void *buf, size_t len, size_t *off, struct cpio_entry *e, const char **why);
 
 /* ---- the tree (inode.c) ------------------------------------------------- */
 struct stat;
@@ -52,19 +51,19 @@ struct mfs_gen;
 struct inode {
 	uint64_t ino;
 	uint32_t mode, uid, gid, nlink;
-	uint32_t rdev;              /* device nodes: major << 8 | minor */
-	uint64_t size;              /* regular files and symlinks */
+	uint32_t rdev;               /* device nodes: major << 8 | minor */
+	uint64_t size;               /* regular files and symlinks */
 	int64_t atime, mtime, ctime; /* nanoseconds since the epoch */
-	int refs;                   /* open files, mappings, and 1 while linked */
-	struct inode *parent;       /* directories: "..", the root its own */
-	struct dentry *children;    /* directories, in creation order */
-	uint64_t *pages;            /* regular files */
-	size_t npages;              /* capacity of pages[] */
-	const uint8_t *image;       /* unpacked from the image: its bytes there */
-	uint64_t image_size;        /*   valid for [0, image_size) */
-	char *target;               /* symlinks, NUL-terminated */
-	char *path;                 /* where it was created (for maps), or NULL */
-	const struct mfs_gen *gen;  /* synthetic files and directories (/proc) */
+	int refs;                    /* open files, mappings, and 1 while linked */
+	struct inode *parent;        /* directories: "..", the root its own */
+	struct dentry *children;     /* directories, in creation order */
+	uint64_t *pages;             /* regular files */
+	size_t npages;               /* capacity of pages[] */
+	const uint8_t *image;        /* unpacked from the image: its bytes there */
+	uint64_t image_size;         /*   valid for [0, image_size) */
+	char *target;                /* symlinks, NUL-terminated */
+	char *path;                  /* where it was created (for maps), or NULL */
+	const struct mfs_gen *gen;   /* synthetic files and directories (/proc) */
 	long gen_arg;
 };
 
@@ -111,11 +110,11 @@ void mfs_touch(struct inode *ino, bool modified);
 #define WALK_PARENT 2 /* the last component may be missing: return its dir */
 #define WALK_DIR 4    /* the last component must be a directory */
 struct walk {
-	struct inode *dir;   /* the directory holding the last component */
-	struct inode *inode; /* the last component (NULL: missing, WALK_PARENT) */
+	struct inode *dir;       /* the directory holding the last component */
+	struct inode *inode;     /* the last component (NULL: missing, WALK_PARENT) */
 	char name[NAME_MAX + 1]; /* the last component's name */
 	size_t len;
-	bool slash;          /* the path ended in '/' */
+	bool slash; /* the path ended in '/' */
 };
 /* Resolves path (kernel memory) from start (for relative paths) like
  * Linux's path walk: -ENOENT, -ENOTDIR, -ELOOP (40 links), -ENAMETOOLONG.
@@ -154,13 +153,13 @@ const struct dev_ops *dev_find(uint32_t rdev);
 
 /* What /proc shows about the process; the loader fills it before start. */
 struct proc_process {
-	const char *exe;          /* absolute path of the executable */
-	const char *cmdline;      /* argv strings, each NUL-terminated */
+	const char *exe;     /* absolute path of the executable */
+	const char *cmdline; /* argv strings, each NUL-terminated */
 	size_t cmdline_len;
-	const char *environ;      /* envp strings, each NUL-terminated */
+	const char *environ; /* envp strings, each NUL-terminated */
 	size_t environ_len;
-	const uint64_t *auxv;     /* pairs, ending with AT_NULL */
-	size_t auxv_len;          /* bytes */
+	const uint64_t *auxv; /* pairs, ending with AT_NULL */
+	size_t auxv_len;      /* bytes */
 };
 void proc_set_process(const struct proc_process *p);
 /* The file layer tells /proc/self/fd about open fds: list fills fds with

@@ -147,11 +147,11 @@ static void show_status_mem(struct out *o)
 
 	vm_sum(&s);
 	out_fmt(o, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmLck:\t%8lu kB\nVmPin:\t%8lu kB\n",
-	     s.total / 1024, s.total / 1024, 0UL, 0UL);
+		s.total / 1024, s.total / 1024, 0UL, 0UL);
 	out_fmt(o, "VmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\nRssAnon:\t%8lu kB\n", rss, rss, rss);
 	out_fmt(o, "RssFile:\t%8lu kB\nRssShmem:\t%8lu kB\n", 0UL, 0UL);
 	out_fmt(o, "VmData:\t%8lu kB\nVmStk:\t%8lu kB\nVmExe:\t%8lu kB\nVmLib:\t%8lu kB\n",
-	     s.data / 1024, s.stack / 1024, s.exe / 1024, s.lib / 1024);
+		s.data / 1024, s.stack / 1024, s.exe / 1024, s.lib / 1024);
 	out_fmt(o, "VmPTE:\t%8lu kB\nVmSwap:\t%8lu kB\nHugetlbPages:\t%8lu kB\n", 0UL, 0UL, 0UL);
 	out_fmt(o, "CoreDumping:\t0\nTHP_enabled:\t1\n");
 }
@@ -174,7 +174,8 @@ static void show_status(struct out *o, const char *arg)
 	out_fmt(o, "CapInh:\t%016lx\nCapPrm:\t" CAP_ALL "\nCapEff:\t" CAP_ALL "\n", 0UL);
 	out_fmt(o, "CapBnd:\t" CAP_ALL "\nCapAmb:\t%016lx\n", 0UL);
 	out_fmt(o, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n");
-	out_fmt(o, "Speculation_Store_Bypass:\tvulnerable\n"
+	out_fmt(o,
+		"Speculation_Store_Bypass:\tvulnerable\n"
 		"SpeculationIndirectBranch:\talways enabled\n");
 	out_fmt(o, "Cpus_allowed:\t1\nCpus_allowed_list:\t0\n");
 	out_fmt(o, "Mems_allowed:\t1\nMems_allowed_list:\t0\n");
@@ -192,12 +193,11 @@ static void show_stat(struct out *o, const char *arg)
 	(void)arg;
 	vm_sum(&s);
 	sig_sets(&ign, &cgt);
-	out_fmt(o, "1 (%s) R 0 1 1 0 -1 4194560 0 0 0 0 %lu 0 0 0 20 0 1 0 %lu %lu %lu ",
-	     proc.comm, utime, proc.start_ns / TICK_NS, s.total, vm_resident_pages());
-	out_fmt(o, "18446744073709551615 %lu %lu %lu 0 0 ", s.start_code, s.end_code,
-	     s.start_stack);
-	out_fmt(o, "0 %lu %lu %lu 0 0 0 17 0 0 0 0 0 0 ", *signal_mask() & 0x7fffffff,
-	     ign & 0x7fffffff, cgt & 0x7fffffff);
+	out_fmt(o, "1 (%s) R 0 1 1 0 -1 4194560 0 0 0 0 %lu 0 0 0 20 0 1 0 %lu %lu %lu ", proc.comm,
+		utime, proc.start_ns / TICK_NS, s.total, vm_resident_pages());
+	out_fmt(o, "18446744073709551615 %lu %lu %lu 0 0 ", s.start_code, s.end_code, s.start_stack);
+	out_fmt(o, "0 %lu %lu %lu 0 0 0 17 0 0 0 0 0 0 ", *signal_mask() & 0x7fffffff, ign & 0x7fffffff,
+		cgt & 0x7fffffff);
 	out_fmt(o, "0 0 %lu 0 0 0 0 0\n", s.start_brk);
 }
 
@@ -208,7 +208,7 @@ static void show_statm(struct out *o, const char *arg)
 	(void)arg;
 	vm_sum(&s);
 	out_fmt(o, "%lu %lu 0 %lu 0 %lu 0\n", s.total / PAGE_SIZE, vm_resident_pages(),
-	     s.exe / PAGE_SIZE, (s.data + s.stack) / PAGE_SIZE);
+		s.exe / PAGE_SIZE, (s.data + s.stack) / PAGE_SIZE);
 }
 
 static const char mounts[] =
@@ -269,13 +269,25 @@ struct entry {
 	const char *path;
 	uint32_t mode;
 	void (*show)(struct out *o, const char *arg); /* regular files */
-	const char *arg;                               /* show's, or a link's target */
-	const struct mfs_gen *gen;                     /* synthetic directories */
+	const char *arg;                              /* show's, or a link's target */
+	const struct mfs_gen *gen;                    /* synthetic directories */
 };
-#define E_FILE(p, fn) { p, S_IFREG | 0444, fn, NULL, NULL }
-#define E_TEXT(p, s) { p, S_IFREG | 0444, show_const, s, NULL }
-#define E_LINK(p, t) { p, S_IFLNK | 0777, NULL, t, NULL }
-#define E_DIR(p) { p, S_IFDIR | 0555, NULL, NULL, NULL }
+#define E_FILE(p, fn) \
+	{ \
+		p, S_IFREG | 0444, fn, NULL, NULL \
+	}
+#define E_TEXT(p, s) \
+	{ \
+		p, S_IFREG | 0444, show_const, s, NULL \
+	}
+#define E_LINK(p, t) \
+	{ \
+		p, S_IFLNK | 0777, NULL, t, NULL \
+	}
+#define E_DIR(p) \
+	{ \
+		p, S_IFDIR | 0555, NULL, NULL, NULL \
+	}
 
 /* Under /proc/1 and again under /proc/1/task/1. */
 static const struct entry process_entries[] = {
@@ -378,43 +390,78 @@ static void add_process(struct inode *dir)
  * in its order; NULL for bits it does not show. */
 enum { F_1D, F_X1D, F_SYN, F_1C, F_X1C, F_7B, F_D1A, F_71A, F_6A, F_7C, F_7D, F_REGS };
 static const char *const flag_names[F_REGS][32] = {
-	[F_1D] = { "fpu", "vme", "de", "pse", "tsc", "msr", "pae", "mce",
-		   "cx8", "apic", NULL, "sep", "mtrr", "pge", "mca", "cmov",
-		   "pat", "pse36", "pn", "clflush", NULL, "dts", "acpi", "mmx",
-		   "fxsr", "sse", "sse2", "ss", "ht", "tm", "ia64", "pbe" },
-	[F_X1D] = { [11] = "syscall", [19] = "mp", [20] = "nx", [22] = "mmxext",
-		    [25] = "fxsr_opt", [26] = "pdpe1gb", [27] = "rdtscp", [29] = "lm",
-		    [30] = "3dnowext", [31] = "3dnow" },
+	[F_1D] = { "fpu",  "vme",   "de",   "pse",     "tsc",  "msr", "pae",  "mce",
+		   "cx8",  "apic",  NULL,   "sep",     "mtrr", "pge", "mca",  "cmov",
+		   "pat",  "pse36", "pn",   "clflush", NULL,   "dts", "acpi", "mmx",
+		   "fxsr", "sse",   "sse2", "ss",      "ht",   "tm",  "ia64", "pbe" },
+	[F_X1D] = { [11] = "syscall",
+		    [19] = "mp",
+		    [20] = "nx",
+		    [22] = "mmxext",
+		    [25] = "fxsr_opt",
+		    [26] = "pdpe1gb",
+		    [27] = "rdtscp",
+		    [29] = "lm",
+		    [30] = "3dnowext",
+		    [31] = "3dnow" },
 	/* Linux's synthetic word 3: bit 8 of 0x80000007 EDX (invariant TSC)
 	 * gives constant_tsc and nonstop_tsc; nopl and cpuid always hold. */
 	[F_SYN] = { [0] = "constant_tsc", [1] = "nopl", [2] = "nonstop_tsc", [3] = "cpuid" },
-	[F_1C] = { "pni", "pclmulqdq", "dtes64", "monitor", "ds_cpl", "vmx", "smx", "est",
-		   "tm2", "ssse3", "cid", "sdbg", "fma", "cx16", "xtpr", "pdcm",
-		   NULL, "pcid", "dca", "sse4_1", "sse4_2", "x2apic", "movbe", "popcnt",
-		   "tsc_deadline_timer", "aes", "xsave", NULL, "avx", "f16c", "rdrand",
-		   "hypervisor" },
-	[F_X1C] = { "lahf_lm", "cmp_legacy", "svm", "extapic", "cr8_legacy", "abm", "sse4a",
-		    "misalignsse", "3dnowprefetch", "osvw", "ibs", "xop", "skinit", "wdt",
-		    NULL, "lwp", "fma4", "tce", NULL, "nodeid_msr", NULL, "tbm", "topoext",
-		    "perfctr_core", "perfctr_nb", NULL, "bpext", "ptsc", "perfctr_llc",
-		    "mwaitx" },
-	[F_7B] = { "fsgsbase", "tsc_adjust", "sgx", "bmi1", "hle", "avx2", NULL, "smep",
-		   "bmi2", "erms", "invpcid", "rtm", "cqm", NULL, "mpx", "rdt_a",
-		   "avx512f", "avx512dq", "rdseed", "adx", "smap", "avx512ifma", NULL,
-		   "clflushopt", "clwb", "intel_pt", "avx512pf", "avx512er", "avx512cd",
-		   "sha_ni", "avx512bw", "avx512vl" },
+	[F_1C] = { "pni",    "pclmulqdq", "dtes64", "monitor", "ds_cpl",
+		   "vmx",    "smx",       "est",    "tm2",     "ssse3",
+		   "cid",    "sdbg",      "fma",    "cx16",    "xtpr",
+		   "pdcm",   NULL,        "pcid",   "dca",     "sse4_1",
+		   "sse4_2", "x2apic",    "movbe",  "popcnt",  "tsc_deadline_timer",
+		   "aes",    "xsave",     NULL,     "avx",     "f16c",
+		   "rdrand", "hypervisor" },
+	[F_X1C] = { "lahf_lm",    "cmp_legacy",  "svm",
+		    "extapic",    "cr8_legacy",  "abm",
+		    "sse4a",      "misalignsse", "3dnowprefetch",
+		    "osvw",       "ibs",         "xop",
+		    "skinit",     "wdt",         NULL,
+		    "lwp",        "fma4",        "tce",
+		    NULL,         "nodeid_msr",  NULL,
+		    "tbm",        "topoext",     "perfctr_core",
+		    "perfctr_nb", NULL,          "bpext",
+		    "ptsc",       "perfctr_llc", "mwaitx" },
+	[F_7B] = { "fsgsbase", "tsc_adjust", "sgx",      "bmi1",       "hle",      "avx2",
+		   NULL,       "smep",       "bmi2",     "erms",       "invpcid",  "rtm",
+		   "cqm",      NULL,         "mpx",      "rdt_a",      "avx512f",  "avx512dq",
+		   "rdseed",   "adx",        "smap",     "avx512ifma", NULL,       "clflushopt",
+		   "clwb",     "intel_pt",   "avx512pf", "avx512er",   "avx512cd", "sha_ni",
+		   "avx512bw", "avx512vl" },
 	[F_D1A] = { "xsaveopt", "xsavec", "xgetbv1", "xsaves" },
 	[F_71A] = { [4] = "avx_vnni", [5] = "avx512_bf16" },
 	[F_6A] = { [2] = "arat" },
-	[F_7C] = { [1] = "avx512vbmi", [2] = "umip", [3] = "pku", [4] = "ospke",
-		   [5] = "waitpkg", [6] = "avx512_vbmi2", [8] = "gfni", [9] = "vaes",
-		   [10] = "vpclmulqdq", [11] = "avx512_vnni", [12] = "avx512_bitalg",
-		   [14] = "avx512_vpopcntdq", [16] = "la57", [22] = "rdpid",
-		   [25] = "cldemote", [27] = "movdiri", [28] = "movdir64b" },
-	[F_7D] = { [2] = "avx512_4vnniw", [3] = "avx512_4fmaps", [4] = "fsrm",
-		   [8] = "avx512_vp2intersect", [10] = "md_clear", [14] = "serialize",
-		   [16] = "tsxldtrk", [22] = "amx_bf16", [23] = "avx512_fp16",
-		   [24] = "amx_tile", [25] = "amx_int8", [28] = "flush_l1d",
+	[F_7C] = { [1] = "avx512vbmi",
+		   [2] = "umip",
+		   [3] = "pku",
+		   [4] = "ospke",
+		   [5] = "waitpkg",
+		   [6] = "avx512_vbmi2",
+		   [8] = "gfni",
+		   [9] = "vaes",
+		   [10] = "vpclmulqdq",
+		   [11] = "avx512_vnni",
+		   [12] = "avx512_bitalg",
+		   [14] = "avx512_vpopcntdq",
+		   [16] = "la57",
+		   [22] = "rdpid",
+		   [25] = "cldemote",
+		   [27] = "movdiri",
+		   [28] = "movdir64b" },
+	[F_7D] = { [2] = "avx512_4vnniw",
+		   [3] = "avx512_4fmaps",
+		   [4] = "fsrm",
+		   [8] = "avx512_vp2intersect",
+		   [10] = "md_clear",
+		   [14] = "serialize",
+		   [16] = "tsxldtrk",
+		   [22] = "amx_bf16",
+		   [23] = "avx512_fp16",
+		   [24] = "amx_tile",
+		   [25] = "amx_int8",
+		   [28] = "flush_l1d",
 		   [29] = "arch_capabilities" },
 };
 
@@ -501,8 +548,8 @@ static void show_cpuinfo(struct out *o, const char *arg)
 	if (family >= 6)
 		model += (c.sig >> 16 & 0xf) << 4;
 	uint32_t clflush = (c.misc >> 8 & 0xff) * 8, addr = leaf(&c, 0x80000008, 0, 0);
-	out_fmt(o, "processor\t: 0\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n",
-	     c.vendor, family, model);
+	out_fmt(o, "processor\t: 0\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n", c.vendor,
+		family, model);
 	out_fmt(o, "model name\t: %s\nstepping\t: %u\n", model_name(c.name), c.sig & 0xf);
 	out_fmt(o, "cpu MHz\t\t: %lu.%03lu\n", hz / 1000000, hz / 1000 % 1000);
 	if (leaf(&c, 0x80000006, 0, 2) >> 16)
@@ -514,7 +561,7 @@ static void show_cpuinfo(struct out *o, const char *arg)
 	out_fmt(o, "bugs\t\t:\nbogomips\t: %lu.%02lu\n", bogo / 100, bogo % 100);
 	out_fmt(o, "clflush size\t: %u\ncache_alignment\t: %u\n", clflush, clflush);
 	out_fmt(o, "address sizes\t: %u bits physical, %u bits virtual\npower management:\n\n",
-	     addr ? addr & 0xff : 36, addr ? addr >> 8 & 0xff : 48);
+		addr ? addr & 0xff : 36, addr ? addr >> 8 & 0xff : 48);
 }
 
 /* ---- system-wide files ------------------------------------------------------- */
@@ -525,30 +572,53 @@ static const struct {
 	uint8_t value;
 	bool kb;
 } meminfo_rows[] = {
-	{ "MemTotal:", M_TOTAL, true }, { "MemFree:", M_FREE, true },
-	{ "MemAvailable:", M_FREE, true }, { "Buffers:", M_ZERO, true },
-	{ "Cached:", M_ZERO, true }, { "SwapCached:", M_ZERO, true },
-	{ "Active:", M_ANON, true }, { "Inactive:", M_ZERO, true },
-	{ "Active(anon):", M_ANON, true }, { "Inactive(anon):", M_ZERO, true },
-	{ "Active(file):", M_ZERO, true }, { "Inactive(file):", M_ZERO, true },
-	{ "Unevictable:", M_ZERO, true }, { "Mlocked:", M_ZERO, true },
-	{ "SwapTotal:", M_ZERO, true }, { "SwapFree:", M_ZERO, true },
-	{ "Dirty:", M_ZERO, true }, { "Writeback:", M_ZERO, true },
-	{ "AnonPages:", M_ANON, true }, { "Mapped:", M_ZERO, true },
-	{ "Shmem:", M_ZERO, true }, { "KReclaimable:", M_ZERO, true },
-	{ "Slab:", M_ZERO, true }, { "SReclaimable:", M_ZERO, true },
-	{ "SUnreclaim:", M_ZERO, true }, { "KernelStack:", M_ZERO, true },
-	{ "PageTables:", M_ZERO, true }, { "NFS_Unstable:", M_ZERO, true },
-	{ "Bounce:", M_ZERO, true }, { "WritebackTmp:", M_ZERO, true },
-	{ "CommitLimit:", M_LIMIT, true }, { "Committed_AS:", M_COMMITTED, true },
-	{ "VmallocTotal:", M_VMALLOC, true }, { "VmallocUsed:", M_ZERO, true },
-	{ "VmallocChunk:", M_ZERO, true }, { "Percpu:", M_ZERO, true },
-	{ "AnonHugePages:", M_ZERO, true }, { "ShmemHugePages:", M_ZERO, true },
-	{ "ShmemPmdMapped:", M_ZERO, true }, { "FileHugePages:", M_ZERO, true },
+	{ "MemTotal:", M_TOTAL, true },
+	{ "MemFree:", M_FREE, true },
+	{ "MemAvailable:", M_FREE, true },
+	{ "Buffers:", M_ZERO, true },
+	{ "Cached:", M_ZERO, true },
+	{ "SwapCached:", M_ZERO, true },
+	{ "Active:", M_ANON, true },
+	{ "Inactive:", M_ZERO, true },
+	{ "Active(anon):", M_ANON, true },
+	{ "Inactive(anon):", M_ZERO, true },
+	{ "Active(file):", M_ZERO, true },
+	{ "Inactive(file):", M_ZERO, true },
+	{ "Unevictable:", M_ZERO, true },
+	{ "Mlocked:", M_ZERO, true },
+	{ "SwapTotal:", M_ZERO, true },
+	{ "SwapFree:", M_ZERO, true },
+	{ "Dirty:", M_ZERO, true },
+	{ "Writeback:", M_ZERO, true },
+	{ "AnonPages:", M_ANON, true },
+	{ "Mapped:", M_ZERO, true },
+	{ "Shmem:", M_ZERO, true },
+	{ "KReclaimable:", M_ZERO, true },
+	{ "Slab:", M_ZERO, true },
+	{ "SReclaimable:", M_ZERO, true },
+	{ "SUnreclaim:", M_ZERO, true },
+	{ "KernelStack:", M_ZERO, true },
+	{ "PageTables:", M_ZERO, true },
+	{ "NFS_Unstable:", M_ZERO, true },
+	{ "Bounce:", M_ZERO, true },
+	{ "WritebackTmp:", M_ZERO, true },
+	{ "CommitLimit:", M_LIMIT, true },
+	{ "Committed_AS:", M_COMMITTED, true },
+	{ "VmallocTotal:", M_VMALLOC, true },
+	{ "VmallocUsed:", M_ZERO, true },
+	{ "VmallocChunk:", M_ZERO, true },
+	{ "Percpu:", M_ZERO, true },
+	{ "AnonHugePages:", M_ZERO, true },
+	{ "ShmemHugePages:", M_ZERO, true },
+	{ "ShmemPmdMapped:", M_ZERO, true },
+	{ "FileHugePages:", M_ZERO, true },
 	{ "FilePmdMapped:", M_ZERO, true },
-	{ "HugePages_Total:", M_ZERO, false }, { "HugePages_Free:", M_ZERO, false },
-	{ "HugePages_Rsvd:", M_ZERO, false }, { "HugePages_Surp:", M_ZERO, false },
-	{ "Hugepagesize:", M_HUGEPAGE, true }, { "Hugetlb:", M_ZERO, true },
+	{ "HugePages_Total:", M_ZERO, false },
+	{ "HugePages_Free:", M_ZERO, false },
+	{ "HugePages_Rsvd:", M_ZERO, false },
+	{ "HugePages_Surp:", M_ZERO, false },
+	{ "Hugepagesize:", M_HUGEPAGE, true },
+	{ "Hugetlb:", M_ZERO, true },
 };
 
 static void show_meminfo(struct out *o, const char *arg)
@@ -568,7 +638,7 @@ static void show_meminfo(struct out *o, const char *arg)
 	v[M_HUGEPAGE] = 2048;
 	for (size_t i = 0; i < ARRAY_SIZE(meminfo_rows); i++)
 		out_fmt(o, "%-16s%8lu%s\n", meminfo_rows[i].name, v[meminfo_rows[i].value],
-		     meminfo_rows[i].kb ? " kB" : "");
+			meminfo_rows[i].kb ? " kB" : "");
 }
 
 /* All time since boot counts as the one CPU's user time. */
@@ -599,10 +669,9 @@ static void format_uuid(char *buf, size_t size)
 	random_bytes(b, sizeof(b));
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(buf, size,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\n",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-		 b[12], b[13], b[14], b[15]);
+	snprintf(buf, size, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\n",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+		 b[14], b[15]);
 }
 
 static void show_uuid(struct out *o, const char *arg)
@@ -701,8 +770,8 @@ void proc_set_process(const struct proc_process *p)
 	proc.cmdline = dup(p->cmdline, p->cmdline_len);
 	proc.environ = dup(p->environ, p->environ_len);
 	proc.auxv = dup(p->auxv, p->auxv_len);
-	if (!proc.exe || (p->cmdline_len && !proc.cmdline) ||
-	    (p->environ_len && !proc.environ) || (p->auxv_len && !proc.auxv))
+	if (!proc.exe || (p->cmdline_len && !proc.cmdline) || (p->environ_len && !proc.environ) ||
+	    (p->auxv_len && !proc.auxv))
 		vm_exit_error("out of memory recording the process for /proc");
 	proc.cmdline_len = p->cmdline_len;
 	proc.environ_len = p->environ_len;

@@ -142,8 +142,8 @@ static long pick(const struct timespec *t, int64_t now, int64_t *out)
 	return 0;
 }
 
-SYSCALL_DEFINE4(utimensat, int, dirfd, const char __user *, upath,
-		const struct timespec __user *, utimes, int, flags)
+SYSCALL_DEFINE4(utimensat, int, dirfd, const char __user *, upath, const struct timespec __user *,
+		utimes, int, flags)
 {
 	struct timespec t[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
 	struct inode *ino;
@@ -174,16 +174,16 @@ static long xattr_target(int fd, const char __user *upath, bool follow)
 	return target(fd, upath, follow ? 0 : AT_SYMLINK_NOFOLLOW, &ino);
 }
 
-SYSCALL_DEFINE4(getxattr, const char __user *, path, const char __user *, name,
-		void __user *, value, size_t, size)
+SYSCALL_DEFINE4(getxattr, const char __user *, path, const char __user *, name, void __user *, value,
+		size_t, size)
 {
 	(void)name, (void)value, (void)size;
 	long r = xattr_target(AT_FDCWD, path, true);
 	return r < 0 ? r : -ENODATA;
 }
 
-SYSCALL_DEFINE4(lgetxattr, const char __user *, path, const char __user *, name,
-		void __user *, value, size_t, size)
+SYSCALL_DEFINE4(lgetxattr, const char __user *, path, const char __user *, name, void __user *, value,
+		size_t, size)
 {
 	(void)name, (void)value, (void)size;
 	long r = xattr_target(AT_FDCWD, path, false);
@@ -218,16 +218,16 @@ SYSCALL_DEFINE3(flistxattr, int, fd, char __user *, list, size_t, size)
 	return r < 0 ? r : 0;
 }
 
-SYSCALL_DEFINE5(setxattr, const char __user *, path, const char __user *, name,
-		const void __user *, value, size_t, size, int, flags)
+SYSCALL_DEFINE5(setxattr, const char __user *, path, const char __user *, name, const void __user *,
+		value, size_t, size, int, flags)
 {
 	(void)name, (void)value, (void)size, (void)flags;
 	long r = xattr_target(AT_FDCWD, path, true);
 	return r < 0 ? r : -EOPNOTSUPP;
 }
 
-SYSCALL_DEFINE5(fsetxattr, int, fd, const char __user *, name, const void __user *, value,
-		size_t, size, int, flags)
+SYSCALL_DEFINE5(fsetxattr, int, fd, const char __user *, name, const void __user *, value, size_t, size,
+		int, flags)
 {
 	(void)name, (void)value, (void)size, (void)flags;
 	long r = xattr_target(fd, NULL, true);

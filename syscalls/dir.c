@@ -227,8 +227,8 @@ static long rename_check(struct walk *from, struct walk *to, unsigned flags)
 	return 0;
 }
 
-SYSCALL_DEFINE5(renameat2, int, olddir, const char __user *, oldp, int, newdir,
-		const char __user *, newp, unsigned, flags)
+SYSCALL_DEFINE5(renameat2, int, olddir, const char __user *, oldp, int, newdir, const char __user *,
+		newp, unsigned, flags)
 {
 	struct walk from, to;
 
@@ -263,8 +263,7 @@ SYSCALL_DEFINE5(renameat2, int, olddir, const char __user *, oldp, int, newdir,
 	return r;
 }
 
-SYSCALL_DEFINE4(renameat, int, olddir, const char __user *, oldp, int, newdir,
-		const char __user *, newp)
+SYSCALL_DEFINE4(renameat, int, olddir, const char __user *, oldp, int, newdir, const char __user *, newp)
 {
 	return do_sys_renameat2(olddir, oldp, newdir, newp, 0);
 }
@@ -274,8 +273,8 @@ SYSCALL_DEFINE2(rename, const char __user *, oldp, const char __user *, newp)
 	return do_sys_renameat2(AT_FDCWD, oldp, AT_FDCWD, newp, 0);
 }
 
-SYSCALL_DEFINE5(linkat, int, olddir, const char __user *, oldp, int, newdir,
-		const char __user *, newp, int, flags)
+SYSCALL_DEFINE5(linkat, int, olddir, const char __user *, oldp, int, newdir, const char __user *, newp,
+		int, flags)
 {
 	struct walk from, to;
 

@@ -81,8 +81,7 @@ int syscall_dispatch(struct regs *r)
 	r->rax = ret;
 	/* The common case has nothing to do on the way out. */
 	if (sched_need_resched || current->sigpending || signal_shared_pending ||
-	    current->restore_mask ||
-	    ret == -ERESTARTSYS)
+	    current->restore_mask || ret == -ERESTARTSYS)
 		sched_return_to_user(r, true);
 	return current->full_restore;
 }

@@ -46,7 +46,7 @@ struct epitem {
 	struct waiter w;
 };
 
-#define EPI(l, field) ((struct epitem *)((char *)(l) - offsetof(struct epitem, field)))
+#define EPI(l, field) ((struct epitem *)((char *)(l)-offsetof(struct epitem, field)))
 
 static void link_init(struct link *h)
 {
@@ -283,8 +283,7 @@ SYSCALL_DEFINE4(epoll_ctl, int, epfd, int, op, int, fd, const struct epoll_event
 		return -ELOOP;
 	struct epitem *epi = ep_find(ep, tf, fd);
 	switch (op) {
-	case EPOLL_CTL_ADD:
-		return epi ? -EEXIST : ep_insert(ep, tf, fd, &ev);
+	case EPOLL_CTL_ADD: return epi ? -EEXIST : ep_insert(ep, tf, fd, &ev);
 	case EPOLL_CTL_DEL:
 		if (!epi)
 			return -ENOENT;
@@ -297,8 +296,7 @@ SYSCALL_DEFINE4(epoll_ctl, int, epfd, int, op, int, fd, const struct epoll_event
 			return -EINVAL;
 		ep_arm(epi, &ev);
 		return 0;
-	default:
-		return -EINVAL;
+	default: return -EINVAL;
 	}
 }
 

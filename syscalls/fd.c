@@ -175,10 +175,14 @@ static unsigned console_poll(struct file *f)
 }
 
 static const struct file_ops stdin_ops = {
-	.read = stdin_read, .ioctl = console_ioctl, .poll = stdin_poll,
+	.read = stdin_read,
+	.ioctl = console_ioctl,
+	.poll = stdin_poll,
 };
 static const struct file_ops console_ops = {
-	.write = console_write_op, .write_kernel = console_write_kernel, .ioctl = console_ioctl,
+	.write = console_write_op,
+	.write_kernel = console_write_kernel,
+	.ioctl = console_ioctl,
 	.poll = console_poll,
 };
 

@@ -87,8 +87,7 @@ SYSCALL_DEFINE4(pwrite64, int, fd, const char __user *, buf, size_t, len, int64_
 
 /* The vectored forms: each iovec in turn; a short transfer or a fault after
  * some bytes moved ends the call with the count so far, as on Linux. */
-static long rwv_file(struct file *f, const struct iovec __user *uiov, int cnt, int64_t pos,
-		     bool wr)
+static long rwv_file(struct file *f, const struct iovec __user *uiov, int cnt, int64_t pos, bool wr)
 {
 	struct iovec iov[IOV_BATCH];
 	uint64_t p = pos, *off = pos == -1 ? NULL : &p;
@@ -185,9 +184,7 @@ SYSCALL_DEFINE3(ioctl, int, fd, unsigned, cmd, uint64_t, arg)
 		return -EBADF;
 	switch (cmd) {
 	case FIOCLEX:
-	case FIONCLEX:
-		fd_set_cloexec(fd, cmd == FIOCLEX);
-		return 0;
+	case FIONCLEX: fd_set_cloexec(fd, cmd == FIOCLEX); return 0;
 	case FIONBIO: {
 		int on;
 		if (copy_from_user(&on, (void *)arg, sizeof(on)) < 0)
@@ -250,7 +247,11 @@ SYSCALL_DEFINE2(dup2, int, old, int, new)
 
 static long lock_op(struct file *f, unsigned cmd, uint64_t arg)
 {
-	struct { int16_t type, whence; int64_t start, len; int32_t pid; } lk;
+	struct {
+		int16_t type, whence;
+		int64_t start, len;
+		int32_t pid;
+	} lk;
 
 	if (copy_from_user(&lk, (void *)arg, sizeof(lk)) < 0)
 		return -EFAULT;
@@ -286,29 +287,19 @@ SYSCALL_DEFINE3(fcntl, int, fd, unsigned, cmd, uint64_t, arg)
 			return -EINVAL;
 		file_get(f);
 		return fd_install(f, arg, cmd == F_DUPFD_CLOEXEC);
-	case F_GETFD:
-		return fd_cloexec(fd) ? FD_CLOEXEC : 0;
-	case F_SETFD:
-		fd_set_cloexec(fd, arg & FD_CLOEXEC);
-		return 0;
-	case F_GETFL:
-		return f->flags;
-	case F_SETFL:
-		f->flags = (f->flags & ~SETFL_MASK) | (arg & SETFL_MASK);
-		return 0;
+	case F_GETFD: return fd_cloexec(fd) ? FD_CLOEXEC : 0;
+	case F_SETFD: fd_set_cloexec(fd, arg & FD_CLOEXEC); return 0;
+	case F_GETFL: return f->flags;
+	case F_SETFL: f->flags = (f->flags & ~SETFL_MASK) | (arg & SETFL_MASK); return 0;
 	case F_GETLK:
 	case F_SETLK:
 	case F_SETLKW:
 	case F_OFD_GETLK:
 	case F_OFD_SETLK:
-	case F_OFD_SETLKW:
-		return (f->flags & O_PATH) ? -EBADF : lock_op(f, cmd, arg);
-	case F_GETOWN:
-		return 0;
-	case F_GETPIPE_SZ:
-		return is_pipe(f) ? 65536 : -EBADF;
-	default:
-		return -EINVAL;
+	case F_OFD_SETLKW: return (f->flags & O_PATH) ? -EBADF : lock_op(f, cmd, arg);
+	case F_GETOWN: return 0;
+	case F_GETPIPE_SZ: return is_pipe(f) ? 65536 : -EBADF;
+	default: return -EINVAL;
 	}
 }
 
@@ -411,9 +402,11 @@ static long copy_between(struct file *in, uint64_t *in_off, struct file *out, ui
 			break;
 		}
 		*in_off += r;
-		long w = out->inode && (out->inode->mode & S_IFMT) == S_IFREG
-				 ? mfs_write_kernel(out->inode, buf, r, (out->flags & O_APPEND) ? out->inode->size : *out_off)
-				 : kernel_write(out, buf, r);
+		long w =
+			out->inode && (out->inode->mode & S_IFMT) == S_IFREG
+				? mfs_write_kernel(out->inode, buf, r,
+						   (out->flags & O_APPEND) ? out->inode->size : *out_off)
+				: kernel_write(out, buf, r);
 		if (w < 0) {
 			if (!total)
 				total = w;
@@ -454,8 +447,8 @@ SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, int64_t __user *, uoff, size_
 	return r;
 }
 
-SYSCALL_DEFINE6(copy_file_range, int, in_fd, int64_t __user *, uin, int, out_fd,
-		int64_t __user *, uout, size_t, len, unsigned, flags)
+SYSCALL_DEFINE6(copy_file_range, int, in_fd, int64_t __user *, uin, int, out_fd, int64_t __user *, uout,
+		size_t, len, unsigned, flags)
 {
 	long err;
 	struct file *in = readable(in_fd, &err), *out = in ? writable(out_fd, &err) : NULL;

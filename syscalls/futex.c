@@ -93,8 +93,7 @@ static int requeue(uint64_t addr, uint64_t addr2, int n)
 	return moved;
 }
 
-static long deadline_of(const struct timespec __user *ut, bool absolute, bool realtime,
-			uint64_t *out)
+static long deadline_of(const struct timespec __user *ut, bool absolute, bool realtime, uint64_t *out)
 {
 	struct timespec ts;
 
@@ -134,7 +133,7 @@ static long futex_wait(uint64_t addr, uint32_t val, uint64_t deadline, uint32_t 
 		do {
 			r = sched_sleep(NULL, deadline);
 		} while (r == 0 && f.w.q); /* woken for another reason: still queued */
-		if (f.w.q) { /* timeout or signal: not woken by a FUTEX_WAKE */
+		if (f.w.q) {               /* timeout or signal: not woken by a FUTEX_WAKE */
 			f.addr = 0;
 			waitq_remove(&f.w);
 		} else {
@@ -178,8 +177,8 @@ static long wake_op(uint64_t addr2, uint32_t op, bool *cmp)
 	return copy_to_user((void *)addr2, &v, 4);
 }
 
-SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val,
-		const struct timespec __user *, ut, uint32_t __user *, uaddr2, uint32_t, val3)
+SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val, const struct timespec __user *,
+		ut, uint32_t __user *, uaddr2, uint32_t, val3)
 {
 	int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
 	bool realtime = op & FUTEX_CLOCK_REALTIME;
@@ -197,8 +196,8 @@ SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val,
 		if (cmd == FUTEX_WAIT_BITSET && !val3)
 			return -EINVAL;
 		r = deadline_of(ut, cmd == FUTEX_WAIT_BITSET, realtime, &deadline);
-		return r < 0 ? r : futex_wait(addr, val, deadline,
-					      cmd == FUTEX_WAIT ? BITSET_ALL : val3);
+		return r < 0 ? r
+			     : futex_wait(addr, val, deadline, cmd == FUTEX_WAIT ? BITSET_ALL : val3);
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
 		if (cmd == FUTEX_WAKE_BITSET && !val3)
@@ -212,8 +211,7 @@ SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val,
 		if (addr2 & 3)
 			return -EINVAL;
 		irq_disable();
-		if (cmd == FUTEX_CMP_REQUEUE &&
-		    (copy_from_user(&cur, uaddr, 4) < 0 || cur != val3)) {
+		if (cmd == FUTEX_CMP_REQUEUE && (copy_from_user(&cur, uaddr, 4) < 0 || cur != val3)) {
 			irq_enable();
 			return copy_from_user(&cur, uaddr, 4) < 0 ? -EFAULT : -EAGAIN;
 		}
@@ -235,7 +233,6 @@ SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val,
 		irq_enable();
 		return r;
 	}
-	default:
-		return -ENOSYS;
+	default: return -ENOSYS;
 	}
 }

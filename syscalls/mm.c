@@ -71,8 +71,8 @@ static long mmap_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd
 {
 	int type = flags & MAP_TYPE;
 
-	if (!len || (off & (PAGE_SIZE - 1)) || (type != MAP_PRIVATE && type != MAP_SHARED &&
-						type != 3 /* MAP_SHARED_VALIDATE */))
+	if (!len || (off & (PAGE_SIZE - 1)) ||
+	    (type != MAP_PRIVATE && type != MAP_SHARED && type != 3 /* MAP_SHARED_VALIDATE */))
 		return -EINVAL;
 	if (prot & ~PROT_ALL)
 		return -EINVAL;
@@ -138,8 +138,8 @@ static long mremap_locked(uint64_t old, uint64_t old_len, uint64_t new_len, int 
 {
 	old_len = PAGE_UP(old_len);
 	new_len = PAGE_UP(new_len);
-	if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) || check_range(old, old_len) < 0 ||
-	    !new_len || ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)))
+	if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) || check_range(old, old_len) < 0 || !new_len ||
+	    ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)))
 		return -EINVAL;
 	struct vma *v = vm_find(old);
 	if (!v || v->end < old + old_len || old_len == 0)
@@ -186,10 +186,8 @@ static long madvise_locked(uint64_t addr, uint64_t len, int advice)
 	case MADV_NORMAL:
 	case MADV_RANDOM:
 	case MADV_SEQUENTIAL:
-	case MADV_WILLNEED:
-		return 0; /* hints about paging I/O: there is none */
-	default:
-		return -EINVAL;
+	case MADV_WILLNEED: return 0; /* hints about paging I/O: there is none */
+	default: return -EINVAL;
 	}
 }
 
@@ -264,8 +262,7 @@ SYSCALL_DEFINE1(brk, uint64_t, want)
 	return r;
 }
 
-SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, int, prot, int, flags, int, fd,
-		uint64_t, off)
+SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, int, prot, int, flags, int, fd, uint64_t, off)
 {
 	mutex_lock(&mm_lock);
 	long r = mmap_locked(addr, len, prot, flags, fd, off);
@@ -289,8 +286,8 @@ SYSCALL_DEFINE3(mprotect, uint64_t, addr, uint64_t, len, int, prot)
 	return r;
 }
 
-SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_len, uint64_t, new_len, int, flags,
-		uint64_t, new_addr)
+SYSCALL_DEFINE5(mremap, uint64_t, old, uint64_t, old_len, uint64_t, new_len, int, flags, uint64_t,
+		new_addr)
 {
 	mutex_lock(&mm_lock);
 	long r = mremap_locked(old, old_len, new_len, flags, new_addr);

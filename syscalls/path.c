@@ -122,8 +122,7 @@ SYSCALL_DEFINE2(creat, const char __user *, path, unsigned, mode)
 
 /* The inode a stat-like call means: the path, or with AT_EMPTY_PATH and ""
  * the descriptor itself (any kind of file: *fp is set instead). */
-static long resolve(int dirfd, const char __user *upath, int flags, struct inode **out,
-		    struct file **fp)
+static long resolve(int dirfd, const char __user *upath, int flags, struct inode **out, struct file **fp)
 {
 	struct walk w;
 
@@ -158,8 +157,8 @@ static long stat_at(int dirfd, const char __user *upath, struct stat *st, int fl
 	return 0;
 }
 
-SYSCALL_DEFINE4(newfstatat, int, dirfd, const char __user *, upath, struct stat __user *, ust,
-		int, flags)
+SYSCALL_DEFINE4(newfstatat, int, dirfd, const char __user *, upath, struct stat __user *, ust, int,
+		flags)
 {
 	struct stat st;
 	long r = stat_at(dirfd, upath, &st, flags);
@@ -245,7 +244,8 @@ SYSCALL_DEFINE4(faccessat2, int, dirfd, const char __user *, upath, int, mode, i
 	struct inode *ino;
 	struct file *f;
 
-	if ((mode & ~(R_OK | W_OK | X_OK)) || (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)))
+	if ((mode & ~(R_OK | W_OK | X_OK)) ||
+	    (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)))
 		return -EINVAL;
 	long r = resolve(dirfd, upath, flags, &ino, &f);
 	if (r < 0)
@@ -267,8 +267,7 @@ SYSCALL_DEFINE2(access, const char __user *, path, int, mode)
 	return do_sys_faccessat2(AT_FDCWD, path, mode, 0);
 }
 
-SYSCALL_DEFINE4(readlinkat, int, dirfd, const char __user *, upath, char __user *, buf,
-		int, size)
+SYSCALL_DEFINE4(readlinkat, int, dirfd, const char __user *, upath, char __user *, buf, int, size)
 {
 	struct walk w;
 

@@ -192,11 +192,17 @@ static void pipe_release(struct file *f)
 }
 
 static const struct file_ops pipe_read_ops = {
-	.read = pipe_read, .ioctl = pipe_ioctl, .poll = pipe_poll, .release = pipe_release,
+	.read = pipe_read,
+	.ioctl = pipe_ioctl,
+	.poll = pipe_poll,
+	.release = pipe_release,
 };
 static const struct file_ops pipe_write_ops = {
-	.write = pipe_write, .write_kernel = pipe_write_kernel, .ioctl = pipe_ioctl,
-	.poll = pipe_poll, .release = pipe_release,
+	.write = pipe_write,
+	.write_kernel = pipe_write_kernel,
+	.ioctl = pipe_ioctl,
+	.poll = pipe_poll,
+	.release = pipe_release,
 };
 
 bool is_pipe(const struct file *f)

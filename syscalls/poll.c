@@ -89,9 +89,8 @@ long poll_deadline(const struct timespec *ts, uint64_t *deadline)
 		*deadline = 1; /* in the past: never sleep */
 		return 0;
 	}
-	uint64_t rel = (uint64_t)ts->tv_sec >= FAR_FUTURE / NS
-			       ? FAR_FUTURE
-			       : (uint64_t)ts->tv_sec * NS + ts->tv_nsec;
+	uint64_t rel = (uint64_t)ts->tv_sec >= FAR_FUTURE / NS ? FAR_FUTURE
+							       : (uint64_t)ts->tv_sec * NS + ts->tv_nsec;
 	*deadline = clock_monotonic_ns() + rel;
 	return 0;
 }
@@ -233,14 +232,14 @@ out:
 
 SYSCALL_DEFINE3(poll, struct pollfd __user *, ufds, unsigned, nfds, int, timeout)
 {
-	uint64_t deadline = timeout < 0	   ? 0
+	uint64_t deadline = timeout < 0    ? 0
 			    : timeout == 0 ? 1
 					   : clock_monotonic_ns() + (uint64_t)timeout * 1000000;
 	return do_poll(ufds, nfds, deadline);
 }
 
-SYSCALL_DEFINE5(ppoll, struct pollfd __user *, ufds, unsigned, nfds,
-		struct timespec __user *, uts, const uint64_t __user *, umask, size_t, size)
+SYSCALL_DEFINE5(ppoll, struct pollfd __user *, ufds, unsigned, nfds, struct timespec __user *, uts,
+		const uint64_t __user *, umask, size_t, size)
 {
 	struct timespec ts;
 	uint64_t deadline, old;
@@ -287,8 +286,8 @@ static long put_set(uint64_t __user *uset, const uint64_t *set, int n)
 
 /* Linux's core_sys_select: bits past the file table are ignored, a set bit
  * naming a closed fd is -EBADF, the sets are written back only on success. */
-static long do_select(int n, uint64_t __user *uin, uint64_t __user *uout,
-		      uint64_t __user *uex, uint64_t deadline)
+static long do_select(int n, uint64_t __user *uin, uint64_t __user *uout, uint64_t __user *uex,
+		      uint64_t deadline)
 {
 	uint64_t in[WORDS(FD_MAX)], out[WORDS(FD_MAX)], ex[WORDS(FD_MAX)];
 	struct pentry small[ON_STACK], *e;
@@ -345,8 +344,8 @@ static long do_select(int n, uint64_t __user *uin, uint64_t __user *uout,
 	return r;
 }
 
-SYSCALL_DEFINE5(select, int, n, uint64_t __user *, uin, uint64_t __user *, uout,
-		uint64_t __user *, uex, struct timeval __user *, utv)
+SYSCALL_DEFINE5(select, int, n, uint64_t __user *, uin, uint64_t __user *, uout, uint64_t __user *, uex,
+		struct timeval __user *, utv)
 {
 	struct timeval tv;
 	uint64_t deadline = 0;
@@ -357,8 +356,7 @@ SYSCALL_DEFINE5(select, int, n, uint64_t __user *, uin, uint64_t __user *, uout,
 		if (tv.tv_sec < 0 || tv.tv_usec < 0)
 			return -EINVAL;
 		/* Linux folds whole seconds of tv_usec into tv_sec */
-		struct timespec ts = { tv.tv_sec + tv.tv_usec / 1000000,
-				       tv.tv_usec % 1000000 * 1000 };
+		struct timespec ts = { tv.tv_sec + tv.tv_usec / 1000000, tv.tv_usec % 1000000 * 1000 };
 		if (ts.tv_sec < 0)
 			ts.tv_sec = FAR_FUTURE / NS;
 		poll_deadline(&ts, &deadline);
@@ -368,8 +366,8 @@ SYSCALL_DEFINE5(select, int, n, uint64_t __user *, uin, uint64_t __user *, uout,
 	return r;
 }
 
-SYSCALL_DEFINE6(pselect6, int, n, uint64_t __user *, uin, uint64_t __user *, uout,
-		uint64_t __user *, uex, struct timespec __user *, uts, const uint64_t __user *, usig)
+SYSCALL_DEFINE6(pselect6, int, n, uint64_t __user *, uin, uint64_t __user *, uout, uint64_t __user *,
+		uex, struct timespec __user *, uts, const uint64_t __user *, usig)
 {
 	struct timespec ts;
 	uint64_t deadline, old, sig[2] = { 0, 0 }; /* { const sigset_t *ss; size_t ss_len; } */

@@ -149,8 +149,7 @@ SYSCALL_DEFINE2(arch_prctl, int, code, uint64_t, addr)
 		uint64_t v = cpu_user_gs();
 		return copy_to_user((void *)addr, &v, sizeof(v));
 	}
-	default:
-		return -EINVAL;
+	default: return -EINVAL;
 	}
 }
 
@@ -416,8 +415,7 @@ SYSCALL_DEFINE5(prctl, int, op, uint64_t, a2, uint64_t, a3, uint64_t, a4, uint64
 		name[15] = 0;
 		memcpy(current->comm, name, sizeof(name));
 		return 0;
-	case PR_GET_NAME:
-		return copy_to_user((void *)a2, current->comm, sizeof(current->comm));
+	case PR_GET_NAME: return copy_to_user((void *)a2, current->comm, sizeof(current->comm));
 	case PR_SET_PDEATHSIG:
 		if (a2 > NSIG)
 			return -EINVAL;
@@ -446,7 +444,6 @@ SYSCALL_DEFINE5(prctl, int, op, uint64_t, a2, uint64_t, a3, uint64_t, a4, uint64
 	case PR_GET_NO_NEW_PRIVS: return pr.no_new_privs;
 	case PR_SET_THP_DISABLE: pr.thp_disable = !!a2; return 0;
 	case PR_GET_THP_DISABLE: return pr.thp_disable;
-	default:
-		return -EINVAL;
+	default: return -EINVAL;
 	}
 }

@@ -32,8 +32,8 @@ SYSCALL_DEFINE4(rt_sigaction, int, sig, const struct k_sigaction __user *, uact,
 	return uold ? copy_to_user(uold, &old, sizeof(old)) : 0;
 }
 
-SYSCALL_DEFINE4(rt_sigprocmask, int, how, const uint64_t __user *, uset,
-		uint64_t __user *, uold, size_t, setsize)
+SYSCALL_DEFINE4(rt_sigprocmask, int, how, const uint64_t __user *, uset, uint64_t __user *, uold, size_t,
+		setsize)
 {
 	uint64_t *mask = &current->sigmask, set, old = *mask;
 
@@ -145,8 +145,8 @@ SYSCALL_DEFINE_R2(sigaltstack, const struct sigstack __user *, uss, struct sigst
 {
 	struct thread *t = current;
 	bool on = t->altstack_size && r->rsp - t->altstack_sp <= t->altstack_size;
-	struct sigstack ss, old = { t->altstack_sp, on ? SS_ONSTACK : t->altstack_flags, 0,
-				    t->altstack_size };
+	struct sigstack ss,
+		old = { t->altstack_sp, on ? SS_ONSTACK : t->altstack_flags, 0, t->altstack_size };
 
 	if (uss) {
 		if (copy_from_user(&ss, uss, sizeof(ss)) < 0)

@@ -398,8 +398,8 @@ static long put_no_addr(void __user *uaddr, int32_t __user *ulen)
 	return copy_to_user(ulen, &zero, sizeof(zero));
 }
 
-SYSCALL_DEFINE6(recvfrom, int, fd, char __user *, buf, size_t, len, unsigned, flags,
-		void __user *, uaddr, int32_t __user *, ulen)
+SYSCALL_DEFINE6(recvfrom, int, fd, char __user *, buf, size_t, len, unsigned, flags, void __user *,
+		uaddr, int32_t __user *, ulen)
 {
 	long r;
 	struct file *f = sock_get(fd, &r);

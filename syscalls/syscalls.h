@@ -11,30 +11,28 @@
 #include "kernel/abi.h"
 #include "kernel/kernel.h"
 
-#define SC_DEF(name, params, args)                                    \
-	static long do_sys_##name params;                             \
-	long sys_##name(const struct regs *r);                        \
-	long sys_##name(const struct regs *r)                         \
-	{                                                             \
-		(void)r;                                              \
-		return do_sys_##name args;                            \
-	}                                                             \
+#define SC_DEF(name, params, args) \
+	static long do_sys_##name params; \
+	long sys_##name(const struct regs *r); \
+	long sys_##name(const struct regs *r) \
+	{ \
+		(void)r; \
+		return do_sys_##name args; \
+	} \
 	static long do_sys_##name params
 
 #define SYSCALL_DEFINE0(name) SC_DEF(name, (void), ())
 #define SYSCALL_DEFINE1(name, t1, a1) SC_DEF(name, (t1 a1), ((t1)r->rdi))
-#define SYSCALL_DEFINE2(name, t1, a1, t2, a2) \
-	SC_DEF(name, (t1 a1, t2 a2), ((t1)r->rdi, (t2)r->rsi))
+#define SYSCALL_DEFINE2(name, t1, a1, t2, a2) SC_DEF(name, (t1 a1, t2 a2), ((t1)r->rdi, (t2)r->rsi))
 #define SYSCALL_DEFINE3(name, t1, a1, t2, a2, t3, a3) \
 	SC_DEF(name, (t1 a1, t2 a2, t3 a3), ((t1)r->rdi, (t2)r->rsi, (t3)r->rdx))
 #define SYSCALL_DEFINE4(name, t1, a1, t2, a2, t3, a3, t4, a4) \
-	SC_DEF(name, (t1 a1, t2 a2, t3 a3, t4 a4),            \
-	       ((t1)r->rdi, (t2)r->rsi, (t3)r->rdx, (t4)r->r10))
+	SC_DEF(name, (t1 a1, t2 a2, t3 a3, t4 a4), ((t1)r->rdi, (t2)r->rsi, (t3)r->rdx, (t4)r->r10))
 #define SYSCALL_DEFINE5(name, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5) \
-	SC_DEF(name, (t1 a1, t2 a2, t3 a3, t4 a4, t5 a5),             \
+	SC_DEF(name, (t1 a1, t2 a2, t3 a3, t4 a4, t5 a5), \
 	       ((t1)r->rdi, (t2)r->rsi, (t3)r->rdx, (t4)r->r10, (t5)r->r8))
 #define SYSCALL_DEFINE6(name, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5, t6, a6) \
-	SC_DEF(name, (t1 a1, t2 a2, t3 a3, t4 a4, t5 a5, t6 a6),              \
+	SC_DEF(name, (t1 a1, t2 a2, t3 a3, t4 a4, t5 a5, t6 a6), \
 	       ((t1)r->rdi, (t2)r->rsi, (t3)r->rdx, (t4)r->r10, (t5)r->r8, (t6)r->r9))
 
 /* Handlers that need the saved registers themselves (clone, rt_sigreturn,
@@ -42,8 +40,8 @@
 #define SYSCALL_DEFINE_R0(name) SC_DEF(name, (struct regs * r), ((struct regs *)r))
 #define SYSCALL_DEFINE_R2(name, t1, a1, t2, a2) \
 	SC_DEF(name, (struct regs * r, t1 a1, t2 a2), ((struct regs *)r, (t1)r->rdi, (t2)r->rsi))
-#define SYSCALL_DEFINE_R5(name, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5)               \
-	SC_DEF(name, (struct regs * r, t1 a1, t2 a2, t3 a3, t4 a4, t5 a5),             \
+#define SYSCALL_DEFINE_R5(name, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5) \
+	SC_DEF(name, (struct regs * r, t1 a1, t2 a2, t3 a3, t4 a4, t5 a5), \
 	       ((struct regs *)r, (t1)r->rdi, (t2)r->rsi, (t3)r->rdx, (t4)r->r10, (t5)r->r8))
 
 /* ---- dispatch.c ---------------------------------------------------------- */
@@ -75,13 +73,13 @@ struct file_ops {
 struct file {
 	const struct file_ops *ops;
 	int refs;
-	unsigned flags;       /* O_ACCMODE and the status flags (O_APPEND, …) */
+	unsigned flags; /* O_ACCMODE and the status flags (O_APPEND, …) */
 	uint64_t off;
-	struct inode *inode;  /* minifs files, directories, devices; else NULL */
-	void *priv;           /* the ops' own state */
+	struct inode *inode; /* minifs files, directories, devices; else NULL */
+	void *priv;          /* the ops' own state */
 	size_t priv_len;
-	int stream;           /* the console: 0, 1, 2 */
-	struct waitq *wq;     /* woken when readiness may have changed, or NULL */
+	int stream;             /* the console: 0, 1, 2 */
+	struct waitq *wq;       /* woken when readiness may have changed, or NULL */
 	struct epitem *epitems; /* epoll registrations watching this file (epoll.c) */
 };
 #define FD_MAX 1024

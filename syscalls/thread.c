@@ -25,8 +25,9 @@
 #define CLONE_DETACHED 0x00400000
 #define CLONE_CHILD_SETTID 0x01000000
 #define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD)
-#define ALLOWED (THREAD_FLAGS | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | \
-		 CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID)
+#define ALLOWED \
+	(THREAD_FLAGS | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | \
+	 CLONE_DETACHED | CLONE_CHILD_SETTID)
 #define FUTEX_WAITERS 0x80000000U
 #define FUTEX_OWNER_DIED 0x40000000U
 #define FUTEX_TID_MASK 0x3fffffffU
@@ -51,8 +52,8 @@ static long do_clone(const struct regs *r, uint64_t flags, uint64_t stack, int _
 }
 
 /* clone(flags, stack, parent_tid, child_tid, tls): x86-64's argument order. */
-SYSCALL_DEFINE_R5(clone, uint64_t, flags, uint64_t, stack, int __user *, ptid,
-		int __user *, ctid, uint64_t, tls)
+SYSCALL_DEFINE_R5(clone, uint64_t, flags, uint64_t, stack, int __user *, ptid, int __user *, ctid,
+		  uint64_t, tls)
 {
 	return do_clone(r, flags, stack, ptid, ctid, tls);
 }
@@ -75,8 +76,8 @@ SYSCALL_DEFINE_R2(clone3, const struct clone_args __user *, uargs, size_t, size)
 		return -ENOSYS; /* a new process, before any other check: not here */
 	if (a.set_tid_size || a.cgroup || a.exit_signal || (a.stack && !a.stack_size))
 		return -EINVAL;
-	return do_clone(r, a.flags, a.stack ? a.stack + a.stack_size : 0,
-			(int *)a.parent_tid, (int *)a.child_tid, a.tls);
+	return do_clone(r, a.flags, a.stack ? a.stack + a.stack_size : 0, (int *)a.parent_tid,
+			(int *)a.child_tid, a.tls);
 }
 
 SYSCALL_DEFINE0(fork)
@@ -146,7 +147,11 @@ static bool robust_one(uint64_t uaddr, int tid)
 
 static void robust_cleanup(struct thread *t)
 {
-	struct { uint64_t next; int64_t offset; uint64_t pending; } head;
+	struct {
+		uint64_t next;
+		int64_t offset;
+		uint64_t pending;
+	} head;
 	uint64_t e;
 	int limit = 2048; /* Linux's ROBUST_LIST_LIMIT */
 

@@ -14,19 +14,14 @@ static long clock_ns(int clk, uint64_t *ns)
 {
 	switch (clk) {
 	case CLOCK_REALTIME:
-	case CLOCK_REALTIME_COARSE:
-		*ns = clock_realtime_ns();
-		return 0;
+	case CLOCK_REALTIME_COARSE: *ns = clock_realtime_ns(); return 0;
 	case CLOCK_MONOTONIC:
 	case CLOCK_MONOTONIC_RAW:
 	case CLOCK_MONOTONIC_COARSE:
 	case CLOCK_BOOTTIME:
 	case CLOCK_PROCESS_CPUTIME_ID:
-	case CLOCK_THREAD_CPUTIME_ID:
-		*ns = clock_monotonic_ns();
-		return 0;
-	default:
-		return -EINVAL;
+	case CLOCK_THREAD_CPUTIME_ID: *ns = clock_monotonic_ns(); return 0;
+	default: return -EINVAL;
 	}
 }
 
@@ -185,8 +180,8 @@ SYSCALL_DEFINE2(getitimer, int, which, struct itimerval __user *, u)
 	return copy_to_user(u, &v, sizeof(v));
 }
 
-SYSCALL_DEFINE3(setitimer, int, which, const struct itimerval __user *, unew,
-		struct itimerval __user *, uold)
+SYSCALL_DEFINE3(setitimer, int, which, const struct itimerval __user *, unew, struct itimerval __user *,
+		uold)
 {
 	static const int sigs[] = { SIGALRM, 26 /* SIGVTALRM */, 27 /* SIGPROF */ };
 	struct itimerval v = { { 0, 0 }, { 0, 0 } }, old;
@@ -220,5 +215,6 @@ SYSCALL_DEFINE1(alarm, unsigned, seconds)
 	it->interval = 0;
 	if (seconds)
 		timer_arm(&it->t, clock_monotonic_ns() + seconds * NS);
-	return old.value.tv_sec + (old.value.tv_usec >= 500000 || (!old.value.tv_sec && old.value.tv_usec));
+	return old.value.tv_sec +
+	       (old.value.tv_usec >= 500000 || (!old.value.tv_sec && old.value.tv_usec));
 }

@@ -53,7 +53,10 @@ static long reg_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 }
 
 static const struct file_ops reg_ops = {
-	.read = reg_read, .write = reg_write, .ioctl = reg_ioctl, .seekable = true,
+	.read = reg_read,
+	.write = reg_write,
+	.ioctl = reg_ioctl,
+	.seekable = true,
 };
 
 static long dir_read(struct file *f, char __user *buf, size_t len, uint64_t *off)

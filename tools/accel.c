@@ -43,8 +43,7 @@ static int qemu_binary(char *out, size_t n)
 		return (size_t)snprintf(out, n, "%s", q) < n ? 0 : -ENOENT;
 	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
 		size_t len = strcspn(p, ":");
-		if ((size_t)snprintf(out, n, "%.*s/%s", (int)len, p, q) < n &&
-		    access(out, X_OK) == 0)
+		if ((size_t)snprintf(out, n, "%.*s/%s", (int)len, p, q) < n && access(out, X_OK) == 0)
 			return 0;
 		p += len + (p[len] == ':');
 	}
@@ -66,8 +65,8 @@ static uint64_t fnv_file_id(uint64_t h, const char *path)
 
 	if (stat(path, &st) < 0)
 		return fnv(h, "-", 1);
-	uint64_t id[5] = { st.st_dev, st.st_ino, (uint64_t)st.st_size,
-			   (uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec };
+	uint64_t id[5] = { st.st_dev, st.st_ino, (uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
+			   (uint64_t)st.st_mtim.tv_nsec };
 	return fnv(h, id, sizeof(id));
 }
 
@@ -166,8 +165,11 @@ static int probe(const char *kernel, char *why, size_t n)
 		snprintf(why, n, "cannot write the probe image: %s", strerror(-r));
 		goto out;
 	}
-	vm_run(&(struct vm_config){ .kernel = kernel, .initrd = image, .accel = VM_ACCEL_KVM,
-				    .timeout = PROBE_S, .quiet = 1 },
+	vm_run(&(struct vm_config){ .kernel = kernel,
+				    .initrd = image,
+				    .accel = VM_ACCEL_KVM,
+				    .timeout = PROBE_S,
+				    .quiet = 1 },
 	       res);
 	unlink(image);
 	if (res->end == VM_END_INTERRUPTED) { /* die of it, as `run` would */
@@ -199,7 +201,8 @@ int accel_choose(enum vm_accel a, const char *kernel, char *why, size_t n)
 		snprintf(why, n, "%s: %s", kvm_device(), strerror(errno));
 		if (a == VM_ACCEL_KVM)
 			return snprintf(why, n, "KVM is not available: %s: %s", kvm_device(),
-					strerror(errno)), -1;
+					strerror(errno)),
+			       -1;
 		return VM_ACCEL_TCG;
 	}
 	close(fd);

@@ -47,8 +47,7 @@ static const char usage[] =
 
 static int bench_bad(const char *what, const char *arg)
 {
-	fprintf(stderr, "elfvm bench: %s '%s' (see 'elfvm bench --help')\n", what,
-		arg ? arg : "");
+	fprintf(stderr, "elfvm bench: %s '%s' (see 'elfvm bench --help')\n", what, arg ? arg : "");
 	return -1;
 }
 
@@ -90,8 +89,8 @@ static int bench_value(struct bench_opts *o, const char *name, const char *v)
 
 static int bench_known(const char *name)
 {
-	static const char *const names[] = { "-o", "--output", "--runs", "--calls",
-		"--accel", "--mem", "--machine", "--kernel", "--linux", "--busybox" };
+	static const char *const names[] = { "-o",    "--output",  "--runs",   "--calls", "--accel",
+					     "--mem", "--machine", "--kernel", "--linux", "--busybox" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
@@ -184,8 +183,8 @@ static long elf_loaded(const char *path)
 	const Elf64_Ehdr *eh = (const void *)f;
 	long sum = 0;
 
-	if (!f || len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
-	    eh->e_phoff > len || (len - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
+	if (!f || len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_phoff > len ||
+	    (len - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
 		sum = -1;
 	for (int i = 0; sum >= 0 && i < eh->e_phnum; i++) {
 		Elf64_Phdr ph;
@@ -273,8 +272,7 @@ static void cell(FILE *f, const struct stat3 *st)
 	}
 }
 
-static void row_timed(FILE *f, const struct bench *b, const char *label,
-		      enum metric m)
+static void row_timed(FILE *f, const struct bench *b, const char *label, enum metric m)
 {
 	struct stat3 e = metric_stat(b, VM_ELFVM, m), l = metric_stat(b, VM_LINUX, m);
 
@@ -293,8 +291,9 @@ static void row_timed(FILE *f, const struct bench *b, const char *label,
 
 static void row_host(FILE *f, const struct bench *b)
 {
-	struct stat3 h = { .med = median(b->host_ns, b->o.runs), .lo = -1, .hi = -1,
-			   .why = "the host run failed" };
+	struct stat3 h = {
+		.med = median(b->host_ns, b->o.runs), .lo = -1, .hi = -1, .why = "the host run failed"
+	};
 
 	for (int r = 0; r < b->o.runs; r++) {
 		double v = b->host_ns[r];
@@ -321,13 +320,15 @@ static void row_size(FILE *f, const char *label, long e, long l)
 
 static void report_md(FILE *f, const struct bench *b, const struct sizes *z)
 {
-	fprintf(f, "# elfvm bench\n\n%s; -M %s -cpu max -m %s -accel %s, 1 vCPU; "
+	fprintf(f,
+		"# elfvm bench\n\n%s; -M %s -cpu max -m %s -accel %s, 1 vCPU; "
 		"median (least–most) of %d boots each; host CPU: %s; Linux: %s + busybox "
-		"initramfs.\n\n", b->qemu_version, bench_machine(&b->o), b->o.mem,
-		vm_accel_name(b->o.accel), b->o.runs, b->host_cpu,
-		b->kernel[VM_LINUX]);
+		"initramfs.\n\n",
+		b->qemu_version, bench_machine(&b->o), b->o.mem, vm_accel_name(b->o.accel), b->o.runs,
+		b->host_cpu, b->kernel[VM_LINUX]);
 	fputs("| measure | elfvm | Linux VM | elfvm / Linux |\n"
-	      "|---|---:|---:|---:|\n", f);
+	      "|---|---:|---:|---:|\n",
+	      f);
 	row_timed(f, b, "boot: QEMU start → first output byte (hello), ms", M_FIRST);
 	row_timed(f, b, "boot: QEMU start → QEMU exit (hello), ms", M_EXIT);
 	row_timed(f, b, "boot: QEMU start → @@start record (hello), ms", M_START);
@@ -335,25 +336,28 @@ static void report_md(FILE *f, const struct bench *b, const struct sizes *z)
 	row_timed(f, b, "same loop timed by the host's clock, ns per call", M_LOOP);
 	row_host(f, b);
 	row_size(f, "image: kernel file, bytes", z->kernel[VM_ELFVM], z->kernel[VM_LINUX]);
-	row_size(f, "image: initramfs with hello, bytes", z->image[VM_ELFVM],
-		 z->image[VM_LINUX]);
+	row_size(f, "image: initramfs with hello, bytes", z->image[VM_ELFVM], z->image[VM_LINUX]);
 	row_size(f, "image: kernel + initramfs, bytes",
-		 z->kernel[VM_ELFVM] < 0 || z->image[VM_ELFVM] < 0 ? -1
+		 z->kernel[VM_ELFVM] < 0 || z->image[VM_ELFVM] < 0
+			 ? -1
 			 : z->kernel[VM_ELFVM] + z->image[VM_ELFVM],
-		 z->kernel[VM_LINUX] < 0 || z->image[VM_LINUX] < 0 ? -1
+		 z->kernel[VM_LINUX] < 0 || z->image[VM_LINUX] < 0
+			 ? -1
 			 : z->kernel[VM_LINUX] + z->image[VM_LINUX]);
 	if (z->kernel_loaded >= 0)
-		fprintf(f, "\nelfvm's kernel.elf loads %ld bytes (PT_LOAD; the file "
-			"carries debug info).", z->kernel_loaded);
+		fprintf(f,
+			"\nelfvm's kernel.elf loads %ld bytes (PT_LOAD; the file "
+			"carries debug info).",
+			z->kernel_loaded);
 	fputs("  Under TCG only the ratios mean something.\n", f);
 }
 
-static void csv_sample(FILE *f, const char *vm, int prog, int run,
-		       const char *metric, double v, const char *unit)
+static void csv_sample(FILE *f, const char *vm, int prog, int run, const char *metric, double v,
+		       const char *unit)
 {
 	if (v >= 0)
-		fprintf(f, "%s,%s,%d,%s,%.1f,%s\n", vm, bench_prog_names[prog], run + 1,
-			metric, v, unit);
+		fprintf(f, "%s,%s,%d,%s,%.1f,%s\n", vm, bench_prog_names[prog], run + 1, metric, v,
+			unit);
 }
 
 /* One boot's rows: its figures, or one "failed" row with the reason. */
@@ -390,8 +394,7 @@ static void report_csv(FILE *f, const struct bench *b, const struct sizes *z)
 		csv_sample(f, "host", P_GETPPID, r, "getppid", b->host_ns[r], "ns");
 	for (int vm = 0; vm < VM_N; vm++) {
 		fprintf(f, "%s,,,kernel_size,%ld,bytes\n", bench_vm_names[vm], z->kernel[vm]);
-		fprintf(f, "%s,hello,,initramfs_size,%ld,bytes\n", bench_vm_names[vm],
-			z->image[vm]);
+		fprintf(f, "%s,hello,,initramfs_size,%ld,bytes\n", bench_vm_names[vm], z->image[vm]);
 	}
 	fprintf(f, "elfvm,,,kernel_loaded_size,%ld,bytes\n", z->kernel_loaded);
 }
@@ -415,8 +418,7 @@ static int report_write(const struct bench *b, const struct sizes *z, const char
 /* ---- the run ------------------------------------------------------------ */
 
 /* First line of a command's output, or of a file's line starting with key. */
-static void first_line(char *out, size_t n, const char *cmd, const char *file,
-		       const char *key)
+static void first_line(char *out, size_t n, const char *cmd, const char *file, const char *key)
 {
 	FILE *f = cmd ? popen(cmd, "r") : fopen(file, "r");
 	char line[256];
@@ -459,14 +461,14 @@ static int bench_setup(struct bench *b)
 	for (int p = 0; p < P_N; p++) {
 		bench_fmt(b->prog[p], PATH_MAX, "%s/bench/%s", o->selfdir, bench_prog_names[p]);
 		if (access(b->prog[p], X_OK) < 0) {
-			fprintf(stderr, "elfvm bench: %s missing (make %s)\n",
-				b->prog[p], "build/bench/hello build/bench/getppid");
+			fprintf(stderr, "elfvm bench: %s missing (make %s)\n", b->prog[p],
+				"build/bench/hello build/bench/getppid");
 			return -1;
 		}
 	}
 	o->tsc_khz = tsc_khz();
-	first_line(b->qemu_version, sizeof(b->qemu_version),
-		   "qemu-system-x86_64 --version 2>/dev/null", NULL, NULL);
+	first_line(b->qemu_version, sizeof(b->qemu_version), "qemu-system-x86_64 --version 2>/dev/null",
+		   NULL, NULL);
 	first_line(b->host_cpu, sizeof(b->host_cpu), NULL, "/proc/cpuinfo", "model name");
 	return 0;
 }
@@ -488,8 +490,7 @@ static void bench_boot(struct bench *b, int vm, int prog, int run)
 	if (s->ok && prog == P_HELLO)
 		fprintf(stderr, " first output %.0f ms, exit %.0f ms\n", s->first_ms, s->exit_ms);
 	else if (s->ok)
-		fprintf(stderr, " %.1f ns per getppid (host clock: %.1f)\n",
-			s->getppid_ns, s->loop_ns);
+		fprintf(stderr, " %.1f ns per getppid (host clock: %.1f)\n", s->getppid_ns, s->loop_ns);
 	else
 		fprintf(stderr, "%s\n", s->why);
 }
@@ -503,8 +504,11 @@ int bench_main(int argc, char **argv)
 
 	if (!b)
 		return ELFVM_EXIT_FAIL;
-	b->o = (struct bench_opts){ .mem = "256M", .machine = "microvm", .runs = 3,
-				    .calls = 200000, .busybox = "/bin/busybox" };
+	b->o = (struct bench_opts){ .mem = "256M",
+				    .machine = "microvm",
+				    .runs = 3,
+				    .calls = 200000,
+				    .busybox = "/bin/busybox" };
 	r = bench_parse(argc, argv, &b->o);
 	if (r != 0 || bench_setup(b) < 0) {
 		free(b);
@@ -533,10 +537,8 @@ int bench_main(int argc, char **argv)
 		b->host_ns[run] = bench_host_getppid(b);
 	}
 	sizes_get(b, &z);
-	r = report_write(b, &z, "bench.md", report_md) |
-	    report_write(b, &z, "bench.csv", report_csv);
+	r = report_write(b, &z, "bench.md", report_md) | report_write(b, &z, "bench.csv", report_csv);
 	report_md(stdout, b, &z);
 	free(b);
 	return r ? ELFVM_EXIT_FAIL : 0;
 }
-

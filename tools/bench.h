@@ -17,11 +17,11 @@
 struct bench_opts {
 	const char *outdir, *mem, *machine, *kernel, *linux_kernel, *busybox;
 	int runs;
-	long calls;            /* getppid calls per boot */
+	long calls; /* getppid calls per boot */
 	enum vm_accel accel;
 	char selfdir[PATH_MAX]; /* the directory elfvm runs from */
 	char outbuf[PATH_MAX];
-	long tsc_khz;           /* the host's TSC rate, given to Linux */
+	long tsc_khz; /* the host's TSC rate, given to Linux */
 };
 
 /* One boot: times in ms from QEMU's spawn, ns per call; -1 when not seen. */
@@ -34,15 +34,15 @@ struct sample {
 
 enum { VM_ELFVM, VM_LINUX, VM_N };
 enum { P_HELLO, P_GETPPID, P_N };
-extern const char *const bench_vm_names[VM_N];   /* "elfvm", "linux" */
-extern const char *const bench_prog_names[P_N];  /* "hello", "getppid" */
+extern const char *const bench_vm_names[VM_N];  /* "elfvm", "linux" */
+extern const char *const bench_prog_names[P_N]; /* "hello", "getppid" */
 
 struct bench {
 	struct bench_opts o;
-	char prog[P_N][PATH_MAX];          /* build/bench/NAME */
-	char image[VM_N][P_N][PATH_MAX];   /* elfvm image; Linux initramfs */
-	char kernel[VM_N][PATH_MAX];       /* kernel.elf; vmlinuz */
-	char why[VM_N][P_N][BENCH_WHY];    /* set when a side cannot run */
+	char prog[P_N][PATH_MAX];        /* build/bench/NAME */
+	char image[VM_N][P_N][PATH_MAX]; /* elfvm image; Linux initramfs */
+	char kernel[VM_N][PATH_MAX];     /* kernel.elf; vmlinuz */
+	char why[VM_N][P_N][BENCH_WHY];  /* set when a side cannot run */
 	char qemu_version[128], host_cpu[128];
 	struct sample s[VM_N][P_N][BENCH_MAX_RUNS];
 	double host_ns[BENCH_MAX_RUNS];
@@ -51,8 +51,7 @@ struct bench {
 /* ---- bench_vm.c ----------------------------------------------------------- */
 
 /* snprintf that may cut: reasons and paths are bounded on purpose. */
-void bench_fmt(char *out, size_t n, const char *f, ...)
-	__attribute__((format(printf, 3, 4)));
+void bench_fmt(char *out, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
 /* Reads the whole file (malloc'd, *len bytes).  Returns it or NULL. */
 unsigned char *bench_file_read(const char *path, size_t *len);
 /* The -M value of both VMs for o->machine (vmm.c uses the same). */

@@ -157,8 +157,7 @@ static int capture_fd(struct capture *c, int fd, int64_t deadline)
 
 /* Fills s from a finished run's console: getppid's figures, and whether
  * the program's output is there at all. */
-static void sample_parse(struct sample *s, const struct capture *c, int prog,
-			 long calls)
+static void sample_parse(struct sample *s, const struct capture *c, int prog, long calls)
 {
 	int64_t t0 = capture_when(c, "@@bench begin"), t1 = capture_when(c, "getppid:");
 	const char *m = c->len ? strstr(c->buf, prog_marker[prog]) : NULL;
@@ -166,8 +165,7 @@ static void sample_parse(struct sample *s, const struct capture *c, int prog,
 	if (!m) {
 		s->ok = 0;
 		if (!s->why[0])
-			bench_fmt(s->why, sizeof(s->why), "no '%s' in the output",
-				 prog_marker[prog]);
+			bench_fmt(s->why, sizeof(s->why), "no '%s' in the output", prog_marker[prog]);
 		return;
 	}
 	if (prog != P_GETPPID)
@@ -203,8 +201,7 @@ static pid_t spawn_piped(char *const *argv, const char *errlog, int *fd)
 	pid = fork();
 	if (pid == 0) {
 		int in = open("/dev/null", O_RDONLY);
-		int err = open(errlog ? errlog : "/dev/null",
-			       O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int err = open(errlog ? errlog : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
 		dup2(in, 0), dup2(p[1], 1), dup2(err, 2);
 		execvp(argv[0], argv);
 		_exit(127);
@@ -219,8 +216,7 @@ static pid_t spawn_piped(char *const *argv, const char *errlog, int *fd)
 /* Reads a child's stdout to the end (killing it at the deadline) and reaps
  * it; *t_eof is when the pipe closed, i.e. when QEMU ended (vm_run takes
  * t_exit the same way).  Returns the wait status, or -1 after a timeout. */
-static int follow_child(pid_t pid, int fd, struct capture *c, int64_t deadline,
-			int64_t *t_eof)
+static int follow_child(pid_t pid, int fd, struct capture *c, int64_t deadline, int64_t *t_eof)
 {
 	int r = capture_fd(c, fd, deadline), ws = 0;
 
@@ -263,30 +259,54 @@ double bench_host_getppid(const struct bench *b)
  * and stalls, so it is told the host's TSC rate (tsc_early_khz). */
 const char *bench_machine(const struct bench_opts *o)
 {
-	return !strcmp(o->machine, "q35") ? "q35"
-					  : "microvm,isa-serial=off,pit=on,pic=off,rtc=on";
+	return !strcmp(o->machine, "q35") ? "q35" : "microvm,isa-serial=off,pit=on,pic=off,rtc=on";
 }
 
-static void linux_argv(const struct bench *b, int prog, char *cmdline,
-		       const char **argv)
+static void linux_argv(const struct bench *b, int prog, char *cmdline, const char **argv)
 {
 	const char *qemu = getenv("ELFVM_QEMU");
 	int kvm = b->o.accel == VM_ACCEL_KVM, i = 0;
 
-	bench_fmt(cmdline, 256, "console=ttyS0 loglevel=1 edd=off reboot=t "
-		 "panic=-1 tsc_early_khz=%ld", b->o.tsc_khz);
+	bench_fmt(cmdline, 256,
+		  "console=ttyS0 loglevel=1 edd=off reboot=t "
+		  "panic=-1 tsc_early_khz=%ld",
+		  b->o.tsc_khz);
 	const char *fixed[] = {
-		qemu && *qemu ? qemu : "qemu-system-x86_64", "-M", bench_machine(&b->o),
-		"-cpu", "max", "-m", b->o.mem, "-accel", kvm ? "kvm" : "tcg",
-		"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-		"-kernel", b->kernel[VM_LINUX], "-initrd", b->image[VM_LINUX][prog],
-		"-append", cmdline,
-		"-chardev", "file,id=out,path=/proc/self/fd/1,append=on",
-		"-chardev", "null,id=err", "-chardev", "null,id=log",
-		"-device", "isa-serial,chardev=out,index=0",
-		"-device", "isa-serial,chardev=err,index=1",
-		"-device", "isa-debugcon,iobase=0xe9,chardev=log",
-		"-device", "isa-debug-exit,iobase=0xf4,iosize=4", NULL,
+		qemu && *qemu ? qemu : "qemu-system-x86_64",
+		"-M",
+		bench_machine(&b->o),
+		"-cpu",
+		"max",
+		"-m",
+		b->o.mem,
+		"-accel",
+		kvm ? "kvm" : "tcg",
+		"-nodefaults",
+		"-no-user-config",
+		"-display",
+		"none",
+		"-no-reboot",
+		"-kernel",
+		b->kernel[VM_LINUX],
+		"-initrd",
+		b->image[VM_LINUX][prog],
+		"-append",
+		cmdline,
+		"-chardev",
+		"file,id=out,path=/proc/self/fd/1,append=on",
+		"-chardev",
+		"null,id=err",
+		"-chardev",
+		"null,id=log",
+		"-device",
+		"isa-serial,chardev=out,index=0",
+		"-device",
+		"isa-serial,chardev=err,index=1",
+		"-device",
+		"isa-debugcon,iobase=0xe9,chardev=log",
+		"-device",
+		"isa-debug-exit,iobase=0xf4,iosize=4",
+		NULL,
 	};
 	for (; fixed[i]; i++)
 		argv[i] = fixed[i];
@@ -318,7 +338,7 @@ void bench_linux_boot(struct bench *b, int prog, struct sample *s)
 		bench_fmt(s->why, sizeof(s->why), "timed out after %g s", BENCH_TIMEOUT_S);
 	else if (ws)
 		bench_fmt(s->why, sizeof(s->why), "qemu exit status %d (see %s)",
-			 WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws), errlog);
+			  WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws), errlog);
 	sample_parse(s, &c, prog, b->o.calls);
 	capture_free(&c);
 }
@@ -351,20 +371,24 @@ static int linux_kernel(struct bench *b, char *why, size_t n)
 	if (b->o.linux_kernel)
 		bench_fmt(k, PATH_MAX, "%s", b->o.linux_kernel);
 	else if (linux_newest(k) < 0) {
-		fprintf(stderr, "elfvm bench: no /boot/vmlinuz-*; installing "
+		fprintf(stderr,
+			"elfvm bench: no /boot/vmlinuz-*; installing "
 			"linux-image-amd64\n");
 		if (geteuid() != 0 ||
 		    system("DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
-			   "linux-image-amd64 >&2") != 0 || linux_newest(k) < 0) {
-			bench_fmt(why, n, "no Linux kernel: run apt-get install "
-				 "linux-image-amd64 as root, or give --linux PATH");
+			   "linux-image-amd64 >&2") != 0 ||
+		    linux_newest(k) < 0) {
+			bench_fmt(why, n,
+				  "no Linux kernel: run apt-get install "
+				  "linux-image-amd64 as root, or give --linux PATH");
 			return -1;
 		}
 	}
 	if (access(k, R_OK) < 0) {
 		bench_fmt(why, n, "cannot read %s: %s%s", k, strerror(errno),
-			 errno == EACCES ? " (Debian makes it root-only: run as root "
-			 "or give --linux PATH to a readable copy)" : "");
+			  errno == EACCES ? " (Debian makes it root-only: run as root "
+					    "or give --linux PATH to a readable copy)"
+					  : "");
 		return -1;
 	}
 	return 0;
@@ -373,8 +397,8 @@ static int linux_kernel(struct bench *b, char *why, size_t n)
 /* The initramfs: busybox, the program at its host path, and /init, which
  * runs it, waits for nothing else and resets the VM (reboot=t: a triple
  * fault, which -no-reboot turns into QEMU's exit). */
-static int linux_initrd(struct bench *b, int prog, const unsigned char *bb,
-			size_t bblen, char *why, size_t n)
+static int linux_initrd(struct bench *b, int prog, const unsigned char *bb, size_t bblen, char *why,
+			size_t n)
 {
 	struct cpio_out o = { 0 };
 	size_t plen = 0;
@@ -383,15 +407,15 @@ static int linux_initrd(struct bench *b, int prog, const unsigned char *bb,
 	int r = -1;
 
 	prog_argv(b, prog, calls, argv);
-	bench_fmt(init, sizeof(init), "#!/bin/busybox sh\n%s%s%s\n"
-		 "exec /bin/busybox reboot -f\n", argv[0], argv[1] ? " " : "",
-		 argv[1] ? argv[1] : "");
+	bench_fmt(init, sizeof(init),
+		  "#!/bin/busybox sh\n%s%s%s\n"
+		  "exec /bin/busybox reboot -f\n",
+		  argv[0], argv[1] ? " " : "", argv[1] ? argv[1] : "");
 	if (!p)
 		bench_fmt(why, n, "cannot read %s", b->prog[prog]);
 	else if (cpio_add_path(&o, "bin/busybox", 0100755, bb, bblen, 0) < 0 ||
 		 cpio_add_path(&o, b->prog[prog] + 1, 0100755, p, plen, 0) < 0 ||
-		 cpio_add(&o, "init", 0100755, init, strlen(init), 0) < 0 ||
-		 cpio_finish(&o) < 0)
+		 cpio_add(&o, "init", 0100755, init, strlen(init), 0) < 0 || cpio_finish(&o) < 0)
 		bench_fmt(why, n, "out of memory building the initramfs");
 	else if ((r = image_write(&o, b->image[VM_LINUX][prog])) < 0)
 		bench_fmt(why, n, "%s: %s", b->image[VM_LINUX][prog], strerror(-r));
@@ -407,10 +431,11 @@ void bench_linux_prepare(struct bench *b)
 	unsigned char *bb = NULL;
 	size_t bblen = 0;
 
-	if (linux_kernel(b, why, sizeof(why)) == 0 &&
-	    !(bb = bench_file_read(b->o.busybox, &bblen)))
-		bench_fmt(why, sizeof(why), "cannot read %s (apt-get install "
-			 "busybox-static)", b->o.busybox);
+	if (linux_kernel(b, why, sizeof(why)) == 0 && !(bb = bench_file_read(b->o.busybox, &bblen)))
+		bench_fmt(why, sizeof(why),
+			  "cannot read %s (apt-get install "
+			  "busybox-static)",
+			  b->o.busybox);
 	for (int p = 0; p < P_N; p++) {
 		char name[64];
 
@@ -433,9 +458,13 @@ static void elfvm_child(struct bench *b, int prog, int res)
 	char logpath[PATH_MAX], name[64];
 	struct vm_result r;
 	struct vm_config cfg = {
-		.kernel = b->kernel[VM_ELFVM], .initrd = b->image[VM_ELFVM][prog],
-		.mem = b->o.mem, .cpus = 1, .accel = b->o.accel,
-		.machine = b->o.machine, .timeout = BENCH_TIMEOUT_S,
+		.kernel = b->kernel[VM_ELFVM],
+		.initrd = b->image[VM_ELFVM][prog],
+		.mem = b->o.mem,
+		.cpus = 1,
+		.accel = b->o.accel,
+		.machine = b->o.machine,
+		.timeout = BENCH_TIMEOUT_S,
 	};
 
 	bench_fmt(name, sizeof(name), "elfvm-%s.log", bench_prog_names[prog]);
@@ -465,8 +494,7 @@ static int read_result(int fd, struct vm_result *r)
 	return 0;
 }
 
-static void elfvm_judge(struct sample *s, const struct vm_result *r,
-			const struct capture *c)
+static void elfvm_judge(struct sample *s, const struct vm_result *r, const struct capture *c)
 {
 	s->first_ms = ms_since(r->t_spawn, capture_when(c, prog_marker[P_HELLO]));
 	s->start_ms = ms_since(r->t_spawn, r->t_start);
@@ -504,8 +532,7 @@ void bench_elfvm_boot(struct bench *b, int prog, struct sample *s)
 		return;
 	}
 	/* vm_run enforces the timeout; the margin covers a lost child. */
-	follow_child(pid, out[0], &c, vm_now_ns() + (int64_t)(BENCH_TIMEOUT_S * 1.2e9),
-		     &t_eof);
+	follow_child(pid, out[0], &c, vm_now_ns() + (int64_t)(BENCH_TIMEOUT_S * 1.2e9), &t_eof);
 	if (read_result(res[0], &r) < 0)
 		bench_fmt(s->why, sizeof(s->why), "the vm_run child died");
 	else
@@ -549,4 +576,3 @@ void bench_elfvm_prepare(struct bench *b)
 			prog_free(&pf);
 	}
 }
-

@@ -58,8 +58,9 @@ static uint32_t hex8(const char *p, int *ok)
 
 	for (int i = 0; i < 8; i++) {
 		char c = p[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ?
-						   (c | 0x20) - 'a' + 10 : -1;
+		int d = c >= '0' && c <= '9'                     ? c - '0'
+			: (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+								 : -1;
 		*ok &= d >= 0;
 		v = v << 4 | (uint32_t)(d & 0xf);
 	}

@@ -43,8 +43,8 @@ static void put_hex(unsigned char *p, uint32_t v)
 		p[i] = digits[v & 0xf];
 }
 
-int cpio_add(struct cpio_out *o, const char *name, uint32_t mode,
-	     const void *data, size_t size, uint32_t mtime)
+int cpio_add(struct cpio_out *o, const char *name, uint32_t mode, const void *data, size_t size,
+	     uint32_t mtime)
 {
 	size_t namesize = strlen(name) + 1;
 	size_t total = PAD4(NEWC_HDR + namesize) + PAD4(size);
@@ -57,13 +57,13 @@ int cpio_add(struct cpio_out *o, const char *name, uint32_t mode,
 		o->next_ino = 1; /* inode 0 belongs to the trailer */
 	field[0] = strcmp(name, "TRAILER!!!") ? o->next_ino++ : 0;
 	field[1] = mode;
-	field[2] = field[3] = 0;                                  /* uid, gid */
-	field[4] = (mode & 0170000) == 0040000 ? 2 : 1;           /* nlink */
+	field[2] = field[3] = 0;                        /* uid, gid */
+	field[4] = (mode & 0170000) == 0040000 ? 2 : 1; /* nlink */
 	field[5] = mtime;
 	field[6] = (uint32_t)size;
-	field[7] = field[8] = field[9] = field[10] = 0;           /* devices */
+	field[7] = field[8] = field[9] = field[10] = 0; /* devices */
 	field[11] = (uint32_t)namesize;
-	field[12] = 0;                                            /* check */
+	field[12] = 0; /* check */
 
 	p = o->buf + o->len;
 	memset(p, 0, total);
@@ -106,8 +106,8 @@ static int has_entry(const struct cpio_out *o, const char *name, size_t len)
 	return 0;
 }
 
-int cpio_add_path(struct cpio_out *o, const char *name, uint32_t mode,
-		  const void *data, size_t size, uint32_t mtime)
+int cpio_add_path(struct cpio_out *o, const char *name, uint32_t mode, const void *data, size_t size,
+		  uint32_t mtime)
 {
 	char dir[4096];
 

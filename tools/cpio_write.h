@@ -18,12 +18,12 @@ struct cpio_out {
 /* Appends one entry (name without leading "/"; mode includes the file type
  * bits, e.g. 0100755 or 040755).  Returns 0, or -1 when memory runs out
  * (the buffer then holds only whole earlier entries). */
-int cpio_add(struct cpio_out *o, const char *name, uint32_t mode,
-	     const void *data, size_t size, uint32_t mtime);
+int cpio_add(struct cpio_out *o, const char *name, uint32_t mode, const void *data, size_t size,
+	     uint32_t mtime);
 /* Adds every missing parent directory of name (mode 040755) first, then
  * the entry itself.  Returns 0 or -1 as cpio_add. */
-int cpio_add_path(struct cpio_out *o, const char *name, uint32_t mode,
-		  const void *data, size_t size, uint32_t mtime);
+int cpio_add_path(struct cpio_out *o, const char *name, uint32_t mode, const void *data, size_t size,
+		  uint32_t mtime);
 /* Appends the TRAILER!!! entry.  Returns 0 or -1. */
 int cpio_finish(struct cpio_out *o);
 void cpio_free(struct cpio_out *o);

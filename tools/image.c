@@ -167,24 +167,28 @@ static int add(struct image_list *l, const char *name, struct image_entry *e)
 
 int image_add_dir(struct image_list *l, const char *name, uint32_t mode, uint32_t mtime)
 {
-	struct image_entry e = { .kind = IMAGE_DIR, .mode = 040000 | (mode & 07777),
-				 .mtime = mtime };
+	struct image_entry e = { .kind = IMAGE_DIR, .mode = 040000 | (mode & 07777), .mtime = mtime };
 	return add(l, name, &e);
 }
 
-int image_add_link(struct image_list *l, const char *name, const char *target,
-		   uint32_t mtime)
+int image_add_link(struct image_list *l, const char *name, const char *target, uint32_t mtime)
 {
-	struct image_entry e = { .kind = IMAGE_LINK, .mode = 0120777, .mtime = mtime,
-				 .src = strdup(target), .size = strlen(target) };
+	struct image_entry e = { .kind = IMAGE_LINK,
+				 .mode = 0120777,
+				 .mtime = mtime,
+				 .src = strdup(target),
+				 .size = strlen(target) };
 	return e.src ? add(l, name, &e) : -ENOMEM;
 }
 
-int image_add_data(struct image_list *l, const char *name, uint32_t mode, const void *data,
-		   size_t size, uint32_t mtime)
+int image_add_data(struct image_list *l, const char *name, uint32_t mode, const void *data, size_t size,
+		   uint32_t mtime)
 {
-	struct image_entry e = { .kind = IMAGE_DATA, .mode = 0100000 | (mode & 07777),
-				 .mtime = mtime, .data = malloc(size ? size : 1), .size = size };
+	struct image_entry e = { .kind = IMAGE_DATA,
+				 .mode = 0100000 | (mode & 07777),
+				 .mtime = mtime,
+				 .data = malloc(size ? size : 1),
+				 .size = size };
 
 	if (!e.data)
 		return -ENOMEM;
@@ -192,13 +196,16 @@ int image_add_data(struct image_list *l, const char *name, uint32_t mode, const 
 	return add(l, name, &e);
 }
 
-int image_add_file(struct image_list *l, const char *name, const char *host,
-		   const struct stat *st)
+int image_add_file(struct image_list *l, const char *name, const char *host, const struct stat *st)
 {
 	struct image_entry e = {
-		.kind = IMAGE_FILE, .mode = 0100000 | (st->st_mode & 07777),
-		.mtime = (uint32_t)st->st_mtime, .src = strdup(host),
-		.size = (size_t)st->st_size, .ino = st->st_ino, .dev = st->st_dev,
+		.kind = IMAGE_FILE,
+		.mode = 0100000 | (st->st_mode & 07777),
+		.mtime = (uint32_t)st->st_mtime,
+		.src = strdup(host),
+		.size = (size_t)st->st_size,
+		.ino = st->st_ino,
+		.dev = st->st_dev,
 		.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
 	};
 	return e.src ? add(l, name, &e) : -ENOMEM;
@@ -371,7 +378,8 @@ static int entry_out(struct cpio_out *o, const struct image_entry *e, char *why,
 		fd = open(e->src, O_RDONLY | O_CLOEXEC);
 		r = fd < 0 || fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
 		if (r < 0) {
-			snprintf(why, n, "%s: %s", e->src, r == -EINVAL ? "not a regular file" : strerror(-r));
+			snprintf(why, n, "%s: %s", e->src,
+				 r == -EINVAL ? "not a regular file" : strerror(-r));
 			goto out;
 		}
 		size = (size_t)st.st_size;
@@ -459,8 +467,8 @@ static int control_build(struct cpio_out *o, const struct image_spec *s)
 	    add_strings(o, ".elfvm/argv", s->argv, now) < 0 ||
 	    add_strings(o, ".elfvm/envp", s->envp, now) < 0)
 		return -ENOMEM;
-	if (s->stdin_data && cpio_add_path(o, ".elfvm/stdin", 0100644, s->stdin_data,
-					   s->stdin_len, now) < 0)
+	if (s->stdin_data &&
+	    cpio_add_path(o, ".elfvm/stdin", 0100644, s->stdin_data, s->stdin_len, now) < 0)
 		return -ENOMEM;
 	return cpio_finish(o) < 0 ? -ENOMEM : 0;
 }
@@ -481,7 +489,10 @@ int image_write_control(int fd, const struct image_spec *s)
 
 	if (!s->prog) { /* --image: only stdin; .elfvm/ is in the image already */
 		r = cpio_add(&o, ".elfvm/stdin", 0100644, s->stdin_data, s->stdin_len,
-			     (uint32_t)time(NULL)) < 0 || cpio_finish(&o) < 0 ? -ENOMEM : 0;
+			     (uint32_t)time(NULL)) < 0 ||
+				    cpio_finish(&o) < 0
+			    ? -ENOMEM
+			    : 0;
 	}
 	if (r == 0)
 		r = image_write_all(fd, o.buf, o.len);

@@ -59,8 +59,8 @@ static int path_lookup(const char *name, char *out, size_t n)
 		if (!end)
 			end = dir + strlen(dir);
 		len = (size_t)(end - dir);
-		if ((size_t)snprintf(out, n, "%.*s%s%s", (int)len, dir, len ? "/" : "",
-				     name) < n && is_exec_file(out))
+		if ((size_t)snprintf(out, n, "%.*s%s%s", (int)len, dir, len ? "/" : "", name) < n &&
+		    is_exec_file(out))
 			return 0;
 		if (!*end)
 			return -ENOENT;
@@ -126,8 +126,7 @@ static int find_interp(struct prog_file *p, const char *name, char *why, size_t 
 
 		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_INTERP)
 			continue;
-		if (ph.p_offset > p->size || ph.p_filesz == 0 ||
-		    ph.p_filesz > p->size - ph.p_offset ||
+		if (ph.p_offset > p->size || ph.p_filesz == 0 || ph.p_filesz > p->size - ph.p_offset ||
 		    p->data[ph.p_offset + ph.p_filesz - 1] != '\0') {
 			r = fail(why, n, name, "bad PT_INTERP");
 			goto out;
@@ -197,8 +196,8 @@ static int64_t vaddr_offset(Elf *e, size_t phnum, uint64_t vaddr)
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
 
-		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD &&
-		    vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_filesz)
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr &&
+		    vaddr - ph.p_vaddr < ph.p_filesz)
 			return (int64_t)(ph.p_offset + (vaddr - ph.p_vaddr));
 	}
 	return -1;
@@ -234,8 +233,7 @@ int dso_read(Elf *e, struct dso_info *o)
 {
 	size_t phnum, count = 0, nneeded = 0;
 	Elf_Data *d = dyn_entries(e, &phnum, &count), *str;
-	uint64_t strtab = 0, strsz = 0, soname = UINT64_MAX, rpath = UINT64_MAX,
-		 runpath = UINT64_MAX;
+	uint64_t strtab = 0, strsz = 0, soname = UINT64_MAX, rpath = UINT64_MAX, runpath = UINT64_MAX;
 	GElf_Dyn dy;
 	int64_t off;
 
@@ -261,8 +259,7 @@ int dso_read(Elf *e, struct dso_info *o)
 	if (!o->needed)
 		return -1;
 	for (size_t i = 0; i < count && gelf_getdyn(d, (int)i, &dy) && dy.d_tag != DT_NULL; i++)
-		if (dy.d_tag == DT_NEEDED &&
-		    !(o->needed[o->nneeded++] = dyn_string(str, dy.d_un.d_val)))
+		if (dy.d_tag == DT_NEEDED && !(o->needed[o->nneeded++] = dyn_string(str, dy.d_un.d_val)))
 			return -1;
 	o->soname = soname == UINT64_MAX ? NULL : dyn_string(str, soname);
 	o->rpath = rpath == UINT64_MAX ? NULL : dyn_string(str, rpath);
@@ -287,8 +284,7 @@ int dso_kind(int fd)
 {
 	Elf64_Ehdr h;
 
-	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    memcmp(h.e_ident, ELFMAG, SELFMAG))
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) || memcmp(h.e_ident, ELFMAG, SELFMAG))
 		return -1;
 	return h.e_ident[EI_CLASS] == ELFCLASS64 && h.e_ident[EI_DATA] == ELFDATA2LSB &&
 	       h.e_machine == EM_X86_64;

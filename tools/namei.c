@@ -57,8 +57,8 @@ static int path_splice(char *done, char *buf, size_t n, const char *target, cons
 }
 
 int namei_walk(const char *path, char *real, size_t n,
-		int (*readlink_fn)(void *ctx, const char *p, char *t, size_t tn),
-		int (*seen)(void *ctx, const char *p, const char *t), void *ctx)
+	       int (*readlink_fn)(void *ctx, const char *p, char *t, size_t tn),
+	       int (*seen)(void *ctx, const char *p, const char *t), void *ctx)
 {
 	char buf[2 * PATH_MAX], comp[NAME_MAX + 1], cand[PATH_MAX], target[PATH_MAX];
 	const char *rest = buf;

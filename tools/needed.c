@@ -24,40 +24,39 @@
 
 #define MAX_OBJS 4096
 #define DST_LIB "lib/x86_64-linux-gnu" /* glibc's $LIB on Debian x86-64 */
-#define DST_PLATFORM "x86_64"           /* AT_PLATFORM in the guest */
-#define CACHE_ID 0x0303                 /* FLAG_ELF_LIBC6 | FLAG_X8664_LIB64 */
+#define DST_PLATFORM "x86_64"          /* AT_PLATFORM in the guest */
+#define CACHE_ID 0x0303                /* FLAG_ELF_LIBC6 | FLAG_X8664_LIB64 */
 
 /* glibc's system search path on Debian x86-64 (`ld.so --help`). */
-static const char glibc_dirs[] =
-	"/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib:/usr/lib";
+static const char glibc_dirs[] = "/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib:/usr/lib";
 static const char musl_default[] = "/lib:/usr/local/lib:/usr/lib";
 
 enum ld_flavor { LD_GLIBC, LD_MUSL };
 
 struct obj {
-	char *path;             /* as the linker opens it (its l_name) */
-	char *origin;           /* $ORIGIN: the directory of path */
-	char *name;             /* the name it was asked for */
+	char *path;   /* as the linker opens it (its l_name) */
+	char *origin; /* $ORIGIN: the directory of path */
+	char *name;   /* the name it was asked for */
 	dev_t dev;
 	ino_t ino;
-	struct obj *loader;     /* the object that first needed it */
-	struct dso_info dyn;    /* its DT_NEEDED, DT_SONAME, paths, flags */
+	struct obj *loader;  /* the object that first needed it */
+	struct dso_info dyn; /* its DT_NEEDED, DT_SONAME, paths, flags */
 };
 
 struct ld {
 	enum ld_flavor flavor;
-	const char *prog;          /* for messages */
-	struct obj *v[MAX_OBJS];   /* every object, in load (BFS) order */
+	const char *prog;        /* for messages */
+	struct obj *v[MAX_OBJS]; /* every object, in load (BFS) order */
 	size_t n;
 	struct obj *main, *interp;
-	unsigned char *cache;      /* /etc/ld.so.cache, read whole, or NULL */
+	unsigned char *cache; /* /etc/ld.so.cache, read whole, or NULL */
 	size_t cache_len;
-	char *musl_path;           /* musl's system path */
+	char *musl_path; /* musl's system path */
 	int (*add)(void *ctx, const char *path);
 	void *ctx;
 	char *why;
 	size_t whyn;
-	char searched[4096];       /* where the current name was looked for */
+	char searched[4096]; /* where the current name was looked for */
 };
 
 static int ld_fail(struct ld *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -114,8 +113,7 @@ static void obj_free(struct obj *o)
 
 /* Makes a new object for the file open on fd, found at path for name, and
  * appends it to the load order.  Returns it, or NULL after a message. */
-static struct obj *obj_new(struct ld *ld, int fd, const char *path, const char *name,
-			   struct obj *loader)
+static struct obj *obj_new(struct ld *ld, int fd, const char *path, const char *name, struct obj *loader)
 {
 	struct obj *o = calloc(1, sizeof(*o));
 	struct stat st;
@@ -140,7 +138,9 @@ bad:
 		elf_end(e);
 	obj_free(o);
 	ld_fail(ld, "%s: cannot read its dynamic section (%s)", path,
-		ld->n == MAX_OBJS ? "too many objects" : elf_errno() ? elf_errmsg(-1) : "malformed");
+		ld->n == MAX_OBJS ? "too many objects"
+		: elf_errno()     ? elf_errmsg(-1)
+				  : "malformed");
 	return NULL;
 }
 
@@ -156,14 +156,15 @@ static size_t is_dst(const char *s, const char *name)
 	if (strncmp(s + 1, name, len))
 		return 0;
 	char c = s[1 + len];
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			       c == '_' ? 0 : len + 1;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+		       ? 0
+		       : len + 1;
 }
 
 /* Expands $ORIGIN (and, for glibc, $LIB and $PLATFORM) in [s, s+len) into
  * out.  Returns 0, or -1 when the element must be dropped (too long). */
-static int dst_expand(const struct ld *ld, const struct obj *o, const char *s, size_t len,
-		      char *out, size_t n)
+static int dst_expand(const struct ld *ld, const struct obj *o, const char *s, size_t len, char *out,
+		      size_t n)
 {
 	size_t k = 0;
 
@@ -201,24 +202,23 @@ static void note_searched(struct ld *ld, const char *what)
 
 /* Looks for name in one directory.  Returns as candidate(), the path
  * where it was found in found. */
-static int try_dir(struct ld *ld, const char *dir, const char *name, char *found,
-		   size_t n, int *fd)
+static int try_dir(struct ld *ld, const char *dir, const char *name, char *found, size_t n, int *fd)
 {
 	size_t len = strlen(dir);
 
 	while (len > 1 && dir[len - 1] == '/')
 		len--;
 	note_searched(ld, len ? dir : "."); /* the message shows what was tried */
-	if (!len || (size_t)snprintf(found, n, "%.*s%s%s", (int)len, dir,
-				     dir[len - 1] == '/' ? "" : "/", name) >= n)
+	if (!len || (size_t)snprintf(found, n, "%.*s%s%s", (int)len, dir, dir[len - 1] == '/' ? "" : "/",
+				     name) >= n)
 		return 0;
 	return candidate(ld, name, found, fd);
 }
 
 /* Searches a colon-separated list of directories, each element expanded
  * with o's $ORIGIN when o is given.  Returns as try_dir(). */
-static int try_list(struct ld *ld, const struct obj *o, const char *list, const char *name,
-		    char *found, size_t n, int *fd)
+static int try_list(struct ld *ld, const struct obj *o, const char *list, const char *name, char *found,
+		    size_t n, int *fd)
 {
 	char dir[PATH_MAX];
 
@@ -291,8 +291,8 @@ static int in_system_dir(const char *path)
  * the loader's own DT_RUNPATH; /etc/ld.so.cache; the system directories,
  * both skipped for a loader marked DF_1_NODEFLIB.  LD_LIBRARY_PATH would
  * come second; it is ignored (see the top). */
-static int search_glibc(struct ld *ld, struct obj *loader, const char *name, char *found,
-			size_t n, int *fd)
+static int search_glibc(struct ld *ld, struct obj *loader, const char *name, char *found, size_t n,
+			int *fd)
 {
 	const char *cached;
 	int r = 0, did_main = 0;
@@ -322,8 +322,8 @@ static int search_glibc(struct ld *ld, struct obj *loader, const char *name, cha
 
 /* musl's order (ldso/dynlink.c, load_library): DT_RUNPATH, else DT_RPATH,
  * of the loader and of its loaders, then the system path. */
-static int search_musl(struct ld *ld, struct obj *loader, const char *name, char *found,
-		       size_t n, int *fd)
+static int search_musl(struct ld *ld, struct obj *loader, const char *name, char *found, size_t n,
+		       int *fd)
 {
 	int r = 0;
 
@@ -339,8 +339,9 @@ static int search_musl(struct ld *ld, struct obj *loader, const char *name, char
  * itself, under any version suffix. */
 static int musl_reserved(const char *name)
 {
-	static const char *const own[] = { "c.", "pthread.", "rt.", "m.", "dl.",
-					   "util.", "xnet.", NULL };
+	static const char *const own[] = {
+		"c.", "pthread.", "rt.", "m.", "dl.", "util.", "xnet.", NULL
+	};
 
 	if (strncmp(name, "lib", 3))
 		return 0;
@@ -356,8 +357,7 @@ static struct obj *find_loaded(struct ld *ld, const char *name)
 {
 	for (size_t i = 0; i < ld->n; i++) {
 		struct obj *o = ld->v[i];
-		if ((o->path && !strcmp(o->path, name)) ||
-		    (o->name && !strcmp(o->name, name)) ||
+		if ((o->path && !strcmp(o->path, name)) || (o->name && !strcmp(o->name, name)) ||
 		    (o->dyn.soname && !strcmp(o->dyn.soname, name)))
 			return o;
 	}
@@ -376,8 +376,9 @@ static int load(struct ld *ld, struct obj *loader, const char *name, const char 
 		return 0;
 	ld->searched[0] = '\0';
 	if (strchr(name, '/')) {
-		r = dst_expand(ld, loader, name, strlen(name), found, sizeof(found)) < 0 ? 0 :
-			    candidate(ld, name, found, &fd);
+		r = dst_expand(ld, loader, name, strlen(name), found, sizeof(found)) < 0
+			    ? 0
+			    : candidate(ld, name, found, &fd);
 		if (r == 0)
 			return ld_fail(ld, "%s (%s) not found", name, what);
 	} else {
@@ -433,8 +434,7 @@ static unsigned char *slurp(const char *path, size_t *len)
 	unsigned char *buf = NULL;
 
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (64 << 20) &&
-	    (buf = malloc((size_t)st.st_size + 1)) &&
-	    read(fd, buf, (size_t)st.st_size) == st.st_size) {
+	    (buf = malloc((size_t)st.st_size + 1)) && read(fd, buf, (size_t)st.st_size) == st.st_size) {
 		buf[st.st_size] = '\0';
 		*len = (size_t)st.st_size;
 	} else {
@@ -477,8 +477,10 @@ static int interp_obj(struct ld *ld, const char *interp)
 	int fd, r = candidate(ld, interp, interp, &fd);
 
 	if (r == 0)
-		return ld_fail(ld, "its interpreter %s (PT_INTERP) not found or not "
-			       "an x86-64 ELF", interp);
+		return ld_fail(ld,
+			       "its interpreter %s (PT_INTERP) not found or not "
+			       "an x86-64 ELF",
+			       interp);
 	if (r < 0)
 		return -1;
 	r = ld->add(ld->ctx, interp);

@@ -33,8 +33,7 @@ static const char etc_nsswitch[] =
 /* QEMU's user-mode network answers DNS at 10.0.2.3 (DESIGN §8). */
 static const char etc_resolv[] = "nameserver 10.0.2.3\n";
 
-static int pack_fail(char *why, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static int pack_fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int pack_fail(char *why, size_t n, const char *fmt, ...)
 {
@@ -118,8 +117,7 @@ static int add_etc(struct image_list *l, const struct prog_file *p, char *why, s
 	r = r ? r : image_add_data(l, "etc/passwd", 0644, etc_passwd, strlen(etc_passwd), 0);
 	r = r ? r : image_add_data(l, "etc/group", 0644, etc_group, strlen(etc_group), 0);
 	r = r ? r : image_add_data(l, "etc/hosts", 0644, etc_hosts, strlen(etc_hosts), 0);
-	r = r ? r : image_add_data(l, "etc/nsswitch.conf", 0644, etc_nsswitch,
-				   strlen(etc_nsswitch), 0);
+	r = r ? r : image_add_data(l, "etc/nsswitch.conf", 0644, etc_nsswitch, strlen(etc_nsswitch), 0);
 	r = r ? r : add_resolv(l);
 	if (r < 0)
 		return pack_fail(why, n, "/etc: %s", strerror(-r));
@@ -128,8 +126,8 @@ static int add_etc(struct image_list *l, const struct prog_file *p, char *why, s
 		return -1;
 	if (!p->interp)
 		return 0;
-	return add_if_present(l, needed_musl(p->interp) ? "/etc/ld-musl-x86_64.path" :
-				 "/etc/ld.so.cache", why, n);
+	return add_if_present(
+		l, needed_musl(p->interp) ? "/etc/ld-musl-x86_64.path" : "/etc/ld.so.cache", why, n);
 }
 
 /* Splits "HOST[:GUEST]" at the last ':' followed by '/'.  *guest is NULL
@@ -179,8 +177,8 @@ static int add_file_spec(struct image_list *l, const char *spec, char *why, size
 /* Lists the tree at host (a directory) at guest: directories and files
  * with their modes and mtimes, symlinks as symlinks; sockets, FIFOs and
  * devices are left out.  Returns 0 or -errno with the failing path in bad. */
-static int add_tree(struct image_list *l, const char *host, const char *guest,
-		    const struct stat *st, char *bad, size_t n)
+static int add_tree(struct image_list *l, const char *host, const char *guest, const struct stat *st,
+		    char *bad, size_t n)
 {
 	struct dirent **names = NULL;
 	int k, r = image_add_dir(l, guest, st->st_mode, (uint32_t)st->st_mtime);
@@ -235,8 +233,8 @@ static int add_dir_spec(struct image_list *l, const char *spec, char *why, size_
 		return pack_fail(why, n, "--dir %s: not a directory", spec);
 	r = absolute(host, abs, sizeof(abs));
 	if (r == 0)
-		r = guest ? image_resolve(l, guest, real, sizeof(real)) :
-			    image_mirror(l, abs, real, sizeof(real));
+		r = guest ? image_resolve(l, guest, real, sizeof(real))
+			  : image_mirror(l, abs, real, sizeof(real));
 	if (r == 0 && !strcmp(real, "/"))
 		r = -EINVAL; /* the whole root: never what was meant */
 	if (r == 0)
@@ -285,8 +283,8 @@ static char **libs_with_libgcc(const struct prog_file *p, const struct pack_opts
 	return libs;
 }
 
-int pack_list(struct image_list *l, const struct prog_file *p, const struct pack_opts *o,
-	      char *why, size_t n)
+int pack_list(struct image_list *l, const struct prog_file *p, const struct pack_opts *o, char *why,
+	      size_t n)
 {
 	int nlibs;
 	char **libs = libs_with_libgcc(p, o, &nlibs);
@@ -297,8 +295,7 @@ int pack_list(struct image_list *l, const struct prog_file *p, const struct pack
 	if (r == 0)
 		r = needed_resolve(p, libs, nlibs, add_needed, l, why, n);
 	free(libs);
-	if (r < 0 ||
-	    add_etc(l, p, why, n) < 0)
+	if (r < 0 || add_etc(l, p, why, n) < 0)
 		return -1;
 	if (o->also && (add_program(l, o->also, why, n) < 0 ||
 			needed_resolve(o->also, NULL, 0, add_needed, l, why, n) < 0))

@@ -126,9 +126,10 @@ static int fail125(const char *fmt, ...)
  * libraries too.  Returns 0, or -1 after a message. */
 static int ldso_program(struct run_opts *o, const struct prog_file *p, int argc, char **argv)
 {
-	static const char *const with_arg[] = { "--library-path", "--preload", "--audit",
-						"--argv0", "--inhibit-rpath",
-						"--glibc-hwcaps-prepend", "--glibc-hwcaps-mask" };
+	static const char *const with_arg[] = {
+		"--library-path",         "--preload",          "--audit", "--argv0", "--inhibit-rpath",
+		"--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"
+	};
 	const char *base = strrchr(p->path, '/') ? strrchr(p->path, '/') + 1 : p->path;
 	char why[PATH_MAX + 256];
 	int i = 0;
@@ -160,8 +161,7 @@ static int ldso_program(struct run_opts *o, const struct prog_file *p, int argc,
 /* What both verbs do first: options, the program, the environment.
  * Returns PROGRAM's index (argc with --image), 0 after --help, or -1 after
  * a message. */
-static int prepare(struct run_opts *o, int argc, char **argv, struct prog_file *p,
-		   char ***envp)
+static int prepare(struct run_opts *o, int argc, char **argv, struct prog_file *p, char ***envp)
 {
 	char why[PATH_MAX + 256];
 	int i;
@@ -216,23 +216,23 @@ static void report(const struct run_opts *o, const struct vm_result *res)
 	switch (res->end) {
 	case VM_END_EXIT:
 	case VM_END_SIGNAL: /* the crash report is in the log, by design */
-	case VM_END_INTERRUPTED:
-		break;
+	case VM_END_INTERRUPTED: break;
 	case VM_END_ERROR:
-	case VM_END_TIMEOUT:
-		fprintf(stderr, "elfvm: %s\n", res->message);
-		break;
+	case VM_END_TIMEOUT: fprintf(stderr, "elfvm: %s\n", res->message); break;
 	case VM_END_PANIC:
 		fprintf(stderr, "elfvm: kernel panic: %s (see the log%s%s)\n", res->message,
-			o->log ? " in " : o->verbose ? " above" : ": --log FILE",
+			o->log       ? " in "
+			: o->verbose ? " above"
+				     : ": --log FILE",
 			o->log ? o->log : "");
 		break;
-	case VM_END_QEMU:
-		fprintf(stderr, "elfvm: qemu failed: %s\n", res->message);
-		break;
+	case VM_END_QEMU: fprintf(stderr, "elfvm: qemu failed: %s\n", res->message); break;
 	case VM_END_STOPPED:
 		fprintf(stderr, "elfvm: the VM stopped: %s (QEMU's report is in the log%s%s)\n",
-			res->message, o->log ? " in " : o->verbose ? " above" : ": --log FILE",
+			res->message,
+			o->log       ? " in "
+			: o->verbose ? " above"
+				     : ": --log FILE",
 			o->log ? o->log : "");
 		break;
 	}
@@ -266,8 +266,7 @@ static int boot_accel(const struct run_opts *o, struct vm_config *cfg, struct vm
 		return status;
 	snprintf(kvm_why, sizeof(kvm_why), "%s", res->message);
 	if (cfg->log)
-		fprintf(cfg->log, "elfvm: KVM failed at boot (%s); running again under TCG\n",
-			kvm_why);
+		fprintf(cfg->log, "elfvm: KVM failed at boot (%s); running again under TCG\n", kvm_why);
 	cfg->accel = VM_ACCEL_TCG;
 	status = vm_run(cfg, res);
 	if (res->end <= VM_END_PANIC) /* TCG ran it: the failure was KVM's */
@@ -277,16 +276,21 @@ static int boot_accel(const struct run_opts *o, struct vm_config *cfg, struct vm
 
 /* Boots the image at path and returns the exit status; a temporary image
  * is removed once QEMU has it open (it is then unlinked here). */
-static int boot(const struct run_opts *o, const char *kernel, const char *path, int temp,
-		FILE *log)
+static int boot(const struct run_opts *o, const char *kernel, const char *path, int temp, FILE *log)
 {
 	char cmdline[64];
 	struct vm_result *res = malloc(sizeof(*res));
 	struct vm_config cfg = {
-		.kernel = kernel, .initrd = path, .cmdline = cmdline,
-		.mem = o->mem, .cpus = o->cpus,
-		.machine = o->machine, .timeout = o->timeout,
-		.log = log ? log : o->verbose ? stderr : NULL,
+		.kernel = kernel,
+		.initrd = path,
+		.cmdline = cmdline,
+		.mem = o->mem,
+		.cpus = o->cpus,
+		.machine = o->machine,
+		.timeout = o->timeout,
+		.log = log          ? log
+		       : o->verbose ? stderr
+				    : NULL,
 		.trace = log ? log : stderr,
 	};
 	int status;
@@ -323,8 +327,10 @@ static int find_kernel(const struct run_opts *o, char *kernel, size_t n)
 	else if ((r = vm_default_kernel(kernel, n)) < 0)
 		return fail125("cannot find the kernel: %s", strerror(-r));
 	if (stat(kernel, &st) < 0 || !S_ISREG(st.st_mode))
-		return fail125("kernel not found: %s (build it with make, or give "
-			       "--kernel PATH)", kernel);
+		return fail125(
+			"kernel not found: %s (build it with make, or give "
+			"--kernel PATH)",
+			kernel);
 	return 0;
 }
 
@@ -340,7 +346,9 @@ static int open_image(const char *path)
 	if (read(fd, magic, 6) != 6 || memcmp(magic, "070701", 6) || lseek(fd, 0, SEEK_SET)) {
 		close(fd);
 		return fail125("%s: not an elfvm image (a cpio \"newc\" archive from "
-			       "`elfvm pack`)", path), -1;
+			       "`elfvm pack`)",
+			       path),
+		       -1;
 	}
 	return fd;
 }
@@ -411,8 +419,7 @@ int run_main(int argc, char **argv)
 	struct prog_file prog = { 0 };
 	char **envp = NULL;
 	int i = prepare(&o, argc, argv, &prog, &envp), status;
-	struct image_spec spec = { .prog = o.image ? NULL : &prog, .argv = argv + i,
-				   .envp = envp };
+	struct image_spec spec = { .prog = o.image ? NULL : &prog, .argv = argv + i, .envp = envp };
 
 	if (i <= 0) {
 		opts_free(&o);
@@ -452,8 +459,8 @@ int pack_main(int argc, char **argv)
 	if (i > 0 && !o.output)
 		opts_bad(&o, "%s", "missing -o IMAGE");
 	else if (i > 0)
-		r = pack_write(&o, &(struct image_spec){ .prog = &prog, .argv = argv + i,
-							 .envp = envp });
+		r = pack_write(&o,
+			       &(struct image_spec){ .prog = &prog, .argv = argv + i, .envp = envp });
 	else if (i == 0)
 		r = 0;
 	prog_free(&prog);

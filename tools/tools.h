@@ -22,9 +22,9 @@
 #include "tools/cpio_write.h"
 
 /* Exit statuses of elfvm itself (DESIGN §1, docs/protocol.md). */
-#define ELFVM_EXIT_USAGE 2    /* unknown verb */
+#define ELFVM_EXIT_USAGE 2 /* unknown verb */
 #define ELFVM_EXIT_TIMEOUT 124
-#define ELFVM_EXIT_FAIL 125   /* elfvm cannot run the program */
+#define ELFVM_EXIT_FAIL 125 /* elfvm cannot run the program */
 
 /* ---- inspect.c ------------------------------------------------------------ */
 
@@ -35,10 +35,10 @@ struct prog_file {
 	                         symlinks were resolved (e.g. /bin/bash) */
 	unsigned char *data;  /* the whole file (malloc) */
 	size_t size;
-	uint32_t mode;        /* st_mode of the file */
+	uint32_t mode; /* st_mode of the file */
 	uint32_t mtime;
-	struct elf_info elf;  /* filled by elf_check() */
-	const char *interp;   /* PT_INTERP string inside data, or NULL */
+	struct elf_info elf; /* filled by elf_check() */
+	const char *interp;  /* PT_INTERP string inside data, or NULL */
 };
 
 /*
@@ -54,13 +54,13 @@ void prog_free(struct prog_file *p);
 
 /* What a dynamic linker reads from an object's PT_DYNAMIC. */
 struct dso_info {
-	char **needed;   /* DT_NEEDED, in order */
+	char **needed; /* DT_NEEDED, in order */
 	size_t nneeded;
-	char *soname;    /* DT_SONAME, or NULL */
-	char *rpath;     /* DT_RPATH, or NULL; also NULL when there is a
+	char *soname;  /* DT_SONAME, or NULL */
+	char *rpath;   /* DT_RPATH, or NULL; also NULL when there is a
 	                    DT_RUNPATH, which hides it (glibc, musl) */
-	char *runpath;   /* DT_RUNPATH, or NULL */
-	int nodeflib;    /* DF_1_NODEFLIB */
+	char *runpath; /* DT_RUNPATH, or NULL */
+	int nodeflib;  /* DF_1_NODEFLIB */
 };
 
 struct Elf; /* libelf's */
@@ -113,9 +113,9 @@ enum image_kind { IMAGE_DIR, IMAGE_FILE, IMAGE_LINK, IMAGE_DATA };
 
 /* One entry of an image's content part; nothing is read until written. */
 struct image_entry {
-	char *name;          /* guest path without the leading '/' */
+	char *name; /* guest path without the leading '/' */
 	enum image_kind kind;
-	uint32_t mode;       /* with the type bits, e.g. 0100755 */
+	uint32_t mode; /* with the type bits, e.g. 0100755 */
 	uint32_t mtime;
 	char *src;           /* FILE: the host path; LINK: the link's target */
 	unsigned char *data; /* DATA: the content */
@@ -128,7 +128,7 @@ struct image_entry {
 struct image_list {
 	struct image_entry *v;
 	size_t n, cap;
-	size_t *slot;        /* open-addressing index: entry number + 1 */
+	size_t *slot; /* open-addressing index: entry number + 1 */
 	size_t nslot;
 };
 
@@ -140,13 +140,11 @@ struct image_list {
  * -EISDIR (a directory is there) or -ENOTDIR (a parent is not one).
  */
 int image_add_dir(struct image_list *l, const char *name, uint32_t mode, uint32_t mtime);
-int image_add_link(struct image_list *l, const char *name, const char *target,
+int image_add_link(struct image_list *l, const char *name, const char *target, uint32_t mtime);
+int image_add_data(struct image_list *l, const char *name, uint32_t mode, const void *data, size_t size,
 		   uint32_t mtime);
-int image_add_data(struct image_list *l, const char *name, uint32_t mode, const void *data,
-		   size_t size, uint32_t mtime);
 /* The host file host, listed with the stat data st (read when written). */
-int image_add_file(struct image_list *l, const char *name, const char *host,
-		   const struct stat *st);
+int image_add_file(struct image_list *l, const char *name, const char *host, const struct stat *st);
 /* Walks the absolute host path as the kernel would, listing every symlink
  * met (the last component's too) as a symlink entry, and puts the path it
  * resolves to in real.  Returns 0 or -errno. */
@@ -165,9 +163,9 @@ int image_write_list(const struct image_list *l, int fd, char *why, size_t n);
 
 struct image_spec {
 	const struct prog_file *prog; /* NULL: only .elfvm/stdin (run --image) */
-	char *const *argv;      /* the program's argv, NULL-terminated */
-	char *const *envp;      /* its environment, NULL-terminated */
-	const void *stdin_data; /* .elfvm/stdin content; NULL: no such file */
+	char *const *argv;            /* the program's argv, NULL-terminated */
+	char *const *envp;            /* its environment, NULL-terminated */
+	const void *stdin_data;       /* .elfvm/stdin content; NULL: no such file */
 	size_t stdin_len;
 };
 
@@ -217,7 +215,7 @@ struct pack_add {
 struct pack_opts {
 	struct pack_add *adds; /* in command-line order: a later one wins */
 	int nadds;
-	char **libs;           /* --lib NAME|PATH */
+	char **libs; /* --lib NAME|PATH */
 	int nlibs;
 	struct prog_file *also; /* the program a dynamic linker run as the
 	                           program will load (ld.so PROG …), or NULL */
@@ -226,27 +224,27 @@ struct pack_opts {
 /* Lists the content part of p's image: the program, what its linker opens
  * (needed_resolve), /etc, then o's files and directories.  Returns 0, or
  * -1 with a one-line reason in why. */
-int pack_list(struct image_list *l, const struct prog_file *p, const struct pack_opts *o,
-	      char *why, size_t n);
+int pack_list(struct image_list *l, const struct prog_file *p, const struct pack_opts *o, char *why,
+	      size_t n);
 
 /* ---- vmm.c ---------------------------------------------------------------- */
 
 enum vm_accel { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
 
 struct vm_config {
-	const char *kernel;   /* the PVH kernel ELF (see vm_default_kernel) */
-	const char *initrd;   /* the image file */
-	const char *cmdline;  /* kernel command line words, or NULL; vm_run
+	const char *kernel;  /* the PVH kernel ELF (see vm_default_kernel) */
+	const char *initrd;  /* the image file */
+	const char *cmdline; /* kernel command line words, or NULL; vm_run
 	                         appends realtime=NS itself */
-	const char *mem;      /* QEMU -m value, e.g. "256M" (NULL: 256M) */
-	int cpus;             /* 0 or 1: one CPU */
-	enum vm_accel accel;  /* KVM or TCG, as accel_choose decided */
-	const char *machine;  /* "microvm" (also when NULL) or "q35" */
-	double timeout;       /* seconds; 0: none */
-	FILE *log;            /* kernel log lines and QEMU's own stderr
+	const char *mem;     /* QEMU -m value, e.g. "256M" (NULL: 256M) */
+	int cpus;            /* 0 or 1: one CPU */
+	enum vm_accel accel; /* KVM or TCG, as accel_choose decided */
+	const char *machine; /* "microvm" (also when NULL) or "q35" */
+	double timeout;      /* seconds; 0: none */
+	FILE *log;           /* kernel log lines and QEMU's own stderr
 	                         ("qemu: " prefix); NULL drops them */
-	FILE *trace;          /* @@strace records, prefix removed; NULL drops */
-	int quiet;            /* the program's stdout and stderr go nowhere */
+	FILE *trace;         /* @@strace records, prefix removed; NULL drops */
+	int quiet;           /* the program's stdout and stderr go nowhere */
 };
 
 enum vm_end {
@@ -268,14 +266,14 @@ enum vm_end {
 #define VM_LINE_MAX 256
 
 struct vm_result {
-	int status;            /* the host exit status to return */
+	int status; /* the host exit status to return */
 	enum vm_end end;
-	int code;              /* exit status or signal number (see vm_end) */
-	char message[512];     /* reason for ERROR, PANIC, QEMU; else "" */
-	int64_t t_spawn;       /* CLOCK_MONOTONIC ns before QEMU was forked */
-	int64_t t_start;       /* when @@start arrived; 0 if it never did */
-	int64_t t_exit;        /* when QEMU was seen to end */
-	int output;            /* the program wrote to stdout or stderr
+	int code;          /* exit status or signal number (see vm_end) */
+	char message[512]; /* reason for ERROR, PANIC, QEMU; else "" */
+	int64_t t_spawn;   /* CLOCK_MONOTONIC ns before QEMU was forked */
+	int64_t t_start;   /* when @@start arrived; 0 if it never did */
+	int64_t t_exit;    /* when QEMU was seen to end */
+	int output;        /* the program wrote to stdout or stderr
 	                          (@@output) */
 	/* The last kernel log lines (not records), a ring: the oldest is at
 	 * tail_next when tail_count == VM_TAIL_LINES. */
@@ -327,7 +325,7 @@ void accel_remember(const char *kernel, enum vm_accel a, const char *why);
 /* ---- opts.c --------------------------------------------------------------- */
 
 struct run_opts {
-	const char *verb;   /* "run" or "pack" */
+	const char *verb; /* "run" or "pack" */
 	const char *mem, *log, *kernel, *machine, *output, *image;
 	double timeout;
 	int cpus, strace, verbose, no_cache;

@@ -29,7 +29,7 @@ enum { QFD_OUT = 1, QFD_QEMU_ERR = 2, QFD_ERR = 3, QFD_LOG = 4, QFD_QMP = 5, QFD
 /* What follow() reads: the debugcon log, QEMU's stderr, its QMP socket. */
 enum { LB_LOG, LB_QEMU, LB_QMP, LB_N };
 
-#define GRACE_NS 5000000000LL    /* after the last record, before QEMU is killed */
+#define GRACE_NS 5000000000LL     /* after the last record, before QEMU is killed */
 #define STOP_GRACE_NS 300000000LL /* after the VM stopped, for QEMU's last words */
 
 struct linebuf {
@@ -128,8 +128,8 @@ int vm_default_kernel(char *path, size_t n)
 
 /* Fills argv (MAX_ARGS) with the command line of docs/protocol.md; the
  * strings live in the caller's buffers cmdline and smp. */
-static void build_argv(const struct vm_config *cfg, const char *cmdline,
-		       char *smp, size_t smpn, const char **argv)
+static void build_argv(const struct vm_config *cfg, const char *cmdline, char *smp, size_t smpn,
+		       const char **argv)
 {
 	int q35 = cfg->machine && !strcmp(cfg->machine, "q35");
 	int kvm = cfg->accel == VM_ACCEL_KVM;
@@ -164,15 +164,15 @@ static void build_argv(const struct vm_config *cfg, const char *cmdline,
 	argv[i++] = "-append";
 	argv[i++] = cmdline;
 	argv[i++] = "-chardev";
-	argv[i++] = "file,id=out,path=/proc/self/fd/1,append=on";  /* QFD_OUT */
+	argv[i++] = "file,id=out,path=/proc/self/fd/1,append=on"; /* QFD_OUT */
 	argv[i++] = "-chardev";
-	argv[i++] = "file,id=err,path=/proc/self/fd/3,append=on";  /* QFD_ERR */
+	argv[i++] = "file,id=err,path=/proc/self/fd/3,append=on"; /* QFD_ERR */
 	argv[i++] = "-chardev";
-	argv[i++] = "file,id=log,path=/proc/self/fd/4,append=on";  /* QFD_LOG */
+	argv[i++] = "file,id=log,path=/proc/self/fd/4,append=on"; /* QFD_LOG */
 	argv[i++] = "-device";
-	argv[i++] = "isa-serial,chardev=out,index=0";    /* COM1 0x3f8 */
+	argv[i++] = "isa-serial,chardev=out,index=0"; /* COM1 0x3f8 */
 	argv[i++] = "-device";
-	argv[i++] = "isa-serial,chardev=err,index=1";    /* COM2 0x2f8 */
+	argv[i++] = "isa-serial,chardev=err,index=1"; /* COM2 0x2f8 */
 	argv[i++] = "-device";
 	argv[i++] = "isa-debugcon,iobase=0xe9,chardev=log";
 	argv[i++] = "-device";
@@ -180,7 +180,7 @@ static void build_argv(const struct vm_config *cfg, const char *cmdline,
 	/* QMP tells us when QEMU pauses the VM (a KVM error, say): a paused VM
 	 * never ends by itself. */
 	argv[i++] = "-chardev";
-	argv[i++] = "socket,id=qmp,fd=5";                  /* QFD_QMP */
+	argv[i++] = "socket,id=qmp,fd=5"; /* QFD_QMP */
 	argv[i++] = "-mon";
 	argv[i++] = "chardev=qmp,mode=control";
 	argv[i] = NULL;
@@ -191,8 +191,9 @@ static void print_argv(const char *const *argv)
 {
 	for (int i = 0; argv[i]; i++) {
 		const char *a = argv[i];
-		int plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					    "0123456789_-+=.,/:@%") == strlen(a);
+		int plain = *a && strspn(a,
+					 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789_-+=.,/:@%") == strlen(a);
 
 		fputs(i ? " " : "", stderr);
 		if (plain) {
@@ -211,8 +212,7 @@ static void print_argv(const char *const *argv)
 
 /* In the child: fds[i] becomes fd i (0 /dev/null, 1 host stdout, 2 QEMU's
  * stderr pipe, 3 host stderr, 4 log pipe), then exec. */
-static void child_exec(const char *const *argv, const int fds[QFD_N],
-		       const sigset_t *mask, pid_t parent)
+static void child_exec(const char *const *argv, const int fds[QFD_N], const sigset_t *mask, pid_t parent)
 {
 	int hi[QFD_N];
 
@@ -254,8 +254,7 @@ static void signals_catch(sigset_t *old_mask, struct sigaction old[NSIGS])
 }
 
 /* Delivers what is pending, then puts everything back as it was. */
-static void signals_restore(const sigset_t *old_mask,
-			    const struct sigaction old[NSIGS])
+static void signals_restore(const sigset_t *old_mask, const struct sigaction old[NSIGS])
 {
 
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
@@ -343,17 +342,21 @@ static void record_end(struct vm_state *st, enum vm_end end, const char *arg)
 	}
 	res->end = end;
 	res->code = n;
-	res->status = end == VM_END_EXIT ? n : end == VM_END_SIGNAL ? 128 + n
-								    : ELFVM_EXIT_FAIL;
+	res->status = end == VM_END_EXIT ? n : end == VM_END_SIGNAL ? 128 + n : ELFVM_EXIT_FAIL;
 	st->recorded = 1;
 }
 
 /* One debugcon line: a record (docs/protocol.md) or a log message. */
 static void on_log_line(struct vm_state *st, char *line)
 {
-	static const struct { const char *prefix; enum vm_end end; } ends[] = {
-		{ "@@exit ", VM_END_EXIT },   { "@@signal ", VM_END_SIGNAL },
-		{ "@@error ", VM_END_ERROR }, { "@@panic ", VM_END_PANIC },
+	static const struct {
+		const char *prefix;
+		enum vm_end end;
+	} ends[] = {
+		{ "@@exit ", VM_END_EXIT },
+		{ "@@signal ", VM_END_SIGNAL },
+		{ "@@error ", VM_END_ERROR },
+		{ "@@panic ", VM_END_PANIC },
 	};
 	const struct vm_config *cfg = st->cfg;
 
@@ -395,8 +398,7 @@ static void vm_stopped(struct vm_state *st, const char *why)
 	if (!st->stopped_at)
 		st->stopped_at = vm_now_ns();
 	if (len + 3 < sizeof(st->stop_why) && !strstr(st->stop_why, why))
-		snprintf(st->stop_why + len, sizeof(st->stop_why) - len, "%s%s",
-			 len ? "; " : "", why);
+		snprintf(st->stop_why + len, sizeof(st->stop_why) - len, "%s%s", len ? "; " : "", why);
 }
 
 /* One line of QEMU's own stderr.  Some lines mean that QEMU has paused the
@@ -421,8 +423,9 @@ static void on_qemu_line(struct vm_state *st, char *line)
  * in case it stopped before that), the answer, or an event. */
 static void on_qmp_line(struct vm_state *st, char *line)
 {
-	static const char hello[] = "{\"execute\":\"qmp_capabilities\"}\n"
-				    "{\"execute\":\"query-status\"}\n";
+	static const char hello[] =
+		"{\"execute\":\"qmp_capabilities\"}\n"
+		"{\"execute\":\"query-status\"}\n";
 	char *r;
 
 	if (!st->qmp_ready && strstr(line, "\"QMP\"")) {
@@ -435,18 +438,15 @@ static void on_qmp_line(struct vm_state *st, char *line)
 		vm_stopped(st, "the guest panicked");
 	} else if (strstr(line, "\"running\": false") && !strstr(line, "prelaunch")) {
 		vm_stopped(st, "QEMU paused the VM");
-	} else if (strstr(line, "\"event\": \"SHUTDOWN\"") &&
-		   (r = strstr(line, "\"reason\": \""))) {
+	} else if (strstr(line, "\"event\": \"SHUTDOWN\"") && (r = strstr(line, "\"reason\": \""))) {
 		r += 11;
-		snprintf(st->shutdown_why, sizeof(st->shutdown_why), "%.*s",
-			 (int)strcspn(r, "\""), r);
+		snprintf(st->shutdown_why, sizeof(st->shutdown_why), "%.*s", (int)strcspn(r, "\""), r);
 	}
 }
 
 /* Reads what is there and hands over each whole line (a line longer than
  * the buffer is handed over in pieces, the last piece at end of file). */
-static void lb_read(struct linebuf *lb, struct vm_state *st,
-		    void (*fn)(struct vm_state *, char *))
+static void lb_read(struct linebuf *lb, struct vm_state *st, void (*fn)(struct vm_state *, char *))
 {
 	ssize_t r = read(lb->fd, lb->buf + lb->len, sizeof(lb->buf) - 1 - lb->len);
 	char *p = lb->buf, *nl;
@@ -478,8 +478,7 @@ static void lb_read(struct linebuf *lb, struct vm_state *st,
 
 /* ---- following the VM ----------------------------------------------------- */
 
-enum follow_end { FOLLOW_EOF, FOLLOW_TIMEOUT, FOLLOW_SIGNAL, FOLLOW_STDOUT_GONE,
-		  FOLLOW_STOPPED };
+enum follow_end { FOLLOW_EOF, FOLLOW_TIMEOUT, FOLLOW_SIGNAL, FOLLOW_STDOUT_GONE, FOLLOW_STOPPED };
 
 /* Reads the log, QEMU's stderr and QMP until the first two end (QEMU
  * exited), the deadline (0: none) passes, a caught signal arrives, the VM
@@ -487,16 +486,16 @@ enum follow_end { FOLLOW_EOF, FOLLOW_TIMEOUT, FOLLOW_SIGNAL, FOLLOW_STDOUT_GONE,
  * goes away (`elfvm run yes | head`: the program would get SIGPIPE, and
  * the guest cannot learn it any other way).  Once a final record is in,
  * QEMU gets GRACE_NS more to exit by itself. */
-static enum follow_end follow(struct vm_state *st, struct linebuf lb[LB_N],
-			      int64_t deadline, const sigset_t *mask)
+static enum follow_end follow(struct vm_state *st, struct linebuf lb[LB_N], int64_t deadline,
+			      const sigset_t *mask)
 {
-	static void (*const on_line[LB_N])(struct vm_state *, char *) = {
-		on_log_line, on_qemu_line, on_qmp_line
-	};
+	static void (*const on_line[LB_N])(
+		struct vm_state *, char *) = { on_log_line, on_qemu_line, on_qmp_line };
 	int64_t recorded_at = 0;
 
 	while (lb[LB_LOG].fd >= 0 || lb[LB_QEMU].fd >= 0) {
-		struct pollfd pfd[LB_N + 1] = { { lb[0].fd, POLLIN, 0 }, { lb[1].fd, POLLIN, 0 },
+		struct pollfd pfd[LB_N + 1] = { { lb[0].fd, POLLIN, 0 },
+						{ lb[1].fd, POLLIN, 0 },
 						{ lb[2].fd, POLLIN, 0 },
 						{ st->stdout_is_pipe ? 1 : -1, 0, 0 } };
 		struct timespec ts, *tsp = NULL;
@@ -532,8 +531,7 @@ static enum follow_end follow(struct vm_state *st, struct linebuf lb[LB_N],
 }
 
 /* Decides the end when no record decided it. */
-static void decide(struct vm_state *st, enum follow_end how, int wstatus,
-		   double timeout)
+static void decide(struct vm_state *st, enum follow_end how, int wstatus, double timeout)
 {
 	struct vm_result *res = st->res;
 
@@ -556,8 +554,7 @@ static void decide(struct vm_state *st, enum follow_end how, int wstatus,
 	} else if (how == FOLLOW_TIMEOUT) {
 		res->end = VM_END_TIMEOUT;
 		res->status = ELFVM_EXIT_TIMEOUT;
-		snprintf(res->message, sizeof(res->message), "timed out after %g s",
-			 timeout);
+		snprintf(res->message, sizeof(res->message), "timed out after %g s", timeout);
 	} else {
 		res->end = VM_END_QEMU;
 		res->status = ELFVM_EXIT_FAIL;
@@ -569,11 +566,13 @@ static void decide(struct vm_state *st, enum follow_end how, int wstatus,
 		else if (WIFSIGNALED(wstatus))
 			snprintf(res->message, sizeof(res->message),
 				 "the VM ended without reporting a status (qemu "
-				 "killed by signal %d)", WTERMSIG(wstatus));
+				 "killed by signal %d)",
+				 WTERMSIG(wstatus));
 		else
 			snprintf(res->message, sizeof(res->message),
 				 "the VM ended without reporting a status (qemu "
-				 "exit status %d)", WEXITSTATUS(wstatus));
+				 "exit status %d)",
+				 WEXITSTATUS(wstatus));
 	}
 }
 
@@ -582,16 +581,15 @@ static int fail_early(struct vm_result *res)
 {
 	res->end = VM_END_QEMU;
 	res->status = ELFVM_EXIT_FAIL;
-	snprintf(res->message, sizeof(res->message), "cannot start it: %s",
-		 strerror(errno));
+	snprintf(res->message, sizeof(res->message), "cannot start it: %s", strerror(errno));
 	return res->status;
 }
 
 /* Spawns QEMU with the pipes and the QMP socket set up (cfg->quiet: the
  * program's output goes to /dev/null); returns its pid, or -1 with errno
  * set. */
-static pid_t spawn(const struct vm_config *cfg, const char *const *argv,
-		   struct linebuf lb[LB_N], const sigset_t *mask)
+static pid_t spawn(const struct vm_config *cfg, const char *const *argv, struct linebuf lb[LB_N],
+		   const sigset_t *mask)
 {
 	int logp[2] = { -1, -1 }, errp[2] = { -1, -1 }, qmp[2] = { -1, -1 }, devnull, e;
 	pid_t parent = getpid(), pid = -1;
@@ -601,8 +599,9 @@ static pid_t spawn(const struct vm_config *cfg, const char *const *argv,
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, qmp) == 0)
 		pid = fork();
 	if (pid == 0) {
-		const int fds[QFD_N] = { devnull,  cfg->quiet ? devnull : 1, errp[1],
-					 cfg->quiet ? devnull : 2, logp[1], qmp[1] };
+		const int fds[QFD_N] = { devnull, cfg->quiet ? devnull : 1,
+					 errp[1], cfg->quiet ? devnull : 2,
+					 logp[1], qmp[1] };
 		child_exec(argv, fds, mask, parent);
 	}
 	e = errno;
@@ -665,8 +664,8 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 	}
 	struct stat so;
 	st.stdout_is_pipe = fstat(1, &so) == 0 && (S_ISFIFO(so.st_mode) || S_ISSOCK(so.st_mode));
-	how = follow(&st, lb, cfg->timeout > 0 ? res->t_spawn +
-				(int64_t)(cfg->timeout * 1e9) : 0, &old_mask);
+	how = follow(&st, lb, cfg->timeout > 0 ? res->t_spawn + (int64_t)(cfg->timeout * 1e9) : 0,
+		     &old_mask);
 	res->t_exit = vm_now_ns();
 	if (how != FOLLOW_EOF)
 		kill(pid, SIGKILL);

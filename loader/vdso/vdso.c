@@ -71,10 +71,7 @@ static long syscall3(long nr, long a, long b, long c)
 {
 	long r;
 
-	__asm__ volatile("syscall"
-			 : "=a"(r)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c)
-			 : "rcx", "r11", "memory");
+	__asm__ volatile("syscall" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
 	return r;
 }
 
@@ -95,15 +92,12 @@ static int64_t clock_ns(int clk)
 {
 	switch (clk) {
 	case CLOCK_REALTIME:
-	case CLOCK_REALTIME_COARSE:
-		return vvar_page.realtime_ns();
+	case CLOCK_REALTIME_COARSE: return vvar_page.realtime_ns();
 	case CLOCK_MONOTONIC:
 	case CLOCK_MONOTONIC_RAW:
 	case CLOCK_MONOTONIC_COARSE:
-	case CLOCK_BOOTTIME:
-		return vvar_page.monotonic_ns();
-	default:
-		return -1;
+	case CLOCK_BOOTTIME: return vvar_page.monotonic_ns();
+	default: return -1;
 	}
 }
 
@@ -168,8 +162,7 @@ long __vdso_getcpu(unsigned *cpu, unsigned *node, void *unused)
 }
 
 /* The unprefixed names Linux's vDSO exports too (weak aliases there). */
-int clock_gettime(int, struct vdso_timespec *)
-	__attribute__((weak, alias("__vdso_clock_gettime")));
+int clock_gettime(int, struct vdso_timespec *) __attribute__((weak, alias("__vdso_clock_gettime")));
 int clock_getres(int, struct vdso_timespec *) __attribute__((weak, alias("__vdso_clock_getres")));
 int gettimeofday(struct vdso_timeval *, struct vdso_timezone *)
 	__attribute__((weak, alias("__vdso_gettimeofday")));

@@ -28,8 +28,8 @@
  * kernel globals: no locks, no per-CPU data, no faults, no user memory.
  */
 struct vvar {
-	uint32_t magic;   /* VVAR_MAGIC, once the kernel has filled the page */
-	uint32_t version; /* VVAR_VERSION: the layout below */
+	uint32_t magic;                 /* VVAR_MAGIC, once the kernel has filled the page */
+	uint32_t version;               /* VVAR_VERSION: the layout below */
 	uint64_t (*monotonic_ns)(void); /* CLOCK_MONOTONIC in ns */
 	uint64_t (*realtime_ns)(void);  /* CLOCK_REALTIME in ns */
 	uint64_t (*cpu_node)(void);     /* cpu | node << 32 */

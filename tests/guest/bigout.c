@@ -95,7 +95,6 @@ int main(void)
 	}
 	if (fflush(stdout) != 0)
 		return 1;
-	fprintf(stderr, "stderr: stdout bytes=%zu fnv1a64=%016llx\n", written,
-		(unsigned long long)fnv);
+	fprintf(stderr, "stderr: stdout bytes=%zu fnv1a64=%016llx\n", written, (unsigned long long)fnv);
 	return 0;
 }

@@ -47,8 +47,8 @@ static inline CHECK_UNUSED void fails(long r, int e, const char *what)
 	int c = r == -1 && got == e;
 	printf(c ? "ok %s\n" : "FAIL: %s\n", what);
 	if (!c)
-		fprintf(stderr, "FAIL: %s: expected -1 errno %d (%s), got %ld errno %d (%s)\n",
-			what, e, strerror(e), r, got, strerror(got));
+		fprintf(stderr, "FAIL: %s: expected -1 errno %d (%s), got %ld errno %d (%s)\n", what, e,
+			strerror(e), r, got, strerror(got));
 	bad |= !c;
 	errno = 0;
 }

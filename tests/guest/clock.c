@@ -30,14 +30,14 @@ int main(void)
 		prev = ns(&b);
 	}
 	if (backwards || prev <= first) {
-		printf("FAIL: CLOCK_MONOTONIC went backwards %lld times, advanced %lld ns\n",
-		       backwards, prev - first);
+		printf("FAIL: CLOCK_MONOTONIC went backwards %lld times, advanced %lld ns\n", backwards,
+		       prev - first);
 		bad = 1;
 	} else {
 		printf("ok CLOCK_MONOTONIC never goes backwards and advances\n");
 	}
 
-	struct timespec req = {0, 50 * 1000000L};
+	struct timespec req = { 0, 50 * 1000000L };
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	int rc = nanosleep(&req, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &b);

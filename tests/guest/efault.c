@@ -42,8 +42,7 @@ int main(void)
 	expect_efault("write(1, NULL, 10)", syscall(SYS_write, 1, NULL, 10));
 	expect_efault("write(1, kernel address, 10)", syscall(SYS_write, 1, KERNEL_PTR, 10));
 	expect_efault("write(1, non-canonical, 10)", syscall(SYS_write, 1, NONCANON, 10));
-	expect_efault("write(1, top of user space, 8192)",
-		      syscall(SYS_write, 1, PAST_END, 8192));
+	expect_efault("write(1, top of user space, 8192)", syscall(SYS_write, 1, PAST_END, 8192));
 
 	/* Reads: stdin holds data (the harness gives some), and so does /dev/zero. */
 	expect_efault("read(0, 1, 10)", syscall(SYS_read, 0, (void *)1, 10));
@@ -56,8 +55,7 @@ int main(void)
 		expect_efault("read(/dev/zero, 1, 10)", syscall(SYS_read, z, (void *)1, 10));
 		expect_efault("read(/dev/zero, kernel address, 4096)",
 			      syscall(SYS_read, z, KERNEL_PTR, 4096));
-		expect_efault("read(/dev/zero, non-canonical, 10)",
-			      syscall(SYS_read, z, NONCANON, 10));
+		expect_efault("read(/dev/zero, non-canonical, 10)", syscall(SYS_read, z, NONCANON, 10));
 		close(z);
 	}
 
@@ -77,10 +75,9 @@ int main(void)
 	expect_efault("uname(NULL)", syscall(SYS_uname, NULL));
 	expect_efault("fstat(1, NULL)", syscall(SYS_fstat, 1, NULL));
 	expect_efault("nanosleep(NULL, NULL)", syscall(SYS_nanosleep, NULL, NULL));
-	struct iovec iov[1] = {{(void *)1, 10}};
+	struct iovec iov[1] = { { (void *)1, 10 } };
 	expect_efault("writev(1, NULL, 1)", syscall(SYS_writev, 1, NULL, 1));
-	expect_efault("writev(1, {{1, 10}}, 1)",
-		      syscall(SYS_writev, 1, iov, 1));
+	expect_efault("writev(1, {{1, 10}}, 1)", syscall(SYS_writev, 1, iov, 1));
 	expect_efault("pipe(NULL)", syscall(SYS_pipe, NULL));
 
 	/* The program is still alive and stdout still works. */

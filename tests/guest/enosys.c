@@ -11,7 +11,7 @@
 
 int main(void)
 {
-	static const long nrs[] = {1000, 100000, 0x7fffffff, -1};
+	static const long nrs[] = { 1000, 100000, 0x7fffffff, -1 };
 	int bad = 0;
 
 	for (unsigned i = 0; i < sizeof nrs / sizeof nrs[0]; i++) {
@@ -20,8 +20,8 @@ int main(void)
 		if (r == -1 && errno == ENOSYS) {
 			printf("ok syscall(%ld) -> ENOSYS\n", nrs[i]);
 		} else {
-			printf("FAIL: syscall(%ld) returned %ld (%s), expected -1 ENOSYS\n",
-			       nrs[i], r, strerror(errno));
+			printf("FAIL: syscall(%ld) returned %ld (%s), expected -1 ENOSYS\n", nrs[i], r,
+			       strerror(errno));
 			bad = 1;
 		}
 	}

@@ -111,7 +111,8 @@ static void triggers(void)
 	read(b[0], buf, sizeof buf);
 	close(b[1]);
 	n = epoll_wait(ep, ev, 4, 0);
-	ok(n == 1 && ev[0].events == EPOLLHUP && ev[0].data.u64 == 2, "EPOLLHUP after the writer closes");
+	ok(n == 1 && ev[0].events == EPOLLHUP && ev[0].data.u64 == 2,
+	   "EPOLLHUP after the writer closes");
 	/* EPOLLERR on a write end whose reader is gone */
 	ok(add(ep, a[1], EPOLLOUT, 4) == 0, "add a write end");
 	close(a[0]);
@@ -162,7 +163,8 @@ static void nested_and_sources(void)
 	ok(epoll_wait(outer, ev, 2, 0) == 0, "nothing ready inside");
 	eventfd_write(e, 1);
 	int n = epoll_wait(outer, ev, 2, 0);
-	ok(n == 1 && ev[0].data.u64 == 22 && ev[0].events == EPOLLIN, "the outer one sees the inner's event");
+	ok(n == 1 && ev[0].data.u64 == 22 && ev[0].events == EPOLLIN,
+	   "the outer one sees the inner's event");
 	n = epoll_wait(inner, ev, 2, 0);
 	ok(n == 1 && ev[0].data.u64 == 11, "the inner one reports the eventfd");
 	eventfd_t v;
@@ -228,7 +230,8 @@ static void errors(void)
 	ok(epoll_ctl(ep, EPOLL_CTL_DEL, a[1], &ev) == -1 && errno == ENOENT, "del unknown -> ENOENT");
 	ok(epoll_ctl(ep, EPOLL_CTL_ADD, 999, &ev) == -1 && errno == EBADF, "bad fd -> EBADF");
 	ok(epoll_ctl(999, EPOLL_CTL_ADD, a[0], &ev) == -1 && errno == EBADF, "bad epfd -> EBADF");
-	ok(epoll_ctl(a[1], EPOLL_CTL_ADD, a[0], &ev) == -1 && errno == EINVAL, "epfd not an epoll -> EINVAL");
+	ok(epoll_ctl(a[1], EPOLL_CTL_ADD, a[0], &ev) == -1 && errno == EINVAL,
+	   "epfd not an epoll -> EINVAL");
 	ok(epoll_ctl(ep, 42, a[0], &ev) == -1 && errno == EINVAL, "unknown op -> EINVAL");
 	ok(reg >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, reg, &ev) == -1 && errno == EPERM,
 	   "a regular file -> EPERM");

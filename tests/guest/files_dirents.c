@@ -78,14 +78,17 @@ static int list(int fd, size_t bufsz, int check_ino, int *calls)
 			struct lx_dirent64 *d = (void *)(buf + off);
 			unsigned char want;
 			int i = index_of(d->d_name, &want);
-			if (d->d_reclen < 20 || d->d_reclen % 8 || off + d->d_reclen > n || i < 0 || d->d_type != want ||
-			    d->d_ino == 0) {
-				fprintf(stderr, "bad entry '%s' reclen %u type %u\n", d->d_name, d->d_reclen, d->d_type);
+			if (d->d_reclen < 20 || d->d_reclen % 8 || off + d->d_reclen > n || i < 0 ||
+			    d->d_type != want || d->d_ino == 0) {
+				fprintf(stderr, "bad entry '%s' reclen %u type %u\n", d->d_name,
+					d->d_reclen, d->d_type);
 				good = 0;
 			} else {
 				seen[i]++;
 				struct stat st;
-				if (check_ino && i < NALL && (fstatat(AT_FDCWD, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino != d->d_ino)) {
+				if (check_ino && i < NALL &&
+				    (fstatat(AT_FDCWD, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+				     st.st_ino != d->d_ino)) {
 					fprintf(stderr, "d_ino of %s is not lstat's\n", d->d_name);
 					good = 0;
 				}
@@ -136,13 +139,15 @@ int main(void)
 
 	int fd = open(".", O_RDONLY | O_DIRECTORY);
 	int calls;
-	static const size_t sizes[] = {32768, 4096, 1000, 280};
+	static const size_t sizes[] = { 32768, 4096, 1000, 280 };
 	for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
 		memset(seen, 0, sizeof seen);
 		ok(lseek(fd, 0, SEEK_SET) == 0, "lseek to 0 rewinds the directory");
-		ok(list(fd, sizes[k], k == 0, &calls), "every entry well formed with the right d_type (and d_ino on the first pass)");
+		ok(list(fd, sizes[k], k == 0, &calls),
+		   "every entry well formed with the right d_type (and d_ino on the first pass)");
 		ok(each_once(0, NALL + 1), "every name seen exactly once, . and .. included");
-		ok(calls >= (int)(NALL * 24 / sizes[k]), "the listing took several calls (buffer size honoured)");
+		ok(calls >= (int)(NALL * 24 / sizes[k]),
+		   "the listing took several calls (buffer size honoured)");
 	}
 	struct lx_dirent64 *one = malloc(40);
 	lseek(fd, 0, SEEK_SET);

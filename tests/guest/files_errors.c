@@ -31,7 +31,8 @@ static void test_enoent_enotdir(void)
 	mkdir("dir", 0755);
 	fails(open("missing", O_RDONLY), ENOENT, "open of a missing file -> ENOENT");
 	fails(open("missing/file", O_RDONLY), ENOENT, "a missing middle component -> ENOENT");
-	fails(open("missing/x", O_WRONLY | O_CREAT, 0644), ENOENT, "O_CREAT under a missing directory -> ENOENT");
+	fails(open("missing/x", O_WRONLY | O_CREAT, 0644), ENOENT,
+	      "O_CREAT under a missing directory -> ENOENT");
 	fails(open("", O_RDONLY), ENOENT, "open of an empty path -> ENOENT");
 	fails(stat("", &st), ENOENT, "stat of an empty path -> ENOENT");
 	fails(mkdir("", 0755), ENOENT, "mkdir of an empty path -> ENOENT");
@@ -54,7 +55,8 @@ static void test_enoent_enotdir(void)
 	fails(stat("file/..", &st), ENOTDIR, "file/.. -> ENOTDIR");
 	fails(mkdir("file/d", 0755), ENOTDIR, "mkdir under a file -> ENOTDIR");
 	fails(open("file/x", O_WRONLY | O_CREAT, 0644), ENOTDIR, "O_CREAT under a file -> ENOTDIR");
-	fails(open("new/", O_WRONLY | O_CREAT, 0644), EISDIR, "O_CREAT of a new name with a trailing slash -> EISDIR");
+	fails(open("new/", O_WRONLY | O_CREAT, 0644), EISDIR,
+	      "O_CREAT of a new name with a trailing slash -> EISDIR");
 	fails(rmdir("file"), ENOTDIR, "rmdir of a file -> ENOTDIR");
 	fails(chdir("file"), ENOTDIR, "chdir to a file -> ENOTDIR");
 	fails(open("file", O_RDONLY | O_DIRECTORY), ENOTDIR, "O_DIRECTORY on a file -> ENOTDIR");
@@ -74,8 +76,10 @@ static void test_enoent_enotdir(void)
 
 	fails(mkdir("dir", 0755), EEXIST, "mkdir of an existing directory -> EEXIST");
 	fails(mkdir("file", 0755), EEXIST, "mkdir of an existing file -> EEXIST");
-	fails(open("file", O_WRONLY | O_CREAT | O_EXCL, 0644), EEXIST, "O_CREAT|O_EXCL of an existing file -> EEXIST");
-	fails(open("dir", O_WRONLY | O_CREAT | O_EXCL, 0644), EEXIST, "O_CREAT|O_EXCL of an existing directory -> EEXIST");
+	fails(open("file", O_WRONLY | O_CREAT | O_EXCL, 0644), EEXIST,
+	      "O_CREAT|O_EXCL of an existing file -> EEXIST");
+	fails(open("dir", O_WRONLY | O_CREAT | O_EXCL, 0644), EEXIST,
+	      "O_CREAT|O_EXCL of an existing directory -> EEXIST");
 	fails(symlink("x", "file"), EEXIST, "symlink onto an existing file -> EEXIST");
 	fails(link("file", "dir"), EEXIST, "link onto an existing directory -> EEXIST");
 	fails(mkdir(".", 0755), EEXIST, "mkdir . -> EEXIST");
@@ -83,7 +87,8 @@ static void test_enoent_enotdir(void)
 	fails(rmdir("dir"), ENOTEMPTY, "rmdir of a non-empty directory -> ENOTEMPTY");
 	unlink("dir/in");
 
-	ok(stat(".//dir///..//./file", &st) == 0 && st.st_size == 4, "repeated slashes, . and .. resolve");
+	ok(stat(".//dir///..//./file", &st) == 0 && st.st_size == 4,
+	   "repeated slashes, . and .. resolve");
 	ok(stat("/..", &st) == 0 && S_ISDIR(st.st_mode), "/.. is the root");
 	char up[256];
 	snprintf(up, sizeof up, "../../../../../..%s/file", workdir);
@@ -94,7 +99,7 @@ static void test_ebadf(void)
 {
 	char buf[8];
 	struct stat st;
-	struct iovec iov = {buf, sizeof buf};
+	struct iovec iov = { buf, sizeof buf };
 	fails(read(-1, buf, 1), EBADF, "read(-1) -> EBADF");
 	fails(write(99, "x", 1), EBADF, "write to a closed fd -> EBADF");
 	fails(readv(99, &iov, 1), EBADF, "readv of a closed fd -> EBADF");
@@ -137,7 +142,8 @@ static void test_nametoolong(void)
 	ok(unlink(name) == 0, "and removed");
 	memset(name, 'n', 256);
 	name[256] = 0;
-	fails(open(name, O_WRONLY | O_CREAT, 0644), ENAMETOOLONG, "open O_CREAT of a 256-byte name -> ENAMETOOLONG");
+	fails(open(name, O_WRONLY | O_CREAT, 0644), ENAMETOOLONG,
+	      "open O_CREAT of a 256-byte name -> ENAMETOOLONG");
 	fails(stat(name, &st), ENAMETOOLONG, "stat of a 256-byte name -> ENAMETOOLONG");
 	fails(mkdir(name, 0755), ENAMETOOLONG, "mkdir of a 256-byte name -> ENAMETOOLONG");
 	fails(symlink("x", name), ENAMETOOLONG, "symlink of a 256-byte name -> ENAMETOOLONG");
@@ -151,7 +157,8 @@ static void test_nametoolong(void)
 	while (n < 4095 - 4)
 		path[n++] = '/';
 	strcpy(path + n, "file");
-	ok(strlen(path) == 4095 && stat(path, &st) == 0 && st.st_size == 4, "a path of 4095 bytes resolves");
+	ok(strlen(path) == 4095 && stat(path, &st) == 0 && st.st_size == 4,
+	   "a path of 4095 bytes resolves");
 	memmove(path + 1, path, 4096);
 	path[0] = '.';
 	path[1] = '/';
@@ -164,7 +171,8 @@ static void test_nametoolong(void)
 	path[4095] = 0;
 	ok(symlink(path, "long") == 0, "a symlink target of 4095 bytes is kept");
 	static char back[5000];
-	ok(readlink("long", back, sizeof back) == 4095 && !memcmp(back, path, 4095), "readlink returns all 4095 bytes");
+	ok(readlink("long", back, sizeof back) == 4095 && !memcmp(back, path, 4095),
+	   "readlink returns all 4095 bytes");
 	unlink("long");
 }
 
@@ -179,10 +187,12 @@ static void test_eloop_einval(void)
 	fails(mkdir("a/x", 0755), ELOOP, "mkdir under a cycle -> ELOOP");
 	fails(truncate("a", 0), ELOOP, "truncate of a cycle -> ELOOP");
 	fails(chmod("a", 0644), ELOOP, "chmod of a cycle -> ELOOP");
-	ok(lstat("a", &st) == 0 && unlink("a") == 0 && unlink("b") == 0, "lstat and unlink do not follow the cycle");
+	ok(lstat("a", &st) == 0 && unlink("a") == 0 && unlink("b") == 0,
+	   "lstat and unlink do not follow the cycle");
 	symlink("file", "fl");
 	fails(open("fl", O_RDONLY | O_NOFOLLOW), ELOOP, "O_NOFOLLOW on a symlink -> ELOOP");
-	fails(open("fl", O_RDONLY | O_NOFOLLOW | O_DIRECTORY), ENOTDIR, "O_NOFOLLOW|O_DIRECTORY on a symlink -> ENOTDIR");
+	fails(open("fl", O_RDONLY | O_NOFOLLOW | O_DIRECTORY), ENOTDIR,
+	      "O_NOFOLLOW|O_DIRECTORY on a symlink -> ENOTDIR");
 	unlink("fl");
 
 	int fd = open("file", O_RDONLY);

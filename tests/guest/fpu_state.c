@@ -43,8 +43,8 @@ __asm__(".text\n" GLOBAL(fpu_spin)
 	"	ret\n");
 
 struct legacy {
-	int64_t st[8];      /* integers loaded with fild */
-	uint16_t cw;        /* x87 control word */
+	int64_t st[8]; /* integers loaded with fild */
+	uint16_t cw;   /* x87 control word */
 	uint32_t mxcsr;
 	unsigned char xmm[16][16];
 };
@@ -125,8 +125,7 @@ __asm__(".text\n" GLOBAL(fpu_avx512)
 
 static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			 : "a"(leaf), "c"(sub));
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
 }
 
 static uint64_t xcr0(void)
@@ -165,8 +164,8 @@ static int check_legacy(void)
 	int bad = 0;
 	for (int i = 0; i < 8; i++)
 		in.st[i] = (int64_t)0x0123456789abcdLL * (i + 3) - i;
-	in.cw = 0x0e7f;      /* 53-bit precision, round toward zero */
-	in.mxcsr = 0xff80;   /* flush to zero, round toward zero, all masked */
+	in.cw = 0x0e7f;    /* 53-bit precision, round toward zero */
+	in.mxcsr = 0xff80; /* flush to zero, round toward zero, all masked */
 	fill(&in.xmm[0][0], sizeof in.xmm, 1);
 	fpu_legacy(&in, &out, deadline_in(200));
 	if (out.cw != in.cw || memcmp(out.st, in.st, sizeof in.st) != 0) {

@@ -54,7 +54,7 @@
 #define FUTEX_OP_CMP_NE 1
 #define FUTEX_OP_CMP_GT 4
 #define FUTEX_OP(op, oparg, cmp, cmparg) \
-	((((op) & 0xf) << 28) | (((cmp) & 0xf) << 24) | (((oparg) & 0xfff) << 12) | ((cmparg) & 0xfff))
+	((((op)&0xf) << 28) | (((cmp)&0xf) << 24) | (((oparg)&0xfff) << 12) | ((cmparg)&0xfff))
 
 static int bad;
 
@@ -65,8 +65,7 @@ static void check(int cond, const char *what)
 	bad |= !cond;
 }
 
-static long fx(void *uaddr, int op, uint32_t val, const struct timespec *ts, void *uaddr2,
-	       uint32_t val3)
+static long fx(void *uaddr, int op, uint32_t val, const struct timespec *ts, void *uaddr2, uint32_t val3)
 {
 	return syscall(SYS_futex, uaddr, op, val, ts, uaddr2, val3);
 }
@@ -123,8 +122,8 @@ static void timeouts(void)
 	rel = (struct timespec){ 0, 100 * 1000000L };
 	errno = 0;
 	r = fx(&word, FUTEX_WAIT, 0, &rel, NULL, 0); /* shared (not private) */
-	timed("FUTEX_WAIT (shared), relative 100 ms: ETIMEDOUT on time", r, errno,
-	      CLOCK_MONOTONIC, t0 + 100000000LL);
+	timed("FUTEX_WAIT (shared), relative 100 ms: ETIMEDOUT on time", r, errno, CLOCK_MONOTONIC,
+	      t0 + 100000000LL);
 
 	long long dl = now_ns(CLOCK_MONOTONIC) + 120000000LL;
 	struct timespec abs = ts_of(dl);
@@ -138,8 +137,8 @@ static void timeouts(void)
 	errno = 0;
 	r = fx(&word, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME, 0, &abs, NULL,
 	       FUTEX_BITSET_MATCH_ANY);
-	timed("FUTEX_WAIT_BITSET|CLOCK_REALTIME, absolute: ETIMEDOUT on time", r, errno,
-	      CLOCK_REALTIME, dl);
+	timed("FUTEX_WAIT_BITSET|CLOCK_REALTIME, absolute: ETIMEDOUT on time", r, errno, CLOCK_REALTIME,
+	      dl);
 
 	t0 = now_ns(CLOCK_MONOTONIC);
 	abs = ts_of(t0 / 2); /* CLOCK_MONOTONIC may be small: it counts from boot */
@@ -292,7 +291,8 @@ static void wakeups(void)
 	d = count_done(w, 2);
 	int ok = r == 1 && d == 1 && w[1].done && !w[0].done;
 	r = fx(&fa, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0); /* WAKE matches any bitset */
-	check(ok && r == 1 && finish(w, 2), "FUTEX_WAKE_BITSET wakes only the waiter whose bitset matches");
+	check(ok && r == 1 && finish(w, 2),
+	      "FUTEX_WAKE_BITSET wakes only the waiter whose bitset matches");
 }
 
 static void requeues(void)
@@ -414,14 +414,15 @@ static void signals(void)
 	check(r == 0 && handled == 1 && fa == 1,
 	      "FUTEX_WAIT without timeout restarts after an SA_RESTART handler, then wakes with 0");
 	r = wait_interrupted(0, NULL, 0, &e);
-	check(r == -1 && e == EINTR && handled == 1, "FUTEX_WAIT: EINTR after a handler without SA_RESTART");
+	check(r == -1 && e == EINTR && handled == 1,
+	      "FUTEX_WAIT: EINTR after a handler without SA_RESTART");
 	struct timespec two = { 2, 0 };
 	long long t0 = now_ns(CLOCK_MONOTONIC);
 	r = wait_interrupted(SA_RESTART, &two, 0, &e);
 	long long took = now_ns(CLOCK_MONOTONIC) - t0;
 	if (r != -1 || e != EINTR)
-		fprintf(stderr, "timed wait after SA_RESTART handler: %ld errno %d after %lld ns\n", r, e,
-			took);
+		fprintf(stderr, "timed wait after SA_RESTART handler: %ld errno %d after %lld ns\n", r,
+			e, took);
 	check(r == -1 && e == EINTR && handled == 1 && took < 1000000000LL,
 	      "FUTEX_WAIT with a timeout: EINTR even after an SA_RESTART handler");
 }

@@ -23,8 +23,7 @@ int main(void)
 	static const unsigned char zero[32];
 
 	ok(getrandom(a, sizeof a, 0) == sizeof a, "getrandom fills 32 bytes");
-	ok(getrandom(b, sizeof b, GRND_NONBLOCK) == sizeof b,
-	   "getrandom(GRND_NONBLOCK) fills 32 bytes");
+	ok(getrandom(b, sizeof b, GRND_NONBLOCK) == sizeof b, "getrandom(GRND_NONBLOCK) fills 32 bytes");
 	ok(getrandom(c, sizeof c, 0) == sizeof c, "getrandom fills 32 bytes again");
 	ok(memcmp(a, b, 32) && memcmp(b, c, 32) && memcmp(a, c, 32) && memcmp(a, zero, 32),
 	   "each call gives different bytes");

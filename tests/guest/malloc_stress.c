@@ -52,11 +52,11 @@ static int check(const unsigned char *p, size_t n, uintptr_t tag)
 }
 
 static int failed;
-#define FAIL(...)                                                              \
-	do {                                                                   \
-		printf("FAIL: " __VA_ARGS__);                                  \
-		printf("\n");                                                  \
-		failed = 1;                                                    \
+#define FAIL(...) \
+	do { \
+		printf("FAIL: " __VA_ARGS__); \
+		printf("\n"); \
+		failed = 1; \
 	} while (0)
 
 static const char *brk_test(void)
@@ -141,8 +141,8 @@ static void small_blocks(void)
 static void large_blocks(void)
 {
 	enum { LIVE = 5 };
-	unsigned char *p[LIVE] = {0};
-	size_t len[LIVE] = {0};
+	unsigned char *p[LIVE] = { 0 };
+	size_t len[LIVE] = { 0 };
 	for (int round = 0; round < 16 && !failed; round++) {
 		int s = round % LIVE;
 		if (p[s]) {

@@ -69,8 +69,7 @@ int main(void)
 	ok(((uintptr_t)r & (pg - 1)) == 0, "mmap returns a page-aligned address");
 
 	unsigned char *w = r + 256 * MIB;
-	ok(mprotect(w, 16 * MIB, PROT_READ | PROT_WRITE) == 0,
-	   "mprotect 16 MiB of it read-write");
+	ok(mprotect(w, 16 * MIB, PROT_READ | PROT_WRITE) == 0, "mprotect 16 MiB of it read-write");
 	ok(all_zero(w, 16 * MIB, pg), "the pages read as zero on first touch");
 	fill(w, 16 * MIB, 64, 1);
 	ok(check(w, 16 * MIB, 64, 1), "16 MiB written and read back");
@@ -100,8 +99,7 @@ int main(void)
 		munmap(g3, 2 * MIB);
 	}
 
-	unsigned char *s = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE,
-				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	unsigned char *s = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ok(s != MAP_FAILED && all_zero(s, 4 * pg, 1), "MAP_SHARED|MAP_ANONYMOUS is zeroed");
 	if (s != MAP_FAILED) {
 		fill(s, 4 * pg, 1, 3);

@@ -31,7 +31,7 @@ int main(void)
 	ok(pipe2(p, O_NONBLOCK) == 0, "pipe2(O_NONBLOCK)");
 	char c;
 	ok(read(p[0], &c, 1) == -1 && errno == EAGAIN, "empty non-blocking pipe -> EAGAIN");
-	struct pollfd pf = {p[0], POLLIN, 0};
+	struct pollfd pf = { p[0], POLLIN, 0 };
 	ok(poll(&pf, 1, 0) == 0, "poll sees an empty pipe as not readable");
 
 	ok(write(p[1], out, sizeof out) == sizeof out, "write 60000 bytes");

@@ -35,7 +35,7 @@ int main(void)
 	}
 
 	int fd = open(path, O_RDONLY);
-	char magic[4] = {0};
+	char magic[4] = { 0 };
 	if (fd < 0 || read(fd, magic, 4) != 4 || memcmp(magic, "\177ELF", 4) != 0) {
 		printf("FAIL: cannot read the ELF magic from /proc/self/exe's target\n");
 		bad = 1;

@@ -97,8 +97,7 @@ static void check_exe(const char *argv0, char *exe, size_t size)
 
 	exe[n > 0 ? n : 0] = 0;
 	ok(n > 0 && exe[0] == '/', "/proc/self/exe is an absolute path", exe);
-	ok(strcmp(base_name(exe), base_name(argv0)) == 0,
-	   "/proc/self/exe has argv[0]'s basename", exe);
+	ok(strcmp(base_name(exe), base_name(argv0)) == 0, "/proc/self/exe has argv[0]'s basename", exe);
 }
 
 static void check_cmdline(int argc, char **argv)
@@ -128,8 +127,7 @@ static void check_maps(const char *exe)
 	sprintf(own, " %s\n", exe);
 	ok(m && strstr(m, " [stack]\n"), "/proc/self/maps has the [stack]", m);
 	ok(m && strstr(m, own), "/proc/self/maps names the executable", m);
-	ok(m && strchr(m, '-') && strstr(m, " r-xp "),
-	   "/proc/self/maps has an r-xp mapping", m);
+	ok(m && strchr(m, '-') && strstr(m, " r-xp "), "/proc/self/maps has an r-xp mapping", m);
 	free(own);
 	free(m);
 }
@@ -170,8 +168,7 @@ static void check_auxv(void)
 	for (size_t i = 0; a && i + 1 < len / sizeof(*a) && a[i]; i += 2)
 		if (a[i] == AT_PAGESZ)
 			page = a[i + 1];
-	ok(page == getauxval(AT_PAGESZ) && page == 4096, "/proc/self/auxv has AT_PAGESZ 4096",
-	   NULL);
+	ok(page == getauxval(AT_PAGESZ) && page == 4096, "/proc/self/auxv has AT_PAGESZ 4096", NULL);
 	free(a);
 }
 
@@ -188,8 +185,7 @@ static void check_fds(void)
 	if (d)
 		closedir(d);
 	ok(seen == 7, "/proc/self/fd lists 0, 1 and 2", NULL);
-	ok(readlink("/proc/self/fd/1", link, sizeof(link)) > 0, "/proc/self/fd/1 is a link",
-	   NULL);
+	ok(readlink("/proc/self/fd/1", link, sizeof(link)) > 0, "/proc/self/fd/1 is a link", NULL);
 }
 
 static void check_system(void)
@@ -231,7 +227,7 @@ static void check_dev(void)
 		const char *path;
 		unsigned major, minor;
 	} devs[] = {
-		{ "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
+		{ "/dev/null", 1, 3 },   { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
 		{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
 	};
 	struct stat st;
@@ -239,8 +235,8 @@ static void check_dev(void)
 
 	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
 		int r = stat(devs[i].path, &st);
-		snprintf(what, sizeof(what), "%s is character device %u,%u", devs[i].path,
-			 devs[i].major, devs[i].minor);
+		snprintf(what, sizeof(what), "%s is character device %u,%u", devs[i].path, devs[i].major,
+			 devs[i].minor);
 		ok(r == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == devs[i].major &&
 			   minor(st.st_rdev) == devs[i].minor,
 		   what, NULL);

@@ -116,7 +116,8 @@ static void create_join(int n)
 	check(ok_create && ok_ret, what);
 	snprintf(what, sizeof what, "%d threads: distinct gettid and pthread_self, one getpid", n);
 	check(ok_ids, what);
-	snprintf(what, sizeof what, "%d threads: __thread variables start from the image, stay per thread", n);
+	snprintf(what, sizeof what,
+		 "%d threads: __thread variables start from the image, stay per thread", n);
 	check(ok_tls, what);
 	free(r);
 	free(t);

@@ -90,8 +90,8 @@ int main(void)
 		}
 	}
 	if (bad_rounds) {
-		printf("FAIL: red zone clobbered in %ld of %d rounds (%ld quadwords)\n",
-		       bad_rounds, ROUNDS, bad_words);
+		printf("FAIL: red zone clobbered in %ld of %d rounds (%ld quadwords)\n", bad_rounds,
+		       ROUNDS, bad_words);
 		return 1;
 	}
 	printf("ok red zone intact over %d rounds of syscalls\n", ROUNDS);

@@ -54,9 +54,8 @@ static void report(const char *what, int sig, int code, void *addr, int check_ad
 		printf("ok %s caught\n", what);
 		return;
 	}
-	printf("FAIL: %s: got signal %d code %d%s, expected signal %d code %d\n", what,
-	       (int)got_sig, (int)got_code,
-	       check_addr && got_addr != addr ? " (wrong si_addr)" : "", sig, code);
+	printf("FAIL: %s: got signal %d code %d%s, expected signal %d code %d\n", what, (int)got_sig,
+	       (int)got_code, check_addr && got_addr != addr ? " (wrong si_addr)" : "", sig, code);
 	bad = 1;
 }
 
@@ -108,9 +107,8 @@ int main(void)
 	}
 
 	/* mov $42, %eax; ret */
-	static const unsigned char code[] = {0xb8, 42, 0, 0, 0, 0xc3};
-	unsigned char *rw = mmap(NULL, pg, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static const unsigned char code[] = { 0xb8, 42, 0, 0, 0, 0xc3 };
+	unsigned char *rw = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memcpy(rw, code, sizeof code);
 	int (*volatile fn)(void) = (int (*)(void))rw;
 	got_sig = 0;
@@ -157,7 +155,7 @@ int main(void)
 		bad = 1;
 	}
 
-	stack_t ss = {.ss_sp = malloc(65536), .ss_size = 65536, .ss_flags = 0};
+	stack_t ss = { .ss_sp = malloc(65536), .ss_size = 65536, .ss_flags = 0 };
 	if (sigaltstack(&ss, NULL) != 0) {
 		printf("FAIL: sigaltstack failed\n");
 		return 1;

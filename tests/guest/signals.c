@@ -104,8 +104,8 @@ static void block(int sig, int how)
 
 /* ---- siginfo ------------------------------------------------------------- */
 
-static volatile sig_atomic_t got, got_code, got_pid, got_uid, self_blocked, extra_blocked,
-	uc_had_usr2, count;
+static volatile sig_atomic_t got, got_code, got_pid, got_uid, self_blocked, extra_blocked, uc_had_usr2,
+	count;
 static volatile pid_t handler_tid;
 
 static void on_info(int sig, siginfo_t *si, void *ucv)
@@ -220,8 +220,10 @@ static void faults(void)
  * included, still holds its value. */
 int hold_regs(volatile int *count, int target, const unsigned char *xmm);
 #define XL(n) "	movdqu " #n "*16(%rdx), %xmm" #n "\n"
-#define XC(n) "	movdqu " #n "*16(%rdx), %xmm8\n	pcmpeqb %xmm" #n ", %xmm8\n" \
-	      "	pmovmskb %xmm8, %eax\n	cmpl $0xffff, %eax\n	jne 9f\n"
+#define XC(n) \
+	"	movdqu " #n "*16(%rdx), %xmm8\n	pcmpeqb %xmm" #n \
+	", %xmm8\n" \
+	"	pmovmskb %xmm8, %eax\n	cmpl $0xffff, %eax\n	jne 9f\n"
 __asm__(".text\n.globl hold_regs\n.type hold_regs,@function\nhold_regs:\n"
 	"	pushq %rbx\n	pushq %rbp\n	pushq %r12\n	pushq %r13\n	pushq %r14\n	pushq %r15\n"
 	"	pushq %rdi\n	pushq %rsi\n	pushq %rdx\n"
@@ -233,28 +235,27 @@ __asm__(".text\n.globl hold_regs\n.type hold_regs,@function\nhold_regs:\n"
 	"	movabsq $0x6666666666666666, %r15\n"
 	"	movabsq $0x7777777777777777, %r8\n"
 	"	movabsq $0x0888888888888888, %r9\n"
-	"	movabsq $0x0999999999999999, %r10\n"
-	XL(0) XL(1) XL(2) XL(3) XL(4) XL(5) XL(6) XL(7)
-	"1:	cmpl %esi, (%rdi)\n"
-	"	jl 1b\n"
-	"	cmpq 16(%rsp), %rdi\n	jne 9f\n"
-	"	cmpq 8(%rsp), %rsi\n	jne 9f\n"
-	"	cmpq (%rsp), %rdx\n	jne 9f\n"
-	"	movabsq $0x1111111111111111, %rax\n	cmpq %rax, %rbx\n	jne 9f\n"
-	"	movabsq $0x2222222222222222, %rax\n	cmpq %rax, %rbp\n	jne 9f\n"
-	"	movabsq $0x3333333333333333, %rax\n	cmpq %rax, %r12\n	jne 9f\n"
-	"	movabsq $0x4444444444444444, %rax\n	cmpq %rax, %r13\n	jne 9f\n"
-	"	movabsq $0x5555555555555555, %rax\n	cmpq %rax, %r14\n	jne 9f\n"
-	"	movabsq $0x6666666666666666, %rax\n	cmpq %rax, %r15\n	jne 9f\n"
-	"	movabsq $0x7777777777777777, %rax\n	cmpq %rax, %r8\n	jne 9f\n"
-	"	movabsq $0x0888888888888888, %rax\n	cmpq %rax, %r9\n	jne 9f\n"
-	"	movabsq $0x0999999999999999, %rax\n	cmpq %rax, %r10\n	jne 9f\n"
-	XC(0) XC(1) XC(2) XC(3) XC(4) XC(5) XC(6) XC(7)
-	"	movl $1, %eax\n	jmp 8f\n"
-	"9:	xorl %eax, %eax\n"
-	"8:	addq $24, %rsp\n"
-	"	popq %r15\n	popq %r14\n	popq %r13\n	popq %r12\n	popq %rbp\n	popq %rbx\n"
-	"	ret\n");
+	"	movabsq $0x0999999999999999, %r10\n" XL(0) XL(1) XL(2) XL(3) XL(4) XL(5) XL(6)
+		XL(7) "1:	cmpl %esi, (%rdi)\n"
+		      "	jl 1b\n"
+		      "	cmpq 16(%rsp), %rdi\n	jne 9f\n"
+		      "	cmpq 8(%rsp), %rsi\n	jne 9f\n"
+		      "	cmpq (%rsp), %rdx\n	jne 9f\n"
+		      "	movabsq $0x1111111111111111, %rax\n	cmpq %rax, %rbx\n	jne 9f\n"
+		      "	movabsq $0x2222222222222222, %rax\n	cmpq %rax, %rbp\n	jne 9f\n"
+		      "	movabsq $0x3333333333333333, %rax\n	cmpq %rax, %r12\n	jne 9f\n"
+		      "	movabsq $0x4444444444444444, %rax\n	cmpq %rax, %r13\n	jne 9f\n"
+		      "	movabsq $0x5555555555555555, %rax\n	cmpq %rax, %r14\n	jne 9f\n"
+		      "	movabsq $0x6666666666666666, %rax\n	cmpq %rax, %r15\n	jne 9f\n"
+		      "	movabsq $0x7777777777777777, %rax\n	cmpq %rax, %r8\n	jne 9f\n"
+		      "	movabsq $0x0888888888888888, %rax\n	cmpq %rax, %r9\n	jne 9f\n"
+		      "	movabsq $0x0999999999999999, %rax\n	cmpq %rax, %r10\n	jne 9f\n" XC(
+			      0) XC(1) XC(2) XC(3) XC(4) XC(5) XC(6)
+			      XC(7) "	movl $1, %eax\n	jmp 8f\n"
+				    "9:	xorl %eax, %eax\n"
+				    "8:	addq $24, %rsp\n"
+				    "	popq %r15\n	popq %r14\n	popq %r13\n	popq %r12\n	popq %rbp\n	popq %rbx\n"
+				    "	ret\n");
 
 static volatile int ticks;
 static volatile double sink;
@@ -559,8 +560,7 @@ static void timers(void)
 	long long took = now_ns() - t0;
 	if (!(took >= 990000000LL && took < 1500000000LL))
 		fprintf(stderr, "alarm(1) woke pause after %lld ns\n", took);
-	check(r == -1 && errno == EINTR && got == SIGALRM && took >= 990000000LL &&
-		      took < 1500000000LL,
+	check(r == -1 && errno == EINTR && got == SIGALRM && took >= 990000000LL && took < 1500000000LL,
 	      "alarm(1) wakes pause() after a second with EINTR");
 
 	struct itimerval it = { { 0, 20000 }, { 0, 20000 } }, off = { { 0, 0 }, { 0, 0 } }, cur;
@@ -580,7 +580,8 @@ static void timers(void)
 	sleep_ms(100);
 	if (took < 95000000LL || took > 2000000000LL)
 		fprintf(stderr, "5 ticks of 20 ms took %lld ns\n", took);
-	check(took >= 95000000LL && took < 2000000000LL, "setitimer ITIMER_REAL every 20 ms: 5 ticks in 100 ms or more");
+	check(took >= 95000000LL && took < 2000000000LL,
+	      "setitimer ITIMER_REAL every 20 ms: 5 ticks in 100 ms or more");
 	check(count == n && cur.it_value.tv_sec == 0 && cur.it_value.tv_usec == 0 &&
 		      cur.it_interval.tv_sec == 0 && cur.it_interval.tv_usec == 0,
 	      "a disarmed timer reads back as zero and ticks no more");

@@ -47,7 +47,8 @@ static void basics(void)
 	ok(recv(s[0], buf, sizeof buf, MSG_DONTWAIT) == -1 && errno == EAGAIN, "MSG_DONTWAIT -> EAGAIN");
 	send(s[0], "abcdef", 6, 0);
 	ok(recv(s[1], buf, 3, MSG_PEEK) == 3 && !memcmp(buf, "abc", 3), "MSG_PEEK looks");
-	ok(recv(s[1], buf, sizeof buf, 0) == 6 && !memcmp(buf, "abcdef", 6), "then reads the same bytes");
+	ok(recv(s[1], buf, sizeof buf, 0) == 6 && !memcmp(buf, "abcdef", 6),
+	   "then reads the same bytes");
 
 	struct sockaddr_un from;
 	socklen_t flen = sizeof from;
@@ -77,8 +78,7 @@ static void basics(void)
 
 	ok(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, s) == 0,
 	   "SOCK_NONBLOCK|SOCK_CLOEXEC");
-	ok((fcntl(s[0], F_GETFL) & O_NONBLOCK) && (fcntl(s[1], F_GETFD) & FD_CLOEXEC),
-	   "the flags show");
+	ok((fcntl(s[0], F_GETFL) & O_NONBLOCK) && (fcntl(s[1], F_GETFD) & FD_CLOEXEC), "the flags show");
 	ok(read(s[0], buf, 1) == -1 && errno == EAGAIN, "empty non-blocking read -> EAGAIN");
 	static char big[65536];
 	size_t total = 0;
@@ -118,7 +118,8 @@ static void shutdowns(void)
 	ok(read(s[0], buf, sizeof buf) == -1 && errno == ECONNRESET,
 	   "peer closed with unread bytes -> ECONNRESET");
 	ok(read(s[0], buf, sizeof buf) == 0, "once; then end of file");
-	ok(write(s[0], "x", 1) == -1 && errno == EPIPE && pipes == 3, "writing to a closed peer -> EPIPE");
+	ok(write(s[0], "x", 1) == -1 && errno == EPIPE && pipes == 3,
+	   "writing to a closed peer -> EPIPE");
 	close(s[0]);
 	signal(SIGPIPE, SIG_DFL);
 }

@@ -34,10 +34,22 @@ struct sock_fprog {
 	unsigned short len;
 	struct sock_filter *filter;
 };
-#define LD_ABS(off) { 0x20, 0, 0, (off) }      /* BPF_LD | BPF_W | BPF_ABS */
-#define JEQ(k, t, f) { 0x15, (t), (f), (k) }   /* BPF_JMP | BPF_JEQ | BPF_K */
-#define JSET(k, t, f) { 0x45, (t), (f), (k) }  /* BPF_JMP | BPF_JSET | BPF_K */
-#define RET(k) { 0x06, 0, 0, (k) }             /* BPF_RET | BPF_K */
+#define LD_ABS(off) \
+	{ \
+		0x20, 0, 0, (off) \
+	} /* BPF_LD | BPF_W | BPF_ABS */
+#define JEQ(k, t, f) \
+	{ \
+		0x15, (t), (f), (k) \
+	} /* BPF_JMP | BPF_JEQ | BPF_K */
+#define JSET(k, t, f) \
+	{ \
+		0x45, (t), (f), (k) \
+	} /* BPF_JMP | BPF_JSET | BPF_K */
+#define RET(k) \
+	{ \
+		0x06, 0, 0, (k) \
+	} /* BPF_RET | BPF_K */
 #define SECCOMP_RET_ALLOW 0x7fff0000u
 #define SECCOMP_RET_ERRNO 0x00050000u
 #ifndef CLONE_THREAD
@@ -51,19 +63,19 @@ struct sock_fprog {
 static void like_a_unikernel(void)
 {
 	struct sock_filter f[] = {
-		LD_ABS(4),			      /* 0: arch */
-		JEQ(0xc000003eu, 0, 9),		      /* 1: AUDIT_ARCH_X86_64, else allow */
-		LD_ABS(0),			      /* 2: nr */
-		JEQ(SYS_clone, 0, 2),		      /* 3 */
-		LD_ABS(16),			      /* 4: low half of args[0] */
-		JSET(CLONE_THREAD, 5, 6),	      /* 5: a thread: allow, else ENOSYS */
-		JEQ(SYS_fork, 5, 0),		      /* 6 */
-		JEQ(SYS_vfork, 4, 0),		      /* 7 */
-		JEQ(SYS_execve, 3, 0),		      /* 8 */
-		JEQ(SYS_execveat, 2, 0),	      /* 9 */
-		JEQ(435 /* clone3 */, 1, 0),	      /* 10 */
-		RET(SECCOMP_RET_ALLOW),		      /* 11 */
-		RET(SECCOMP_RET_ERRNO | ENOSYS),      /* 12 */
+		LD_ABS(4),                       /* 0: arch */
+		JEQ(0xc000003eu, 0, 9),          /* 1: AUDIT_ARCH_X86_64, else allow */
+		LD_ABS(0),                       /* 2: nr */
+		JEQ(SYS_clone, 0, 2),            /* 3 */
+		LD_ABS(16),                      /* 4: low half of args[0] */
+		JSET(CLONE_THREAD, 5, 6),        /* 5: a thread: allow, else ENOSYS */
+		JEQ(SYS_fork, 5, 0),             /* 6 */
+		JEQ(SYS_vfork, 4, 0),            /* 7 */
+		JEQ(SYS_execve, 3, 0),           /* 8 */
+		JEQ(SYS_execveat, 2, 0),         /* 9 */
+		JEQ(435 /* clone3 */, 1, 0),     /* 10 */
+		RET(SECCOMP_RET_ALLOW),          /* 11 */
+		RET(SECCOMP_RET_ERRNO | ENOSYS), /* 12 */
 	};
 	struct sock_fprog prog = { sizeof f / sizeof f[0], f };
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

@@ -31,7 +31,7 @@ int main(void)
 	ok(f1 >= 0 && (f1 & O_ACCMODE) != O_RDONLY, "fd 1 is open for writing");
 	ok(f2 >= 0 && (f2 & O_ACCMODE) != O_RDONLY, "fd 2 is open for writing");
 	ok(write(2, "to stderr\n", 10) == 10, "write to fd 2");
-	struct iovec iov[3] = {{"writev ", 7}, {"in three ", 9}, {"pieces\n", 7}};
+	struct iovec iov[3] = { { "writev ", 7 }, { "in three ", 9 }, { "pieces\n", 7 } };
 	ok(writev(1, iov, 3) == 23, "writev of three pieces to fd 1");
 	int fd = open("/dev/null", O_RDONLY);
 	ok(fd == 3, "the first fd opened is 3");

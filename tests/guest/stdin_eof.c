@@ -14,7 +14,7 @@ static unsigned char buf[70000];
 
 int main(void)
 {
-	static const size_t sizes[] = {1, 7, 512, 4096, 4097, 65536, 70000};
+	static const size_t sizes[] = { 1, 7, 512, 4096, 4097, 65536, 70000 };
 	uint64_t h = 0xcbf29ce484222325ull;
 	unsigned long long total = 0, lines = 0;
 	unsigned calls = 0;
@@ -36,8 +36,7 @@ int main(void)
 		}
 		total += r;
 	}
-	printf("bytes=%llu lines=%llu fnv1a64=%016llx\n", total, lines,
-	       (unsigned long long)h);
+	printf("bytes=%llu lines=%llu fnv1a64=%016llx\n", total, lines, (unsigned long long)h);
 	for (int i = 0; i < 3; i++) {
 		ssize_t r = read(0, buf, sizeof buf);
 		if (r != 0) {

@@ -250,7 +250,8 @@ static void semaphores(void)
 		pthread_join(t[i], NULL);
 	int v = -1;
 	sem_getvalue(&items, &v);
-	check(consumed_sum == 20000 && v == 0, "counting semaphore: 4 producers, 4 consumers, 20000 posts");
+	check(consumed_sum == 20000 && v == 0,
+	      "counting semaphore: 4 producers, 4 consumers, 20000 posts");
 }
 
 /* ---- condition variables --------------------------------------------------- */

@@ -39,8 +39,7 @@ int main(void)
 	ok(sysconf(_SC_PAGESIZE) == 4096, "page size is 4096");
 
 	struct rlimit rl;
-	ok(getrlimit(RLIMIT_STACK, &rl) == 0 &&
-		   (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= 1 << 20),
+	ok(getrlimit(RLIMIT_STACK, &rl) == 0 && (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= 1 << 20),
 	   "RLIMIT_STACK is at least 1 MiB");
 	return bad;
 }

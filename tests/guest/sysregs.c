@@ -8,14 +8,15 @@
  * -ENOSYS path (number 1000). */
 #include <stdio.h>
 
-static const char *const names[] = {"rbx", "rbp", "rdi", "rsi", "rdx", "r8", "r9",
-				    "r10", "r12", "r13", "r14", "r15"};
+static const char *const names[] = { "rbx", "rbp", "rdi", "rsi", "rdx", "r8",
+				     "r9",  "r10", "r12", "r13", "r14", "r15" };
 
 /* long sysregs_check(long nr, unsigned long seed): mask of changed regs */
 long sysregs_check(long nr, unsigned long seed);
 #define NEXT(reg) "	addq %r11, %rcx\n	movq %rcx, " reg "\n"
-#define TEST(reg, bit)                                                         \
-	"	addq %r11, %rcx\n	cmpq %rcx, " reg "\n	je 1f\n"              \
+#define TEST(reg, bit) \
+	"	addq %r11, %rcx\n	cmpq %rcx, " reg \
+	"\n	je 1f\n" \
 	"	orl $" #bit ", %eax\n1:\n"
 __asm__(".text\n"
 	".globl sysregs_check\n"
@@ -56,8 +57,11 @@ int main(void)
 	static const struct {
 		long nr;
 		const char *name;
-	} calls[] = {{39, "getpid"}, {110, "getppid"}, {186, "gettid"},
-		     {24, "sched_yield"}, {1000, "syscall 1000 (ENOSYS)"}};
+	} calls[] = { { 39, "getpid" },
+		      { 110, "getppid" },
+		      { 186, "gettid" },
+		      { 24, "sched_yield" },
+		      { 1000, "syscall 1000 (ENOSYS)" } };
 	int bad = 0;
 
 	for (unsigned i = 0; i < sizeof calls / sizeof calls[0]; i++) {

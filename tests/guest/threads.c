@@ -21,28 +21,28 @@ static __thread long mine;
  * returns 1 if they still hold it. */
 int xmm_hold(const unsigned char *pattern);
 #define LD(n) "	movdqu " #n "*16(%rdi), %xmm" #n "\n"
-#define CK(n) "	movdqu " #n "*16(%rdi), %xmm8\n	pcmpeqb %xmm" #n ", %xmm8\n" \
-	      "	pmovmskb %xmm8, %eax\n	cmpl $0xffff, %eax\n	jne 9f\n"
+#define CK(n) \
+	"	movdqu " #n "*16(%rdi), %xmm8\n	pcmpeqb %xmm" #n \
+	", %xmm8\n" \
+	"	pmovmskb %xmm8, %eax\n	cmpl $0xffff, %eax\n	jne 9f\n"
 __asm__(".text\n.globl xmm_hold\n.type xmm_hold,@function\nxmm_hold:\n"
 	"	pushq %rbx\n"
-	"	movq %rdi, %rbx\n"
-	LD(0) LD(1) LD(2) LD(3) LD(4) LD(5) LD(6) LD(7)
-	"	movl $200, %edx\n"
-	"1:	movl $20000, %ecx\n"
-	"2:	decl %ecx\n"
-	"	jnz 2b\n"
-	"	movl $24, %eax\n" /* sched_yield */
-	"	syscall\n"
-	"	decl %edx\n"
-	"	jnz 1b\n"
-	"	movq %rbx, %rdi\n"
-	CK(0) CK(1) CK(2) CK(3) CK(4) CK(5) CK(6) CK(7)
-	"	movl $1, %eax\n"
-	"	popq %rbx\n"
-	"	ret\n"
-	"9:	xorl %eax, %eax\n"
-	"	popq %rbx\n"
-	"	ret\n");
+	"	movq %rdi, %rbx\n" LD(0) LD(1) LD(2) LD(3) LD(4) LD(5) LD(6)
+		LD(7) "	movl $200, %edx\n"
+		      "1:	movl $20000, %ecx\n"
+		      "2:	decl %ecx\n"
+		      "	jnz 2b\n"
+		      "	movl $24, %eax\n" /* sched_yield */
+		      "	syscall\n"
+		      "	decl %edx\n"
+		      "	jnz 1b\n"
+		      "	movq %rbx, %rdi\n" CK(0) CK(1) CK(2) CK(3) CK(4) CK(5) CK(6)
+			      CK(7) "	movl $1, %eax\n"
+				    "	popq %rbx\n"
+				    "	ret\n"
+				    "9:	xorl %eax, %eax\n"
+				    "	popq %rbx\n"
+				    "	ret\n");
 
 struct job {
 	long id;

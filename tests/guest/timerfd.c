@@ -104,8 +104,7 @@ static void oneshot(void)
 	ms_sleep(40);
 	v = its(5000000000L, 0);
 	struct itimerspec old;
-	ok(timerfd_settime(t, 0, &v, &old) == 0 && old.it_value.tv_sec == 0 &&
-		   old.it_value.tv_nsec == 0,
+	ok(timerfd_settime(t, 0, &v, &old) == 0 && old.it_value.tv_sec == 0 && old.it_value.tv_nsec == 0,
 	   "re-arming returns the old (expired) value");
 	ok(read(t, &n, 8) == -1 && errno == EAGAIN, "and forgets the unread expiration");
 	close(t);

@@ -16,7 +16,7 @@ int main(void)
 		return 1;
 	}
 	int bad = 0;
-	const char *fields[] = {u.sysname, u.nodename, u.release, u.version, u.machine};
+	const char *fields[] = { u.sysname, u.nodename, u.release, u.version, u.machine };
 	for (int i = 0; i < 5; i++)
 		if (!memchr(fields[i], 0, sizeof u.sysname)) {
 			printf("FAIL: field %d is not NUL-terminated\n", i);

@@ -109,8 +109,8 @@ static void test_exports(void)
 {
 	static const char *const names[] = {
 		"clock_gettime", "__vdso_clock_gettime", "clock_getres", "__vdso_clock_getres",
-		"gettimeofday", "__vdso_gettimeofday", "time", "__vdso_time",
-		"getcpu", "__vdso_getcpu",
+		"gettimeofday",  "__vdso_gettimeofday",  "time",         "__vdso_time",
+		"getcpu",        "__vdso_getcpu",
 	};
 	unsigned long ehdr = getauxval(AT_SYSINFO_EHDR);
 	int found = 0;
@@ -170,8 +170,8 @@ static void test_steady(clockid_t clk, const char *name)
 	}
 	/* The coarse clock may not advance in a short loop: it ticks. */
 	snprintf(what, sizeof(what), "%s never goes backwards over %d reads", name, LOOPS);
-	check(backwards == 0 && (prev > first || clk == CLOCK_MONOTONIC_COARSE), what,
-	      backwards, prev - first);
+	check(backwards == 0 && (prev > first || clk == CLOCK_MONOTONIC_COARSE), what, backwards,
+	      prev - first);
 }
 
 static void test_agreement(void)
@@ -187,8 +187,7 @@ static void test_agreement(void)
 	check(ns(&c) <= ns(&m1) && ns(&c) >= ns(&m0) - 20 * MS,
 	      "CLOCK_MONOTONIC_COARSE agrees with CLOCK_MONOTONIC", ns(&c), ns(&m0));
 	/* BOOTTIME also counts suspended time, so it may be ahead. */
-	check(ns(&bt) >= ns(&m0), "CLOCK_BOOTTIME is not behind CLOCK_MONOTONIC", ns(&bt),
-	      ns(&m0));
+	check(ns(&bt) >= ns(&m0), "CLOCK_BOOTTIME is not behind CLOCK_MONOTONIC", ns(&bt), ns(&m0));
 
 	clock_gettime(CLOCK_REALTIME, &r0);
 	int g = gettimeofday(&tv, NULL);
@@ -199,8 +198,7 @@ static void test_agreement(void)
 		      tv.tv_usec < 1000000,
 	      "gettimeofday lies between two CLOCK_REALTIME reads", us, ns(&r0));
 	/* Linux's time() reads the coarse clock: up to a tick behind. */
-	check(t >= r0.tv_sec - 1 && t <= r1.tv_sec, "time() agrees with CLOCK_REALTIME", t,
-	      r0.tv_sec);
+	check(t >= r0.tv_sec - 1 && t <= r1.tv_sec, "time() agrees with CLOCK_REALTIME", t, r0.tv_sec);
 	check(r0.tv_sec > 1577836800, "CLOCK_REALTIME is after 2020", r0.tv_sec, 0);
 
 	struct timeval tv0, tv1;
@@ -228,16 +226,13 @@ static void test_misc(void)
 
 	check(clock_getres(CLOCK_MONOTONIC, &r) == 0 && ns(&r) > 0 && ns(&r) <= 10 * MS,
 	      "clock_getres(CLOCK_MONOTONIC) is between 1 ns and 10 ms", ns(&r), 0);
-	check(clock_getres(CLOCK_REALTIME, NULL) == 0, "clock_getres(CLOCK_REALTIME, NULL) is 0",
-	      0, 0);
+	check(clock_getres(CLOCK_REALTIME, NULL) == 0, "clock_getres(CLOCK_REALTIME, NULL) is 0", 0, 0);
 	errno = 0;
 	int rc = clock_gettime(12345, &r);
-	check(rc == -1 && errno == EINVAL, "clock_gettime(invalid clock) fails with EINVAL", rc,
-	      errno);
+	check(rc == -1 && errno == EINVAL, "clock_gettime(invalid clock) fails with EINVAL", rc, errno);
 	errno = 0;
 	rc = clock_getres(12345, &r);
-	check(rc == -1 && errno == EINVAL, "clock_getres(invalid clock) fails with EINVAL", rc,
-	      errno);
+	check(rc == -1 && errno == EINVAL, "clock_getres(invalid clock) fails with EINVAL", rc, errno);
 	int cpu = sched_getcpu();
 	check(cpu >= 0, "sched_getcpu answers", cpu, errno);
 }

@@ -25,12 +25,12 @@
 
 #define USER_END 0x0000800000000000ull
 
-#define ASSERT(c)                                                        \
-	do {                                                             \
-		if (!(c)) {                                              \
-			fprintf(stderr, "fuzz_elf: broken: %s\n", #c);   \
-			abort();                                         \
-		}                                                        \
+#define ASSERT(c) \
+	do { \
+		if (!(c)) { \
+			fprintf(stderr, "fuzz_elf: broken: %s\n", #c); \
+			abort(); \
+		} \
 	} while (0)
 
 static void check_refusal(const char *why)
@@ -41,8 +41,7 @@ static void check_refusal(const char *why)
 
 /* Every PT_LOAD lies in the file and in [lo, hi); the entry is in an
  * executable one; the PT_INTERP string is where info says. */
-static void check_segments(const uint8_t *d, size_t n,
-			   const struct elf_info *in)
+static void check_segments(const uint8_t *d, size_t n, const struct elf_info *in)
 {
 	struct elf64_phdr ph;
 	int entry_ok = 0;

@@ -26,8 +26,7 @@
 static int failed, passed;
 static char errbuf[512];
 
-__attribute__((format(printf, 1, 2))) static const char *err(const char *fmt,
-							      ...)
+__attribute__((format(printf, 1, 2))) static const char *err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -67,16 +66,14 @@ static void pad4(struct arc *a)
 }
 
 /* Appends one entry with magic 070701/070702; returns its offset. */
-static size_t add(struct arc *a, const char *magic, uint32_t mode,
-		  const char *name, const void *data, size_t size)
+static size_t add(struct arc *a, const char *magic, uint32_t mode, const char *name, const void *data,
+		  size_t size)
 {
 	size_t off = a->len, nsz = strlen(name) + 1;
 	char h[160];
 
-	snprintf(h, sizeof(h),
-		 "%.6s%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-		 magic, 7, mode, 1000, 100, 1, 1700000000, (unsigned)size, 0,
-		 0, 0, 0, (unsigned)nsz, 0);
+	snprintf(h, sizeof(h), "%.6s%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", magic, 7,
+		 mode, 1000, 100, 1, 1700000000, (unsigned)size, 0, 0, 0, 0, (unsigned)nsz, 0);
 	memcpy(a->b + a->len, h, 110);
 	a->len += 110;
 	memcpy(a->b + a->len, name, nsz);
@@ -88,7 +85,10 @@ static size_t add(struct arc *a, const char *magic, uint32_t mode,
 	return off;
 }
 
-static void trailer(struct arc *a) { add(a, "070701", 0, "TRAILER!!!", "", 0); }
+static void trailer(struct arc *a)
+{
+	add(a, "070701", 0, "TRAILER!!!", "", 0);
+}
 
 /* What one entry should read as. */
 struct ent {
@@ -99,8 +99,7 @@ struct ent {
 };
 
 /* Walks the archive and compares every entry, then expects the end. */
-static const char *walk(const void *buf, size_t len, const struct ent *want,
-			int n)
+static const char *walk(const void *buf, size_t len, const struct ent *want, int n)
 {
 	struct cpio_entry e;
 	const char *why;
@@ -114,18 +113,16 @@ static const char *walk(const void *buf, size_t len, const struct ent *want,
 				      : err("after %d entries got %d (%s)", n, r,
 					    why ? why : "an entry");
 		if (r != 1)
-			return err("entry %d: got %d (%s)", i, r,
-				   why ? why : "end");
-		if (e.namelen != strlen(want[i].name) ||
-		    memcmp(e.name, want[i].name, e.namelen))
-			return err("entry %d: name \"%.*s\", expected \"%s\"", i,
-				   (int)e.namelen, e.name, want[i].name);
+			return err("entry %d: got %d (%s)", i, r, why ? why : "end");
+		if (e.namelen != strlen(want[i].name) || memcmp(e.name, want[i].name, e.namelen))
+			return err("entry %d: name \"%.*s\", expected \"%s\"", i, (int)e.namelen, e.name,
+				   want[i].name);
 		if (e.mode != want[i].mode || e.size != want[i].size ||
 		    memcmp(e.data, want[i].data, e.size))
-			return err("entry %d (%s): mode %o size %zu, expected "
-				   "mode %o size %zu and its data", i,
-				   want[i].name, e.mode, e.size, want[i].mode,
-				   want[i].size);
+			return err(
+				"entry %d (%s): mode %o size %zu, expected "
+				"mode %o size %zu and its data",
+				i, want[i].name, e.mode, e.size, want[i].mode, want[i].size);
 	}
 	if (cpio_next(buf, len, &off, &e, &why) != 0)
 		return "a second call at the end did not return 0 again";
@@ -147,21 +144,19 @@ static const char *refuse(const struct arc *a, int n, const char *want)
 		r = cpio_next(copy, a->len, &off, &e, &why);
 	free(copy);
 	if (r != -1 || i != n + 1)
-		return err("expected -1 after %d entries, got %d at entry %d", n,
-			   r, i - 1);
+		return err("expected -1 after %d entries, got %d at entry %d", n, r, i - 1);
 	if (!why || strcmp(why, want))
-		return err("expected \"%s\" got \"%s\"", want,
-			   why ? why : "(null)");
+		return err("expected \"%s\" got \"%s\"", want, why ? why : "(null)");
 	return NULL;
 }
 
 /* ---- hand-written archives ----------------------------------------------- */
 static const struct ent GOOD[] = {
-	{ "", 040755, "", 0 },                /* "." */
-	{ "hello", 0100644, "hi\n", 3 },      /* "./hello" */
+	{ "", 040755, "", 0 },           /* "." */
+	{ "hello", 0100644, "hi\n", 3 }, /* "./hello" */
 	{ "etc/passwd", 0100644, "root:x:0:0::/root:/bin/sh\n", 26 },
 	{ "usr", 040755, "", 0 },
-	{ "usr/lib64", 0120777, "lib", 3 },   /* a symlink to "lib" */
+	{ "usr/lib64", 0120777, "lib", 3 }, /* a symlink to "lib" */
 	{ "a1", 0100600, "x", 1 },
 	{ "a2", 0100600, "xy", 2 },
 	{ "a4", 0100600, "abcd", 4 },
@@ -169,9 +164,8 @@ static const struct ent GOOD[] = {
 	{ "empty", 0100644, "", 0 },
 };
 #define NGOOD ((int)(sizeof(GOOD) / sizeof(GOOD[0])))
-static const char *const RAW[NGOOD] = { ".", "./hello", "/etc/passwd", "usr",
-					"usr/lib64", "a1", "a2", "a4", "a5",
-					"empty" };
+static const char *const RAW[NGOOD] = { ".",  "./hello", "/etc/passwd", "usr", "usr/lib64",
+					"a1", "a2",      "a4",          "a5",  "empty" };
 
 static size_t offs[NGOOD]; /* where make_good put each header */
 
@@ -181,8 +175,7 @@ static void make_good(struct arc *a, const char *magic, int with_trailer)
 
 	a->len = 0;
 	for (i = 0; i < NGOOD; i++)
-		offs[i] = add(a, magic, GOOD[i].mode, RAW[i], GOOD[i].data,
-			      GOOD[i].size);
+		offs[i] = add(a, magic, GOOD[i].mode, RAW[i], GOOD[i].data, GOOD[i].size);
 	if (with_trailer)
 		trailer(a);
 }
@@ -244,10 +237,8 @@ static void case_concatenated(void)
 	make_good(&a, "070701", 1);
 	memset(a.b + a.len, 0, 1024);
 	a.len = (a.len + 511) / 512 * 512;
-	add(&a, "070701", extra[0].mode, "./second", extra[0].data,
-	    extra[0].size);
-	add(&a, "070702", extra[1].mode, "/hello", extra[1].data,
-	    extra[1].size);
+	add(&a, "070701", extra[0].mode, "./second", extra[0].data, extra[0].size);
+	add(&a, "070702", extra[1].mode, "/hello", extra[1].data, extra[1].size);
 	trailer(&a);
 	a.len = (a.len + 511) / 512 * 512;
 	report("concatenated_archives", walk(a.b, a.len, both, NGOOD + 2));
@@ -260,10 +251,10 @@ static void case_concatenated(void)
 /* Names lose every leading "/" and "./"; "." alone is the root (""). */
 static void case_names(void)
 {
-	static const char *const raw[] = { "/", "./", "//a", "././b",
-					   "./.hidden", "..", "a/./b", "/./c" };
-	static const char *const want[] = { "", "", "a", "b", ".hidden",
-					    "..", "a/./b", "c" };
+	static const char *const raw[] = {
+		"/", "./", "//a", "././b", "./.hidden", "..", "a/./b", "/./c"
+	};
+	static const char *const want[] = { "", "", "a", "b", ".hidden", "..", "a/./b", "c" };
 	struct ent w[8];
 	static struct arc a;
 	int i;
@@ -297,8 +288,8 @@ static void case_empty(void)
 #define DATA_PAST "cpio: file data runs past the end of the archive"
 #define NAME_PAST "cpio: name runs past the end of the archive"
 
-static void bad(const char *name, int entry, int fld, const char *hex8,
-		int good_before, const char *want)
+static void bad(const char *name, int entry, int fld, const char *hex8, int good_before,
+		const char *want)
 {
 	static struct arc a;
 
@@ -317,10 +308,8 @@ static void case_malformed_fields(void)
 	bad("name_size_0", 1, 11, "00000000", 1, "cpio: name size is 0");
 	bad("name_size_huge", 1, 11, "FFFFFFFF", 1, NAME_PAST);
 	bad("name_size_7fffffff", 1, 11, "7FFFFFFF", 1, NAME_PAST);
-	bad("name_not_nul_terminated", 1, 11, "00000007", 1,
-	    "cpio: name is not NUL-terminated");
-	bad("name_with_inner_nul", 1, 11, "00000009", 1,
-	    "cpio: name contains a NUL byte");
+	bad("name_not_nul_terminated", 1, 11, "00000007", 1, "cpio: name is not NUL-terminated");
+	bad("name_with_inner_nul", 1, 11, "00000009", 1, "cpio: name contains a NUL byte");
 	bad("data_size_huge", 2, 6, "FFFFFFFF", 2, DATA_PAST);
 	bad("data_size_80000000", 2, 6, "80000000", 2, DATA_PAST);
 	bad("data_size_past_end", 2, 6, "00010000", 2, DATA_PAST);
@@ -342,8 +331,7 @@ static void case_malformed_layout(void)
 	report("text_instead_of_header", refuse(&a, 1, BAD_MAGIC));
 	make_good(&a, "070701", 1);
 	a.len = offs[2] + 50;
-	report("header_truncated",
-	       refuse(&a, 2, "cpio: header runs past the end of the archive"));
+	report("header_truncated", refuse(&a, 2, "cpio: header runs past the end of the archive"));
 	make_good(&a, "070701", 1);
 	a.len = offs[2] + 110 + 5; /* inside "/etc/passwd" */
 	report("name_truncated", refuse(&a, 2, NAME_PAST));
@@ -362,8 +350,9 @@ static void case_malformed_layout(void)
 	a.b[a.len + 5] = '0';
 	a.len += 8;
 	report("junk_after_trailer_misaligned",
-	       refuse(&a, NGOOD, "cpio: junk between entries (header not "
-				 "4-byte aligned)"));
+	       refuse(&a, NGOOD,
+		      "cpio: junk between entries (header not "
+		      "4-byte aligned)"));
 	make_good(&a, "070701", 1);
 	memcpy(a.b + a.len, "JUNK", 4);
 	a.len += 4;
@@ -371,8 +360,10 @@ static void case_malformed_layout(void)
 	off = a.len + 1;
 	r = cpio_next(a.b, a.len, &off, &e, &why);
 	report("offset_past_end",
-	       r == -1 && why && !strcmp(why, "cpio: offset past the end of "
-					      "the archive")
+	       r == -1 && why &&
+			       !strcmp(why,
+				       "cpio: offset past the end of "
+				       "the archive")
 		       ? NULL
 		       : "expected -1, offset past the end");
 }
@@ -386,9 +377,8 @@ static char *slurp(const char *path, size_t *len)
 
 	if (!f)
 		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
-	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n) {
 		*len = (size_t)n;
 	} else {
 		free(buf);
@@ -398,8 +388,7 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-static int put_file(const char *dir, const char *name, const void *d,
-		    size_t n)
+static int put_file(const char *dir, const char *name, const void *d, size_t n)
 {
 	char path[512];
 	FILE *f;
@@ -415,12 +404,9 @@ static char bin[1000]; /* "dir/b.bin": every byte value */
 
 /* The tree every system-cpio case archives, in sorted find(1) order. */
 static const struct ent TREE[] = {
-	{ "", 040755, "", 0 },
-	{ "a.txt", 0100644, "alpha\n", 6 },
-	{ "dir", 040755, "", 0 },
-	{ "dir/b.bin", 0100644, bin, sizeof(bin) },
-	{ "dir/empty", 0100644, "", 0 },
-	{ "dir/sub", 040755, "", 0 },
+	{ "", 040755, "", 0 },           { "a.txt", 0100644, "alpha\n", 6 },
+	{ "dir", 040755, "", 0 },        { "dir/b.bin", 0100644, bin, sizeof(bin) },
+	{ "dir/empty", 0100644, "", 0 }, { "dir/sub", 040755, "", 0 },
 	{ "link", 0120777, "a.txt", 5 },
 };
 
@@ -440,8 +426,7 @@ static int make_tree(const char *d)
 	snprintf(path, sizeof(path), "%s/link", d);
 	if (symlink("a.txt", path))
 		return -1;
-	return put_file(d, "a.txt", "alpha\n", 6) ||
-	       put_file(d, "dir/b.bin", bin, sizeof(bin)) ||
+	return put_file(d, "a.txt", "alpha\n", 6) || put_file(d, "dir/b.bin", bin, sizeof(bin)) ||
 	       put_file(d, "dir/empty", "", 0);
 }
 
@@ -464,7 +449,8 @@ static void case_system_cpio(const char *name, const char *fmt)
 	snprintf(out, sizeof(out), "%s.cpio", dir);
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && find . | LC_ALL=C sort | cpio -o -H %s --quiet "
-		 "> %s", dir, fmt, out);
+		 "> %s",
+		 dir, fmt, out);
 	if (system(cmd) != 0 || !(buf = slurp(out, &len))) {
 		why = "cpio -o failed";
 	} else {
@@ -495,8 +481,7 @@ static void case_writer(void)
 		return;
 	}
 	if (cpio_add_path(&o, "usr/bin/prog", 0100755, "\177ELF", 4, 0) ||
-	    cpio_add(&o, ".elfvm/exe", 0100644, "/usr/bin/prog", 13, 0) ||
-	    cpio_finish(&o))
+	    cpio_add(&o, ".elfvm/exe", 0100644, "/usr/bin/prog", 13, 0) || cpio_finish(&o))
 		why = "the writer failed";
 	else
 		why = walk(o.buf, o.len, want, 4);

@@ -64,9 +64,8 @@ static const struct want expect[] = {
 static int build(struct cpio_out *o)
 {
 	for (int i = 0; i < NEXPECT; i++)
-		if (!expect[i].implied &&
-		    cpio_add_path(o, expect[i].name, expect[i].mode, expect[i].data,
-				  expect[i].size, MTIME) < 0)
+		if (!expect[i].implied && cpio_add_path(o, expect[i].name, expect[i].mode,
+							expect[i].data, expect[i].size, MTIME) < 0)
 			return -1;
 	return cpio_finish(o);
 }
@@ -78,16 +77,16 @@ static int same_entry(const struct cpio_entry *e, int i, char *why, size_t n)
 	uint32_t nlink = (w->mode & 0170000) == 040000 ? 2 : 1;
 
 	if (e->namelen != strlen(w->name) || memcmp(e->name, w->name, e->namelen))
-		snprintf(why, n, "entry %d: expected name %s got %.*s", i, w->name,
-			 (int)e->namelen, e->name);
+		snprintf(why, n, "entry %d: expected name %s got %.*s", i, w->name, (int)e->namelen,
+			 e->name);
 	else if (e->mode != w->mode || e->size != w->size || e->mtime != MTIME)
-		snprintf(why, n, "%s: expected mode %o size %zu got %o %zu", w->name,
-			 w->mode, w->size, e->mode, e->size);
+		snprintf(why, n, "%s: expected mode %o size %zu got %o %zu", w->name, w->mode, w->size,
+			 e->mode, e->size);
 	else if (e->size && memcmp(e->data, w->data, e->size))
 		snprintf(why, n, "%s: data differs", w->name);
 	else if (e->nlink != nlink || e->uid || e->gid)
-		snprintf(why, n, "%s: expected nlink %u uid 0 got %u %u", w->name,
-			 nlink, e->nlink, e->uid);
+		snprintf(why, n, "%s: expected nlink %u uid 0 got %u %u", w->name, nlink, e->nlink,
+			 e->uid);
 	else
 		return 1;
 	return 0;
@@ -158,8 +157,7 @@ static int same_file(const char *dir, const struct want *w, char *why, size_t n)
 		return snprintf(why, n, "%s: not unpacked", w->name), 0;
 	if ((st.st_mode & 0170000) != (w->mode & 0170000) ||
 	    ((w->mode & 0170000) != 0120000 && (st.st_mode & 07777) != (w->mode & 07777)))
-		return snprintf(why, n, "%s: expected mode %o got %o", w->name, w->mode,
-				st.st_mode), 0;
+		return snprintf(why, n, "%s: expected mode %o got %o", w->name, w->mode, st.st_mode), 0;
 	if ((w->mode & 0170000) == 0120000) {
 		len = readlink(path, buf, sizeof(buf));
 	} else if ((w->mode & 0170000) == 0100000 && (f = fopen(path, "rb"))) {
@@ -235,8 +233,8 @@ int main(void)
 	}
 	snprintf(archive, sizeof(archive), "%s.cpio", dir);
 	f = fopen(archive, "wb");
-	result(f && fwrite(o.buf, 1, o.len, f) == o.len && fclose(f) == 0,
-	       "write_archive_file", archive);
+	result(f && fwrite(o.buf, 1, o.len, f) == o.len && fclose(f) == 0, "write_archive_file",
+	       archive);
 	check_cpio_list(archive);
 	check_cpio_unpack(archive, dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir, archive);

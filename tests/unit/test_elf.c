@@ -45,14 +45,17 @@ struct img {
 	size_t size;
 };
 
-static struct elf64_ehdr *eh(struct img *m) { return (void *)m->b; }
+static struct elf64_ehdr *eh(struct img *m)
+{
+	return (void *)m->b;
+}
 static struct elf64_phdr *ph(struct img *m, int i)
 {
 	return (void *)(m->b + eh(m)->e_phoff + 56 * (size_t)i);
 }
 
-static void set_ph(struct img *m, int i, uint32_t type, uint32_t flags,
-		   uint64_t off, uint64_t va, uint64_t fsz, uint64_t msz)
+static void set_ph(struct img *m, int i, uint32_t type, uint32_t flags, uint64_t off, uint64_t va,
+		   uint64_t fsz, uint64_t msz)
 {
 	struct elf64_phdr p = { type, flags, off, va, va, fsz, msz, 0x1000 };
 
@@ -64,15 +67,12 @@ static void set_ph(struct img *m, int i, uint32_t type, uint32_t flags,
 static void set_loads(struct img *m, int first, uint64_t base)
 {
 	set_ph(m, first, PT_LOAD, PF_R, 0, base, 0x1000, 0x1000);
-	set_ph(m, first + 1, PT_LOAD, PF_R | PF_X, 0x1000, base + 0x1000,
-	       0x1000, 0x1000);
-	set_ph(m, first + 2, PT_LOAD, PF_R | PF_W, 0x2000, base + 0x2000,
-	       0x800, 0x2000);
+	set_ph(m, first + 1, PT_LOAD, PF_R | PF_X, 0x1000, base + 0x1000, 0x1000, 0x1000);
+	set_ph(m, first + 2, PT_LOAD, PF_R | PF_W, 0x2000, base + 0x2000, 0x800, 0x2000);
 	memcpy(m->b + 0x1000, "\x31\xff\xb8\x3c\x00\x00\x00\x0f\x05", 9);
 }
 
-static void set_header(struct img *m, uint16_t type, uint64_t entry,
-		       uint16_t phnum)
+static void set_header(struct img *m, uint16_t type, uint64_t entry, uint16_t phnum)
 {
 	struct elf64_ehdr *e = eh(m);
 
@@ -127,8 +127,7 @@ static void make_spie(struct img *m)
 static void make_dpie(struct img *m)
 {
 	set_header(m, ET_DYN, 0x1000, 6);
-	set_ph(m, 0, PT_INTERP, PF_R, 0x200, 0x200, sizeof(INTERP),
-	       sizeof(INTERP));
+	set_ph(m, 0, PT_INTERP, PF_R, 0x200, 0x200, sizeof(INTERP), sizeof(INTERP));
 	ph(m, 0)->p_align = 1;
 	memcpy(m->b + 0x200, INTERP, sizeof(INTERP));
 	set_loads(m, 1, 0);
@@ -143,8 +142,8 @@ static void expect(const char *name, const char *want, const char *got)
 		passed++;
 		return;
 	}
-	printf("not ok - %s: expected %s got %s\n", name,
-	       want ? want : "accepted", got ? got : "accepted");
+	printf("not ok - %s: expected %s got %s\n", name, want ? want : "accepted",
+	       got ? got : "accepted");
 	failed++;
 }
 
@@ -161,7 +160,10 @@ static void check_true(const char *name, int cond, const char *what)
 
 /* ---- one change each to a valid image ----------------------------------- */
 #define MUT(fn, body) \
-	static void fn(struct img *m) { body; }
+	static void fn(struct img *m) \
+	{ \
+		body; \
+	}
 
 MUT(none, (void)m)
 MUT(empty, m->size = 0)
@@ -193,16 +195,14 @@ MUT(phoff_overflow, eh(m)->e_phoff = (uint64_t)-64)
 MUT(no_load, for (int i = 0; i < 3; i++) ph(m, i)->p_type = PT_NOTE)
 MUT(truncated_file, m->size = 0x2400)
 MUT(seg_past_end, ph(m, 2)->p_filesz = 0x1001; ph(m, 2)->p_memsz = 0x2000)
-MUT(seg_offset_overflow, ph(m, 2)->p_offset = (uint64_t)-0x1000;
-    ph(m, 2)->p_filesz = 0x2000; ph(m, 2)->p_memsz = 0x2000)
+MUT(seg_offset_overflow, ph(m, 2)->p_offset = (uint64_t)-0x1000; ph(m, 2)->p_filesz = 0x2000;
+    ph(m, 2)->p_memsz = 0x2000)
 MUT(filesz_gt_memsz, ph(m, 2)->p_memsz = 0x400)
 MUT(vaddr_upper_half, ph(m, 2)->p_vaddr = 0xffff800000002000ull)
 MUT(vaddr_memsz_wraps, ph(m, 2)->p_memsz = (uint64_t)-1)
-MUT(vaddr_crosses_user_end, ph(m, 2)->p_vaddr = 0x7fffffffe000ull;
-    ph(m, 2)->p_memsz = 0x2001)
+MUT(vaddr_crosses_user_end, ph(m, 2)->p_vaddr = 0x7fffffffe000ull; ph(m, 2)->p_memsz = 0x2001)
 MUT(vaddr_ends_at_user_end, ph(m, 2)->p_vaddr = 0x7fffffffe000ull)
-MUT(not_ascending, struct elf64_phdr t = *ph(m, 1); *ph(m, 1) = *ph(m, 2);
-    *ph(m, 2) = t)
+MUT(not_ascending, struct elf64_phdr t = *ph(m, 1); *ph(m, 1) = *ph(m, 2); *ph(m, 2) = t)
 MUT(overlap, ph(m, 1)->p_memsz = 0x1001)
 MUT(duplicate_load, *ph(m, 3) = *ph(m, 2))
 MUT(align_3, ph(m, 2)->p_align = 3)
@@ -213,22 +213,17 @@ MUT(align_2m, for (int i = 0; i < 3; i++) ph(m, i)->p_align = 0x200000)
 MUT(offset_vs_align, ph(m, 2)->p_vaddr += 0x800)
 MUT(offset_vs_page, ph(m, 2)->p_align = 16; ph(m, 2)->p_offset += 0x10)
 MUT(shared_page, ph(m, 0)->p_align = ph(m, 1)->p_align = 64;
-    ph(m, 0)->p_memsz = ph(m, 0)->p_filesz = 0x40;
-    ph(m, 1)->p_offset = ph(m, 1)->p_vaddr = 0x40;
-    ph(m, 1)->p_filesz = ph(m, 1)->p_memsz = 0x1000;
-    eh(m)->e_entry = 0x40)
+    ph(m, 0)->p_memsz = ph(m, 0)->p_filesz = 0x40; ph(m, 1)->p_offset = ph(m, 1)->p_vaddr = 0x40;
+    ph(m, 1)->p_filesz = ph(m, 1)->p_memsz = 0x1000; eh(m)->e_entry = 0x40)
 MUT(bss_only, ph(m, 2)->p_filesz = 0)
-MUT(all_empty, for (int i = 0; i < 3; i++) ph(m, i)->p_filesz =
-    ph(m, i)->p_memsz = 0)
-MUT(page_zero, for (int i = 0; i < 3; i++) ph(m, i)->p_vaddr -= 0x400000;
-    eh(m)->e_entry -= 0x400000)
+MUT(all_empty, for (int i = 0; i < 3; i++) ph(m, i)->p_filesz = ph(m, i)->p_memsz = 0)
+MUT(page_zero, for (int i = 0; i < 3; i++) ph(m, i)->p_vaddr -= 0x400000; eh(m)->e_entry -= 0x400000)
 MUT(entry_in_rodata, eh(m)->e_entry = 0x400010)
 MUT(entry_nowhere, eh(m)->e_entry = 0x999999)
 MUT(entry_end_of_text, eh(m)->e_entry = 0x402000)
 MUT(entry_last_text_byte, eh(m)->e_entry = 0x401fff)
 MUT(exec_stack, ph(m, 3)->p_flags |= PF_X)
-MUT(odd_phoff, memmove(m->b + 0x101, m->b + 64, 56 * 4);
-    eh(m)->e_phoff = 0x101)
+MUT(odd_phoff, memmove(m->b + 0x101, m->b + 64, 56 * 4); eh(m)->e_phoff = 0x101)
 MUT(max_phnum, eh(m)->e_phnum = ELF_MAX_PHNUM; eh(m)->e_phoff = 0x400;
     memcpy(m->b + 0x400, m->b + 64, 56 * 4); ph(m, 3)->p_type = PT_NULL)
 MUT(interp_past_end, ph(m, 0)->p_offset = IMG_SIZE - 4)
@@ -254,48 +249,36 @@ static const struct ecase cases[] = {
 	{ "dynamic_pie", make_dpie, none, NULL },
 	{ "empty_file", make_static, empty, "file too small to be an ELF file" },
 	{ "ten_bytes", make_static, tiny, "file too small to be an ELF file" },
-	{ "short_header", make_static, short_header,
-	  "file too small for an ELF64 header" },
+	{ "short_header", make_static, short_header, "file too small for an ELF64 header" },
 	{ "bad_magic", make_static, bad_magic, "not an ELF file (bad magic)" },
 	{ "shell_script", make_static, script, "not an ELF file (bad magic)" },
-	{ "class_none", make_static, class_none,
-	  "bad ELF class (neither 32- nor 64-bit)" },
-	{ "class_3", make_static, class_3,
-	  "bad ELF class (neither 32- nor 64-bit)" },
+	{ "class_none", make_static, class_none, "bad ELF class (neither 32- nor 64-bit)" },
+	{ "class_3", make_static, class_3, "bad ELF class (neither 32- nor 64-bit)" },
 	{ "big_endian", make_static, big_endian,
 	  "a big-endian ELF file; x86-64 programs are little-endian" },
 	{ "data_none", make_static, data_none,
 	  "bad ELF data encoding (neither little- nor big-endian)" },
-	{ "ident_version", make_static, ident_version,
-	  "wrong ELF version in e_ident" },
+	{ "ident_version", make_static, ident_version, "wrong ELF version in e_ident" },
 	{ "e_version", make_static, e_version, "wrong ELF version in e_version" },
-	{ "machine_386", make_static, machine_386,
-	  "wrong machine: not an x86-64 program" },
-	{ "machine_aarch64", make_static, machine_aarch64,
-	  "wrong machine: not an x86-64 program" },
-	{ "bad_ehsize", make_static, ehsize,
-	  "bad ELF header size (e_ehsize is not 64)" },
+	{ "machine_386", make_static, machine_386, "wrong machine: not an x86-64 program" },
+	{ "machine_aarch64", make_static, machine_aarch64, "wrong machine: not an x86-64 program" },
+	{ "bad_ehsize", make_static, ehsize, "bad ELF header size (e_ehsize is not 64)" },
 	{ "type_rel", make_static, type_rel, "an object file (.o), not a program" },
 	{ "type_core", make_static, type_core, "a core dump, not a program" },
-	{ "type_none", make_static, type_none,
-	  "unknown ELF file type (not a program)" },
-	{ "type_os_specific", make_static, type_os,
-	  "unknown ELF file type (not a program)" },
+	{ "type_none", make_static, type_none, "unknown ELF file type (not a program)" },
+	{ "type_os_specific", make_static, type_os, "unknown ELF file type (not a program)" },
 	{ "shared_lib_no_entry", make_spie, dyn_no_entry,
 	  "a shared library without an entry point, not a program" },
 	{ "dyn_without_pie_flag", make_spie, dyn_no_pie_flag, NULL },
-	{ "bad_phentsize", make_static, phentsize,
-	  "bad program header size (e_phentsize is not 56)" },
+	{ "bad_phentsize", make_static, phentsize, "bad program header size (e_phentsize is not 56)" },
 	{ "phnum_0", make_static, phnum_0, "no program headers" },
 	{ "phnum_129", make_static, phnum_129, "too many program headers" },
 	{ "phnum_pn_xnum", make_static, phnum_xnum, "too many program headers" },
 	{ "phnum_128", make_static, max_phnum, NULL },
-	{ "phoff_past_end", make_static, phoff_past_end,
-	  "program header table lies outside the file" },
+	{ "phoff_past_end", make_static, phoff_past_end, "program header table lies outside the file" },
 	{ "phoff_straddles_end", make_static, phoff_straddles_end,
 	  "program header table lies outside the file" },
-	{ "phoff_overflow", make_static, phoff_overflow,
-	  "program header table lies outside the file" },
+	{ "phoff_overflow", make_static, phoff_overflow, "program header table lies outside the file" },
 	{ "phoff_misaligned", make_static, odd_phoff, NULL },
 	{ "no_pt_load", make_static, no_load, "no PT_LOAD segment" },
 	{ "truncated_file", make_static, truncated_file,
@@ -316,10 +299,8 @@ static const struct ecase cases[] = {
 	{ "loads_not_ascending", make_static, not_ascending,
 	  "PT_LOAD segments are not in ascending address order" },
 	{ "loads_overlap", make_static, overlap, "PT_LOAD segments overlap" },
-	{ "load_repeated", make_static, duplicate_load,
-	  "PT_LOAD segments overlap" },
-	{ "align_not_pow2", make_static, align_3,
-	  "PT_LOAD p_align is not a power of two" },
+	{ "load_repeated", make_static, duplicate_load, "PT_LOAD segments overlap" },
+	{ "align_not_pow2", make_static, align_3, "PT_LOAD p_align is not a power of two" },
 	{ "align_2g", make_static, align_2g, "PT_LOAD p_align is larger than 1 GiB" },
 	{ "align_0", make_static, align_0, NULL },
 	{ "align_1", make_static, align_1, NULL },
@@ -330,8 +311,7 @@ static const struct ecase cases[] = {
 	  "PT_LOAD p_offset and p_vaddr disagree modulo the page size" },
 	{ "loads_share_a_page", make_spie, shared_page, NULL },
 	{ "bss_only_segment", make_static, bss_only, NULL },
-	{ "all_loads_empty", make_static, all_empty,
-	  "PT_LOAD segments are all empty" },
+	{ "all_loads_empty", make_static, all_empty, "PT_LOAD segments are all empty" },
 	{ "exec_at_page_zero", make_static, page_zero,
 	  "a fixed-address program that wants page 0 mapped" },
 	{ "pie_at_zero", make_spie, none, NULL },
@@ -345,15 +325,12 @@ static const struct ecase cases[] = {
 	{ "pie_entry_in_rodata", make_spie, dyn_entry_in_rodata,
 	  "entry point is outside every executable PT_LOAD segment" },
 	{ "exec_stack", make_static, exec_stack, NULL },
-	{ "interp_past_end", make_dpie, interp_past_end,
-	  "PT_INTERP lies outside the file" },
-	{ "interp_offset_overflow", make_dpie, interp_overflow,
-	  "PT_INTERP lies outside the file" },
+	{ "interp_past_end", make_dpie, interp_past_end, "PT_INTERP lies outside the file" },
+	{ "interp_offset_overflow", make_dpie, interp_overflow, "PT_INTERP lies outside the file" },
 	{ "interp_not_nul_terminated", make_dpie, interp_no_nul,
 	  "PT_INTERP path is not NUL-terminated" },
 	{ "interp_empty", make_dpie, interp_empty, "PT_INTERP path is empty" },
-	{ "interp_too_long", make_dpie, interp_too_long,
-	  "PT_INTERP path is too long" },
+	{ "interp_too_long", make_dpie, interp_too_long, "PT_INTERP path is too long" },
 	{ "interp_padded_with_nuls", make_dpie, interp_padded, NULL },
 	{ "two_interps", make_dpie, two_interps, "more than one PT_INTERP" },
 };
@@ -367,8 +344,7 @@ static void run_cases(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		cases[i].make(&m);
 		cases[i].mut(&m);
-		expect(cases[i].name, cases[i].want,
-		       elf_check(m.b, m.size, &info));
+		expect(cases[i].name, cases[i].want, elf_check(m.b, m.size, &info));
 	}
 }
 
@@ -381,16 +357,14 @@ static void check_info(void)
 	make_static(&m);
 	elf_check(m.b, m.size, &i);
 	check_true("static_exec_info",
-		   i.type == ET_EXEC && i.entry == 0x401000 && i.phoff == 64 &&
-			   i.phnum == 4 && i.lo == 0x400000 &&
-			   i.hi == 0x404000 && i.max_align == 0x1000 &&
+		   i.type == ET_EXEC && i.entry == 0x401000 && i.phoff == 64 && i.phnum == 4 &&
+			   i.lo == 0x400000 && i.hi == 0x404000 && i.max_align == 0x1000 &&
 			   !i.interp_len && !i.has_dynamic && !i.exec_stack,
 		   "type 2, lo 0x400000, hi 0x404000, no interp");
 	make_dpie(&m);
 	elf_check(m.b, m.size, &i);
 	check_true("dynamic_pie_info",
-		   i.type == ET_DYN && i.lo == 0 && i.hi == 0x4000 &&
-			   i.interp_off == 0x200 &&
+		   i.type == ET_DYN && i.lo == 0 && i.hi == 0x4000 && i.interp_off == 0x200 &&
 			   i.interp_len == strlen(INTERP) && i.has_dynamic,
 		   "type 3, lo 0, hi 0x4000, interp at 0x200 of length 27");
 	make_static(&m);
@@ -400,13 +374,11 @@ static void check_info(void)
 	make_spie(&m);
 	align_2m(&m);
 	elf_check(m.b, m.size, &i);
-	check_true("max_align_info", i.max_align == 0x200000,
-		   "max_align 0x200000");
+	check_true("max_align_info", i.max_align == 0x200000, "max_align 0x200000");
 	make_static(&m);
 	vaddr_ends_at_user_end(&m);
 	elf_check(m.b, m.size, &i);
-	check_true("user_end_info", i.hi == 0x800000000000ull,
-		   "hi 0x800000000000");
+	check_true("user_end_info", i.hi == 0x800000000000ull, "hi 0x800000000000");
 }
 
 /* An i386 program (ELF32 header, one PT_LOAD, "xor ebx,ebx; mov eax,1;
@@ -414,22 +386,20 @@ static void check_info(void)
 static void check_elf32(void)
 {
 	static const unsigned char f[] = {
-		0x7f, 'E', 'L', 'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		2, 0, 3, 0, 1, 0, 0, 0,        /* ET_EXEC, EM_386, EV_CURRENT */
-		0x54, 0x80, 0x04, 0x08,        /* e_entry 0x08048054 */
-		0x34, 0, 0, 0, 0, 0, 0, 0,     /* e_phoff 52, e_shoff 0 */
-		0, 0, 0, 0, 0x34, 0, 0x20, 0,  /* flags, ehsize, phentsize */
-		1, 0, 0, 0, 0, 0, 0, 0,        /* phnum 1, no sections */
-		1, 0, 0, 0, 0, 0, 0, 0,        /* PT_LOAD, offset 0 */
-		0, 0x80, 0x04, 0x08, 0, 0x80, 0x04, 0x08,
-		0x5d, 0, 0, 0, 0x5d, 0, 0, 0,  /* filesz, memsz */
-		5, 0, 0, 0, 0, 0x10, 0, 0,     /* R+X, align 0x1000 */
-		0x31, 0xdb, 0xb8, 1, 0, 0, 0, 0xcd, 0x80,
+		0x7f, 'E',  'L',  'F',  1,    1,    1,    0,    0,    0, 0, 0, 0,    0, 0, 0, 2,
+		0,    3,    0,    1,    0,    0,    0,       /* ET_EXEC, EM_386, EV_CURRENT */
+		0x54, 0x80, 0x04, 0x08,                      /* e_entry 0x08048054 */
+		0x34, 0,    0,    0,    0,    0,    0,    0, /* e_phoff 52, e_shoff 0 */
+		0,    0,    0,    0,    0x34, 0,    0x20, 0, /* flags, ehsize, phentsize */
+		1,    0,    0,    0,    0,    0,    0,    0, /* phnum 1, no sections */
+		1,    0,    0,    0,    0,    0,    0,    0, /* PT_LOAD, offset 0 */
+		0,    0x80, 0x04, 0x08, 0,    0x80, 0x04, 0x08, 0x5d, 0, 0, 0, 0x5d, 0, 0, 0, /* filesz, memsz */
+		5,    0,    0,    0,    0,    0x10, 0,    0, /* R+X, align 0x1000 */
+		0x31, 0xdb, 0xb8, 1,    0,    0,    0,    0xcd, 0x80,
 	};
 	struct elf_info i;
 
-	expect("elf32_i386_program",
-	       "a 32-bit ELF file; only x86-64 (64-bit) programs run",
+	expect("elf32_i386_program", "a 32-bit ELF file; only x86-64 (64-bit) programs run",
 	       elf_check(f, sizeof(f), &i));
 }
 
@@ -466,8 +436,7 @@ static const struct fcase files[] = {
 	{ "ls_dynamic_pie", "/usr/bin/ls", NULL, ET_DYN, INTERP },
 	{ "dynamic_linker", "/lib64/ld-linux-x86-64.so.2", NULL, ET_DYN, NULL },
 	/* glibc's libc.so.6 has an entry point (it prints its version) */
-	{ "libc_so_runnable", "/usr/lib/x86_64-linux-gnu/libc.so.6", NULL,
-	  ET_DYN, INTERP },
+	{ "libc_so_runnable", "/usr/lib/x86_64-linux-gnu/libc.so.6", NULL, ET_DYN, INTERP },
 	{ "libm_so_refused", "/usr/lib/x86_64-linux-gnu/libm.so.6",
 	  "a shared library without an entry point, not a program", 0, NULL },
 	{ "crt1_object_refused", "/usr/lib/x86_64-linux-gnu/crt1.o",
@@ -493,8 +462,7 @@ static void check_file(const struct fcase *c)
 	if (!why && !c->want) {
 		good = i.type == c->type &&
 		       (c->interp ? i.interp_len == strlen(c->interp) &&
-					    !memcmp(f + i.interp_off, c->interp,
-						    i.interp_len)
+					    !memcmp(f + i.interp_off, c->interp, i.interp_len)
 				  : i.interp_len == 0);
 		snprintf(info_name, sizeof(info_name), "%s_info", c->name);
 		check_true(info_name, good, "the expected type and PT_INTERP");
@@ -508,12 +476,10 @@ static int runnable_x86_64(const unsigned char *f, size_t size)
 {
 	Elf64_Ehdr e;
 
-	if (size < sizeof(e) || memcmp(f, ELFMAG, SELFMAG) ||
-	    f[EI_CLASS] != ELFCLASS64)
+	if (size < sizeof(e) || memcmp(f, ELFMAG, SELFMAG) || f[EI_CLASS] != ELFCLASS64)
 		return 0;
 	memcpy(&e, f, sizeof(e));
-	return e.e_machine == EM_X86_64 &&
-	       (e.e_type == ET_EXEC || (e.e_type == ET_DYN && e.e_entry));
+	return e.e_machine == EM_X86_64 && (e.e_type == ET_EXEC || (e.e_type == ET_DYN && e.e_entry));
 }
 
 /* Every program in /usr/bin runs on this Linux, so every one is accepted. */
@@ -548,7 +514,8 @@ static void check_usr_bin(void)
 	closedir(dir);
 	if (bad)
 		printf("not ok - usr_bin_all_accepted: expected all %d accepted "
-		       "got %d refused, first %s\n", n, bad, msg);
+		       "got %d refused, first %s\n",
+		       n, bad, msg);
 	else
 		printf("ok - usr_bin_all_accepted (%d programs)\n", n);
 	bad ? failed++ : passed++;

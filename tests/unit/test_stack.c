@@ -46,8 +46,7 @@ struct want {
 static char errbuf[512];
 
 /* Formats a failure message into one static buffer. */
-__attribute__((format(printf, 1, 2))) static const char *err(const char *fmt,
-							      ...)
+__attribute__((format(printf, 1, 2))) static const char *err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -59,20 +58,19 @@ __attribute__((format(printf, 1, 2))) static const char *err(const char *fmt,
 
 /* argv then envp strings ascend back to back; returns the end of the last
  * one (or the first when there are none). */
-static const char *walk_strings(char *const *v, int n,
-				const char *const *want, const char **at,
+static const char *walk_strings(char *const *v, int n, const char *const *want, const char **at,
 				const char **why)
 {
 	int i;
 
 	for (i = 0; i < n && !*why; i++) {
 		if (want && strcmp(v[i], want[i]))
-			*why = err("string %d is \"%s\", expected \"%s\"", i,
-				   v[i], want[i]);
+			*why = err("string %d is \"%s\", expected \"%s\"", i, v[i], want[i]);
 		else if (*at && v[i] != *at)
-			*why = err("string %d at %p, not right after the "
-				   "previous one (%p)", i, (void *)v[i],
-				   (void *)*at);
+			*why =
+				err("string %d at %p, not right after the "
+				    "previous one (%p)",
+				    i, (void *)v[i], (void *)*at);
 		*at = v[i] + strlen(v[i]) + 1;
 	}
 	if (!*why && v[n])
@@ -96,8 +94,7 @@ static uint64_t aux_get(const uint64_t *aux, uint64_t t)
  * pointer table below the random bytes.  w may omit what the real stack
  * holds (NULL fields are not compared).
  */
-static const char *check_layout(const uint64_t *sp, const struct want *w,
-				const char **top)
+static const char *check_layout(const uint64_t *sp, const struct want *w, const char **top)
 {
 	const char *why = NULL, *at = NULL, *first, *fn, *pl, *rnd;
 	char *const *argv = (char *const *)(sp + 1);
@@ -124,13 +121,11 @@ static const char *check_layout(const uint64_t *sp, const struct want *w,
 	rnd = (const char *)aux_get(aux, AT_RANDOM);
 	first = w->argc ? argv[0] : envc ? envp[0] : fn;
 	if (fn && at && fn != at)
-		return err("AT_EXECFN %p not right after the strings (%p)",
-			   (void *)fn, (void *)at);
+		return err("AT_EXECFN %p not right after the strings (%p)", (void *)fn, (void *)at);
 	if (fn)
 		at = fn + strlen(fn) + 1;
 	if (at && *top && at + 8 != *top)
-		return err("strings end at %p, top - 8 is %p", (void *)at,
-			   (void *)(*top - 8));
+		return err("strings end at %p, top - 8 is %p", (void *)at, (void *)(*top - 8));
 	if (at && memcmp(at, "\0\0\0\0\0\0\0\0", 8))
 		return "the 8 bytes under the top are not zero";
 	*top = at ? at + 8 : *top;
@@ -153,21 +148,18 @@ static const char *check_aux(const uint64_t *sp, const struct want *w)
 
 	for (i = 0; i < w->naux; i++, aux += 2)
 		if (aux[0] != w->aux[i].type || aux[1] != w->aux[i].val)
-			return err("auxv %d is (%llu, %#llx), expected (%llu, "
-				   "%#llx)", i, (unsigned long long)aux[0],
-				   (unsigned long long)aux[1],
-				   (unsigned long long)w->aux[i].type,
-				   (unsigned long long)w->aux[i].val);
-	if (w->random && (aux[0] != AT_RANDOM ||
-			  memcmp((void *)aux[1], w->random, 16)))
+			return err(
+				"auxv %d is (%llu, %#llx), expected (%llu, "
+				"%#llx)",
+				i, (unsigned long long)aux[0], (unsigned long long)aux[1],
+				(unsigned long long)w->aux[i].type, (unsigned long long)w->aux[i].val);
+	if (w->random && (aux[0] != AT_RANDOM || memcmp((void *)aux[1], w->random, 16)))
 		return "AT_RANDOM missing, misplaced or not the 16 given bytes";
 	aux += w->random ? 2 : 0;
-	if (w->execfn && (aux[0] != AT_EXECFN ||
-			  strcmp((char *)aux[1], w->execfn)))
+	if (w->execfn && (aux[0] != AT_EXECFN || strcmp((char *)aux[1], w->execfn)))
 		return "AT_EXECFN missing, misplaced or not the given path";
 	aux += w->execfn ? 2 : 0;
-	if (w->platform && (aux[0] != AT_PLATFORM ||
-			    strcmp((char *)aux[1], w->platform)))
+	if (w->platform && (aux[0] != AT_PLATFORM || strcmp((char *)aux[1], w->platform)))
 		return "AT_PLATFORM missing, misplaced or not the given string";
 	aux += w->platform ? 2 : 0;
 	if (aux[0] != AT_NULL || aux[1] != 0)
@@ -201,8 +193,7 @@ static size_t changed(const char *from, const char *to)
 	size_t n = 0;
 	const unsigned char *p;
 
-	for (p = (const unsigned char *)from; p < (const unsigned char *)to;
-	     p++)
+	for (p = (const unsigned char *)from; p < (const unsigned char *)to; p++)
 		n += *p != FENCE;
 	return n;
 }
@@ -223,8 +214,7 @@ static void spec_of(const struct want *w, struct stack_spec *s)
 /* Builds w's stack in room bytes at the given skew and checks everything:
  * fences intact, layout, auxv.  Returns NULL or what went wrong; *made
  * tells whether stack_build succeeded. */
-static const char *build(const struct want *w, size_t room, int skew,
-			 int *made)
+static const char *build(const struct want *w, size_t room, int skew, int *made)
 {
 	struct arena a;
 	struct stack_spec s;
@@ -236,8 +226,7 @@ static const char *build(const struct want *w, size_t room, int skew,
 	spec_of(w, &s);
 	sp = stack_build(a.top, room, &s);
 	*made = sp != NULL;
-	if (changed((char *)a.buf, a.base) ||
-	    changed(a.top, (char *)a.buf + a.len))
+	if (changed((char *)a.buf, a.base) || changed(a.top, (char *)a.buf + a.len))
 		why = "wrote outside [top - room, top)";
 	else if (!sp && changed(a.base, a.top))
 		why = "returned NULL but wrote inside the room";
@@ -254,19 +243,20 @@ static const char *build(const struct want *w, size_t room, int skew,
 
 static const char *const ARGV[] = { "/bin/prog", "-x", "hello world", "" };
 static const char *const ENVP[] = { "PATH=/usr/bin:/bin", "HOME=/", "A=" };
-static const uint8_t RANDOM[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-				    12, 13, 14, 0xff };
+static const uint8_t RANDOM[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xff };
 static const struct auxv_pair AUX[] = {
-	{ AT_SYSINFO_EHDR, 0x7ffff7fc1000 }, { AT_PAGESZ, 4096 },
-	{ AT_PHDR, 0x400040 }, { AT_PHENT, 56 }, { AT_PHNUM, 10 },
-	{ AT_ENTRY, 0x401000 }, { AT_SECURE, 0 },
+	{ AT_SYSINFO_EHDR, 0x7ffff7fc1000 },
+	{ AT_PAGESZ, 4096 },
+	{ AT_PHDR, 0x400040 },
+	{ AT_PHENT, 56 },
+	{ AT_PHNUM, 10 },
+	{ AT_ENTRY, 0x401000 },
+	{ AT_SECURE, 0 },
 };
-static const struct want BASIC = { 4, 3, ARGV, ENVP, "/bin/prog", "x86_64",
-				   RANDOM, AUX, 7 };
+static const struct want BASIC = { 4, 3, ARGV, ENVP, "/bin/prog", "x86_64", RANDOM, AUX, 7 };
 
 /* Builds at every top alignment; one report line. */
-static void case_all_skews(const char *name, const struct want *w,
-			   size_t room)
+static void case_all_skews(const char *name, const struct want *w, size_t room)
 {
 	const char *why = NULL;
 	int skew, made = 1;
@@ -295,8 +285,7 @@ static void case_too_small(const char *name, const struct want *w)
 		least = room - 1;
 		for (; !why && room < least + 48; room++)
 			if (!(why = build(w, room, skew, &made)) && !made)
-				why = err("NULL with room %zu after %zu worked",
-					  room, least);
+				why = err("NULL with room %zu after %zu worked", room, least);
 	}
 	report(name, why);
 }
@@ -311,19 +300,15 @@ static void case_refusals(void)
 
 	w.argc = -1;
 	why = build(&w, 4096, 0, &made);
-	report("negative_argc_refused",
-	       why ? why : made ? "accepted argc -1" : NULL);
+	report("negative_argc_refused", why ? why : made ? "accepted argc -1" : NULL);
 	w = BASIC;
 	w.envc = -2;
 	why = build(&w, 4096, 0, &made);
-	report("negative_envc_refused",
-	       why ? why : made ? "accepted envc -2" : NULL);
+	report("negative_envc_refused", why ? why : made ? "accepted envc -2" : NULL);
 	/* room larger than the address of top: must not wrap below 0 */
 	spec_of(&BASIC, &s);
-	report("room_past_address_zero",
-	       stack_build((char *)4096, 8192, &s) ? "accepted" : NULL);
-	report("room_size_max",
-	       stack_build((char *)4096, SIZE_MAX, &s) ? "accepted" : NULL);
+	report("room_past_address_zero", stack_build((char *)4096, 8192, &s) ? "accepted" : NULL);
+	report("room_size_max", stack_build((char *)4096, SIZE_MAX, &s) ? "accepted" : NULL);
 }
 
 /* Thousands of arguments and variables, each a different length. */
@@ -365,8 +350,7 @@ static void case_linux(int argc, char **argv)
 
 	why = check_layout((const uint64_t *)argv - 1, &w, &top);
 	if (!why && ((uintptr_t)top & 4095))
-		why = err("top %p is not the page-aligned end of the stack",
-			  (void *)top);
+		why = err("top %p is not the page-aligned end of the stack", (void *)top);
 	if (!why && !getauxval(AT_EXECFN))
 		why = "no AT_EXECFN on this kernel";
 	report("linux_own_stack_layout", why);

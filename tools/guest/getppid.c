@@ -48,8 +48,7 @@ int main(int argc, char **argv)
 	for (long i = 0; i < n; i++)
 		sum += raw_getppid();
 	double ns = (now_ns() - t0) / n;
-	printf("getppid: %.1f ns per call (%ld calls, ppid %ld)\n", ns, n,
-	       raw_getppid());
+	printf("getppid: %.1f ns per call (%ld calls, ppid %ld)\n", ns, n, raw_getppid());
 	printf("@@bench getppid_ns=%.1f calls=%ld\n", ns, n);
 	return sum < 0; /* keeps the loop; getppid never fails */
 }

@@ -33,8 +33,8 @@ static uint32_t lapic_read(uint32_t reg)
 void apic_init(void)
 {
 	lapic = paging_map_mmio(LAPIC_PHYS, PAGE_SIZE);
-	lapic_write(LAPIC_SVR, 0x100 | 0xff);   /* enabled, spurious vector 255 */
-	lapic_write(LAPIC_TIMER_DIV, 0x3);      /* divide by 16 */
+	lapic_write(LAPIC_SVR, 0x100 | 0xff); /* enabled, spurious vector 255 */
+	lapic_write(LAPIC_TIMER_DIV, 0x3);    /* divide by 16 */
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
 	lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
 	uint64_t t0 = rdtsc(), wait = time_tsc_hz() / 500; /* 2 ms */

@@ -64,20 +64,21 @@ static void gdt_init(void)
 	tss.iomap_base = sizeof(tss);
 
 	struct desc_ptr d = { sizeof(gdt) - 1, (uint64_t)gdt };
-	__asm__ volatile("lgdt %0\n\t"
-			 "pushq %1\n\t"
-			 "leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "lretq\n"
-			 "1:\n\t"
-			 "movl %2, %%eax\n\t"
-			 "movl %%eax, %%ds\n\t"
-			 "movl %%eax, %%es\n\t"
-			 "movl %%eax, %%ss\n\t"
-			 "ltr %w3"
-			 :
-			 : "m"(d), "i"(KCS), "i"(KDS), "r"(TSS_SEL)
-			 : "rax", "memory");
+	__asm__ volatile(
+		"lgdt %0\n\t"
+		"pushq %1\n\t"
+		"leaq 1f(%%rip), %%rax\n\t"
+		"pushq %%rax\n\t"
+		"lretq\n"
+		"1:\n\t"
+		"movl %2, %%eax\n\t"
+		"movl %%eax, %%ds\n\t"
+		"movl %%eax, %%es\n\t"
+		"movl %%eax, %%ss\n\t"
+		"ltr %w3"
+		:
+		: "m"(d), "i"(KCS), "i"(KDS), "r"(TSS_SEL)
+		: "rax", "memory");
 }
 
 static uint8_t ist_for(int v)
@@ -96,9 +97,12 @@ static void idt_init(void)
 	for (int v = 0; v < 256; v++) {
 		uint64_t h = (uint64_t)vector_stubs + 16 * v;
 		idt[v] = (struct idt_gate){
-			.off_lo = h & 0xffff, .sel = KCS, .ist = ist_for(v),
+			.off_lo = h & 0xffff,
+			.sel = KCS,
+			.ist = ist_for(v),
 			.type = 0x8e, /* present, interrupt gate: IF cleared */
-			.off_mid = (h >> 16) & 0xffff, .off_hi = h >> 32,
+			.off_mid = (h >> 16) & 0xffff,
+			.off_hi = h >> 32,
 		};
 	}
 	struct desc_ptr d = { sizeof(idt) - 1, (uint64_t)idt };

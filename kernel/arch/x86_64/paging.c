@@ -86,8 +86,7 @@ static void map_kernel_image(void)
 	uint64_t text_end = PAGE_UP((uint64_t)__text_end);
 	uint64_t ro_end = PAGE_UP((uint64_t)__rodata_end);
 
-	for (uint64_t va = (uint64_t)__kernel_start; va < (uint64_t)__kernel_end;
-	     va += PAGE_SIZE) {
+	for (uint64_t va = (uint64_t)__kernel_start; va < (uint64_t)__kernel_end; va += PAGE_SIZE) {
 		uint64_t flags = PTE_P | PTE_G;
 		if (va >= text_end)
 			flags |= PTE_NX;
@@ -139,8 +138,8 @@ static void for_each_in(uint64_t *t, int level, uint64_t base, uint64_t start, u
 	}
 }
 
-void paging_for_each(uint64_t start, uint64_t end,
-		     void (*fn)(uint64_t va, uint64_t *pte, void *arg), void *arg)
+void paging_for_each(uint64_t start, uint64_t end, void (*fn)(uint64_t va, uint64_t *pte, void *arg),
+		     void *arg)
 {
 	/* Only the lower half: the upper half is the kernel's. */
 	for_each_in(pml4, 3, 0, start, MIN(end, USER_TOP), fn, arg);

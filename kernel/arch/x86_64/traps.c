@@ -20,11 +20,28 @@ struct ex_entry {
 extern struct ex_entry __ex_table_start[], __ex_table_end[];
 
 static const char *const names[32] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
-	"invalid opcode", "device not available", "double fault", "coprocessor",
-	"invalid TSS", "segment not present", "stack fault", "general protection",
-	"page fault", "reserved", "x87 floating point", "alignment check",
-	"machine check", "SIMD floating point", "virtualization", "control protection",
+	"divide error",
+	"debug",
+	"NMI",
+	"breakpoint",
+	"overflow",
+	"bound range",
+	"invalid opcode",
+	"device not available",
+	"double fault",
+	"coprocessor",
+	"invalid TSS",
+	"segment not present",
+	"stack fault",
+	"general protection",
+	"page fault",
+	"reserved",
+	"x87 floating point",
+	"alignment check",
+	"machine check",
+	"SIMD floating point",
+	"virtualization",
+	"control protection",
 };
 
 static bool fixup(struct regs *r)
@@ -40,8 +57,8 @@ static bool fixup(struct regs *r)
 
 void traps_report(const struct regs *r, const char *what)
 {
-	klog("%s at rip %lx (vector %lu, error %lx, cr2 %lx)", what, r->rip, r->nr,
-	     r->error, read_cr2());
+	klog("%s at rip %lx (vector %lu, error %lx, cr2 %lx)", what, r->rip, r->nr, r->error,
+	     read_cr2());
 	klog(" rax %016lx rbx %016lx rcx %016lx rdx %016lx", r->rax, r->rbx, r->rcx, r->rdx);
 	klog(" rsi %016lx rdi %016lx rbp %016lx rsp %016lx", r->rsi, r->rdi, r->rbp, r->rsp);
 	klog(" r8  %016lx r9  %016lx r10 %016lx r11 %016lx", r->r8, r->r9, r->r10, r->r11);
@@ -75,17 +92,12 @@ static int signal_for(uint64_t vec)
 	switch (vec) {
 	case 0:
 	case 16:
-	case 19:
-		return SIGFPE;
+	case 19: return SIGFPE;
 	case 1:
-	case 3:
-		return SIGTRAP;
-	case 6:
-		return SIGILL;
-	case 17:
-		return SIGBUS;
-	default:
-		return SIGSEGV;
+	case 3: return SIGTRAP;
+	case 6: return SIGILL;
+	case 17: return SIGBUS;
+	default: return SIGSEGV;
 	}
 }
 
@@ -95,10 +107,10 @@ static int code_for(uint64_t vec, long err, uint64_t pf_error)
 	switch (vec) {
 	case 14: /* SEGV_ACCERR where a mapping refused the access, else MAPERR */
 		return err == -EIO ? 2 /* BUS_ADRERR */ : pf_error ? 2 : 1;
-	case 0: return 1;  /* FPE_INTDIV */
-	case 6: return 2;  /* ILL_ILLOPN */
-	case 3: return 1;  /* TRAP_BRKPT */
-	case 1: return 2;  /* TRAP_TRACE */
+	case 0: return 1;     /* FPE_INTDIV */
+	case 6: return 2;     /* ILL_ILLOPN */
+	case 3: return 1;     /* TRAP_BRKPT */
+	case 1: return 2;     /* TRAP_TRACE */
 	default: return 0x80; /* SI_KERNEL */
 	}
 }
