@@ -26,7 +26,8 @@ static const char run_usage[] =
 	"\n"
 	"  --mem SIZE          guest memory, e.g. 512M or 2G (default 256M)\n"
 	"  --cpus N            virtual CPUs (default 1)\n"
-	"  --accel auto|kvm|tcg  auto: KVM when /dev/kvm can be opened, else TCG\n"
+	"  --accel auto|kvm|tcg  auto: KVM when a probe boot shows it runs the\n"
+	"                      kernel (the answer kept in the cache), else TCG\n"
 	"  --env K=V           add or replace one environment variable (repeatable)\n"
 	"  --file HOST[:GUEST] put a host file at GUEST (default: the same absolute\n"
 	"                      path; a GUEST ending in / is a directory) (repeatable)\n"
@@ -144,9 +145,8 @@ static int set_value(struct run_opts *o, const char *name, const char *v)
 static int takes_value(const struct run_opts *o, const char *name)
 {
 	static const char *const both[] = { "--env", "--file", "--dir", "--lib", NULL };
-	static const char *const run_only[] = { "--mem", "--cpus", "--accel", "--timeout",
-						"--log", "--kernel", "--machine", "--image",
-						NULL };
+	static const char *const run_only[] = { "--mem",    "--cpus",    "--accel", "--timeout", "--log",
+						"--kernel", "--machine", "--image", NULL };
 	const char *const *v = !strcmp(o->verb, "pack") ? NULL : run_only;
 
 	for (int i = 0; both[i]; i++)
@@ -184,8 +184,9 @@ static int check_opts(const struct run_opts *o, int i, int argc, char **argv)
 	if (o->image && i < argc)
 		return opts_bad(o, "--image boots the image as it is: unexpected '%s'", argv[i]);
 	if (o->image && (o->nenv || o->pk.nadds || o->pk.nlibs))
-		return opts_bad(o, "%s", "--image boots the image as it is: no --env, "
-			       "--file, --dir or --lib (pack a new image)");
+		return opts_bad(o, "%s",
+				"--image boots the image as it is: no --env, "
+				"--file, --dir or --lib (pack a new image)");
 	if (!o->image && i >= argc)
 		return opts_bad(o, "%s", "missing PROGRAM");
 	return 0;
