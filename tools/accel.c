@@ -198,12 +198,9 @@ int accel_choose(enum vm_accel a, const char *kernel, char *why, size_t n)
 		return snprintf(why, n, "tcg, as asked (--accel tcg)"), VM_ACCEL_TCG;
 	fd = open(kvm_device(), O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(why, n, "%s: %s", kvm_device(), strerror(errno));
-		if (a == VM_ACCEL_KVM)
-			return snprintf(why, n, "KVM is not available: %s: %s", kvm_device(),
-					strerror(errno)),
-			       -1;
-		return VM_ACCEL_TCG;
+		snprintf(why, n, "%s%s: %s", a == VM_ACCEL_KVM ? "KVM is not available: " : "",
+			 kvm_device(), strerror(errno));
+		return a == VM_ACCEL_KVM ? -1 : VM_ACCEL_TCG;
 	}
 	close(fd);
 	have_path = answer_path(kernel, path, sizeof(path)) == 0;

@@ -48,6 +48,19 @@ kvm_starts() {
 	[ "${k:-0}" = "$1" ] || why="${why:+$why; }expected $1 QEMU start(s) under KVM, got ${k:-0}"
 }
 
+# vmm_twice MODE PATTERN_A PATTERN_B: two verbose runs of hello under
+# auto with FAKE_QEMU=MODE and one cache; each prints hello and exits 0,
+# the first with a stderr line matching PATTERN_A, the second PATTERN_B.
+vmm_twice() {
+	vmm_run a FAKE_QEMU="$1" -- run --verbose --timeout "$VM_TIMEOUT" "$VMM_HELLO"
+	vmm_expect a 0 $((VM_TIMEOUT * 1000)) "$2"
+	vmm_run b FAKE_QEMU="$1" -- run --verbose --timeout "$VM_TIMEOUT" "$VMM_HELLO"
+	vmm_expect b 0 $((VM_TIMEOUT * 1000)) "$3"
+	for t in a b; do
+		[ "$(cat "$D/$t.out")" = "hello, world" ] || why="${why:+$why; }$t: stdout: $(head -c 100 "$D/$t.out")"
+	done
+}
+
 vmm_prologue() {
 	next_case "$1" || return 1
 	[ -x "$ELFVM" ] || fail "cannot run: $ELFVM is not an executable (make)"
@@ -85,13 +98,9 @@ fi
 # says so, the program runs under TCG; the answer is kept, so the second
 # run starts no KVM at all.
 if vmm_prologue vmm/auto-probe-says-tcg; then
-	vmm_run a FAKE_QEMU=kvm-broken -- run --verbose --timeout "$VM_TIMEOUT" "$VMM_HELLO"
-	vmm_expect a 0 $((VM_TIMEOUT * 1000)) '^elfvm: accelerator tcg: KVM cannot run this kernel: KVM internal error.*a probe boot'
-	vmm_run b FAKE_QEMU=kvm-broken -- run --verbose --timeout "$VM_TIMEOUT" "$VMM_HELLO"
-	vmm_expect b 0 $((VM_TIMEOUT * 1000)) '^elfvm: accelerator tcg: KVM cannot run this kernel: .*an earlier probe'
-	for t in a b; do
-		[ "$(cat "$D/$t.out")" = "hello, world" ] || why="${why:+$why; }$t: stdout: $(head -c 100 "$D/$t.out")"
-	done
+	vmm_twice kvm-broken \
+		'^elfvm: accelerator tcg: KVM cannot run this kernel: KVM internal error.*a probe boot' \
+		'^elfvm: accelerator tcg: KVM cannot run this kernel: .*an earlier probe'
 	kvm_starts 1
 	vmm_epilogue
 fi
@@ -105,13 +114,9 @@ fi
 # auto, the probe passes but the run fails at boot under KVM: the same run
 # goes on under TCG (the user sees the output), and TCG is kept.
 if vmm_prologue vmm/auto-falls-back-to-tcg; then
-	vmm_run a FAKE_QEMU=kvm-once -- run --verbose --timeout "$VM_TIMEOUT" "$VMM_HELLO"
-	vmm_expect a 0 $((VM_TIMEOUT * 1000)) '^elfvm: KVM failed at boot \(KVM internal error.*running again under TCG'
-	vmm_run b FAKE_QEMU=kvm-once -- run --verbose --timeout "$VM_TIMEOUT" "$VMM_HELLO"
-	vmm_expect b 0 $((VM_TIMEOUT * 1000)) '^elfvm: accelerator tcg: KVM cannot run this kernel: KVM internal error.*earlier'
-	for t in a b; do
-		[ "$(cat "$D/$t.out")" = "hello, world" ] || why="${why:+$why; }$t: stdout: $(head -c 100 "$D/$t.out")"
-	done
+	vmm_twice kvm-once \
+		'^elfvm: KVM failed at boot \(KVM internal error.*running again under TCG' \
+		'^elfvm: accelerator tcg: KVM cannot run this kernel: KVM internal error.*earlier'
 	kvm_starts 2
 	vmm_epilogue
 fi
