@@ -430,8 +430,10 @@ static void on_qmp_line(struct vm_state *st, char *line)
 
 	if (!st->qmp_ready && strstr(line, "\"QMP\"")) {
 		st->qmp_ready = 1;
-		if (write(st->qmp_fd, hello, sizeof(hello) - 1) < 0)
-			return; /* QEMU went away: the end of its stderr tells */
+		/* MSG_NOSIGNAL: a QEMU that has already exited (a short program)
+		 * must not end elfvm with SIGPIPE; the end of its pipes tells. */
+		if (send(st->qmp_fd, hello, sizeof(hello) - 1, MSG_NOSIGNAL) < 0)
+			return;
 	} else if (strstr(line, "\"event\": \"STOP\"")) {
 		vm_stopped(st, "QEMU paused the VM");
 	} else if (strstr(line, "\"event\": \"GUEST_PANICKED\"")) {

@@ -8,6 +8,9 @@
 #   die             print an error line and exit 1
 #   qmp-stop        answer on the QMP socket (fd 5) and send a STOP event,
 #                   then sleep, saying nothing on stderr
+#   qmp-deaf        greet on QMP having shut down its reading side (as a
+#                   QEMU that exited right after its greeting), then send
+#                   the kernel's @@exit 0 record and exit
 #   kvm-broken      internal-error when asked for -accel kvm, else the real
 #                   QEMU
 #   kvm-once        the first -accel kvm run is real (under TCG: the probe
@@ -50,6 +53,11 @@ qmp-stop)
 	printf '{"return": {}}\r\n{"return": {"status": "running", "running": true}}\r\n' >&5
 	printf '{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "STOP"}\r\n' >&5
 	exec sleep 100
+	;;
+qmp-deaf)
+	exec perl -e 'open(my $q, "+<&=5") or die; shutdown($q, 0) or die;
+		syswrite($q, qq({"QMP": {"version": {}, "capabilities": []}}\r\n));
+		sleep 1; open(my $l, ">&=4") or die; syswrite($l, "\@\@exit 0\n")'
 	;;
 kvm-broken) [ "$accel" = kvm ] && internal_error ;;
 kvm-once)
