@@ -183,7 +183,16 @@ th perl-ithreads perl -x 0 -o --dir -o "$PL-base" -o --file -o "$PL_ARCH/threads
 	-o --file -o "$PL_ARCH/auto/threads/shared/shared.so" -- "$I/threads.pl"
 
 # node: V8's platform threads, worker_threads and the libuv thread pool.
-th node-workers node -x 0 -- "$I/threads.js"
+# Debian's own nodejs (unlike a nodejs.org build) loads some builtins from
+# /usr/share/nodejs as it starts: they go into the image by name (the
+# system files on demand of a later issue will make this unnecessary).
+NODE_EXT=
+for f in acorn-walk/dist/walk.js acorn/dist/acorn.js cjs-module-lexer/dist/lexer.js \
+	cjs-module-lexer/lexer.js undici/undici-fetch.js; do
+	[ -f "/usr/share/nodejs/$f" ] && NODE_EXT="$NODE_EXT -o --file -o /usr/share/nodejs/$f"
+done
+# shellcheck disable=SC2086 # NODE_EXT is words without spaces
+th node-workers node -x 0 $NODE_EXT -- "$I/threads.js"
 
 # qemu-img: its RCU thread and block-layer thread pool; it takes open file
 # description locks (fcntl F_OFD_GETLK/F_OFD_SETLK) on the images.
