@@ -213,6 +213,13 @@ static int write_image(const struct run_opts *o, const struct image_spec *s, int
 /* Prints the one line an end of the VM deserves, if any. */
 static void report(const struct run_opts *o, const struct vm_result *res)
 {
+	char where[PATH_MAX + 8]; /* where the log went, for the panic and stop lines */
+
+	snprintf(where, sizeof(where), "%s%s",
+		 o->log       ? " in "
+		 : o->verbose ? " above"
+			      : ": --log FILE",
+		 o->log ? o->log : "");
 	switch (res->end) {
 	case VM_END_EXIT:
 	case VM_END_SIGNAL: /* the crash report is in the log, by design */
@@ -220,20 +227,12 @@ static void report(const struct run_opts *o, const struct vm_result *res)
 	case VM_END_ERROR:
 	case VM_END_TIMEOUT: fprintf(stderr, "elfvm: %s\n", res->message); break;
 	case VM_END_PANIC:
-		fprintf(stderr, "elfvm: kernel panic: %s (see the log%s%s)\n", res->message,
-			o->log       ? " in "
-			: o->verbose ? " above"
-				     : ": --log FILE",
-			o->log ? o->log : "");
+		fprintf(stderr, "elfvm: kernel panic: %s (see the log%s)\n", res->message, where);
 		break;
 	case VM_END_QEMU: fprintf(stderr, "elfvm: qemu failed: %s\n", res->message); break;
 	case VM_END_STOPPED:
-		fprintf(stderr, "elfvm: the VM stopped: %s (QEMU's report is in the log%s%s)\n",
-			res->message,
-			o->log       ? " in "
-			: o->verbose ? " above"
-				     : ": --log FILE",
-			o->log ? o->log : "");
+		fprintf(stderr, "elfvm: the VM stopped: %s (QEMU's report is in the log%s)\n",
+			res->message, where);
 		break;
 	}
 }
