@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/irq.h"
+
 #define MSR_EFER 0xc0000080
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
@@ -98,24 +100,6 @@ static inline void xsetbv(uint32_t reg, uint64_t v)
 static inline void invlpg(uint64_t va)
 {
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
-}
-static inline void cpu_relax(void)
-{
-	__asm__ volatile("pause");
-}
-static inline void irq_enable(void)
-{
-	__asm__ volatile("sti" ::: "memory");
-}
-static inline void irq_disable(void)
-{
-	__asm__ volatile("cli" ::: "memory");
-}
-/* Enables interrupts and halts atomically: a wake-up between the two is
- * never lost because sti takes effect only after hlt has begun. */
-static inline void irq_enable_and_halt(void)
-{
-	__asm__ volatile("sti; hlt" ::: "memory");
 }
 static inline uint64_t read_rflags(void)
 {
