@@ -80,3 +80,20 @@ void klog(const char *fmt, ...)
 		buf[n++] = '\n';
 	klog_raw(buf, n);
 }
+
+long console_write_uio(int stream, struct uio *u)
+{
+	char tmp[4096];
+	size_t done = 0;
+
+	while (u->count) {
+		long n = uio_copy_in(u, tmp, sizeof(tmp));
+		if (n < 0)
+			return done ? (long)done : n;
+		console_write(stream, tmp, n);
+		done += n;
+		if ((size_t)n < sizeof(tmp) && u->count)
+			break; /* a fault part-way: what was read is written */
+	}
+	return done;
+}

@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/abi.h"
+#include "kernel/lock.h"
+
 #define PAGE_SIZE 4096UL
 #define PAGE_SHIFT 12
 #define PAGE_DOWN(x) ((uint64_t)(x) & ~(PAGE_SIZE - 1))
@@ -77,6 +80,10 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
 void console_init(void);
 /* Writes the program's bytes to COM1 (stream 1) or COM2 (stream 2). */
 void console_write(int stream, const void *buf, size_t len);
+struct uio;
+/* Writes all of u to the stream through a kernel bounce buffer; returns
+ * the bytes written, or -EFAULT when the first of them cannot be read. */
+long console_write_uio(int stream, struct uio *u);
 /* The kernel log (debugcon), never mixed with the program's output. */
 void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void klog_raw(const char *s, size_t len);
@@ -316,21 +323,24 @@ void signal_set_symbolizer(int (*fn)(uint64_t addr, char *buf, size_t size));
 /*
  * One CPU, preemptive round-robin for program threads; the kernel itself is
  * not preempted (a thread switches only when it sleeps, or on its way back
- * to the program), so kernel data needs no locks until SMP.  A waitq holds
- * waiters: a thread to wake, or a callback (epoll) to call.
+ * to the program).  Shared kernel data is still protected by the locks
+ * docs/threads.md lists, so that SMP changes the lock, not its callers.
  *
- * To wait for a condition: disable interrupts, check it, and sleep while it
- * is false; a wake-up from an interrupt then cannot slip in between.
+ * A waitq holds waiters: a thread to wake, or a callback (epoll) to call.
+ * Every blocking path waits through wait_event_* below, which owns the
+ * whole dance: mark the thread sleeping, test the condition, sleep, retry
+ * on a spurious wake-up, give up on a signal or a deadline.
  */
 struct thread;
 struct waiter {
 	struct waiter *next;
 	struct waitq *q;
-	struct thread *thread;        /* woken by wake_up, or */
-	void (*fn)(struct waiter *w); /* called by wake_up (from any context) */
+	struct thread *thread;                      /* woken by wake_up, or */
+	void (*fn)(struct waiter *w, unsigned key); /* called by wake_up (any context) */
 	void *arg;
 };
 struct waitq {
+	struct spinlock lock; /* the list of waiters */
 	struct waiter *head;
 };
 #define KSTACK_SIZE 32768
@@ -386,15 +396,72 @@ int sched_nr_threads(void);
 struct thread *thread_by_tid(int tid);
 /* The list of every thread, linked through all_next. */
 struct thread *sched_all_threads(void);
+/* Queue w on q, or take it off (a no-op when it is on none); each takes
+ * q's lock.  The _locked forms are for a caller that holds it already
+ * (inside a wake_up callback or a walk of the queue). */
 void waitq_add(struct waitq *q, struct waiter *w);
 void waitq_remove(struct waiter *w);
-/* Wakes every waiter of q; returns how many. */
-int wake_up(struct waitq *q);
+void waitq_add_locked(struct waitq *q, struct waiter *w);
+void waitq_remove_locked(struct waiter *w);
+/* Wakes every waiter of q, telling callbacks which readiness changed (key:
+ * EPOLL* bits, 0: anything; Linux's wake-up key); returns how many. */
+int wake_up_key(struct waitq *q, unsigned key);
+static inline int wake_up(struct waitq *q)
+{
+	return wake_up_key(q, 0);
+}
+/* Makes a sleeping thread runnable; why is WAKE_EVENT or WAKE_SIGNAL. */
 void sched_wake(struct thread *t, int why);
-/* Sleeps on q (may be NULL when the caller queued its own waiters) until
- * woken, until deadline (monotonic ns; 0 never) or until a signal arrives.
- * Returns 0, -ETIMEDOUT or -EINTR.  Call with interrupts disabled. */
-long sched_sleep(struct waitq *q, uint64_t deadline);
+
+/* The steps of a wait, for wait_event_* only: wait_prepare queues w on q
+ * (when q is not NULL and w is not queued yet) and marks the thread
+ * sleeping until deadline (monotonic ns, 0: none); wait_schedule sleeps
+ * unless a wake-up, a signal (when intr) or the deadline came first, and
+ * returns 0, -EINTR or -ETIMEDOUT; wait_finish makes the thread runnable
+ * and takes w off its queue. */
+void wait_prepare(struct waitq *q, struct waiter *w, uint64_t deadline);
+long wait_schedule(bool intr);
+void wait_finish(struct waiter *w);
+
+/* Sleeps on q (NULL: the caller queued its own waiters, or only a
+ * deadline or a signal can end the wait) until cond holds: 0; until
+ * deadline passes: -ETIMEDOUT; or until a signal the thread does not block
+ * arrives: -EINTR.  cond is tested after the thread is marked sleeping, so
+ * a wake-up between the test and the sleep is never lost; it may be tested
+ * several times and must not sleep itself.  Call with interrupts enabled
+ * and no spinlock held. */
+#define wait_event_deadline(q, cond, deadline) __wait_event(q, cond, deadline, true)
+
+/* A blocking file operation's wait: 0 once cond holds; -EAGAIN at once
+ * when nonblock (O_NONBLOCK, MSG_DONTWAIT); -ERESTARTSYS when a signal
+ * comes first, which the signal code turns into -EINTR or a restart. */
+#define wait_event_interruptible(q, cond, nonblock) \
+	({ \
+		long __we = 0; \
+		if (!(cond)) \
+			__we = (nonblock) ? -EAGAIN : __wait_event(q, cond, 0, true); \
+		__we == -EINTR ? -ERESTARTSYS : __we; \
+	})
+
+/* Sleeps until cond holds; signals do not end the wait (mutexes). */
+#define wait_event_uninterruptible(q, cond) ((void)__wait_event(q, cond, 0, false))
+
+#define __wait_event(q, cond, deadline, intr) \
+	({ \
+		struct waiter __w = { 0 }; \
+		long __r = 0; \
+		for (;;) { \
+			wait_prepare(q, &__w, deadline); \
+			if (cond) \
+				break; \
+			__r = wait_schedule(intr); \
+			if (__r) \
+				break; \
+		} \
+		wait_finish(&__w); \
+		__r; \
+	})
+
 /* Gives the CPU to another runnable thread, if any. */
 void sched_yield_cpu(void);
 /* Set by the timer when the slice is over and another thread waits. */
@@ -416,6 +483,20 @@ struct ktimer {
 void timer_arm(struct ktimer *t, uint64_t deadline);
 void timer_cancel(struct ktimer *t);
 
+/* Sleeping mutexes, for long work (the address space, the file tree). */
+struct mutex {
+	struct thread *owner;
+	struct waitq waiters;
+	const char *name;
+};
+#define MUTEX_INIT(n) \
+	{ \
+		NULL, { { 0, n }, NULL }, n \
+	}
+/* Sleeps (not interruptibly) until the mutex is free, then owns it. */
+void mutex_lock(struct mutex *m);
+void mutex_unlock(struct mutex *m);
+
 /* ---- selftest.c ------------------------------------------------------------------ */
 void selftest_run(void);
 
@@ -436,6 +517,51 @@ long strncpy_from_user(char *dst, const char __user *src, size_t max);
 static inline bool user_range_ok(uint64_t p, size_t n)
 {
 	return p < USER_TOP && n <= USER_TOP - p;
+}
+
+/* ---- uio.c: the one way a read or write moves bytes ----------------------- */
+/*
+ * The other side of a transfer: the program's buffer or iovecs, or kernel
+ * memory (sendfile, the kernel writing to a file).  Every file_ops read
+ * and write takes one, so plain, positioned and vectored calls, sendfile,
+ * sockets and the console share one copy path and nothing passes a "user"
+ * flag around.  A uio is consumed as it is copied; count is what is left.
+ */
+#define MAX_RW_COUNT 0x7ffff000UL /* Linux's MAX_RW_COUNT: the most one call moves */
+struct uio {
+	const struct iovec *iov; /* the current segment */
+	unsigned long nsegs;     /* segments left, the current one included */
+	size_t seg_off;          /* bytes of the current segment already moved */
+	size_t count;            /* bytes left in all */
+	bool kernel;             /* kernel addresses, else the program's */
+	struct iovec one;        /* the segment of a single buffer */
+};
+/* A uio over one buffer of the program (whose range the caller checked)
+ * or of the kernel. */
+void uio_init_user(struct uio *u, void __user *buf, size_t len);
+void uio_init_kernel(struct uio *u, void *buf, size_t len);
+/* Copies the program's iovec array in (into small when n <= UIO_SMALL, else
+ * into *iov, allocated, which the caller frees with uio_free_iovec) and
+ * sets u over it, as Linux's import_iovec: -EINVAL for n > UIO_MAXIOV or a
+ * negative length, -EFAULT for a segment outside the program, and the
+ * total capped at MAX_RW_COUNT.  Returns the total or -errno. */
+#define UIO_SMALL 8
+long uio_import_iovec(struct uio *u, const struct iovec __user *uiov, unsigned long n,
+		      struct iovec *small, struct iovec **iov);
+void uio_free_iovec(struct iovec *iov, struct iovec *small);
+/* Copies up to n bytes out of kernel memory into the uio (a read) or from
+ * the uio into kernel memory (a write), advancing it.  Returns the bytes
+ * moved, which is less than asked only when the uio ran out or the
+ * program's memory faulted; -EFAULT when it faulted before any byte. */
+long uio_copy_out(struct uio *u, const void *src, size_t n);
+long uio_copy_in(struct uio *u, void *dst, size_t n);
+/* Writes n zero bytes into the uio (reads of holes, /dev/zero). */
+long uio_zero(struct uio *u, size_t n);
+/* Shortens the uio to at most n bytes from here. */
+static inline void uio_truncate(struct uio *u, size_t n)
+{
+	if (u->count > n)
+		u->count = n;
 }
 
 #endif

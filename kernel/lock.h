@@ -1,59 +1,62 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Locks, with the API an SMP kernel keeps: spinlocks that also disable
- * interrupts (for what interrupt handlers touch: the run queue, timers,
- * wait queues, futex buckets, the page and heap allocators, the fd table),
- * and sleeping mutexes (for long work: the address space, the file tree).
- * On one CPU with a kernel that is not preempted, a spinlock is interrupts
- * off plus a check that nobody takes it twice; an SMP build swaps in an
- * atomic exchange without touching the callers.
+ * Spinlocks, with the API an SMP kernel keeps.  A spinlock also disables
+ * interrupts while it is held, so that what an interrupt handler touches
+ * (the run queue, timers, wait queues, futex buckets, signal state, epoll
+ * ready lists, the page and heap allocators, the fd table) can be changed
+ * from anywhere.  On one CPU taking one is interrupts off plus a check that
+ * nobody takes it twice; an SMP build swaps in an atomic exchange without
+ * touching the callers.  Sleeping mutexes and wait queues build on this in
+ * kernel.h; docs/threads.md lists every lock, what it protects and the
+ * order in which they nest.
  */
 #ifndef KERNEL_LOCK_H
 #define KERNEL_LOCK_H
 
-#include "kernel/arch/x86_64/x86.h"
-#include "kernel/kernel.h"
+#include <stdint.h>
+
+#include "kernel/arch.h"
 
 struct spinlock {
 	volatile int locked;
-	const char *name;
+	const char *name; /* for the panic; NULL in a zeroed lock */
 };
 #define SPINLOCK_INIT(n) \
 	{ \
 		0, n \
 	}
 
-/* Takes the lock with interrupts disabled; returns the flags to restore. */
-static inline uint64_t spin_lock_irqsave(struct spinlock *l)
-{
-	uint64_t flags = read_rflags();
+/* The panic for a lock taken twice or released when free; never returns. */
+_Noreturn void spin_bug(const struct spinlock *l, const char *what);
 
-	irq_disable();
+/* Takes the lock; interrupts must already be disabled. */
+static inline void spin_lock(struct spinlock *l)
+{
 	if (l->locked)
-		panic("spinlock %s taken twice", l->name);
+		spin_bug(l, "taken twice");
 	l->locked = 1;
+}
+
+static inline void spin_unlock(struct spinlock *l)
+{
+	if (!l->locked)
+		spin_bug(l, "released while free");
+	l->locked = 0;
+}
+
+/* Takes the lock with interrupts disabled; returns the flags to restore. */
+static inline unsigned long spin_lock_irqsave(struct spinlock *l)
+{
+	unsigned long flags = irq_save();
+
+	spin_lock(l);
 	return flags;
 }
 
-static inline void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
+static inline void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
 {
-	l->locked = 0;
-	if (flags & RFLAGS_IF)
-		irq_enable();
+	spin_unlock(l);
+	irq_restore(flags);
 }
-
-struct mutex {
-	struct thread *owner;
-	struct waitq waiters;
-	const char *name;
-};
-#define MUTEX_INIT(n) \
-	{ \
-		NULL, { NULL }, n \
-	}
-
-/* Sleeps (not interruptibly) until the mutex is free, then owns it. */
-void mutex_lock(struct mutex *m);
-void mutex_unlock(struct mutex *m);
 
 #endif

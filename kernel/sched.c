@@ -7,18 +7,20 @@
  * and armed only for the next event: an idle VM with nothing due halts
  * with no interrupts at all.  Each switch saves the program's vector state
  * (XSAVE), FS and GS bases, and points the syscall entry at the next
- * thread's kernel stack.
+ * thread's kernel stack.  sched_lock covers the run queue, the thread list,
+ * every thread's state and deadline, and the timer list; each wait queue
+ * has its own lock, taken before sched_lock when both are needed.
  */
 #include "kernel/abi.h"
-#include "kernel/arch/x86_64/x86.h"
+#include "kernel/arch.h"
 #include "kernel/kernel.h"
-#include "kernel/lock.h"
 
 #define SLICE_NS 10000000UL
 
 struct thread *current;
 static struct thread *all, *run_head, *run_tail, *dead;
 static struct ktimer *timers;
+static struct spinlock sched_lock = SPINLOCK_INIT("sched");
 bool sched_need_resched;
 static int next_tid = 1, nthreads;
 static uint64_t slice_end;
@@ -53,7 +55,8 @@ static struct thread *run_pop(void)
 }
 
 /* Arms the one-shot timer for the nearest of: a program timer, a sleeper's
- * deadline, the end of the time slice when another thread waits to run. */
+ * deadline, the end of the time slice when another thread waits to run.
+ * Under sched_lock. */
 static void timer_reprogram(void)
 {
 	uint64_t next = ~0UL, now = clock_monotonic_ns();
@@ -69,22 +72,8 @@ static void timer_reprogram(void)
 		apic_timer_oneshot(next > now ? next - now : 1);
 }
 
-/* Called with interrupts off or before they are on: the thread list is
- * walked by the timer interrupt. */
-static struct thread *thread_alloc_locked(void);
-
+/* A new thread, on the thread list but not yet runnable, or NULL. */
 static struct thread *thread_alloc(void)
-{
-	uint64_t f = read_rflags();
-
-	irq_disable();
-	struct thread *t = thread_alloc_locked();
-	if (f & RFLAGS_IF)
-		irq_enable();
-	return t;
-}
-
-static struct thread *thread_alloc_locked(void)
 {
 	struct thread *t = kzalloc(sizeof(*t));
 	uint64_t stack = pages_alloc(KSTACK_SIZE / PAGE_SIZE);
@@ -100,11 +89,13 @@ static struct thread *thread_alloc_locked(void)
 	}
 	t->kstack = (uint64_t)phys_to_virt(stack);
 	t->fpu = phys_to_virt(fpu);
-	t->tid = next_tid++;
 	t->altstack_flags = 2; /* SS_DISABLE */
+	unsigned long f = spin_lock_irqsave(&sched_lock);
+	t->tid = next_tid++;
 	t->all_next = all;
 	all = t;
 	nthreads++;
+	spin_unlock_irqrestore(&sched_lock, f);
 	return t;
 }
 
@@ -119,13 +110,11 @@ void sched_init(void)
 /* Puts a new thread on the run queue. */
 static void start(struct thread *t)
 {
-	uint64_t f = read_rflags();
+	unsigned long f = spin_lock_irqsave(&sched_lock);
 
-	irq_disable();
 	run_push(t);
 	timer_reprogram();
-	if (f & RFLAGS_IF)
-		irq_enable();
+	spin_unlock_irqrestore(&sched_lock, f);
 }
 
 struct thread *thread_create(const struct regs *r, uint64_t sp, uint64_t fs)
@@ -160,7 +149,9 @@ struct thread *kthread_create(void (*fn)(void *arg), void *arg)
 
 	if (!t)
 		return NULL;
+	unsigned long f = spin_lock_irqsave(&sched_lock);
 	nthreads--; /* the VM ends with its last program thread */
+	spin_unlock_irqrestore(&sched_lock, f);
 	t->kernel = true;
 	/* Nine words, so that fn is called on a 16-byte aligned stack. */
 	uint64_t *frame = (uint64_t *)(t->kstack + KSTACK_SIZE) - 9;
@@ -199,7 +190,9 @@ static void switch_to(struct thread *prev, struct thread *next)
 }
 
 /* Picks the next thread and switches to it; with nobody runnable it halts
- * until an interrupt makes someone runnable.  Interrupts are disabled. */
+ * until an interrupt makes someone runnable.  Called with interrupts
+ * disabled and sched_lock held; the lock is let go across the halt and the
+ * switch (the thread switched to did not take it), interrupts stay off. */
 static void schedule(void)
 {
 	struct thread *prev = current, *next;
@@ -207,45 +200,56 @@ static void schedule(void)
 	sched_need_resched = false;
 	for (;;) {
 		next = run_pop();
+		if (next == prev && prev->state != THREAD_RUNNABLE)
+			continue; /* queued by a wake-up, asleep again since */
 		if (next || prev->state == THREAD_RUNNABLE)
 			break;
 		timer_reprogram();
+		spin_unlock(&sched_lock);
 		irq_enable_and_halt();
 		irq_disable();
+		spin_lock(&sched_lock);
 	}
 	if (!next)
 		next = prev;
 	else if (next != prev && prev->state == THREAD_RUNNABLE)
 		run_push(prev); /* a no-op when a wake-up queued it while we halted */
 	slice_end = clock_monotonic_ns() + SLICE_NS;
-	if (next != prev)
+	if (next != prev) {
+		spin_unlock(&sched_lock);
 		switch_to(prev, next);
+		spin_lock(&sched_lock);
+	}
 	reap();
 	timer_reprogram();
 }
 
 void sched_yield_cpu(void)
 {
-	uint64_t f = read_rflags();
+	unsigned long f = spin_lock_irqsave(&sched_lock);
 
-	irq_disable();
 	if (run_head)
 		schedule();
-	if (f & RFLAGS_IF)
-		irq_enable();
+	spin_unlock_irqrestore(&sched_lock, f);
 }
 
-void waitq_add(struct waitq *q, struct waiter *w)
+void waitq_add_locked(struct waitq *q, struct waiter *w)
 {
 	w->q = q;
 	w->next = q->head;
 	q->head = w;
 }
 
-void waitq_remove(struct waiter *w)
+void waitq_add(struct waitq *q, struct waiter *w)
 {
-	if (!w->q)
-		return;
+	unsigned long f = spin_lock_irqsave(&q->lock);
+
+	waitq_add_locked(q, w);
+	spin_unlock_irqrestore(&q->lock, f);
+}
+
+void waitq_remove_locked(struct waiter *w)
+{
 	for (struct waiter **pp = &w->q->head; *pp; pp = &(*pp)->next) {
 		if (*pp == w) {
 			*pp = w->next;
@@ -255,7 +259,20 @@ void waitq_remove(struct waiter *w)
 	w->q = NULL;
 }
 
-void sched_wake(struct thread *t, int why)
+void waitq_remove(struct waiter *w)
+{
+	struct waitq *q = w->q;
+
+	if (!q)
+		return;
+	unsigned long f = spin_lock_irqsave(&q->lock);
+	if (w->q == q) /* a callback may have moved it meanwhile */
+		waitq_remove_locked(w);
+	spin_unlock_irqrestore(&q->lock, f);
+}
+
+/* Under sched_lock. */
+static void wake_locked(struct thread *t, int why)
 {
 	if (t->state != THREAD_SLEEPING)
 		return;
@@ -266,51 +283,89 @@ void sched_wake(struct thread *t, int why)
 	timer_reprogram();
 }
 
-int wake_up(struct waitq *q)
+void sched_wake(struct thread *t, int why)
 {
+	unsigned long f = spin_lock_irqsave(&sched_lock);
+
+	wake_locked(t, why);
+	spin_unlock_irqrestore(&sched_lock, f);
+}
+
+int wake_up_key(struct waitq *q, unsigned key)
+{
+	unsigned long f = spin_lock_irqsave(&q->lock);
 	int n = 0;
 
 	for (struct waiter *w = q->head, *next; w; w = next) {
 		next = w->next; /* a callback may remove itself */
 		if (w->fn)
-			w->fn(w);
+			w->fn(w, key);
 		else
 			sched_wake(w->thread, WAKE_EVENT);
 		n++;
 	}
+	spin_unlock_irqrestore(&q->lock, f);
 	return n;
 }
 
-long sched_sleep(struct waitq *q, uint64_t deadline)
+void wait_prepare(struct waitq *q, struct waiter *w, uint64_t deadline)
 {
-	struct waiter w = { .thread = current };
-
-	if (signal_wakes(current))
-		return -EINTR;
-	if (q)
-		waitq_add(q, &w);
+	if (q && !w->q) {
+		w->thread = current;
+		waitq_add(q, w);
+	}
+	unsigned long f = spin_lock_irqsave(&sched_lock);
 	current->state = THREAD_SLEEPING;
 	current->deadline = deadline;
 	current->wake = WAKE_EVENT;
-	if (deadline && deadline <= clock_monotonic_ns()) {
-		current->state = THREAD_RUNNABLE;
-		current->wake = WAKE_TIMEOUT;
-	} else {
-		timer_reprogram();
-		schedule();
+	spin_unlock_irqrestore(&sched_lock, f);
+}
+
+long wait_schedule(bool intr)
+{
+	unsigned long f = spin_lock_irqsave(&sched_lock);
+
+	if (current->state == THREAD_SLEEPING) {
+		if (intr && signal_wakes(current))
+			wake_locked(current, WAKE_SIGNAL);
+		else if (current->deadline && current->deadline <= clock_monotonic_ns())
+			wake_locked(current, WAKE_TIMEOUT);
+		else
+			schedule();
 	}
-	if (q)
-		waitq_remove(&w);
+	int why = current->wake;
+	spin_unlock_irqrestore(&sched_lock, f);
+	if (why == WAKE_SIGNAL && !intr)
+		return 0; /* an uninterruptible wait tests its condition again */
+	return why == WAKE_TIMEOUT ? -ETIMEDOUT : why == WAKE_SIGNAL ? -EINTR : 0;
+}
+
+void wait_finish(struct waiter *w)
+{
+	unsigned long f = spin_lock_irqsave(&sched_lock);
+
+	current->state = THREAD_RUNNABLE;
 	current->deadline = 0;
-	return current->wake == WAKE_TIMEOUT ? -ETIMEDOUT : current->wake == WAKE_SIGNAL ? -EINTR : 0;
+	spin_unlock_irqrestore(&sched_lock, f);
+	waitq_remove(w);
+}
+
+static void timer_cancel_locked(struct ktimer *t)
+{
+	for (struct ktimer **pp = &timers; *pp && t->armed; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	t->armed = false;
 }
 
 void timer_arm(struct ktimer *t, uint64_t deadline)
 {
-	uint64_t f = read_rflags();
+	unsigned long f = spin_lock_irqsave(&sched_lock);
 
-	irq_disable();
-	timer_cancel(t);
+	timer_cancel_locked(t);
 	t->deadline = deadline;
 	struct ktimer **pp = &timers;
 	while (*pp && (*pp)->deadline <= deadline)
@@ -319,49 +374,51 @@ void timer_arm(struct ktimer *t, uint64_t deadline)
 	*pp = t;
 	t->armed = true;
 	timer_reprogram();
-	if (f & RFLAGS_IF)
-		irq_enable();
+	spin_unlock_irqrestore(&sched_lock, f);
 }
 
 void timer_cancel(struct ktimer *t)
 {
-	uint64_t f = read_rflags();
+	unsigned long f = spin_lock_irqsave(&sched_lock);
 
-	irq_disable();
-	for (struct ktimer **pp = &timers; *pp && t->armed; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			break;
-		}
-	}
-	t->armed = false;
-	if (f & RFLAGS_IF)
-		irq_enable();
+	timer_cancel_locked(t);
+	spin_unlock_irqrestore(&sched_lock, f);
 }
 
+/* The timer interrupt.  A timer's function runs without sched_lock, since
+ * it wakes threads and may re-arm itself. */
 void sched_tick(void)
 {
 	uint64_t now = clock_monotonic_ns();
 
+	spin_lock(&sched_lock);
 	while (timers && timers->deadline <= now) {
 		struct ktimer *t = timers;
 		timers = t->next;
 		t->armed = false;
-		t->fn(t); /* may re-arm itself */
+		spin_unlock(&sched_lock);
+		t->fn(t);
+		spin_lock(&sched_lock);
 	}
 	for (struct thread *t = all; t; t = t->all_next)
 		if (t->state == THREAD_SLEEPING && t->deadline && t->deadline <= now)
-			sched_wake(t, WAKE_TIMEOUT);
+			wake_locked(t, WAKE_TIMEOUT);
 	if (run_head && now >= slice_end)
 		sched_need_resched = true;
 	timer_reprogram();
+	spin_unlock(&sched_lock);
 }
 
+/* Returns with interrupts disabled, as the exit path needs them. */
 void sched_return_to_user(struct regs *r, bool syscall)
 {
 	irq_disable();
-	if (sched_need_resched && run_head)
-		schedule();
+	if (sched_need_resched) {
+		spin_lock(&sched_lock);
+		if (run_head)
+			schedule();
+		spin_unlock(&sched_lock);
+	}
 	signal_deliver(r, syscall);
 }
 
@@ -383,12 +440,14 @@ static noreturn void retire(struct thread *t)
 noreturn void kthread_exit(void)
 {
 	irq_disable();
+	spin_lock(&sched_lock);
 	retire(current);
 }
 
 noreturn void thread_exit(int status)
 {
 	irq_disable();
+	spin_lock(&sched_lock);
 	if (nthreads == 1)
 		vm_exit_status(status);
 	struct thread *t = current;
@@ -414,34 +473,38 @@ struct thread *sched_all_threads(void)
 	return all;
 }
 
+/* The owner is set and cleared under the waiters' lock, so the test and
+ * the taking cannot be split by another thread (on SMP either). */
+static bool mutex_try(struct mutex *m)
+{
+	unsigned long f = spin_lock_irqsave(&m->waiters.lock);
+	bool got = !m->owner;
+
+	if (got)
+		m->owner = current;
+	spin_unlock_irqrestore(&m->waiters.lock, f);
+	return got;
+}
+
 void mutex_lock(struct mutex *m)
 {
-	uint64_t f = read_rflags();
-
-	irq_disable();
 	if (m->owner == current)
 		panic("mutex %s taken twice by thread %d", m->name, current->tid);
-	while (m->owner) {
-		struct waiter w = { .thread = current };
-		waitq_add(&m->waiters, &w);
-		current->state = THREAD_SLEEPING;
-		current->deadline = 0;
-		schedule(); /* not interruptible: a signal waits for the unlock */
-		waitq_remove(&w);
-	}
-	m->owner = current;
-	if (f & RFLAGS_IF)
-		irq_enable();
+	/* Not interruptible: a signal waits for the unlock. */
+	wait_event_uninterruptible(&m->waiters, mutex_try(m));
 }
 
 void mutex_unlock(struct mutex *m)
 {
-	uint64_t f = read_rflags();
+	unsigned long f = spin_lock_irqsave(&m->waiters.lock);
 
-	irq_disable();
 	BUG_ON(m->owner != current);
 	m->owner = NULL;
+	spin_unlock_irqrestore(&m->waiters.lock, f);
 	wake_up(&m->waiters);
-	if (f & RFLAGS_IF)
-		irq_enable();
+}
+
+noreturn void spin_bug(const struct spinlock *l, const char *what)
+{
+	panic("spinlock %s %s", l->name ? l->name : "(unnamed)", what);
 }

@@ -7,9 +7,7 @@
  * panic naming what failed.
  */
 #include "kernel/abi.h"
-#include "kernel/arch/x86_64/x86.h"
 #include "kernel/kernel.h"
-#include "kernel/lock.h"
 
 #define ROUNDS 200
 
@@ -24,10 +22,7 @@ static void player(void *arg)
 	int me = (int)(uint64_t)arg;
 
 	for (int i = 0; i < ROUNDS; i++) {
-		irq_disable();
-		while (turn != me)
-			sched_sleep(&turn_q, 0);
-		irq_enable();
+		wait_event_uninterruptible(&turn_q, turn == me);
 		mutex_lock(&m);
 		if (in_mutex++)
 			panic("selftest: two threads inside one mutex");
@@ -38,10 +33,8 @@ static void player(void *arg)
 		turn = !me;
 		wake_up(&turn_q);
 	}
-	irq_disable();
 	done++;
 	wake_up(&done_q);
-	irq_enable();
 }
 
 void selftest_run(void)
@@ -50,12 +43,9 @@ void selftest_run(void)
 
 	if (!kthread_create(player, (void *)0) || !kthread_create(player, (void *)1))
 		panic("selftest: cannot create kernel threads");
-	irq_disable();
-	while (done < 2)
-		sched_sleep(&done_q, 0);
+	wait_event_uninterruptible(&done_q, done == 2);
 	/* A deadline with nobody to wake us must end in -ETIMEDOUT. */
-	long r = sched_sleep(&turn_q, clock_monotonic_ns() + 20000000);
-	irq_enable();
+	long r = wait_event_deadline(&turn_q, false, clock_monotonic_ns() + 20000000);
 	uint64_t dt = clock_monotonic_ns() - t0;
 	if (shared != 2 * ROUNDS || r != -ETIMEDOUT)
 		panic("selftest: shared %d (want %d), timed sleep %ld", shared, 2 * ROUNDS, r);

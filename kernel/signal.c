@@ -55,6 +55,9 @@ static struct k_sigaction actions[NSIG + 1];
 uint64_t signal_shared_pending;
 static struct sig_info shared_info[NSIG];
 static uint8_t shared_rtqueued[NSIG];
+/* The pending sets, queues and siginfo of the process and of every thread:
+ * the timer interrupt sends signals too (setitimer, alarm). */
+static struct spinlock sig_lock = SPINLOCK_INIT("signal");
 #define SIGRTMIN 32
 
 /* Real-time signals queue each instance (up to 255 of each here); the
@@ -108,12 +111,14 @@ long signal_action(int sig, const struct k_sigaction *act, struct k_sigaction *o
 		actions[sig] = *act;
 		actions[sig].mask &= ~UNBLOCKABLE;
 		if (ignored(sig)) { /* what is now ignored is no longer pending */
+			unsigned long f = spin_lock_irqsave(&sig_lock);
 			signal_shared_pending &= ~BIT(sig);
 			shared_rtqueued[sig - 1] = 0;
 			for (struct thread *t = sched_all_threads(); t; t = t->all_next) {
 				t->sigpending &= ~BIT(sig);
 				t->rtqueued[sig - 1] = 0;
 			}
+			spin_unlock_irqrestore(&sig_lock, f);
 		}
 	}
 	return 0;
@@ -162,37 +167,57 @@ static struct thread *taker(int sig)
 	return NULL;
 }
 
+static void send_locked(struct thread *t, int sig, int code);
+
 long signal_send(struct thread *t, int sig, int code)
 {
 	if (sig < 0 || sig > NSIG)
 		return -EINVAL;
 	if (sig == 0)
 		return 0;
+	unsigned long f = spin_lock_irqsave(&sig_lock);
+	send_locked(t, sig, code);
+	spin_unlock_irqrestore(&sig_lock, f);
+	return 0;
+}
+
+static void send_locked(struct thread *t, int sig, int code)
+{
 	struct sig_info info = { code, 1, 0 };
 	if (t) { /* to one thread: an ignored signal it blocks stays pending */
 		if (ignored(sig) && sig != SIGKILL && !(t->sigmask & BIT(sig)))
-			return 0;
+			return;
 		queue_one(&t->sigpending, t->rtqueued, sig);
 		t->siginfo[sig - 1] = info;
 	} else { /* to the process: pending until a thread takes it */
 		t = taker(sig);
 		if (ignored(sig) && sig != SIGKILL && t)
-			return 0;
+			return;
 		queue_one(&signal_shared_pending, shared_rtqueued, sig);
 		shared_info[sig - 1] = info;
 		if (!t) { /* all block it: wake any waiter in sigwait for it */
 			for (struct thread *c = sched_all_threads(); c; c = c->all_next)
 				if (c->sigwait & BIT(sig))
 					sched_wake(c, WAKE_SIGNAL);
-			return 0;
+			return;
 		}
 	}
 	if (signal_wakes(t))
 		sched_wake(t, WAKE_SIGNAL);
-	return 0;
 }
 
+static int dequeue_locked(struct thread *t, uint64_t set, struct sig_info *info);
+
 int signal_dequeue(struct thread *t, uint64_t set, struct sig_info *info)
+{
+	unsigned long f = spin_lock_irqsave(&sig_lock);
+	int sig = dequeue_locked(t, set, info);
+
+	spin_unlock_irqrestore(&sig_lock, f);
+	return sig;
+}
+
+static int dequeue_locked(struct thread *t, uint64_t set, struct sig_info *info)
 {
 	uint64_t mine = t->sigpending & set, shared = signal_shared_pending & set;
 

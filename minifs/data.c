@@ -58,74 +58,55 @@ static const uint8_t *source(const struct inode *ino, uint64_t off)
 	return NULL;
 }
 
-static long read_pages(struct inode *ino, char *buf, size_t len, uint64_t off, bool user)
+long mfs_read(struct inode *ino, struct uio *u, uint64_t off)
 {
 	if (off >= ino->size)
 		return 0;
-	len = MIN(len, ino->size - off);
-	for (size_t done = 0; done < len;) {
+	size_t len = MIN(u->count, ino->size - off), done = 0;
+	while (done < len) {
 		uint64_t at = off + done;
 		size_t n = MIN(len - done, PAGE_SIZE - at % PAGE_SIZE);
 		const uint8_t *src = source(ino, at);
 		if (src && ino->image && src >= ino->image && src < ino->image + ino->image_size)
 			n = MIN(n, ino->image_size - at);
-		long r = 0;
-		if (!user)
-			src ? memcpy(buf + done, src, n) : memset(buf + done, 0, n);
-		else
-			r = src ? copy_to_user(buf + done, src, n) : clear_user(buf + done, n);
+		long r = src ? uio_copy_out(u, src, n) : uio_zero(u, n);
 		if (r < 0)
 			return done ? (long)done : r;
-		done += n;
+		done += r;
+		if ((size_t)r < n)
+			break;
 	}
-	return len;
+	return done;
 }
 
-long mfs_read(struct inode *ino, char __user *buf, size_t len, uint64_t off)
+long mfs_write(struct inode *ino, struct uio *u, uint64_t off)
 {
-	return read_pages(ino, buf, len, off, true);
-}
+	size_t len = u->count, done = 0;
 
-long mfs_read_kernel(struct inode *ino, void *buf, size_t len, uint64_t off)
-{
-	return read_pages(ino, buf, len, off, false);
-}
-
-static long write_pages(struct inode *ino, const char *buf, size_t len, uint64_t off, bool user)
-{
+	if (!len)
+		return 0;
 	if (off > MAX_FILE_SIZE || len > MAX_FILE_SIZE - off)
 		return -EFBIG;
-	size_t done = 0;
 	while (done < len) {
 		uint64_t at = off + done;
 		size_t n = MIN(len - done, PAGE_SIZE - at % PAGE_SIZE);
 		uint64_t pa = mfs_page(ino, at / PAGE_SIZE);
 		if (!pa)
 			break;
-		char *dst = (char *)phys_to_virt(pa) + at % PAGE_SIZE;
-		if (user && copy_from_user(dst, buf + done, n) < 0) {
+		long r = uio_copy_in(u, (char *)phys_to_virt(pa) + at % PAGE_SIZE, n);
+		if (r < 0) {
 			if (!done)
-				return -EFAULT;
+				return r;
 			break;
 		}
-		if (!user)
-			memcpy(dst, buf + done, n);
-		done += n;
-		ino->size = MAX(ino->size, at + n);
+		done += r;
+		ino->size = MAX(ino->size, at + r);
+		if ((size_t)r < n)
+			break;
 	}
 	if (done)
 		mfs_touch(ino, true);
 	return done ? (long)done : -ENOSPC;
-}
-
-long mfs_write(struct inode *ino, const char __user *buf, size_t len, uint64_t off)
-{
-	return len ? write_pages(ino, buf, len, off, true) : 0;
-}
-
-long mfs_write_kernel(struct inode *ino, const void *buf, size_t len, uint64_t off)
-{
-	return len ? write_pages(ino, buf, len, off, false) : 0;
 }
 
 long mfs_truncate(struct inode *ino, uint64_t size)

@@ -13,73 +13,65 @@
 #include "minifs/minifs.h"
 
 #define DEV(major, minor) ((uint32_t)(major) << 8 | (minor))
-#define CHUNK 256 /* kernel bounce buffer for random and console */
+#define CHUNK 256 /* kernel bounce buffer for random bytes */
 
-static long null_read(char __user *buf, size_t len)
+static long null_read(struct uio *u)
 {
-	(void)buf;
-	(void)len;
+	(void)u;
 	return 0;
 }
 
-static long null_write(const char __user *buf, size_t len)
+/* Takes everything without looking at it. */
+static long null_write(struct uio *u)
 {
-	(void)buf;
-	return len;
+	size_t n = u->count;
+
+	uio_truncate(u, 0);
+	return n;
 }
 
-static long zero_read(char __user *buf, size_t len)
+static long zero_read(struct uio *u)
 {
-	long r = clear_user(buf, len);
-
-	return r < 0 ? r : (long)len;
+	return uio_zero(u, u->count);
 }
 
-static long full_write(const char __user *buf, size_t len)
+static long full_write(struct uio *u)
 {
-	(void)buf;
-	(void)len;
+	(void)u;
 	return -ENOSPC;
 }
 
 /* Bytes already copied count even when a later chunk faults, as in Linux. */
-static long random_read(char __user *buf, size_t len)
+static long random_read(struct uio *u)
 {
 	uint8_t tmp[CHUNK];
 	size_t done = 0;
 
-	while (done < len) {
-		size_t n = MIN(len - done, sizeof(tmp));
+	while (u->count) {
+		size_t n = MIN(u->count, sizeof(tmp));
 		random_bytes(tmp, n);
-		if (copy_to_user(buf + done, tmp, n) < 0)
+		long r = uio_copy_out(u, tmp, n);
+		if (r < 0)
 			break;
-		done += n;
+		done += r;
+		if ((size_t)r < n)
+			break;
 	}
 	memset(tmp, 0, sizeof(tmp));
-	return done || !len ? (long)done : -EFAULT;
+	return done || !u->count ? (long)done : -EFAULT;
 }
 
 /* The console is the program's stdout; it has no input of its own. */
-static long console_write_user(const char __user *buf, size_t len)
+static long console_dev_write(struct uio *u)
 {
-	char tmp[CHUNK];
-	size_t done = 0;
-
-	while (done < len) {
-		size_t n = MIN(len - done, sizeof(tmp));
-		if (copy_from_user(tmp, buf + done, n) < 0)
-			return done ? (long)done : -EFAULT;
-		console_write(1, tmp, n);
-		done += n;
-	}
-	return len;
+	return console_write_uio(1, u);
 }
 
 static const struct dev_ops null_ops = { null_read, null_write };
 static const struct dev_ops zero_ops = { zero_read, null_write };
 static const struct dev_ops full_ops = { zero_read, full_write };
 static const struct dev_ops random_ops = { random_read, null_write };
-static const struct dev_ops console_ops = { null_read, console_write_user };
+static const struct dev_ops console_ops = { null_read, console_dev_write };
 
 static const struct node {
 	const char *name;

@@ -127,10 +127,9 @@ long mfs_dir_path(struct inode *dir, char *buf, size_t size);
 
 /* ---- file data (data.c) ---------------------------------------------------- */
 /* Each returns bytes moved, or -errno (-EFAULT, -ENOSPC/-ENOMEM, -EFBIG). */
-long mfs_read(struct inode *ino, char __user *buf, size_t len, uint64_t off);
-long mfs_write(struct inode *ino, const char __user *buf, size_t len, uint64_t off);
-long mfs_read_kernel(struct inode *ino, void *buf, size_t len, uint64_t off);
-long mfs_write_kernel(struct inode *ino, const void *buf, size_t len, uint64_t off);
+struct uio;
+long mfs_read(struct inode *ino, struct uio *u, uint64_t off);
+long mfs_write(struct inode *ino, struct uio *u, uint64_t off);
 long mfs_truncate(struct inode *ino, uint64_t size);
 /* The physical page at index, materialised (a zero page for a hole);
  * 0 without memory.  The caller does not own it. */
@@ -146,8 +145,8 @@ void dev_init(void);
 void proc_init(void);
 /* The device behind a character device node, for the file layer. */
 struct dev_ops {
-	long (*read)(char __user *buf, size_t len);
-	long (*write)(const char __user *buf, size_t len);
+	long (*read)(struct uio *u);
+	long (*write)(struct uio *u);
 };
 const struct dev_ops *dev_find(uint32_t rdev);
 

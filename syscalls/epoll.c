@@ -9,11 +9,12 @@
  * wait for the next wake-up, EPOLLONESHOT ones are disabled until
  * EPOLL_CTL_MOD.  A registration holds no reference: it goes when the last
  * reference to its file does (file_put calls epoll_file_release).  The ready
- * list is also touched from the timer interrupt (timerfd), so it is only
- * changed with interrupts disabled.  EPOLLEXCLUSIVE is accepted and wakes
- * every waiter, which Linux allows ("one or more").
+ * list is also touched from the timer interrupt (timerfd), so it and each
+ * item's events change under the epoll's spinlock, which nests inside the
+ * watched file's wait-queue lock (the callback runs under it) and is never
+ * held while taking one.  EPOLLEXCLUSIVE is accepted and wakes every
+ * waiter, which Linux allows ("one or more").
  */
-#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define EP_PRIVATE_BITS (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
@@ -31,6 +32,7 @@ struct eventpoll {
 	struct link items; /* every registration */
 	struct link ready;
 	int nitems;
+	struct spinlock lock; /* ready, and every item's rd and events */
 	struct waitq wq;      /* threads in epoll_wait */
 	struct waitq poll_wq; /* the epoll file's own wq: pollers, outer epolls */
 };
@@ -80,21 +82,7 @@ static bool is_epoll(const struct file *f)
 	return f->ops == &epoll_ops;
 }
 
-static uint64_t irq_save(void)
-{
-	uint64_t flags = read_rflags();
-
-	irq_disable();
-	return flags;
-}
-
-static void irq_restore(uint64_t flags)
-{
-	if (flags & RFLAGS_IF)
-		irq_enable();
-}
-
-/* Queues epi as ready and tells the sleepers and pollers.  Interrupts off. */
+/* Queues epi as ready and tells the sleepers and pollers.  Under ep->lock. */
 static void ep_ready(struct epitem *epi)
 {
 	struct eventpoll *ep = epi->ep;
@@ -106,16 +94,15 @@ static void ep_ready(struct epitem *epi)
 }
 
 /* The waiter callback: runs inside wake_up, from any context. */
-static void ep_callback(struct waiter *w)
+static void ep_callback(struct waiter *w, unsigned key)
 {
 	struct epitem *epi = w->arg;
-	unsigned key = poll_wake_key();
-	uint64_t flags = irq_save();
+	unsigned long flags = spin_lock_irqsave(&epi->ep->lock);
 
 	/* A disabled EPOLLONESHOT item, or a change it did not ask about. */
 	if ((epi->events & ~EP_PRIVATE_BITS) && (!key || (key & epi->events)))
 		ep_ready(epi);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&epi->ep->lock, flags);
 }
 
 /* The epoll file's readiness: some ready item really is ready.  Items that
@@ -123,7 +110,7 @@ static void ep_callback(struct waiter *w)
 static unsigned ep_poll_op(struct file *f)
 {
 	struct eventpoll *ep = f->priv;
-	uint64_t flags = irq_save();
+	unsigned long flags = spin_lock_irqsave(&ep->lock);
 	unsigned mask = 0;
 
 	for (struct link *l = ep->ready.next, *next; l != &ep->ready; l = next) {
@@ -135,18 +122,17 @@ static unsigned ep_poll_op(struct file *f)
 		}
 		link_del(l);
 	}
-	irq_restore(flags);
+	spin_unlock_irqrestore(&ep->lock, flags);
 	return mask;
 }
 
 static void ep_remove(struct epitem *epi)
 {
-	uint64_t flags = irq_save();
-
 	waitq_remove(&epi->w);
+	unsigned long flags = spin_lock_irqsave(&epi->ep->lock);
 	if (epi->rd.next)
 		link_del(&epi->rd);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&epi->ep->lock, flags);
 	link_del(&epi->item);
 	epi->ep->nitems--;
 	for (struct epitem **pp = &epi->file->epitems; *pp; pp = &(*pp)->file_next) {
@@ -189,6 +175,7 @@ SYSCALL_DEFINE1(epoll_create1, int, flags)
 	}
 	link_init(&ep->items);
 	link_init(&ep->ready);
+	ep->lock.name = "epoll";
 	f->priv = ep;
 	f->wq = &ep->poll_wq;
 	return fd_install(f, 0, flags & EPOLL_CLOEXEC);
@@ -226,13 +213,13 @@ static struct epitem *ep_find(struct eventpoll *ep, struct file *f, int fd)
 /* Sets what epi waits for, and queues it when that is already there. */
 static void ep_arm(struct epitem *epi, const struct epoll_event *ev)
 {
-	uint64_t flags = irq_save();
+	unsigned long flags = spin_lock_irqsave(&epi->ep->lock);
 
 	epi->events = ev->events | EPOLLERR | EPOLLHUP;
 	epi->data = ev->data;
 	if (file_poll(epi->file) & epi->events)
 		ep_ready(epi);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&epi->ep->lock, flags);
 }
 
 static long ep_insert(struct eventpoll *ep, struct file *tf, int fd, const struct epoll_event *ev)
@@ -249,10 +236,8 @@ static long ep_insert(struct eventpoll *ep, struct file *tf, int fd, const struc
 	epi->file_next = tf->epitems;
 	tf->epitems = epi;
 	epi->w = (struct waiter){ .fn = ep_callback, .arg = epi };
-	uint64_t flags = irq_save();
 	if (tf->wq)
 		waitq_add(tf->wq, &epi->w);
-	irq_restore(flags);
 	ep_arm(epi, ev);
 	return 0;
 }
@@ -302,11 +287,12 @@ SYSCALL_DEFINE4(epoll_ctl, int, epfd, int, op, int, fd, const struct epoll_event
 
 /* ---- epoll_wait ------------------------------------------------------------------- */
 
-/* Takes up to max events off the ready list (interrupts disabled): each
- * item's readiness now, filtered by what it asked for.  Level-triggered
- * items go back at the tail, after this pass. */
+/* Takes up to max events off the ready list: each item's readiness now,
+ * filtered by what it asked for.  Level-triggered items go back at the
+ * tail, after this pass. */
 static int ep_collect(struct eventpoll *ep, struct epoll_event *out, int max)
 {
+	unsigned long flags = spin_lock_irqsave(&ep->lock);
 	struct link again;
 	int n = 0;
 
@@ -330,6 +316,7 @@ static int ep_collect(struct eventpoll *ep, struct epoll_event *out, int max)
 		link_del(l);
 		link_add_tail(&ep->ready, l);
 	}
+	spin_unlock_irqrestore(&ep->lock, flags);
 	return n;
 }
 
@@ -353,22 +340,14 @@ static long ep_wait(int epfd, struct epoll_event __user *uev, int max, uint64_t 
 	if (cap > ON_STACK && !(buf = kmalloc(cap * sizeof(*buf))))
 		return -ENOMEM;
 	file_get(f);
-	irq_disable();
-	for (;;) {
-		n = ep_collect(ep, buf, cap);
-		if (n || deadline == 1)
-			break;
-		long r = sched_sleep(&ep->wq, deadline);
-		if (r == -EINTR) {
+	n = ep_collect(ep, buf, cap);
+	if (!n && deadline != 1) {
+		long r = wait_event_deadline(&ep->wq, (n = ep_collect(ep, buf, cap)) != 0, deadline);
+		if (r == -EINTR)
 			n = -EINTR;
-			break;
-		}
-		if (r == -ETIMEDOUT) {
+		else if (r == -ETIMEDOUT)
 			n = ep_collect(ep, buf, cap);
-			break;
-		}
 	}
-	irq_enable();
 	if (n > 0 && copy_to_user(uev, buf, n * sizeof(*buf)) < 0)
 		n = -EFAULT;
 	file_put(f);

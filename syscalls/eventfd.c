@@ -7,7 +7,6 @@
  * -EAGAIN; a sleep ended by a signal answers -ERESTARTSYS.  Readable means
  * non-zero, writable means a write of 1 would not wait.
  */
-#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define EVENTFD_MAX 0xfffffffffffffffeUL /* ULLONG_MAX - 1: the largest count */
@@ -18,47 +17,39 @@ struct eventfd {
 	struct waitq wq;
 };
 
-static long eventfd_read(struct file *f, char __user *buf, size_t len, uint64_t *off)
+static long eventfd_read(struct file *f, struct uio *u, uint64_t *off)
 {
 	struct eventfd *e = f->priv;
-	long r = 0;
 
 	(void)off;
-	if (len < sizeof(uint64_t))
+	if (u->count < sizeof(uint64_t))
 		return -EINVAL;
-	irq_disable();
-	while (!e->count && !r)
-		r = f->flags & O_NONBLOCK ? -EAGAIN : sched_sleep(&e->wq, 0);
-	irq_enable();
+	long r = wait_event_interruptible(&e->wq, e->count, f->flags & O_NONBLOCK);
 	if (r)
-		return r == -EINTR ? -ERESTARTSYS : r;
+		return r;
 	uint64_t v = e->semaphore ? 1 : e->count;
-	if (copy_to_user(buf, &v, sizeof(v)) < 0)
+	if (uio_copy_out(u, &v, sizeof(v)) != sizeof(v))
 		return -EFAULT;
 	e->count -= v;
 	poll_wake(&e->wq, EPOLLOUT);
 	return sizeof(v);
 }
 
-static long eventfd_write(struct file *f, const char __user *buf, size_t len, uint64_t *off)
+static long eventfd_write(struct file *f, struct uio *u, uint64_t *off)
 {
 	struct eventfd *e = f->priv;
 	uint64_t v;
-	long r = 0;
 
 	(void)off;
-	if (len < sizeof(v))
+	if (u->count < sizeof(v))
 		return -EINVAL;
-	if (copy_from_user(&v, buf, sizeof(v)) < 0)
+	if (uio_copy_in(u, &v, sizeof(v)) != sizeof(v))
 		return -EFAULT;
 	if (v == ~0UL)
 		return -EINVAL;
-	irq_disable();
-	while (EVENTFD_MAX - e->count < v && !r)
-		r = f->flags & O_NONBLOCK ? -EAGAIN : sched_sleep(&e->wq, 0);
-	irq_enable();
+	long r = wait_event_interruptible(&e->wq, EVENTFD_MAX - e->count >= v, f->flags & O_NONBLOCK);
 	if (r)
-		return r == -EINTR ? -ERESTARTSYS : r;
+		return r;
 	e->count += v;
 	poll_wake(&e->wq, EPOLLIN);
 	return sizeof(v);

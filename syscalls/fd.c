@@ -12,8 +12,6 @@
 #include "kernel/lock.h"
 #include "syscalls/syscalls.h"
 
-#define CHUNK 4096
-
 static struct {
 	struct file *f;
 	bool cloexec;
@@ -91,6 +89,28 @@ long fd_install_at(struct file *f, int fd, bool cloexec)
 	return fd;
 }
 
+long fd_install_pair(struct file *a, struct file *b, int __user *ufds, bool cloexec)
+{
+	long fa = fd_install(a, 0, cloexec);
+
+	if (fa < 0) {
+		file_put(b);
+		return fa;
+	}
+	long fb = fd_install(b, 0, cloexec);
+	if (fb < 0) {
+		fd_close(fa);
+		return fb;
+	}
+	int v[2] = { (int)fa, (int)fb };
+	if (copy_to_user(ufds, v, sizeof(v)) < 0) {
+		fd_close(fa);
+		fd_close(fb);
+		return -EFAULT;
+	}
+	return 0;
+}
+
 long fd_close(int fd)
 {
 	if (fd < 0 || fd >= FD_MAX)
@@ -118,31 +138,20 @@ void fd_set_cloexec(int fd, bool on)
 
 /* ---- the console ---------------------------------------------------------- */
 
-static long stdin_read(struct file *f, char __user *buf, size_t len, uint64_t *off)
+static long stdin_read(struct file *f, struct uio *u, uint64_t *off)
 {
 	(void)off;
-	size_t n = MIN(len, f->priv_len - f->off);
+	long n = uio_copy_out(u, (const char *)f->priv + f->off, MIN(u->count, f->priv_len - f->off));
 
-	if (n && copy_to_user(buf, (const char *)f->priv + f->off, n) < 0)
-		return -EFAULT;
-	f->off += n;
+	if (n > 0)
+		f->off += n;
 	return n;
 }
 
-static long console_write_op(struct file *f, const char __user *buf, size_t len, uint64_t *off)
+static long console_write_op(struct file *f, struct uio *u, uint64_t *off)
 {
-	char tmp[CHUNK];
-	size_t done = 0;
-
 	(void)off;
-	while (done < len) {
-		size_t n = MIN(len - done, sizeof(tmp));
-		if (copy_from_user(tmp, buf + done, n) < 0)
-			return done ? (long)done : -EFAULT;
-		console_write(f->stream, tmp, n);
-		done += n;
-	}
-	return done;
+	return console_write_uio(f->stream, u);
 }
 
 static long console_ioctl(struct file *f, unsigned cmd, uint64_t arg)
@@ -152,12 +161,6 @@ static long console_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 		return copy_to_user((void *)arg, &n, sizeof(n));
 	}
 	return -ENOTTY;
-}
-
-static long console_write_kernel(struct file *f, const void *buf, size_t len)
-{
-	console_write(f->stream, buf, len);
-	return len;
 }
 
 /* The console never waits: stdin holds all its bytes from boot (data or
@@ -181,15 +184,9 @@ static const struct file_ops stdin_ops = {
 };
 static const struct file_ops console_ops = {
 	.write = console_write_op,
-	.write_kernel = console_write_kernel,
 	.ioctl = console_ioctl,
 	.poll = console_poll,
 };
-
-long kernel_write(struct file *f, const void *buf, size_t len)
-{
-	return f->ops->write_kernel ? f->ops->write_kernel(f, buf, len) : -EINVAL;
-}
 
 /* The console files stat as pipes. */
 long file_stat(struct file *f, struct stat *st)

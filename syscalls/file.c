@@ -9,9 +9,6 @@
 #include "minifs/minifs.h"
 #include "syscalls/syscalls.h"
 
-#define IOV_BATCH 64
-#define MAX_RW 0x7ffff000UL /* Linux's MAX_RW_COUNT */
-
 static struct file *readable(int fd, long *err)
 {
 	struct file *f = fd_get(fd);
@@ -37,32 +34,45 @@ static struct file *writable(int fd, long *err)
 }
 
 /* One transfer at *off (the file's offset, or pread's position). */
-static long transfer(struct file *f, char __user *buf, size_t len, uint64_t *off, bool wr)
+static long transfer(struct file *f, struct uio *u, uint64_t *off, bool wr)
 {
-	if (!user_range_ok((uint64_t)buf, len))
-		return -EFAULT;
-	len = MIN(len, MAX_RW);
 	file_get(f); /* the op may sleep while another thread closes the fd */
-	long r = wr ? f->ops->write(f, buf, len, off) : f->ops->read(f, buf, len, off);
+	long r = wr ? f->ops->write(f, u, off) : f->ops->read(f, u, off);
 	file_put(f);
 	return r;
+}
+
+/* Where a call reads or writes: the file's offset (pos -1), or the
+ * position pread and friends give, in *p. */
+static long position(struct file *f, int64_t pos, uint64_t *p, uint64_t **off)
+{
+	if (pos < 0 && pos != -1)
+		return -EINVAL;
+	*off = &f->off;
+	if (pos == -1)
+		return 0;
+	if (!f->ops->seekable)
+		return -ESPIPE;
+	*p = pos;
+	*off = p;
+	return 0;
 }
 
 static long rw(int fd, char __user *buf, size_t len, int64_t pos, bool wr)
 {
 	long err;
 	struct file *f = wr ? writable(fd, &err) : readable(fd, &err);
+	uint64_t p, *off;
+	struct uio u;
 
 	if (!f)
 		return err;
-	if (pos < 0 && pos != -1)
-		return -EINVAL;
-	if (pos == -1)
-		return transfer(f, buf, len, &f->off, wr);
-	if (!f->ops->seekable)
-		return -ESPIPE;
-	uint64_t p = pos;
-	return transfer(f, buf, len, &p, wr);
+	if ((err = position(f, pos, &p, &off)) < 0)
+		return err;
+	if (!user_range_ok((uint64_t)buf, len))
+		return -EFAULT;
+	uio_init_user(&u, buf, MIN(len, MAX_RW_COUNT));
+	return transfer(f, &u, off, wr);
 }
 
 SYSCALL_DEFINE3(read, int, fd, char __user *, buf, size_t, len)
@@ -85,48 +95,26 @@ SYSCALL_DEFINE4(pwrite64, int, fd, const char __user *, buf, size_t, len, int64_
 	return pos < 0 ? -EINVAL : rw(fd, (char __user *)buf, len, pos, true);
 }
 
-/* The vectored forms: each iovec in turn; a short transfer or a fault after
- * some bytes moved ends the call with the count so far, as on Linux. */
-static long rwv_file(struct file *f, const struct iovec __user *uiov, int cnt, int64_t pos, bool wr)
-{
-	struct iovec iov[IOV_BATCH];
-	uint64_t p = pos, *off = pos == -1 ? NULL : &p;
-	long total = 0;
-
-	if (cnt < 0 || cnt > UIO_MAXIOV || (pos < 0 && pos != -1))
-		return -EINVAL;
-	if (off && !f->ops->seekable)
-		return -ESPIPE;
-	for (int i = 0; i < cnt; i += IOV_BATCH) {
-		int n = MIN(cnt - i, IOV_BATCH);
-		if (copy_from_user(iov, uiov + i, n * sizeof(*iov)) < 0)
-			return total ? total : -EFAULT;
-		for (int j = 0; j < n; j++) {
-			if ((int64_t)iov[j].len < 0 || (uint64_t)total + iov[j].len > MAX_RW)
-				return total ? total : -EINVAL;
-			if (!iov[j].len)
-				continue;
-			long r = transfer(f, (char *)iov[j].base, iov[j].len, off ? off : &f->off, wr);
-			if (r < 0)
-				return total ? total : r;
-			total += r;
-			if ((uint64_t)r < iov[j].len)
-				return total;
-		}
-	}
-	return total;
-}
-
+/* The vectored forms: the iovecs are checked up front as Linux does, then
+ * moved in one transfer, so a file sees one call however they are split. */
 static long rwv(int fd, const struct iovec __user *uiov, int cnt, int64_t pos, bool wr)
 {
 	long err;
 	struct file *f = wr ? writable(fd, &err) : readable(fd, &err);
+	struct iovec small[UIO_SMALL], *iov;
+	uint64_t p, *off;
+	struct uio u;
 
 	if (!f)
 		return err;
-	file_get(f); /* held across the iovecs: another thread may close fd */
-	err = rwv_file(f, uiov, cnt, pos, wr);
-	file_put(f);
+	if (cnt < 0 || cnt > UIO_MAXIOV)
+		return -EINVAL;
+	if ((err = position(f, pos, &p, &off)) < 0)
+		return err;
+	err = uio_import_iovec(&u, uiov, cnt, small, &iov);
+	if (err >= 0)
+		err = transfer(f, &u, off, wr);
+	uio_free_iovec(iov, small);
 	return err;
 }
 
@@ -370,49 +358,35 @@ SYSCALL_DEFINE1(fdatasync, int, fd)
 	return fd_get(fd) ? 0 : -EBADF;
 }
 
-/* Reads a regular file (or a generated one's snapshot) into kernel memory. */
-static long read_kernel(struct file *f, void *buf, size_t n, uint64_t off)
-{
-	if (!f->inode || (f->inode->mode & S_IFMT) != S_IFREG)
-		return -EINVAL;
-	if (!f->inode->gen)
-		return mfs_read_kernel(f->inode, buf, n, off);
-	if (off >= f->priv_len)
-		return 0;
-	n = MIN(n, f->priv_len - off);
-	memcpy(buf, (const char *)f->priv + off, n);
-	return n;
-}
-
-/* Copies between two files through a kernel page, at most len bytes. */
+/* Copies at most len bytes from a regular file (or a generated one's
+ * snapshot) to any writable file through a kernel page: the same read and
+ * write ops as read(2) and write(2), on a kernel uio. */
 static long copy_between(struct file *in, uint64_t *in_off, struct file *out, uint64_t *out_off,
 			 size_t len)
 {
+	if (!in->inode || (in->inode->mode & S_IFMT) != S_IFREG)
+		return -EINVAL;
 	char *buf = kmalloc(PAGE_SIZE);
 	long total = 0;
+	struct uio u;
 
 	if (!buf)
 		return -ENOMEM;
 	while ((size_t)total < len) {
-		size_t n = MIN(len - total, PAGE_SIZE);
-		long r = read_kernel(in, buf, n, *in_off);
+		uio_init_kernel(&u, buf, MIN(len - total, PAGE_SIZE));
+		long r = transfer(in, &u, in_off, false);
 		if (r <= 0) {
 			if (r < 0 && !total)
 				total = r;
 			break;
 		}
-		*in_off += r;
-		long w =
-			out->inode && (out->inode->mode & S_IFMT) == S_IFREG
-				? mfs_write_kernel(out->inode, buf, r,
-						   (out->flags & O_APPEND) ? out->inode->size : *out_off)
-				: kernel_write(out, buf, r);
+		uio_init_kernel(&u, buf, r);
+		long w = transfer(out, &u, out_off, true);
 		if (w < 0) {
 			if (!total)
 				total = w;
 			break;
 		}
-		*out_off += w;
 		total += w;
 		if (w < r)
 			break;
@@ -434,7 +408,7 @@ SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, int64_t __user *, uoff, size_
 	if (uoff && pos < 0)
 		return -EINVAL;
 	uint64_t p = uoff ? (uint64_t)pos : in->off, dummy = out->off;
-	long r = copy_between(in, &p, out, &dummy, MIN(count, MAX_RW));
+	long r = copy_between(in, &p, out, &dummy, MIN(count, MAX_RW_COUNT));
 	if (r > 0 && out->ops->seekable)
 		out->off = dummy;
 	if (uoff) {
@@ -464,7 +438,7 @@ SYSCALL_DEFINE6(copy_file_range, int, in_fd, int64_t __user *, uin, int, out_fd,
 	if ((uin && copy_from_user(&a, uin, 8) < 0) || (uout && copy_from_user(&b, uout, 8) < 0))
 		return -EFAULT;
 	uint64_t pi = uin ? (uint64_t)a : in->off, po = uout ? (uint64_t)b : out->off;
-	long r = copy_between(in, &pi, out, &po, MIN(len, MAX_RW));
+	long r = copy_between(in, &pi, out, &po, MIN(len, MAX_RW_COUNT));
 	a = pi, b = po;
 	if (uin ? copy_to_user(uin, &a, 8) < 0 : (in->off = pi, false))
 		return -EFAULT;

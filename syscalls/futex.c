@@ -2,13 +2,13 @@
 /*
  * futex: threads wait on a 32-bit word of the program's memory and are
  * woken by address.  Waiters hang on a few hashed wait queues, each waiter
- * tagged with its address; the value check and the sleep happen with
- * interrupts off on the one CPU, so no wake-up is lost.  WAIT, WAKE, the
+ * tagged with its address.  As in Linux, a waiter is queued under its
+ * bucket's lock before the value is checked, and a waker takes it off the
+ * queue under the same lock before waking it, so no wake-up is lost.  WAIT, WAKE, the
  * BITSET forms, REQUEUE, CMP_REQUEUE and WAKE_OP, PRIVATE and
  * CLOCK_REALTIME, with Linux's -EAGAIN, -ETIMEDOUT and -EINTR.  The PI
  * operations and futex_waitv answer -ENOSYS.
  */
-#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define FUTEX_WAIT 0
@@ -45,8 +45,10 @@ static int nr_wake(uint64_t v)
 	return v == 0 ? 1 : (int)MIN(v, 0x7fffffffUL);
 }
 
-/* Wakes up to n waiters on addr whose bitset meets mask; returns how many. */
-static int wake(uint64_t addr, int n, uint32_t mask)
+/* Wakes up to n waiters on addr whose bitset meets mask; returns how many.
+ * Each is taken off the queue first: that is what its wait waits for.
+ * Under the bucket's lock. */
+static int wake_locked(uint64_t addr, int n, uint32_t mask)
 {
 	struct waitq *q = bucket(addr);
 	int woken = 0;
@@ -56,38 +58,64 @@ static int wake(uint64_t addr, int n, uint32_t mask)
 		struct fwait *f = w->arg;
 		if (f->addr != addr || !(f->bitset & mask))
 			continue;
-		waitq_remove(w);
+		waitq_remove_locked(w);
 		sched_wake(w->thread, WAKE_EVENT);
 		woken++;
 	}
 	return woken;
 }
 
-int futex_wake_addr(uint64_t addr, int n)
-{
-	uint64_t fl = read_rflags();
-
-	irq_disable();
-	int r = wake(addr, n, BITSET_ALL);
-	if (fl & RFLAGS_IF)
-		irq_enable();
-	return r;
-}
-
-/* Moves up to n waiters from addr to addr2; returns how many. */
-static int requeue(uint64_t addr, uint64_t addr2, int n)
+static int wake(uint64_t addr, int n, uint32_t mask)
 {
 	struct waitq *q = bucket(addr);
+	unsigned long fl = spin_lock_irqsave(&q->lock);
+	int woken = wake_locked(addr, n, mask);
+
+	spin_unlock_irqrestore(&q->lock, fl);
+	return woken;
+}
+
+int futex_wake_addr(uint64_t addr, int n)
+{
+	return wake(addr, n, BITSET_ALL);
+}
+
+/* The two buckets of a two-address operation, locked in address order
+ * (one lock when they are the same bucket). */
+static unsigned long lock_two(uint64_t addr, uint64_t addr2)
+{
+	struct waitq *a = bucket(addr), *b = bucket(addr2);
+	unsigned long fl = spin_lock_irqsave(a < b ? &a->lock : &b->lock);
+
+	if (a != b)
+		spin_lock(a < b ? &b->lock : &a->lock);
+	return fl;
+}
+
+static void unlock_two(uint64_t addr, uint64_t addr2, unsigned long fl)
+{
+	struct waitq *a = bucket(addr), *b = bucket(addr2);
+
+	if (a != b)
+		spin_unlock(a < b ? &b->lock : &a->lock);
+	spin_unlock_irqrestore(a < b ? &a->lock : &b->lock, fl);
+}
+
+/* Moves up to n waiters from addr to addr2; returns how many.  Under both
+ * buckets' locks. */
+static int requeue_locked(uint64_t addr, uint64_t addr2, int n)
+{
+	struct waitq *q2 = bucket(addr2);
 	int moved = 0;
 
-	for (struct waiter *w = q->head, *next; w && moved < n; w = next) {
+	for (struct waiter *w = bucket(addr)->head, *next; w && moved < n; w = next) {
 		next = w->next;
 		struct fwait *f = w->arg;
 		if (f->addr != addr)
 			continue;
-		waitq_remove(w);
+		waitq_remove_locked(w);
 		f->addr = addr2;
-		waitq_add(bucket(addr2), w);
+		waitq_add_locked(q2, w);
 		moved++;
 	}
 	return moved;
@@ -116,33 +144,35 @@ static long deadline_of(const struct timespec __user *ut, bool absolute, bool re
 	return 0;
 }
 
+/* The waiter is queued and the value read under the bucket's lock, so a
+ * FUTEX_WAKE after the program changed the value finds it queued. */
 static long futex_wait(uint64_t addr, uint32_t val, uint64_t deadline, uint32_t bitset)
 {
 	struct fwait f = { addr, bitset, { .thread = current } };
+	struct waitq *q = bucket(addr);
 	uint32_t cur;
-	long r;
+	long r = 0;
 
 	f.w.arg = &f;
-	irq_disable();
+	unsigned long fl = spin_lock_irqsave(&q->lock);
 	if (copy_from_user(&cur, (void *)addr, 4) < 0)
 		r = -EFAULT;
 	else if (cur != val)
 		r = -EAGAIN;
-	else {
-		waitq_add(bucket(addr), &f.w);
-		do {
-			r = sched_sleep(NULL, deadline);
-		} while (r == 0 && f.w.q); /* woken for another reason: still queued */
-		if (f.w.q) {               /* timeout or signal: not woken by a FUTEX_WAKE */
-			f.addr = 0;
-			waitq_remove(&f.w);
-		} else {
-			r = 0;
-		}
-		if (r == -EINTR && !deadline)
-			r = -ERESTARTSYS; /* a timed wait is not restarted: Linux says EINTR */
-	}
-	irq_enable();
+	else
+		waitq_add_locked(q, &f.w);
+	spin_unlock_irqrestore(&q->lock, fl);
+	if (r)
+		return r;
+	/* A waker, or a requeue to another bucket, changes f.w.q under the
+	 * buckets' locks; the wait ends when a waker took it off. */
+	r = wait_event_deadline(NULL, !*(struct waitq *volatile *)&f.w.q, deadline);
+	if (!f.w.q)
+		return 0; /* woken by a FUTEX_WAKE, whatever else happened */
+	f.addr = 0;       /* timeout or signal */
+	waitq_remove(&f.w);
+	if (r == -EINTR && !deadline)
+		r = -ERESTARTSYS; /* a timed wait is not restarted: Linux says EINTR */
 	return r;
 }
 
@@ -183,6 +213,7 @@ SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val, const s
 	int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
 	bool realtime = op & FUTEX_CLOCK_REALTIME;
 	uint64_t addr = (uint64_t)uaddr, addr2 = (uint64_t)uaddr2, deadline;
+	unsigned long fl;
 	uint32_t cur;
 	long r;
 
@@ -202,35 +233,34 @@ SYSCALL_DEFINE6(futex, uint32_t __user *, uaddr, int, op, uint32_t, val, const s
 	case FUTEX_WAKE_BITSET:
 		if (cmd == FUTEX_WAKE_BITSET && !val3)
 			return -EINVAL;
-		irq_disable();
-		r = wake(addr, nr_wake(val), cmd == FUTEX_WAKE ? BITSET_ALL : val3);
-		irq_enable();
-		return r;
+		return wake(addr, nr_wake(val), cmd == FUTEX_WAKE ? BITSET_ALL : val3);
 	case FUTEX_REQUEUE:
 	case FUTEX_CMP_REQUEUE:
 		if (addr2 & 3)
 			return -EINVAL;
-		irq_disable();
-		if (cmd == FUTEX_CMP_REQUEUE && (copy_from_user(&cur, uaddr, 4) < 0 || cur != val3)) {
-			irq_enable();
-			return copy_from_user(&cur, uaddr, 4) < 0 ? -EFAULT : -EAGAIN;
-		}
-		r = wake(addr, (int)MIN(val, 0x7fffffffU), BITSET_ALL); /* 0 wakes none here */
-		r += requeue(addr, addr2, (int)MIN((uint64_t)ut, 0x7fffffffUL));
-		irq_enable();
+		fl = lock_two(addr, addr2);
+		if (cmd == FUTEX_CMP_REQUEUE && copy_from_user(&cur, uaddr, 4) < 0)
+			r = -EFAULT;
+		else if (cmd == FUTEX_CMP_REQUEUE && cur != val3)
+			r = -EAGAIN;
+		else
+			r = wake_locked(addr, (int)MIN(val, 0x7fffffffU),
+					BITSET_ALL) + /* 0 wakes none */
+			    requeue_locked(addr, addr2, (int)MIN((uint64_t)ut, 0x7fffffffUL));
+		unlock_two(addr, addr2, fl);
 		return r;
 	case FUTEX_WAKE_OP: {
 		bool cmp = false;
 		if (addr2 & 3)
 			return -EINVAL;
-		irq_disable();
+		fl = lock_two(addr, addr2);
 		r = wake_op(addr2, val3, &cmp);
 		if (r == 0) {
-			r = wake(addr, nr_wake(val), BITSET_ALL);
+			r = wake_locked(addr, nr_wake(val), BITSET_ALL);
 			if (cmp)
-				r += wake(addr2, nr_wake((uint64_t)ut), BITSET_ALL);
+				r += wake_locked(addr2, nr_wake((uint64_t)ut), BITSET_ALL);
 		}
-		irq_enable();
+		unlock_two(addr, addr2, fl);
 		return r;
 	}
 	default: return -ENOSYS;

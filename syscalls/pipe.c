@@ -7,13 +7,13 @@
  * atomic: it waits until all of it fits, never interleaving with another.
  * O_NONBLOCK ends answer -EAGAIN instead; writing with no reader raises
  * SIGPIPE and answers -EPIPE.  A sleep a signal ends answers -ERESTARTSYS,
- * which the signal code turns into -EINTR or a restart (SA_RESTART).  As in
+ * which the signal code turns into -EINTR or a restart (SA_RESTART); both
+ * come from wait_event_interruptible.  As in
  * Linux, each end has its own wait queue (the read end's is woken by
  * writes, the write end's by reads that make room), which epoll's
  * edge-triggered mode can tell apart.  select, poll and epoll see the ends
  * through pipe_poll.
  */
-#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define PIPE_SIZE 65536
@@ -31,38 +31,35 @@ static size_t room(const struct pipe *p)
 	return PIPE_SIZE - p->len;
 }
 
-static long pipe_read(struct file *f, char __user *ubuf, size_t len, uint64_t *off)
+static long pipe_read(struct file *f, struct uio *u, uint64_t *off)
 {
 	struct pipe *p = f->priv;
 	size_t done = 0;
 
 	(void)off;
-	if (!len)
+	if (!u->count)
 		return 0;
-	irq_disable();
-	while (!p->len && p->writers) {
-		long r = f->flags & O_NONBLOCK ? -EAGAIN : sched_sleep(&p->rd_wait, 0);
-		if (r) {
-			irq_enable();
-			return r == -EINTR ? -ERESTARTSYS : r;
-		}
-	}
-	irq_enable();
+	long r = wait_event_interruptible(&p->rd_wait, p->len || !p->writers, f->flags & O_NONBLOCK);
+	if (r)
+		return r;
 	if (!p->len)
 		return 0; /* no writer is left: end of file */
 	/* A writer waits for room for PIPE_BUF bytes at most (pipe_poll's
 	 * "writable"); reads that leave less than that wake nobody. */
 	bool was_full = room(p) < PIPE_BUF;
-	while (done < len && p->len) {
-		size_t n = MIN(MIN(len - done, p->len), PIPE_SIZE - p->head);
-		if (copy_to_user(ubuf + done, p->buf + p->head, n) < 0) {
+	while (u->count && p->len) {
+		size_t n = MIN(p->len, PIPE_SIZE - p->head);
+		r = uio_copy_out(u, p->buf + p->head, n);
+		if (r < 0) {
 			if (!done)
-				return -EFAULT;
+				return r;
 			break;
 		}
-		p->head = (p->head + n) % PIPE_SIZE;
-		p->len -= n;
-		done += n;
+		p->head = (p->head + r) % PIPE_SIZE;
+		p->len -= r;
+		done += r;
+		if ((size_t)r < n)
+			break;
 	}
 	if (!p->len)
 		p->head = 0;
@@ -71,31 +68,33 @@ static long pipe_read(struct file *f, char __user *ubuf, size_t len, uint64_t *o
 	return done;
 }
 
-/* Copies in as much of src as fits (atomic: all of it or nothing). */
-static long fill(struct pipe *p, const char *src, size_t len, bool user)
+/* Copies in as much of u as fits.  As in Linux's pipe_write, a chunk
+ * whose copy faults part-way is dropped whole: the write counts only the
+ * chunks before it, or fails with -EFAULT. */
+static long fill(struct pipe *p, struct uio *u)
 {
 	size_t done = 0;
 
-	while (done < len && room(p)) {
+	while (u->count && room(p)) {
 		size_t tail = (p->head + p->len) % PIPE_SIZE;
-		size_t n = MIN(MIN(len - done, room(p)), PIPE_SIZE - tail);
-		if (user && copy_from_user(p->buf + tail, src + done, n) < 0)
+		size_t n = MIN(MIN(room(p), PIPE_SIZE - tail), u->count);
+		long r = uio_copy_in(u, p->buf + tail, n);
+		if (r < (long)n)
 			return done ? (long)done : -EFAULT;
-		if (!user)
-			memcpy(p->buf + tail, src + done, n);
-		p->len += n;
-		done += n;
+		p->len += r;
+		done += r;
 	}
 	return done;
 }
 
-static long put(struct file *f, const char *src, size_t len, bool user)
+static long pipe_write(struct file *f, struct uio *u, uint64_t *off)
 {
 	struct pipe *p = f->priv;
+	size_t len = u->count, done = 0;
 	bool atomic = len <= PIPE_BUF;
-	size_t done = 0;
 	long r = 0;
 
+	(void)off;
 	if (!len)
 		return 0;
 	if (!p->buf && !(p->buf = kmalloc(PIPE_SIZE)))
@@ -107,40 +106,22 @@ static long put(struct file *f, const char *src, size_t len, bool user)
 			break;
 		}
 		if (atomic ? room(p) >= len : room(p) > 0) {
-			r = fill(p, src + done, len - done, user);
+			r = fill(p, u);
 			if (r > 0) {
 				done += r;
 				poll_wake(&p->rd_wait, EPOLLIN | EPOLLRDNORM);
 			}
-			if (r < 0 || done == len)
+			if (r <= 0 || !u->count)
 				break;
 			continue;
 		}
-		if (f->flags & O_NONBLOCK) {
-			r = -EAGAIN;
+		r = wait_event_interruptible(
+			&p->wr_wait, !p->readers || (atomic ? room(p) >= len : room(p) > 0),
+			f->flags & O_NONBLOCK);
+		if (r)
 			break;
-		}
-		irq_disable();
-		if (p->readers && (atomic ? room(p) < len : !room(p)))
-			r = sched_sleep(&p->wr_wait, 0);
-		irq_enable();
-		if (r == -EINTR) {
-			r = -ERESTARTSYS;
-			break;
-		}
 	}
 	return done ? (long)done : r;
-}
-
-static long pipe_write(struct file *f, const char __user *buf, size_t len, uint64_t *off)
-{
-	(void)off;
-	return put(f, buf, len, true);
-}
-
-static long pipe_write_kernel(struct file *f, const void *buf, size_t len)
-{
-	return put(f, buf, len, false);
 }
 
 /* Linux's pipe_poll: the read end sees data and hang-up, the write end
@@ -199,7 +180,6 @@ static const struct file_ops pipe_read_ops = {
 };
 static const struct file_ops pipe_write_ops = {
 	.write = pipe_write,
-	.write_kernel = pipe_write_kernel,
 	.ioctl = pipe_ioctl,
 	.poll = pipe_poll,
 	.release = pipe_release,
@@ -226,23 +206,7 @@ SYSCALL_DEFINE2(pipe2, int __user *, ufds, int, flags)
 	r->wq = &p->rd_wait;
 	w->wq = &p->wr_wait;
 	p->readers = p->writers = 1;
-	long rfd = fd_install(r, 0, flags & O_CLOEXEC);
-	if (rfd < 0) {
-		file_put(w);
-		return rfd;
-	}
-	long wfd = fd_install(w, 0, flags & O_CLOEXEC);
-	if (wfd < 0) {
-		fd_close(rfd);
-		return wfd;
-	}
-	int v[2] = { (int)rfd, (int)wfd };
-	if (copy_to_user(ufds, v, sizeof(v)) < 0) {
-		fd_close(rfd);
-		fd_close(wfd);
-		return -EFAULT;
-	}
-	return 0;
+	return fd_install_pair(r, w, ufds, flags & O_CLOEXEC);
 }
 
 SYSCALL_DEFINE1(pipe, int __user *, ufds)

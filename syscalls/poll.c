@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Waiting for readiness: poll, ppoll, select and pselect6, and what every
- * pollable file and epoll share: file_poll, poll_wake (a wake-up carrying
- * Linux's key), the signal-mask swap and timeouts.  A file announces a
+ * pollable file and epoll share: file_poll, the signal-mask swap and
+ * timeouts.  A file announces a
  * change by waking file->wq; a waiting thread queues one waiter per file,
  * sleeps, and rescans everything after each wake-up, as Linux's do_poll
  * does.  The kinds of files (pipe.c, eventfd.c, timerfd.c, socketpair.c,
@@ -10,7 +10,6 @@
  * them.  poll, select and epoll_wait are never restarted after a handler:
  * they return -EINTR, as on Linux.
  */
-#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define NS 1000000000L
@@ -22,31 +21,11 @@
 #define POLLEX_SET EPOLLPRI
 #define ON_STACK 8
 
-static unsigned wake_key;
-
 unsigned file_poll(struct file *f)
 {
 	if (!f->ops->poll)
 		return EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM;
 	return f->ops->poll(f);
-}
-
-void poll_wake(struct waitq *q, unsigned key)
-{
-	uint64_t flags = read_rflags();
-
-	irq_disable();
-	unsigned outer = wake_key; /* an epoll callback may poll_wake its own queue */
-	wake_key = key;
-	wake_up(q);
-	wake_key = outer;
-	if (flags & RFLAGS_IF)
-		irq_enable();
-}
-
-unsigned poll_wake_key(void)
-{
-	return wake_key;
 }
 
 long poll_sigmask_set(const uint64_t __user *umask, size_t size, bool *swapped, uint64_t *old)
@@ -122,9 +101,9 @@ struct pentry {
 	struct waiter w;
 };
 
-/* One pass over the entries; with watch set, queue a waiter on each file.
- * Interrupts are disabled, so no wake-up can fall between this scan and the
- * sleep that follows.  Returns how many entries are ready. */
+/* One pass over the entries; with watch set, queue a waiter on each file
+ * first, so that a change after the file is polled wakes the wait.
+ * Returns how many entries are ready. */
 static long scan(struct pentry *e, unsigned n, bool watch, bool nval)
 {
 	long count = 0;
@@ -155,34 +134,24 @@ static long scan(struct pentry *e, unsigned n, bool watch, bool nval)
  * (poll's POLLNVAL); select sees nothing there. */
 static long wait_ready(struct pentry *e, unsigned n, uint64_t deadline, bool nval)
 {
-	bool watch = deadline != 1;
 	long count;
 
 	for (unsigned i = 0; i < n; i++)
 		e[i].f = NULL;
-	irq_disable();
-	for (;;) {
-		count = scan(e, n, watch, nval);
-		watch = false;
-		if (count)
-			break;
-		long r = sched_sleep(NULL, deadline);
-		if (r == -EINTR) {
+	count = scan(e, n, deadline != 1, nval);
+	if (!count && deadline != 1) {
+		long r = wait_event_deadline(NULL, (count = scan(e, n, false, nval)) != 0, deadline);
+		if (r == -EINTR)
 			count = -EINTR;
-			break;
-		}
-		if (r == -ETIMEDOUT) {
+		else if (r == -ETIMEDOUT)
 			count = scan(e, n, false, nval);
-			break;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (e[i].f) {
+			waitq_remove(&e[i].w);
+			file_put(e[i].f);
 		}
 	}
-	for (unsigned i = 0; i < n; i++)
-		if (e[i].f)
-			waitq_remove(&e[i].w);
-	irq_enable();
-	for (unsigned i = 0; i < n; i++)
-		if (e[i].f)
-			file_put(e[i].f);
 	return count;
 }
 

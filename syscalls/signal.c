@@ -5,7 +5,6 @@
  * rt_sigreturn, sigaltstack, and kill/tkill/tgkill within the one process
  * (pid 1).  Delivery itself is kernel/signal.c's.
  */
-#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define UNBLOCKABLE ((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)))
@@ -67,11 +66,7 @@ SYSCALL_DEFINE2(rt_sigpending, uint64_t __user *, uset, size_t, setsize)
 /* Sleeps until a signal that is not blocked arrives; -EINTR. */
 static long wait_for_signal(void)
 {
-	irq_disable();
-	while (sched_sleep(NULL, 0) != -EINTR)
-		;
-	irq_enable();
-	return -EINTR;
+	return wait_event_deadline(NULL, false, 0);
 }
 
 SYSCALL_DEFINE2(rt_sigsuspend, const uint64_t __user *, uset, size_t, setsize)
@@ -114,13 +109,11 @@ SYSCALL_DEFINE4(rt_sigtimedwait, const uint64_t __user *, uset, void __user *, u
 		deadline = clock_monotonic_ns() + ts.tv_sec * NS + ts.tv_nsec + 1;
 	}
 	set &= ~UNBLOCKABLE;
-	irq_disable();
 	current->sigwait = set;
-	long r = 0;
-	while (!(sig = signal_dequeue(current, set, &k)) && r == 0)
-		r = sched_sleep(NULL, deadline);
+	long r = wait_event_deadline(NULL, (sig = signal_dequeue(current, set, &k)) != 0, deadline);
+	if (!sig) /* the signal that ended the wait may be one it waits for */
+		sig = signal_dequeue(current, set, &k);
 	current->sigwait = 0;
-	irq_enable();
 	if (!sig)
 		return r == -ETIMEDOUT ? -EAGAIN : -EINTR;
 	signal_fill_info(sig, &k, info);

@@ -12,15 +12,12 @@
  * ECONNRESET.  Datagram and seqpacket pairs, control messages (SCM_RIGHTS)
  * and socket() itself are not here: the network layer owns socket().
  */
-#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define SOCK_BUF (128 * 1024)
 #define RCV_SHUTDOWN 1
 #define SEND_SHUTDOWN 2
 #define SHUTDOWN_MASK 3
-#define MAX_RW 0x7ffff000UL /* Linux's MAX_RW_COUNT */
-#define IOV_ON_STACK 8
 
 struct usock {
 	struct usock *peer; /* NULL once the peer is closed */
@@ -31,48 +28,11 @@ struct usock {
 	struct waitq wq;
 };
 
-/* Where a transfer's bytes come from or go: the program's iovecs, or
- * kernel memory (sendfile's write_kernel). */
-struct uio {
-	const struct iovec *iov;
-	int cnt;
-	size_t off; /* into iov[0] */
-	bool kernel;
-};
-
 static const struct file_ops usock_ops;
 
 bool is_unix_socket(const struct file *f)
 {
 	return f->ops == &usock_ops;
-}
-
-/* Moves n bytes between kbuf and the iovecs (out: to them); returns the
- * count moved, or -EFAULT when nothing could be. */
-static long uio_move(struct uio *u, char *kbuf, size_t n, bool out)
-{
-	size_t done = 0;
-
-	while (done < n && u->cnt) {
-		if (u->off == u->iov->len) {
-			u->iov++;
-			u->cnt--;
-			u->off = 0;
-			continue;
-		}
-		size_t c = MIN(n - done, u->iov->len - u->off);
-		char *p = (char *)u->iov->base + u->off;
-		long r = 0;
-		if (u->kernel)
-			memcpy(out ? p : kbuf + done, out ? kbuf + done : p, c);
-		else
-			r = out ? copy_to_user(p, kbuf + done, c) : copy_from_user(kbuf + done, p, c);
-		if (r < 0)
-			return done ? (long)done : -EFAULT;
-		u->off += c;
-		done += c;
-	}
-	return done;
 }
 
 /* Copies up to n bytes from the front of s's ring; consumes them unless
@@ -84,7 +44,7 @@ static long ring_get(struct usock *s, struct uio *u, size_t n, bool peek)
 	n = MIN(n, s->len);
 	while (done < n) {
 		size_t c = MIN(n - done, SOCK_BUF - head);
-		long r = uio_move(u, s->buf + head, c, true);
+		long r = uio_copy_out(u, s->buf + head, c);
 		if (r <= 0) {
 			if (!done)
 				return r < 0 ? r : 0;
@@ -115,7 +75,7 @@ static long ring_put(struct usock *s, struct uio *u, size_t n)
 	while (done < n) {
 		size_t tail = (s->head + s->len) % SOCK_BUF;
 		size_t c = MIN(n - done, SOCK_BUF - tail);
-		long r = uio_move(u, s->buf + tail, c, false);
+		long r = uio_copy_in(u, s->buf + tail, c);
 		if (r <= 0)
 			return done ? (long)done : r;
 		s->len += r;
@@ -131,11 +91,11 @@ static bool writable(const struct usock *s)
 	return !s->peer || s->peer->len * 4 <= SOCK_BUF;
 }
 
-static long us_recv(struct file *f, struct uio *u, size_t want, int flags)
+static long us_recv(struct file *f, struct uio *u, int flags)
 {
 	struct usock *s = f->priv;
 	bool nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
-	size_t target = flags & MSG_WAITALL ? want : 1, done = 0;
+	size_t want = u->count, target = flags & MSG_WAITALL ? want : 1, done = 0;
 	long r = 0;
 
 	if (!want)
@@ -159,27 +119,19 @@ static long us_recv(struct file *f, struct uio *u, size_t want, int flags)
 		}
 		if (s->shutdown & RCV_SHUTDOWN)
 			break;
-		if (nonblock) {
-			r = -EAGAIN;
+		r = wait_event_interruptible(
+			&s->wq, s->len || s->err || (s->shutdown & RCV_SHUTDOWN), nonblock);
+		if (r)
 			break;
-		}
-		irq_disable();
-		if (!s->len && !s->err && !(s->shutdown & RCV_SHUTDOWN))
-			r = sched_sleep(&s->wq, 0);
-		irq_enable();
-		if (r == -EINTR) {
-			r = -ERESTARTSYS;
-			break;
-		}
 	}
 	return done ? (long)done : r;
 }
 
-static long us_send(struct file *f, struct uio *u, size_t len, int flags)
+static long us_send(struct file *f, struct uio *u, int flags)
 {
 	struct usock *s = f->priv, *p;
 	bool nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
-	size_t done = 0;
+	size_t len = u->count, done = 0;
 	long r = 0;
 
 	if (flags & MSG_OOB)
@@ -200,46 +152,25 @@ static long us_send(struct file *f, struct uio *u, size_t len, int flags)
 			poll_wake(&p->wq, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND);
 			continue;
 		}
-		if (nonblock) {
-			r = -EAGAIN;
+		r = wait_event_interruptible(
+			&s->wq, s->peer != p || p->len < SOCK_BUF || (p->shutdown & RCV_SHUTDOWN),
+			nonblock);
+		if (r)
 			break;
-		}
-		irq_disable();
-		if (s->peer == p && p->len >= SOCK_BUF && !(p->shutdown & RCV_SHUTDOWN))
-			r = sched_sleep(&s->wq, 0);
-		irq_enable();
-		if (r == -EINTR) {
-			r = -ERESTARTSYS;
-			break;
-		}
 	}
 	return done ? (long)done : r;
 }
 
-static long usock_read(struct file *f, char __user *buf, size_t len, uint64_t *off)
+static long usock_read(struct file *f, struct uio *u, uint64_t *off)
 {
-	struct iovec iov = { (uint64_t)buf, len };
-	struct uio u = { &iov, 1, 0, false };
-
 	(void)off;
-	return us_recv(f, &u, len, 0);
+	return us_recv(f, u, 0);
 }
 
-static long usock_write(struct file *f, const char __user *buf, size_t len, uint64_t *off)
+static long usock_write(struct file *f, struct uio *u, uint64_t *off)
 {
-	struct iovec iov = { (uint64_t)buf, len };
-	struct uio u = { &iov, 1, 0, false };
-
 	(void)off;
-	return us_send(f, &u, len, 0);
-}
-
-static long usock_write_kernel(struct file *f, const void *buf, size_t len)
-{
-	struct iovec iov = { (uint64_t)buf, len };
-	struct uio u = { &iov, 1, 0, true };
-
-	return us_send(f, &u, len, 0);
+	return us_send(f, u, 0);
 }
 
 static unsigned usock_poll(struct file *f)
@@ -288,7 +219,6 @@ static void usock_release(struct file *f)
 static const struct file_ops usock_ops = {
 	.read = usock_read,
 	.write = usock_write,
-	.write_kernel = usock_write_kernel,
 	.ioctl = usock_ioctl,
 	.poll = usock_poll,
 	.release = usock_release,
@@ -328,23 +258,7 @@ SYSCALL_DEFINE4(socketpair, int, domain, int, type, int, protocol, int __user *,
 	fb->priv = b;
 	fa->wq = &a->wq;
 	fb->wq = &b->wq;
-	long fd0 = fd_install(fa, 0, flags & SOCK_CLOEXEC);
-	if (fd0 < 0) {
-		file_put(fb);
-		return fd0;
-	}
-	long fd1 = fd_install(fb, 0, flags & SOCK_CLOEXEC);
-	if (fd1 < 0) {
-		fd_close(fd0);
-		return fd1;
-	}
-	int sv[2] = { (int)fd0, (int)fd1 };
-	if (copy_to_user(usv, sv, sizeof(sv)) < 0) {
-		fd_close(fd0);
-		fd_close(fd1);
-		return -EFAULT;
-	}
-	return 0;
+	return fd_install_pair(fa, fb, usv, flags & SOCK_CLOEXEC);
 }
 
 /* ---- the socket calls, on a socketpair end ---------------------------------- */
@@ -406,10 +320,10 @@ SYSCALL_DEFINE6(recvfrom, int, fd, char __user *, buf, size_t, len, unsigned, fl
 
 	if (!f)
 		return r;
-	len = MIN(len, MAX_RW);
-	struct iovec iov = { (uint64_t)buf, len };
-	struct uio u = { &iov, 1, 0, false };
-	r = user_range_ok((uint64_t)buf, len) ? us_recv(f, &u, len, flags) : -EFAULT;
+	struct uio u;
+	len = MIN(len, MAX_RW_COUNT);
+	uio_init_user(&u, buf, len);
+	r = user_range_ok((uint64_t)buf, len) ? us_recv(f, &u, flags) : -EFAULT;
 	if (r >= 0) {
 		long e = put_no_addr(uaddr, ulen);
 		if (e < 0)
@@ -427,9 +341,9 @@ SYSCALL_DEFINE6(sendto, int, fd, const char __user *, buf, size_t, len, unsigned
 
 	if (!f)
 		return r;
-	len = MIN(len, MAX_RW);
-	struct iovec iov = { (uint64_t)buf, len };
-	struct uio u = { &iov, 1, 0, false };
+	struct uio u;
+	len = MIN(len, MAX_RW_COUNT);
+	uio_init_user(&u, (char __user *)buf, len);
 	uint8_t addr[128];
 	if (uaddr && (alen < 0 || alen > (int32_t)sizeof(addr)))
 		r = -EINVAL;
@@ -438,78 +352,62 @@ SYSCALL_DEFINE6(sendto, int, fd, const char __user *, buf, size_t, len, unsigned
 	else if (uaddr && alen)
 		r = -EISCONN; /* a connected stream takes no address */
 	else
-		r = user_range_ok((uint64_t)buf, len) ? us_send(f, &u, len, flags) : -EFAULT;
+		r = user_range_ok((uint64_t)buf, len) ? us_send(f, &u, flags) : -EFAULT;
 	file_put(f);
 	return r;
 }
 
-/* Copies in a msghdr and its iovecs (into small, or a new array the
- * caller frees); returns the total length or -errno. */
-static long get_msg(const struct msghdr __user *umsg, struct msghdr *m, struct iovec *small,
-		    struct iovec **iov)
+/* Copies in a msghdr and sets u over its iovecs (in small, or in *iov,
+ * which the caller frees with uio_free_iovec); returns the total length
+ * or -errno. */
+static long get_msg(const struct msghdr __user *umsg, struct msghdr *m, struct uio *u,
+		    struct iovec *small, struct iovec **iov)
 {
-	uint64_t total = 0;
-
+	*iov = small;
 	if (copy_from_user(m, umsg, sizeof(*m)) < 0)
 		return -EFAULT;
 	if (m->iovlen > UIO_MAXIOV)
 		return -EMSGSIZE;
-	*iov = m->iovlen <= IOV_ON_STACK ? small : kmalloc(m->iovlen * sizeof(struct iovec));
-	if (!*iov)
-		return -ENOMEM;
-	if (copy_from_user(*iov, (const void *)m->iov, m->iovlen * sizeof(struct iovec)) < 0)
-		return -EFAULT;
-	for (uint64_t i = 0; i < m->iovlen; i++) {
-		if ((int64_t)(*iov)[i].len < 0)
-			return -EINVAL;
-		if (!user_range_ok((*iov)[i].base, (*iov)[i].len))
-			return -EFAULT;
-		(*iov)[i].len = MIN((*iov)[i].len, MAX_RW - total);
-		total += (*iov)[i].len;
-	}
-	return total;
+	return uio_import_iovec(u, (const struct iovec __user *)m->iov, m->iovlen, small, iov);
 }
 
 SYSCALL_DEFINE3(sendmsg, int, fd, const struct msghdr __user *, umsg, unsigned, flags)
 {
-	struct iovec small[IOV_ON_STACK], *iov = NULL;
+	struct iovec small[UIO_SMALL], *iov;
 	struct msghdr m;
+	struct uio u;
 	long r;
 	struct file *f = sock_get(fd, &r);
 
 	if (!f)
 		return r;
-	r = get_msg(umsg, &m, small, &iov);
+	r = get_msg(umsg, &m, &u, small, &iov);
 	if (r >= 0 && m.name && m.namelen)
 		r = m.namelen < 0 || m.namelen > 128 ? -EINVAL : -EISCONN;
 	if (r >= 0 && m.controllen >= 16) { /* sizeof(struct cmsghdr) */
 		klog("sendmsg: control messages (SCM_*) are not implemented: -EOPNOTSUPP");
 		r = -EOPNOTSUPP;
 	}
-	if (r >= 0) {
-		struct uio u = { iov, (int)m.iovlen, 0, false };
-		r = us_send(f, &u, r, flags);
-	}
-	if (iov && iov != small)
-		kfree(iov);
+	if (r >= 0)
+		r = us_send(f, &u, flags);
+	uio_free_iovec(iov, small);
 	file_put(f);
 	return r;
 }
 
 SYSCALL_DEFINE3(recvmsg, int, fd, struct msghdr __user *, umsg, unsigned, flags)
 {
-	struct iovec small[IOV_ON_STACK], *iov = NULL;
+	struct iovec small[UIO_SMALL], *iov;
 	struct msghdr m;
+	struct uio u;
 	long r;
 	struct file *f = sock_get(fd, &r);
 
 	if (!f)
 		return r;
-	r = get_msg(umsg, &m, small, &iov);
-	if (r >= 0) {
-		struct uio u = { iov, (int)m.iovlen, 0, false };
-		r = us_recv(f, &u, r, flags);
-	}
+	r = get_msg(umsg, &m, &u, small, &iov);
+	if (r >= 0)
+		r = us_recv(f, &u, flags);
 	if (r >= 0) { /* no address, no control data, no flags */
 		int32_t zero = 0;
 		uint64_t none = 0;
@@ -519,8 +417,7 @@ SYSCALL_DEFINE3(recvmsg, int, fd, struct msghdr __user *, umsg, unsigned, flags)
 		    copy_to_user(&umsg->flags, &mflags, sizeof(mflags)) < 0)
 			r = -EFAULT;
 	}
-	if (iov && iov != small)
-		kfree(iov);
+	uio_free_iovec(iov, small);
 	file_put(f);
 	return r;
 }

@@ -55,13 +55,13 @@ int syscall_dispatch(struct regs *r);
 struct file;
 struct inode;
 struct file_ops {
-	/* Each returns bytes moved or -errno; *off is the position to use and
-	 * advance (the file's own, or pread's). */
-	long (*read)(struct file *f, char __user *buf, size_t len, uint64_t *off);
-	long (*write)(struct file *f, const char __user *buf, size_t len, uint64_t *off);
+	/* Each moves up to u->count bytes between the file and u (the
+	 * program's buffer or iovecs, or kernel memory) and returns the bytes
+	 * moved or -errno; *off is the position to use and advance (the
+	 * file's own, or pread's). */
+	long (*read)(struct file *f, struct uio *u, uint64_t *off);
+	long (*write)(struct file *f, struct uio *u, uint64_t *off);
 	long (*ioctl)(struct file *f, unsigned cmd, uint64_t arg);
-	/* A write from kernel memory (sendfile to a pipe or the console). */
-	long (*write_kernel)(struct file *f, const void *buf, size_t len);
 	/* Readiness now: EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR… (NULL: a
 	 * file that is always ready for reading and writing, as regular
 	 * files are).  Changes are announced by wake_up(file->wq). */
@@ -97,11 +97,13 @@ struct file *fd_get(int fd);
 long fd_install(struct file *f, int min, bool cloexec);
 /* Puts f at exactly fd, closing what was there. */
 long fd_install_at(struct file *f, int fd, bool cloexec);
+/* Installs a and b (pipe2, socketpair) at the two lowest free descriptors
+ * and writes them to ufds[2], taking over both references; on any error
+ * neither stays installed.  Returns 0, -EMFILE or -EFAULT. */
+long fd_install_pair(struct file *a, struct file *b, int __user *ufds, bool cloexec);
 long fd_close(int fd);
 bool fd_cloexec(int fd);
 void fd_set_cloexec(int fd, bool on);
-/* Writes kernel bytes to a non-regular file: bytes or -errno. */
-long kernel_write(struct file *f, const void *buf, size_t len);
 /* stat for any open file: its inode's, or a pipe's. */
 long file_stat(struct file *f, struct stat *st);
 
@@ -134,9 +136,10 @@ unsigned file_poll(struct file *f);
 /* wake_up(q) announcing which readiness (EPOLL* bits, 0: any) may have
  * changed, so that epoll entries waiting for something else stay quiet
  * (Linux's wake-up key).  Safe in any context. */
-void poll_wake(struct waitq *q, unsigned key);
-/* The key of the poll_wake being delivered; 0 for a plain wake_up. */
-unsigned poll_wake_key(void);
+static inline void poll_wake(struct waitq *q, unsigned key)
+{
+	wake_up_key(q, key);
+}
 /* ppoll, pselect6, epoll_pwait: swaps in the user's mask (NULL: none) for
  * the wait; returns 0, -EINVAL (size) or -EFAULT.  poll_sigmask_done puts
  * the old mask back, or after the handler runs when the wait ended with

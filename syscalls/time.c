@@ -5,7 +5,6 @@
  * thing this VM runs, so that is an upper bound of its CPU time, and the
  * coarse clocks answer the precise time (Linux allows a finer result).
  */
-#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define NS 1000000000L
@@ -87,10 +86,7 @@ SYSCALL_DEFINE4(clock_nanosleep, int, clk, int, flags, const struct timespec __u
 	if (flags & TIMER_ABSTIME)
 		t = t > now ? t - now : 0;
 	uint64_t deadline = clock_monotonic_ns() + t;
-	irq_disable();
-	while ((r = sched_sleep(NULL, deadline ? deadline : 1)) == 0)
-		;
-	irq_enable();
+	r = wait_event_deadline(NULL, false, deadline ? deadline : 1);
 	if (r == -ETIMEDOUT)
 		return 0;
 	if (urem && !(flags & TIMER_ABSTIME)) {

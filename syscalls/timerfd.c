@@ -8,10 +8,9 @@
  * suspends.  As in Linux, the timer interrupt only counts one expiration
  * and wakes; a periodic timer is moved past the present (counting the
  * periods it missed) and re-armed by the next read, gettime or settime.
- * The state is shared with the timer interrupt, so it changes with
- * interrupts disabled.
+ * The state is shared with the timer interrupt, so it changes under the
+ * timerfd's spinlock.
  */
-#include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
 #define NS 1000000000L
@@ -20,28 +19,36 @@
 struct timerfd {
 	int clock;
 	struct ktimer timer;
-	int64_t deadline; /* monotonic ns of the next (or last) expiry; 0: disarmed */
-	int64_t interval; /* 0: one-shot */
-	uint64_t ticks;   /* expirations not read yet */
-	bool expired;     /* fired, and (periodic) not re-armed yet */
+	int64_t deadline;     /* monotonic ns of the next (or last) expiry; 0: disarmed */
+	int64_t interval;     /* 0: one-shot */
+	uint64_t ticks;       /* expirations not read yet */
+	bool expired;         /* fired, and (periodic) not re-armed yet */
+	struct spinlock lock; /* all of the above */
 	struct waitq wq;
 };
 
 static const struct file_ops timerfd_ops;
 
-/* The ktimer's callback, from the timer interrupt (and from settime for a
- * time already past). */
+/* Counts one expiration; under the lock. */
+static void expire_locked(struct timerfd *tf)
+{
+	tf->ticks++;
+	tf->expired = true;
+}
+
+/* The ktimer's callback, from the timer interrupt. */
 static void expire(struct ktimer *t)
 {
 	struct timerfd *tf = t->arg;
+	unsigned long f = spin_lock_irqsave(&tf->lock);
 
-	tf->ticks++;
-	tf->expired = true;
+	expire_locked(tf);
+	spin_unlock_irqrestore(&tf->lock, f);
 	poll_wake(&tf->wq, EPOLLIN);
 }
 
 /* A fired periodic timer: counts the periods that went by since it fired
- * and arms the next one (hrtimer_forward_now).  Interrupts disabled. */
+ * and arms the next one (hrtimer_forward_now).  Under the lock. */
 static void forward(struct timerfd *tf)
 {
 	int64_t now = clock_monotonic_ns();
@@ -57,27 +64,23 @@ static void forward(struct timerfd *tf)
 	timer_arm(&tf->timer, tf->deadline);
 }
 
-static long timerfd_read(struct file *f, char __user *buf, size_t len, uint64_t *off)
+static long timerfd_read(struct file *f, struct uio *u, uint64_t *off)
 {
 	struct timerfd *tf = f->priv;
-	long r = 0;
 
 	(void)off;
-	if (len < sizeof(uint64_t))
+	if (u->count < sizeof(uint64_t))
 		return -EINVAL;
-	irq_disable();
-	while (!tf->ticks && !r)
-		r = f->flags & O_NONBLOCK ? -EAGAIN : sched_sleep(&tf->wq, 0);
-	if (r) {
-		irq_enable();
-		return r == -EINTR ? -ERESTARTSYS : r;
-	}
+	long r = wait_event_interruptible(&tf->wq, tf->ticks, f->flags & O_NONBLOCK);
+	if (r)
+		return r;
+	unsigned long fl = spin_lock_irqsave(&tf->lock);
 	forward(tf);
 	uint64_t ticks = tf->ticks;
 	tf->ticks = 0;
 	tf->expired = false;
-	irq_enable();
-	return copy_to_user(buf, &ticks, sizeof(ticks)) < 0 ? -EFAULT : (long)sizeof(ticks);
+	spin_unlock_irqrestore(&tf->lock, fl);
+	return uio_copy_out(u, &ticks, sizeof(ticks)) == sizeof(ticks) ? (long)sizeof(ticks) : -EFAULT;
 }
 
 static unsigned timerfd_poll(struct file *f)
@@ -115,6 +118,7 @@ SYSCALL_DEFINE2(timerfd_create, int, clock, int, flags)
 		return -ENOMEM;
 	}
 	tf->clock = clock;
+	tf->lock.name = "timerfd";
 	tf->timer.fn = expire;
 	tf->timer.arg = tf;
 	f->priv = tf;
@@ -146,7 +150,7 @@ static struct timespec to_ts(int64_t ns)
 }
 
 /* What timerfd_gettime shows: the time to the next expiry (0 when disarmed
- * or a one-shot that fired) and the period.  Interrupts disabled. */
+ * or a one-shot that fired) and the period.  Under the lock. */
 static struct itimerspec current_value(struct timerfd *tf)
 {
 	int64_t now = clock_monotonic_ns();
@@ -172,7 +176,8 @@ SYSCALL_DEFINE4(timerfd_settime, int, fd, int, flags, const struct itimerspec __
 	struct timerfd *tf = timerfd_of(fd, &err);
 	if (!tf)
 		return err;
-	irq_disable();
+	unsigned long fl = spin_lock_irqsave(&tf->lock);
+	bool fired = false;
 	old = current_value(tf);
 	timer_cancel(&tf->timer);
 	tf->ticks = 0;
@@ -187,12 +192,15 @@ SYSCALL_DEFINE4(timerfd_settime, int, fd, int, flags, const struct itimerspec __
 			tf->deadline = v - (int64_t)(clock_realtime_ns() - clock_monotonic_ns());
 		else
 			tf->deadline = v;
-		if (tf->deadline > now)
-			timer_arm(&tf->timer, tf->deadline);
+		fired = tf->deadline <= now;
+		if (fired)
+			expire_locked(tf);
 		else
-			expire(&tf->timer);
+			timer_arm(&tf->timer, tf->deadline);
 	}
-	irq_enable();
+	spin_unlock_irqrestore(&tf->lock, fl);
+	if (fired)
+		poll_wake(&tf->wq, EPOLLIN);
 	if (uold && copy_to_user(uold, &old, sizeof(old)) < 0)
 		return -EFAULT;
 	return 0;
@@ -205,8 +213,8 @@ SYSCALL_DEFINE2(timerfd_gettime, int, fd, struct itimerspec __user *, ucur)
 
 	if (!tf)
 		return err;
-	irq_disable();
+	unsigned long fl = spin_lock_irqsave(&tf->lock);
 	struct itimerspec cur = current_value(tf);
-	irq_enable();
+	spin_unlock_irqrestore(&tf->lock, fl);
 	return copy_to_user(ucur, &cur, sizeof(cur));
 }

@@ -24,20 +24,20 @@ void vfs_set_cwd(struct inode *dir)
 	cwd = dir;
 }
 
-static long reg_read(struct file *f, char __user *buf, size_t len, uint64_t *off)
+static long reg_read(struct file *f, struct uio *u, uint64_t *off)
 {
-	long r = mfs_read(f->inode, buf, len, *off);
+	long r = mfs_read(f->inode, u, *off);
 
 	if (r > 0)
 		*off += r;
 	return r;
 }
 
-static long reg_write(struct file *f, const char __user *buf, size_t len, uint64_t *off)
+static long reg_write(struct file *f, struct uio *u, uint64_t *off)
 {
 	if (f->flags & O_APPEND)
 		*off = f->inode->size;
-	long r = mfs_write(f->inode, buf, len, *off);
+	long r = mfs_write(f->inode, u, *off);
 	if (r > 0)
 		*off += r;
 	return r;
@@ -59,38 +59,37 @@ static const struct file_ops reg_ops = {
 	.seekable = true,
 };
 
-static long dir_read(struct file *f, char __user *buf, size_t len, uint64_t *off)
+static long dir_read(struct file *f, struct uio *u, uint64_t *off)
 {
-	(void)f, (void)buf, (void)len, (void)off;
+	(void)f, (void)u, (void)off;
 	return -EISDIR;
 }
 
 static const struct file_ops dir_ops = { .read = dir_read, .write = NULL, .seekable = true };
 
-static long dev_read(struct file *f, char __user *buf, size_t len, uint64_t *off)
+static long dev_read(struct file *f, struct uio *u, uint64_t *off)
 {
 	(void)off;
-	return ((const struct dev_ops *)f->priv)->read(buf, len);
+	return ((const struct dev_ops *)f->priv)->read(u);
 }
 
-static long dev_write(struct file *f, const char __user *buf, size_t len, uint64_t *off)
+static long dev_write(struct file *f, struct uio *u, uint64_t *off)
 {
 	(void)off;
-	return ((const struct dev_ops *)f->priv)->write(buf, len);
+	return ((const struct dev_ops *)f->priv)->write(u);
 }
 
 static const struct file_ops dev_file_ops = {
 	.read = dev_read, .write = dev_write, .seekable = true, /* lseek succeeds on them */
 };
 
-static long gen_read(struct file *f, char __user *buf, size_t len, uint64_t *off)
+static long gen_read(struct file *f, struct uio *u, uint64_t *off)
 {
 	if (*off >= f->priv_len)
 		return 0;
-	size_t n = MIN(len, f->priv_len - *off);
-	if (copy_to_user(buf, (const char *)f->priv + *off, n) < 0)
-		return -EFAULT;
-	*off += n;
+	long n = uio_copy_out(u, (const char *)f->priv + *off, MIN(u->count, f->priv_len - *off));
+	if (n > 0)
+		*off += n;
 	return n;
 }
 
