@@ -249,7 +249,9 @@ noreturn void loader_start(void)
 	signal_set_symbolizer(symbolize);
 	uint64_t sp = build_stack(dynamic ? &interp : NULL, &pp);
 	proc_set_process(&pp);
+	mfs_lock();
 	mfs_unlink(mfs_root, ".elfvm", 6); /* the control files are the host's business */
+	mfs_unlock();
 	if (klog_verbose)
 		vm_log_maps();
 	klog("@@start");

@@ -109,6 +109,7 @@ void mfs_init(const void *image, size_t size)
 	mfs_root->parent = mfs_root;
 	mfs_root->nlink = 2;
 	mfs_root->refs = 1;
+	mfs_lock();
 	while ((r = cpio_next(image, size, &off, &e, &why)) == 1)
 		if (!add_entry(&e))
 			vm_exit_error(
@@ -124,16 +125,15 @@ void mfs_init(const void *image, size_t size)
 			continue;
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "/%.*s", (int)e.namelen, e.name);
-		struct inode *d = mfs_lookup(path);
-		if (d && (d->mode & S_IFMT) == S_IFDIR)
-			d->atime = d->mtime = d->ctime = (int64_t)e.mtime * 1000000000;
+		struct walk w;
+		if (mfs_walk(mfs_root, path, WALK_FOLLOW, &w) == 0 &&
+		    (w.inode->mode & S_IFMT) == S_IFDIR)
+			w.inode->atime = w.inode->mtime = w.inode->ctime = (int64_t)e.mtime * 1000000000;
 	}
-	if (!mfs_lookup("/tmp")) {
-		struct inode *t = mfs_create(mfs_root, "tmp", S_IFDIR | 01777);
-		if (!t)
-			vm_exit_error("out of memory building the file system");
-	}
+	if (!mfs_dir_lookup(mfs_root, "tmp", 3) && !mfs_create(mfs_root, "tmp", S_IFDIR | 01777))
+		vm_exit_error("out of memory building the file system");
 	dev_init();
 	proc_init();
+	mfs_unlock();
 	kdebug("image: %lu bytes unpacked", size);
 }

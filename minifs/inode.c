@@ -4,7 +4,9 @@
  * attributes stat reports.  Directories keep their entries in a list in
  * creation order (getdents walks it; lookups compare names); a hash comes
  * when directories of thousands of entries get common.  Paths are walked in
- * path.c, file data lives in data.c.
+ * path.c, file data lives in data.c.  The tree's shape (entries, links,
+ * parents) changes and is read under one mutex, mfs_tree: the functions
+ * that walk or change it check that their caller holds it.
  */
 #include "kernel/abi.h"
 #include "kernel/kernel.h"
@@ -12,6 +14,23 @@
 
 struct inode *mfs_root;
 static uint64_t next_ino = 1;
+static struct mutex tree = MUTEX_INIT("mfs tree");
+
+void mfs_lock(void)
+{
+	mutex_lock(&tree);
+}
+
+void mfs_unlock(void)
+{
+	mutex_unlock(&tree);
+}
+
+void mfs_assert_locked(void)
+{
+	if (tree.owner != current)
+		panic("minifs: the tree is walked or changed without mfs_lock");
+}
 
 static int64_t now_ns(void)
 {
@@ -45,19 +64,32 @@ static void free_data(struct inode *ino)
 	kfree(ino->path);
 }
 
+static long unlink_entry(struct inode *dir, const char *name, size_t len);
+
+static void clear_dir(struct inode *dir)
+{
+	while (dir->children) {
+		struct dentry *d = dir->children;
+		unlink_entry(dir, d->name, d->len);
+	}
+}
+
+/* Needs no tree lock: a directory whose last reference goes is out of the
+ * tree already, so its entries are nobody else's. */
 void mfs_put(struct inode *ino)
 {
 	BUG_ON(ino->refs <= 0);
 	if (--ino->refs)
 		return;
 	if ((ino->mode & S_IFMT) == S_IFDIR)
-		mfs_clear_dir(ino);
+		clear_dir(ino);
 	free_data(ino);
 	kfree(ino);
 }
 
 struct inode *mfs_dir_lookup(struct inode *dir, const char *name, size_t len)
 {
+	mfs_assert_locked();
 	if (len == 1 && name[0] == '.')
 		return dir;
 	if (len == 2 && name[0] == '.' && name[1] == '.')
@@ -96,6 +128,12 @@ long mfs_link(struct inode *dir, const char *name, size_t len, struct inode *ino
 
 long mfs_unlink(struct inode *dir, const char *name, size_t len)
 {
+	mfs_assert_locked();
+	return unlink_entry(dir, name, len);
+}
+
+static long unlink_entry(struct inode *dir, const char *name, size_t len)
+{
 	for (struct dentry **pp = &dir->children; *pp; pp = &(*pp)->next) {
 		struct dentry *d = *pp;
 		if (d->len != len || memcmp(d->name, name, len) != 0)
@@ -132,10 +170,8 @@ struct inode *mfs_create(struct inode *dir, const char *name, uint32_t mode)
 
 void mfs_clear_dir(struct inode *dir)
 {
-	while (dir->children) {
-		struct dentry *d = dir->children;
-		mfs_unlink(dir, d->name, d->len);
-	}
+	mfs_assert_locked();
+	clear_dir(dir);
 }
 
 void mfs_stat(const struct inode *ino, struct stat *st)

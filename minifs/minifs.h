@@ -79,7 +79,8 @@ struct dentry {
 struct mfs_gen {
 	/* Writes the file's content into buf; returns the length it needed. */
 	size_t (*text)(const struct inode *ino, char *buf, size_t size);
-	/* Fills a directory's children (called before each lookup/getdents). */
+	/* Fills a directory's children (called before each lookup/getdents,
+	 * with the tree lock held). */
 	void (*fill)(struct inode *dir);
 };
 
@@ -87,6 +88,14 @@ struct mfs_gen {
 #define PATH_MAX 4096
 
 extern struct inode *mfs_root;
+/* The tree lock (a mutex): held around every walk and change of the
+ * tree's shape.  mfs_dir_lookup, mfs_link, mfs_unlink, mfs_create,
+ * mfs_clear_dir, mfs_walk and mfs_dir_path need it held (they panic
+ * otherwise); mfs_lookup takes it itself.  Not held across a whole path
+ * syscall: a walk's result is used without a reference (docs/threads.md). */
+void mfs_lock(void);
+void mfs_unlock(void);
+void mfs_assert_locked(void);
 /* A new inode, not yet linked anywhere (refs 0); NULL without memory. */
 struct inode *mfs_new(uint32_t mode);
 void mfs_get(struct inode *ino);
@@ -120,7 +129,8 @@ struct walk {
  * Linux's path walk: -ENOENT, -ENOTDIR, -ELOOP (40 links), -ENAMETOOLONG.
  * With WALK_PARENT a missing last component is not an error. */
 long mfs_walk(struct inode *start, const char *path, int flags, struct walk *w);
-/* The inode at an absolute path, following links, or NULL. */
+/* The inode at an absolute path, following links, or NULL.  Takes the
+ * tree lock. */
 struct inode *mfs_lookup(const char *path);
 /* Writes the absolute path of a directory; returns its length or -ERANGE. */
 long mfs_dir_path(struct inode *dir, char *buf, size_t size);

@@ -111,6 +111,7 @@ long mfs_walk(struct inode *start, const char *path, int flags, struct walk *w)
 {
 	size_t n = strnlen(path, PATH_MAX);
 
+	mfs_assert_locked();
 	if (n == PATH_MAX)
 		return -ENAMETOOLONG;
 	if (n == 0)
@@ -128,7 +129,10 @@ struct inode *mfs_lookup(const char *path)
 {
 	struct walk w;
 
-	return mfs_walk(mfs_root, path, WALK_FOLLOW, &w) < 0 ? NULL : w.inode;
+	mfs_lock();
+	long r = mfs_walk(mfs_root, path, WALK_FOLLOW, &w);
+	mfs_unlock();
+	return r < 0 ? NULL : w.inode;
 }
 
 static const struct dentry *entry_of(const struct inode *dir, const struct inode *child)
@@ -143,6 +147,7 @@ long mfs_dir_path(struct inode *dir, char *buf, size_t size)
 {
 	size_t len = 0;
 
+	mfs_assert_locked();
 	if (size < 2)
 		return -ERANGE;
 	buf[size - 1] = 0;

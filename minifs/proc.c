@@ -750,9 +750,11 @@ static void set_exe_link(const char *path)
 {
 	struct walk w;
 
+	mfs_lock();
 	if (mfs_walk(mfs_root, path, 0, &w) == 0 && (w.inode->mode & S_IFMT) == S_IFLNK &&
 	    !set_target(w.inode, proc.exe))
 		vm_exit_error("out of memory setting %s", path);
+	mfs_unlock();
 }
 
 void proc_set_process(const struct proc_process *p)

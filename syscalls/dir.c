@@ -55,12 +55,13 @@ SYSCALL_DEFINE3(getdents64, int, fd, void __user *, ubuf, unsigned, size)
 	struct inode *dir = f->inode;
 	if (dir->nlink == 0)
 		return -ENOENT; /* removed while open */
-	if (dir->gen && dir->gen->fill && f->off == 0)
-		dir->gen->fill(dir);
 	size = MIN(size, 65536u);
 	char *buf = kmalloc(size ? size : 1);
 	if (!buf)
 		return -ENOMEM;
+	mfs_lock();
+	if (dir->gen && dir->gen->fill && f->off == 0)
+		dir->gen->fill(dir);
 	size_t len = 0;
 	uint64_t i = 0;
 	bool full = false;
@@ -72,6 +73,7 @@ SYSCALL_DEFINE3(getdents64, int, fd, void __user *, ubuf, unsigned, size)
 	for (struct dentry *d = dir->children; d && !full; d = d->next)
 		if (f->off == ++i && !(full = !emit(buf, size, &len, d->name, d->len, d->inode, i + 1)))
 			f->off++;
+	mfs_unlock();
 	long r = len == 0 && full ? -EINVAL : (long)len;
 	if (len && copy_to_user(ubuf, buf, len) < 0)
 		r = -EFAULT;
@@ -85,7 +87,9 @@ SYSCALL_DEFINE2(getcwd, char __user *, ubuf, size_t, size)
 
 	if (!buf)
 		return -ENOMEM;
+	mfs_lock();
 	long n = mfs_dir_path(vfs_cwd(), buf, PATH_MAX);
+	mfs_unlock();
 	if (n >= 0 && (size_t)n + 1 > size)
 		n = -ERANGE;
 	if (n >= 0 && copy_to_user(ubuf, buf, n + 1) < 0)
@@ -142,7 +146,10 @@ SYSCALL_DEFINE3(mkdirat, int, dirfd, const char __user *, upath, unsigned, mode)
 
 	if (r < 0)
 		return r;
-	return mfs_create(w.dir, w.name, S_IFDIR | (mode & 07777 & ~vfs_umask())) ? 0 : -ENOSPC;
+	mfs_lock();
+	struct inode *ino = mfs_create(w.dir, w.name, S_IFDIR | (mode & 07777 & ~vfs_umask()));
+	mfs_unlock();
+	return ino ? 0 : -ENOSPC;
 }
 
 SYSCALL_DEFINE2(mkdir, const char __user *, path, unsigned, mode)
@@ -173,7 +180,10 @@ static long remove(int dirfd, const char __user *upath, bool want_dir)
 	}
 	if (w.dir->gen)
 		return -EPERM;
-	return mfs_unlink(w.dir, w.name, w.len);
+	mfs_lock();
+	r = mfs_unlink(w.dir, w.name, w.len);
+	mfs_unlock();
+	return r;
 }
 
 SYSCALL_DEFINE3(unlinkat, int, dirfd, const char __user *, upath, int, flags)
@@ -246,6 +256,7 @@ SYSCALL_DEFINE5(renameat2, int, olddir, const char __user *, oldp, int, newdir, 
 	mfs_get(s);
 	if (t)
 		mfs_get(t);
+	mfs_lock();
 	mfs_unlink(from.dir, from.name, from.len);
 	if (t)
 		mfs_unlink(to.dir, to.name, to.len);
@@ -257,6 +268,7 @@ SYSCALL_DEFINE5(renameat2, int, olddir, const char __user *, oldp, int, newdir, 
 		if (r == 0 && is_dir(t))
 			t->nlink++;
 	}
+	mfs_unlock();
 	mfs_put(s);
 	if (t)
 		mfs_put(t);
@@ -286,7 +298,12 @@ SYSCALL_DEFINE5(linkat, int, olddir, const char __user *, oldp, int, newdir, con
 	if (is_dir(from.inode))
 		return -EPERM;
 	r = new_entry(newdir, newp, &to);
-	return r < 0 ? r : mfs_link(to.dir, to.name, to.len, from.inode);
+	if (r < 0)
+		return r;
+	mfs_lock();
+	r = mfs_link(to.dir, to.name, to.len, from.inode);
+	mfs_unlock();
+	return r;
 }
 
 SYSCALL_DEFINE2(link, const char __user *, oldp, const char __user *, newp)
@@ -306,7 +323,12 @@ SYSCALL_DEFINE3(symlinkat, const char __user *, utarget, int, newdir, const char
 		r = -ENOENT;
 	if (r > 0)
 		r = new_entry(newdir, newp, &w);
-	struct inode *ino = r == 0 ? mfs_create(w.dir, w.name, S_IFLNK | 0777) : NULL;
+	struct inode *ino = NULL;
+	if (r == 0) {
+		mfs_lock();
+		ino = mfs_create(w.dir, w.name, S_IFLNK | 0777);
+		mfs_unlock();
+	}
 	if (r == 0 && !ino)
 		r = -ENOSPC;
 	if (r == 0) {

@@ -95,11 +95,13 @@ SYSCALL_DEFINE4(openat, int, dirfd, const char __user *, upath, unsigned, flags,
 		return -ENOENT; /* a removed directory takes no new entries */
 	if (w.dir->gen)
 		return -EACCES;
+	char full[PATH_MAX];
+	mfs_lock();
 	struct inode *ino = mfs_create(w.dir, w.name, S_IFREG | (mode & 07777 & ~vfs_umask()));
+	long plen = ino ? mfs_dir_path(w.dir, full, sizeof(full)) : 0;
+	mfs_unlock();
 	if (!ino)
 		return -ENOSPC;
-	char full[PATH_MAX];
-	long plen = mfs_dir_path(w.dir, full, sizeof(full));
 	if (plen > 0 && (size_t)plen + w.len + 2 < sizeof(full)) {
 		snprintf(full + plen, sizeof(full) - plen, "%s%s", plen > 1 ? "/" : "", w.name);
 		ino->path = kmalloc(strlen(full) + 1);

@@ -178,8 +178,11 @@ long vfs_walk_at(int dirfd, const char __user *upath, int walk_flags, struct wal
 		else
 			start = d->inode;
 	}
-	if (r >= 0)
+	if (r >= 0) {
+		mfs_lock();
 		r = mfs_walk(start, path, walk_flags, w);
+		mfs_unlock();
+	}
 	kfree(path);
 	return r;
 }
