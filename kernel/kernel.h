@@ -3,7 +3,10 @@
  * The kernel's public interface, grouped by the file that implements each
  * function (xv6's defs.h).  loader/, minifs/ and syscalls/ include this and
  * nothing else from kernel/ except kernel/abi.h (Linux ABI constants).
- * Internal helpers stay static in their own files.
+ * Internal helpers stay static in their own files.  A section named
+ * arch/FILE is implemented by FILE in the architecture's directory (x86-64's,
+ * under kernel/arch/): the one place that knows the CPU and the devices
+ * behind kernel/platform.h, reached only through these functions.
  */
 #ifndef KERNEL_KERNEL_H
 #define KERNEL_KERNEL_H
@@ -43,7 +46,7 @@ static inline uint64_t virt_to_phys(const void *va)
 
 /*
  * The registers of an interrupted or trapping context, as the entry code in
- * arch/x86_64/entry.S pushes them.  A syscall builds the same frame, with
+ * arch/entry.S pushes them.  A syscall builds the same frame, with
  * `nr` holding the syscall number (orig_rax) and rip/rflags from rcx/r11.
  */
 struct regs {
@@ -131,7 +134,7 @@ void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *p);
 
-/* ---- arch/x86_64/paging.c -------------------------------------------------- */
+/* ---- arch/paging.c --------------------------------------------------------- */
 #define PTE_P (1UL << 0)
 #define PTE_W (1UL << 1)
 #define PTE_U (1UL << 2)
@@ -166,7 +169,7 @@ void paging_for_each(uint64_t start, uint64_t end, void (*fn)(uint64_t va, uint6
 /* Maps device memory (uncached) into the direct map. */
 void *paging_map_mmio(uint64_t pa, size_t len);
 
-/* ---- arch/x86_64/cpu.c ------------------------------------------------------- */
+/* ---- arch/cpu.c -------------------------------------------------------------- */
 struct percpu {
 	struct percpu *self;
 	uint64_t kstack_top; /* syscall entry switches here */
@@ -194,12 +197,12 @@ uint64_t cpu_user_fs(void);
 void cpu_set_user_gs(uint64_t v);
 uint64_t cpu_user_gs(void);
 
-/* ---- arch/x86_64/traps.c ----------------------------------------------------- */
+/* ---- arch/traps.c ------------------------------------------------------------ */
 void traps_init(void);
 /* Prints registers and a backtrace to the log. */
 void traps_report(const struct regs *r, const char *what);
 
-/* ---- arch/x86_64/apic.c and time.c ---------------------------------------- */
+/* ---- arch/apic.c and time.c ---------------------------------------------- */
 void apic_init(void);
 /* Arms the one-shot timer to fire after ns nanoseconds. */
 void apic_timer_oneshot(uint64_t ns);
@@ -423,7 +426,7 @@ void selftest_run(void);
 void random_init(void);
 void random_bytes(void *buf, size_t len);
 
-/* ---- arch/x86_64/uaccess.S: the only way across the user boundary ---------- */
+/* ---- arch/uaccess.S: the only way across the user boundary ----------------- */
 #define __user
 /* Each returns 0, or -EFAULT when any byte of the user range is outside the
  * program's half or not mapped with the needed access. */
