@@ -90,6 +90,20 @@ extern bool klog_verbose;
 			klog(__VA_ARGS__); \
 	} while (0)
 
+/* ---- arch/uart.c: the program's serial lines --------------------------------- */
+/* Sets up COM1 and COM2: 115200 baud 8N1, FIFO on, no interrupts. */
+void uart_init(void);
+/* Writes len bytes to stream 1 (COM1) or 2 (COM2), waiting while the FIFO
+ * is full; when it returns the VMM has them all. */
+void uart_write(int stream, const void *buf, size_t len);
+
+/* ---- arch/platform.c: QEMU's debug devices (kernel/platform.h) ------------- */
+/* Writes len bytes to the debugcon port, the kernel log; never blocks. */
+void platform_log_write(const char *s, size_t len);
+/* Stops the VM with status through isa-debug-exit; where no such device
+ * answers, halts with interrupts off for ever.  Never returns. */
+noreturn void platform_exit(int status);
+
 /* ---- exit.c ------------------------------------------------------------------ */
 /* Ends the VM after the @@ record for docs/protocol.md; never returns. */
 noreturn void vm_exit_status(int status);
