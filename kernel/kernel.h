@@ -39,6 +39,7 @@ static inline uint64_t virt_to_phys(const void *va)
 
 #define RFLAGS_TF_BIT (1UL << 8)
 #define RFLAGS_DF_BIT (1UL << 10)
+#define NSEC_PER_SEC 1000000000L
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -216,19 +217,32 @@ void traps_init(void);
 /* Prints registers and a backtrace to the log. */
 void traps_report(const struct regs *r, const char *what);
 
-/* ---- arch/apic.c and time.c ---------------------------------------------- */
+/* ---- arch/apic.c ------------------------------------------------------------- */
 void apic_init(void);
 /* Arms the one-shot timer to fire after ns nanoseconds. */
 void apic_timer_oneshot(uint64_t ns);
 void apic_eoi(void);
+
+/* ---- arch/tsc.c: the clock source and the RTC ------------------------------- */
+/* The clock source (the TSC): counts at a constant rate since the CPU's
+ * reset, never backwards. */
+uint64_t clocksource_read(void);
+/* Its rate in Hz: from the hypervisor's CPUID leaf or CPUID 0x15, else
+ * measured over 10 ms of the PIT; 0 when nothing could tell. */
+uint64_t clocksource_measure_hz(void);
+/* The wall clock from the CMOS RTC, in ns since the epoch to the second;
+ * 0 when the RTC reads as no valid date. */
+uint64_t rtc_read_ns(void);
+
+/* ---- time.c ------------------------------------------------------------------ */
 void time_init(void);
+/* The clock source's rate, as time_init settled it. */
 uint64_t time_tsc_hz(void);
 uint64_t clock_monotonic_ns(void);
 uint64_t clock_realtime_ns(void);
 /* CLOCK_REALTIME - CLOCK_MONOTONIC: turns a wall-clock deadline into a
  * monotonic one exactly, with no second clock read in between. */
 uint64_t clock_realtime_base(void);
-uint64_t clock_boot_tsc(void);
 
 
 /* ---- vm.c: the program's address space ------------------------------------ */
