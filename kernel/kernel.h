@@ -58,10 +58,13 @@ struct regs {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
-/* ---- string.c ------------------------------------------------------------- */
+/* ---- arch/string.c -------------------------------------------------------- */
+/* As C's: each returns dst. */
 void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
+
+/* ---- string.c ------------------------------------------------------------- */
+void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 size_t strnlen(const char *s, size_t max);
@@ -172,11 +175,8 @@ uint64_t *paging_pte(uint64_t va, bool create);
 /* Maps one 4 KiB page; returns 0 or -ENOMEM. */
 long paging_map(uint64_t va, uint64_t pa, uint64_t flags);
 void paging_unmap(uint64_t va);
-/* Drops the TLB entry of one page. */
-static inline void invlpg_user(uint64_t va)
-{
-	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
-}
+/* Drops this CPU's TLB entry for the page at va, after its PTE changed. */
+void paging_flush_page(uint64_t va);
 /* Calls fn for every present (or PTE_HELD) leaf entry in [start, end), skipping absent
  * tables whole, so a huge PROT_NONE reservation costs nothing to walk. */
 void paging_for_each(uint64_t start, uint64_t end, void (*fn)(uint64_t va, uint64_t *pte, void *arg),
@@ -202,7 +202,15 @@ void cpu_set_kstack(uint64_t top);
 void cpu_fpu_save(void *area);
 void cpu_fpu_restore(const void *area);
 bool cpu_has_rdrand(void);
-bool cpu_has_rdseed(void);
+/* Puts 64 bits from the CPU's random number generator (RDRAND) in *v;
+ * false when the CPU has none or it stayed drained for ten tries. */
+bool cpu_random(uint64_t *v);
+/* The values of AT_HWCAP and AT_HWCAP2, as Linux on this CPU gives them. */
+uint64_t cpu_hwcap(void);
+uint64_t cpu_hwcap2(void);
+/* A full memory barrier: every earlier load and store is done before any
+ * later one starts (membarrier). */
+void cpu_memory_barrier(void);
 /* Jumps to the program with rsp = sp, rdx = 0 and all other registers zero;
  * never returns. */
 noreturn void cpu_enter_program(uint64_t entry, uint64_t sp);

@@ -369,7 +369,7 @@ SYSCALL_DEFINE3(membarrier, int, cmd, unsigned, flags, int, cpu)
 	}
 	if ((cmd == 2 && !(registered & 4)) || (cmd == 8 && !(registered & 16)))
 		return -EPERM; /* an expedited barrier needs its REGISTER first */
-	__asm__ volatile("mfence" ::: "memory");
+	cpu_memory_barrier();
 	return 0;
 }
 
