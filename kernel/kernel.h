@@ -225,6 +225,11 @@ void traps_init(void);
 /* Prints registers and a backtrace to the log. */
 void traps_report(const struct regs *r, const char *what);
 
+/* ---- arch/cpuinfo.c --------------------------------------------------------- */
+/* Formats /proc/cpuinfo into buf, snprintf style (buf may be NULL when size
+ * is 0); returns the length it needed. */
+size_t cpuinfo_format(char *buf, size_t size);
+
 /* ---- arch/apic.c ------------------------------------------------------------- */
 void apic_init(void);
 /* Arms the one-shot timer to fire after ns nanoseconds. */
