@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The boot sequence, in order, in one function.  arch/x86_64/boot.S enters
+ * The boot sequence, in order, in one function.  The arch's boot.S enters
  * here in long mode on the boot stack with the physical address of the PVH
  * hvm_start_info.  We take what we need from it (memory map, command line,
  * the image module) before anything can overwrite it, bring up memory, the
  * CPU, time and the image, and hand over to the loader.
  */
-#include "kernel/arch/x86_64/x86.h"
+#include "kernel/arch.h"
 #include "kernel/kernel.h"
 #include "loader/loader.h"
 #include "minifs/minifs.h"

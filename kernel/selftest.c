@@ -7,7 +7,7 @@
  * panic naming what failed.
  */
 #include "kernel/abi.h"
-#include "kernel/arch/x86_64/x86.h"
+#include "kernel/arch.h"
 #include "kernel/kernel.h"
 #include "kernel/lock.h"
 
