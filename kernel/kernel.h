@@ -221,7 +221,6 @@ void cpu_set_user_gs(uint64_t v);
 uint64_t cpu_user_gs(void);
 
 /* ---- arch/traps.c ------------------------------------------------------------ */
-void traps_init(void);
 /* Prints registers and a backtrace to the log. */
 void traps_report(const struct regs *r, const char *what);
 
