@@ -15,7 +15,7 @@
 #include "minifs/minifs.h"
 
 #define USER_HZ 100 /* clock ticks, as sysconf(_SC_CLK_TCK) */
-#define TICK_NS (1000000000UL / USER_HZ)
+#define TICK_NS (NSEC_PER_SEC / USER_HZ)
 #define CAP_ALL "000001ffffffffff" /* CAP_LAST_CAP 40 (6.1) */
 
 /* What the loader told us, copied: its buffers may not outlive the call. */
@@ -474,7 +474,7 @@ static void show_meminfo(struct out *o, const char *arg)
 static void show_stat_all(struct out *o, const char *arg)
 {
 	uint64_t mono = clock_monotonic_ns(), ticks = mono / TICK_NS;
-	uint64_t btime = (clock_realtime_ns() - mono) / 1000000000UL;
+	uint64_t btime = (clock_realtime_ns() - mono) / NSEC_PER_SEC;
 
 	(void)arg;
 	out_fmt(o, "cpu  %lu 0 0 0 0 0 0 0 0 0\ncpu0 %lu 0 0 0 0 0 0 0 0 0\n", ticks, ticks);

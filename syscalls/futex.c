@@ -21,7 +21,6 @@
 #define FUTEX_PRIVATE_FLAG 128
 #define FUTEX_CLOCK_REALTIME 256
 #define BITSET_ALL 0xffffffffU
-#define NS 1000000000UL
 #define BUCKETS 64
 
 /* A waiting thread: the waiter is on bucket(addr); arg points here. */
@@ -102,9 +101,9 @@ static long deadline_of(const struct timespec __user *ut, bool absolute, bool re
 		return 0;
 	if (copy_from_user(&ts, ut, sizeof(ts)) < 0)
 		return -EFAULT;
-	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NS)
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NSEC_PER_SEC)
 		return -EINVAL;
-	uint64_t t = ts.tv_sec * NS + ts.tv_nsec, now = clock_monotonic_ns();
+	uint64_t t = (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec, now = clock_monotonic_ns();
 	if (!absolute)
 		*out = now + t;
 	else if (realtime)

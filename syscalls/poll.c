@@ -13,7 +13,6 @@
 #include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
-#define NS 1000000000L
 #define FAR_FUTURE (1UL << 62) /* ~146 years: a huge timeout never overflows */
 #define UNBLOCKABLE ((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)))
 /* fs/select.c: which readiness counts for each of select's sets */
@@ -83,14 +82,15 @@ long poll_deadline(const struct timespec *ts, uint64_t *deadline)
 	*deadline = 0;
 	if (!ts)
 		return 0;
-	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= NS)
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= NSEC_PER_SEC)
 		return -EINVAL;
 	if (!ts->tv_sec && !ts->tv_nsec) {
 		*deadline = 1; /* in the past: never sleep */
 		return 0;
 	}
-	uint64_t rel = (uint64_t)ts->tv_sec >= FAR_FUTURE / NS ? FAR_FUTURE
-							       : (uint64_t)ts->tv_sec * NS + ts->tv_nsec;
+	uint64_t rel = (uint64_t)ts->tv_sec >= FAR_FUTURE / NSEC_PER_SEC
+			       ? FAR_FUTURE
+			       : (uint64_t)ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
 	*deadline = clock_monotonic_ns() + rel;
 	return 0;
 }
@@ -104,10 +104,10 @@ static void put_time_left(void __user *ut, uint64_t deadline, bool timeval)
 	if (!ut || deadline <= 1)
 		return;
 	if (timeval) {
-		struct timeval tv = { left / NS, left % NS / 1000 };
+		struct timeval tv = { left / NSEC_PER_SEC, left % NSEC_PER_SEC / 1000 };
 		copy_to_user(ut, &tv, sizeof(tv));
 	} else {
-		struct timespec ts = { left / NS, left % NS };
+		struct timespec ts = { left / NSEC_PER_SEC, left % NSEC_PER_SEC };
 		copy_to_user(ut, &ts, sizeof(ts));
 	}
 }
@@ -358,7 +358,7 @@ SYSCALL_DEFINE5(select, int, n, uint64_t __user *, uin, uint64_t __user *, uout,
 		/* Linux folds whole seconds of tv_usec into tv_sec */
 		struct timespec ts = { tv.tv_sec + tv.tv_usec / 1000000, tv.tv_usec % 1000000 * 1000 };
 		if (ts.tv_sec < 0)
-			ts.tv_sec = FAR_FUTURE / NS;
+			ts.tv_sec = FAR_FUTURE / NSEC_PER_SEC;
 		poll_deadline(&ts, &deadline);
 	}
 	long r = do_select(n, uin, uout, uex, deadline);
