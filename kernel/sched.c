@@ -101,7 +101,7 @@ static struct thread *thread_alloc_locked(void)
 	t->kstack = (uint64_t)phys_to_virt(stack);
 	t->fpu = phys_to_virt(fpu);
 	t->tid = next_tid++;
-	t->altstack_flags = 2; /* SS_DISABLE */
+	t->altstack_flags = SS_DISABLE;
 	t->all_next = all;
 	all = t;
 	nthreads++;

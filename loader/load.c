@@ -176,7 +176,7 @@ static uint64_t build_stack(const struct image *interp, struct proc_process *pp)
 		{ AT_MINSIGSTKSZ, 2048 + cpu_xsave_size() },
 		{ AT_HWCAP, cpu_hwcap() },
 		{ AT_PAGESZ, PAGE_SIZE },
-		{ AT_CLKTCK, 100 },
+		{ AT_CLKTCK, USER_HZ },
 		{ AT_PHDR, phdr_address(&exe) },
 		{ AT_PHENT, sizeof(struct elf64_phdr) },
 		{ AT_PHNUM, exe.info.phnum },

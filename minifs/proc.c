@@ -14,7 +14,6 @@
 #include "kernel/kernel.h"
 #include "minifs/minifs.h"
 
-#define USER_HZ 100 /* clock ticks, as sysconf(_SC_CLK_TCK) */
 #define TICK_NS (NSEC_PER_SEC / USER_HZ)
 #define CAP_ALL "000001ffffffffff" /* CAP_LAST_CAP 40 (6.1) */
 

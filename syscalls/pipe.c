@@ -102,7 +102,7 @@ static long put(struct file *f, const char *src, size_t len, bool user)
 		return -ENOMEM;
 	for (;;) {
 		if (!p->readers) {
-			signal_send(current, SIGPIPE, 0 /* SI_USER, as Linux's send_sig */);
+			signal_send(current, SIGPIPE, SI_USER); /* as Linux's send_sig */
 			r = -EPIPE;
 			break;
 		}

@@ -14,7 +14,6 @@
 #include "syscalls/syscalls.h"
 
 #define FAR_FUTURE (1UL << 62) /* ~146 years: a huge timeout never overflows */
-#define UNBLOCKABLE ((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)))
 /* fs/select.c: which readiness counts for each of select's sets */
 #define POLLIN_SET (EPOLLRDNORM | EPOLLRDBAND | EPOLLIN | EPOLLHUP | EPOLLERR)
 #define POLLOUT_SET (EPOLLWRBAND | EPOLLWRNORM | EPOLLOUT | EPOLLERR)

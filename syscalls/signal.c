@@ -8,13 +8,6 @@
 #include "kernel/arch/x86_64/x86.h"
 #include "syscalls/syscalls.h"
 
-#define UNBLOCKABLE ((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)))
-#define SS_ONSTACK 1
-#define SS_DISABLE 2
-#define SS_AUTODISARM (1U << 31)
-#define MINSIGSTKSZ 2048
-#define SI_USER 0
-#define SI_TKILL (-6)
 
 SYSCALL_DEFINE4(rt_sigaction, int, sig, const struct k_sigaction __user *, uact,
 		struct k_sigaction __user *, uold, size_t, setsize)

@@ -130,7 +130,7 @@ SYSCALL_DEFINE2(getrusage, int, who, struct rusage __user *, u)
 
 SYSCALL_DEFINE1(times, struct tms __user *, u)
 {
-	int64_t ticks = clock_monotonic_ns() / (NSEC_PER_SEC / 100); /* USER_HZ */
+	int64_t ticks = clock_monotonic_ns() / (NSEC_PER_SEC / USER_HZ);
 	struct tms t = { ticks, 0, 0, 0 };
 
 	if (u && copy_to_user(u, &t, sizeof(t)) < 0)
@@ -150,7 +150,7 @@ static void itimer_fire(struct ktimer *t)
 {
 	struct itimer *it = (struct itimer *)t;
 
-	signal_send(NULL, it->sig, 0x80 /* SI_KERNEL */);
+	signal_send(NULL, it->sig, SI_KERNEL);
 	if (it->interval)
 		timer_arm(&it->t, t->deadline + it->interval);
 }
@@ -182,7 +182,7 @@ SYSCALL_DEFINE2(getitimer, int, which, struct itimerval __user *, u)
 SYSCALL_DEFINE3(setitimer, int, which, const struct itimerval __user *, unew, struct itimerval __user *,
 		uold)
 {
-	static const int sigs[] = { SIGALRM, 26 /* SIGVTALRM */, 27 /* SIGPROF */ };
+	static const int sigs[] = { SIGALRM, SIGVTALRM, SIGPROF };
 	struct itimerval v = { { 0, 0 }, { 0, 0 } }, old;
 
 	if (which < 0 || which > ITIMER_PROF)
