@@ -120,14 +120,11 @@ noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 			panic("BUG_ON(%s) at %s:%d", #c, __FILE__, __LINE__); \
 	} while (0)
 
-/* ---- boot information (main.c) --------------------------------------------- */
-struct boot_info {
-	const char *cmdline;
-	const void *image; /* the cpio image (module 0), in the direct map */
-	size_t image_size;
-};
-extern struct boot_info boot_info;
-/* Returns the value of key=value on the kernel command line, or NULL. */
+/* ---- cmdline.c: the kernel command line ------------------------------------ */
+/* Keeps a copy of the VMM's command line (at most 1023 bytes of it). */
+void cmdline_init(const char *line);
+/* The value of key=value on the command line, copied into buf (size > 0,
+ * truncated to size - 1 bytes); NULL when the key is absent. */
 const char *cmdline_get(const char *key, char *buf, size_t size);
 
 /* ---- mem.c: physical pages --------------------------------------------------- */
