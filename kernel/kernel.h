@@ -171,7 +171,6 @@ void paging_init(void);
 uint64_t *paging_pte(uint64_t va, bool create);
 /* Maps one 4 KiB page; returns 0 or -ENOMEM. */
 long paging_map(uint64_t va, uint64_t pa, uint64_t flags);
-void paging_unmap(uint64_t va);
 /* Drops this CPU's TLB entry for the page at va, after its PTE changed. */
 void paging_flush_page(uint64_t va);
 /* Calls fn for every present (or PTE_HELD) leaf entry in [start, end), skipping absent
@@ -310,7 +309,6 @@ long vm_move(uint64_t from, uint64_t to, uint64_t len);
 void vm_discard(uint64_t start, uint64_t len);
 /* Maps a zeroed page at va now (loader); returns its kernel address. */
 void *vm_populate(uint64_t va);
-uint64_t vm_mmap_base(void);
 uint64_t vm_resident_pages(void);
 /* Formats /proc/self/maps into buf; returns the length it needed. */
 size_t vm_format_maps(char *buf, size_t size);
@@ -347,8 +345,6 @@ bool signal_wakes(const struct thread *t);
  * thread does not block (a handler frame, the default action, or nothing),
  * and finishes an interrupted syscall (-EINTR or a restart). */
 void signal_deliver(struct regs *r, bool syscall);
-/* Names for reports: "SIGSEGV". */
-const char *signal_name(int sig);
 /* The loader registers how to turn a program address into "symbol+off". */
 void signal_set_symbolizer(int (*fn)(uint64_t addr, char *buf, size_t size));
 
@@ -422,7 +418,6 @@ noreturn void thread_exit(int status);
  * it ends when fn returns.  Kernel threads do not keep the VM alive. */
 struct thread *kthread_create(void (*fn)(void *arg), void *arg);
 noreturn void kthread_exit(void);
-int sched_nr_threads(void);
 struct thread *thread_by_tid(int tid);
 /* The list of every thread, linked through all_next. */
 struct thread *sched_all_threads(void);

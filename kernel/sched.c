@@ -396,11 +396,6 @@ noreturn void thread_exit(int status)
 	retire(t);
 }
 
-int sched_nr_threads(void)
-{
-	return nthreads;
-}
-
 struct thread *thread_by_tid(int tid)
 {
 	for (struct thread *t = all; t; t = t->all_next)

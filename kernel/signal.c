@@ -74,7 +74,8 @@ static const char *const sig_names[] = {
 	[SIGWINCH] = "SIGWINCH",
 };
 
-const char *signal_name(int sig)
+/* Names for reports: "SIGSEGV". */
+static const char *signal_name(int sig)
 {
 	if (sig > 0 && sig < (int)ARRAY_SIZE(sig_names) && sig_names[sig])
 		return sig_names[sig];

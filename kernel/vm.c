@@ -354,11 +354,6 @@ long vm_move(uint64_t from, uint64_t to, uint64_t len)
 	return m.err ? m.err : r;
 }
 
-uint64_t vm_mmap_base(void)
-{
-	return MMAP_BASE;
-}
-
 uint64_t vm_resident_pages(void)
 {
 	return resident;

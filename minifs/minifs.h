@@ -132,9 +132,6 @@ long mfs_write(struct inode *ino, const char __user *buf, size_t len, uint64_t o
 long mfs_read_kernel(struct inode *ino, void *buf, size_t len, uint64_t off);
 long mfs_write_kernel(struct inode *ino, const void *buf, size_t len, uint64_t off);
 long mfs_truncate(struct inode *ino, uint64_t size);
-/* The physical page at index, materialised (a zero page for a hole);
- * 0 without memory.  The caller does not own it. */
-uint64_t mfs_page(struct inode *ino, uint64_t index);
 /* How mmap reaches a file's pages (kernel/vm.c). */
 extern const struct vm_backing mfs_backing;
 

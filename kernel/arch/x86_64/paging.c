@@ -63,16 +63,6 @@ void paging_flush_page(uint64_t va)
 	invlpg(va);
 }
 
-void paging_unmap(uint64_t va)
-{
-	uint64_t *e = walk(va, 0, false);
-
-	if (e && (*e & PTE_P)) {
-		*e = 0;
-		invlpg(va);
-	}
-}
-
 void *paging_map_mmio(uint64_t pa, size_t len)
 {
 	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
