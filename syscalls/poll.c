@@ -111,6 +111,46 @@ static void put_time_left(void __user *ut, uint64_t deadline, bool timeval)
 	}
 }
 
+/* What ppoll and pselect6 set up around their wait: the deadline and the
+ * program's own mask while theirs is in force. */
+struct pwait {
+	uint64_t deadline, old_mask;
+	bool swapped;
+};
+
+/* The prologue of ppoll and pselect6, in Linux's order: the timeout (uts,
+ * NULL for none) becomes a deadline, then the mask umask (size bytes; with
+ * packed, umask points at pselect6's { sigset pointer, size } pair) is put
+ * in force.  Returns 0, -EFAULT or -EINVAL; on error the mask is unchanged. */
+static long pwait_begin(struct pwait *w, const struct timespec __user *uts, const uint64_t __user *umask,
+			size_t size, bool packed)
+{
+	struct timespec ts;
+	uint64_t pack[2];
+	long r;
+
+	if (uts && copy_from_user(&ts, uts, sizeof(ts)) < 0)
+		return -EFAULT;
+	if ((r = poll_deadline(uts ? &ts : NULL, &w->deadline)) < 0)
+		return r;
+	if (packed && umask) {
+		if (copy_from_user(pack, umask, sizeof(pack)) < 0)
+			return -EFAULT;
+		umask = (const uint64_t __user *)pack[0];
+		size = pack[1];
+	}
+	return poll_sigmask_set(umask, size, &w->swapped, &w->old_mask);
+}
+
+/* The epilogue: the program's mask back (kept for the handler after
+ * -EINTR) and the time left written to uts.  Returns result. */
+static long pwait_end(const struct pwait *w, struct timespec __user *uts, long result)
+{
+	poll_sigmask_done(w->swapped, w->old_mask, result);
+	put_time_left(uts, w->deadline, false);
+	return result;
+}
+
 /* ---- the wait shared by poll and select ----------------------------------- */
 
 struct pentry {
@@ -240,21 +280,10 @@ SYSCALL_DEFINE3(poll, struct pollfd __user *, ufds, unsigned, nfds, int, timeout
 SYSCALL_DEFINE5(ppoll, struct pollfd __user *, ufds, unsigned, nfds, struct timespec __user *, uts,
 		const uint64_t __user *, umask, size_t, size)
 {
-	struct timespec ts;
-	uint64_t deadline, old;
-	bool swapped;
-	long r;
+	struct pwait w;
+	long r = pwait_begin(&w, uts, umask, size, false);
 
-	if (uts && copy_from_user(&ts, uts, sizeof(ts)) < 0)
-		return -EFAULT;
-	if ((r = poll_deadline(uts ? &ts : NULL, &deadline)) < 0)
-		return r;
-	if ((r = poll_sigmask_set(umask, size, &swapped, &old)) < 0)
-		return r;
-	r = do_poll(ufds, nfds, deadline);
-	poll_sigmask_done(swapped, old, r);
-	put_time_left(uts, deadline, false);
-	return r;
+	return r < 0 ? r : pwait_end(&w, uts, do_poll(ufds, nfds, w.deadline));
 }
 
 /* ---- select, pselect6 ----------------------------------------------------------- */
@@ -368,21 +397,9 @@ SYSCALL_DEFINE5(select, int, n, uint64_t __user *, uin, uint64_t __user *, uout,
 SYSCALL_DEFINE6(pselect6, int, n, uint64_t __user *, uin, uint64_t __user *, uout, uint64_t __user *,
 		uex, struct timespec __user *, uts, const uint64_t __user *, usig)
 {
-	struct timespec ts;
-	uint64_t deadline, old, sig[2] = { 0, 0 }; /* { const sigset_t *ss; size_t ss_len; } */
-	bool swapped;
-	long r;
+	struct pwait w;
+	/* usig: { const sigset_t *ss; size_t ss_len; } */
+	long r = pwait_begin(&w, uts, usig, 0, true);
 
-	if (uts && copy_from_user(&ts, uts, sizeof(ts)) < 0)
-		return -EFAULT;
-	if ((r = poll_deadline(uts ? &ts : NULL, &deadline)) < 0)
-		return r;
-	if (usig && copy_from_user(sig, usig, sizeof(sig)) < 0)
-		return -EFAULT;
-	if ((r = poll_sigmask_set((const uint64_t *)sig[0], sig[1], &swapped, &old)) < 0)
-		return r;
-	r = do_select(n, uin, uout, uex, deadline);
-	poll_sigmask_done(swapped, old, r);
-	put_time_left(uts, deadline, false);
-	return r;
+	return r < 0 ? r : pwait_end(&w, uts, do_select(n, uin, uout, uex, w.deadline));
 }
