@@ -134,7 +134,7 @@ static void sig_sets(uint64_t *ign, uint64_t *cgt)
 	for (int sig = 1; sig <= NSIG; sig++) {
 		if (signal_action(sig, NULL, &ka) < 0 || ka.handler == SIG_DFL)
 			continue;
-		*(ka.handler == SIG_IGN ? ign : cgt) |= 1UL << (sig - 1);
+		*(ka.handler == SIG_IGN ? ign : cgt) |= SIGMASK(sig);
 	}
 }
 
