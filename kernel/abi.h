@@ -79,7 +79,10 @@
 #define SIGSTOP 19
 #define SIGTSTP 20
 #define SIGURG 23
+#define SIGVTALRM 26
+#define SIGPROF 27
 #define SIGWINCH 28
+#define SIGRTMIN 32
 #define NSIG 64
 #define SIG_DFL 0UL
 #define SIG_IGN 1UL
@@ -87,13 +90,49 @@
 #define SIG_UNBLOCK 1
 #define SIG_SETMASK 2
 
-/* arch/x86/include/uapi/asm/signal.h: the kernel's struct sigaction */
+/* arch/x86/include/uapi/asm/signal.h: the kernel's struct sigaction, its
+ * sa_flags and sigaltstack's (SS_AUTODISARM: include/uapi/linux/signal.h) */
 struct k_sigaction {
 	uint64_t handler;
 	uint64_t flags;
 	uint64_t restorer;
 	uint64_t mask;
 };
+#define SA_SIGINFO 0x00000004
+#define SA_RESTORER 0x04000000
+#define SA_ONSTACK 0x08000000
+#define SA_RESTART 0x10000000
+#define SA_NODEFER 0x40000000
+#define SA_RESETHAND 0x80000000U
+#define SS_ONSTACK 1
+#define SS_DISABLE 2
+#define SS_AUTODISARM (1U << 31)
+#define MINSIGSTKSZ 2048
+
+/* include/linux/signal.h: a signal's bit in a sigset (sigmask()), and the
+ * two signals no mask can hold back (sig_kernel_only()). */
+#define SIGMASK(sig) (1UL << ((sig)-1))
+#define UNBLOCKABLE (SIGMASK(SIGKILL) | SIGMASK(SIGSTOP))
+
+/* include/uapi/asm-generic/siginfo.h: si_code values */
+#define SI_USER 0
+#define SI_KERNEL 0x80
+#define SI_TKILL (-6)
+#define ILL_ILLOPN 2
+#define FPE_INTDIV 1
+#define SEGV_MAPERR 1
+#define SEGV_ACCERR 2
+#define BUS_ADRERR 2
+#define TRAP_BRKPT 1
+#define TRAP_TRACE 2
+
+/* arch/x86/include/uapi/asm/sigcontext.h: the XSAVE image's markers */
+#define FP_XSTATE_MAGIC1 0x46505853U
+#define FP_XSTATE_MAGIC2 0x46505845U
+
+/* include/uapi/asm-generic/param.h: clock ticks as user space counts them
+ * (sysconf(_SC_CLK_TCK), AT_CLKTCK, times(), /proc) */
+#define USER_HZ 100
 
 /* include/uapi/linux/time.h */
 struct timespec {
@@ -142,6 +181,7 @@ struct stat {
 #define O_APPEND 02000
 #define O_NONBLOCK 04000
 #define O_DSYNC 010000
+#define O_ASYNC 020000 /* FASYNC */
 #define O_DIRECT 040000
 #define O_LARGEFILE 0100000
 #define O_DIRECTORY 0200000
@@ -232,6 +272,7 @@ struct statx {
 	uint64_t spare3[12];
 };
 #define STATX_BASIC_STATS 0x7ff
+#define STATX__RESERVED 0x80000000U
 
 /* include/uapi/asm-generic/statfs.h (x86-64 struct statfs) */
 struct statfs {
@@ -250,6 +291,7 @@ struct statfs {
 #define PROT_EXEC 4
 #define MAP_SHARED 0x01
 #define MAP_PRIVATE 0x02
+#define MAP_SHARED_VALIDATE 0x03
 #define MAP_TYPE 0x0f
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
@@ -272,6 +314,7 @@ struct statfs {
 #define MADV_WILLNEED 3
 #define MADV_DONTNEED 4
 #define MADV_FREE 8
+#define MLOCK_ONFAULT 1
 
 /* include/uapi/asm-generic/ioctls.h */
 #define TCGETS 0x5401
@@ -280,6 +323,8 @@ struct statfs {
 #define FIONBIO 0x5421
 #define FIONCLEX 0x5450
 #define FIOCLEX 0x5451
+/* include/uapi/linux/sockios.h */
+#define SIOCINQ FIONREAD
 
 /* include/uapi/linux/utsname.h */
 struct new_utsname {
@@ -297,6 +342,7 @@ struct rlimit64 {
 #define RLIMIT_STACK 3
 #define RLIMIT_CORE 4
 #define RLIMIT_NOFILE 7
+#define RLIMIT_MEMLOCK 8
 #define RLIMIT_AS 9
 #define RLIM_NLIMITS 16
 
@@ -331,6 +377,84 @@ struct sysinfo {
 	uint32_t mem_unit;
 	char f[0];
 };
+
+/* include/uapi/linux/sched.h: clone flags and scheduling policies */
+#define CLONE_VM 0x00000100
+#define CLONE_FS 0x00000200
+#define CLONE_FILES 0x00000400
+#define CLONE_SIGHAND 0x00000800
+#define CLONE_PIDFD 0x00001000
+#define CLONE_VFORK 0x00004000
+#define CLONE_PARENT 0x00008000
+#define CLONE_THREAD 0x00010000
+#define CLONE_SYSVSEM 0x00040000
+#define CLONE_SETTLS 0x00080000
+#define CLONE_PARENT_SETTID 0x00100000
+#define CLONE_CHILD_CLEARTID 0x00200000
+#define CLONE_DETACHED 0x00400000
+#define CLONE_CHILD_SETTID 0x01000000
+#define SCHED_OTHER 0
+#define SCHED_FIFO 1
+#define SCHED_RR 2
+#define SCHED_BATCH 3
+#define SCHED_IDLE 5
+#define SCHED_DEADLINE 6
+#define SCHED_RESET_ON_FORK 0x40000000
+
+/* include/uapi/linux/futex.h */
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_WAKE_OP 5
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_CLOCK_REALTIME 256
+#define FUTEX_WAITERS 0x80000000U
+#define FUTEX_OWNER_DIED 0x40000000U
+#define FUTEX_TID_MASK 0x3fffffffU
+#define FUTEX_BITSET_MATCH_ANY 0xffffffffU
+#define FUTEX_OP_SET 0
+#define FUTEX_OP_ADD 1
+#define FUTEX_OP_OR 2
+#define FUTEX_OP_ANDN 3
+#define FUTEX_OP_XOR 4
+#define FUTEX_OP_OPARG_SHIFT 8 /* the op field's flag: use 1 << oparg */
+#define FUTEX_OP_CMP_EQ 0
+#define FUTEX_OP_CMP_NE 1
+#define FUTEX_OP_CMP_LT 2
+#define FUTEX_OP_CMP_LE 3
+#define FUTEX_OP_CMP_GT 4
+#define FUTEX_OP_CMP_GE 5
+
+/* include/uapi/linux/prctl.h */
+#define PR_SET_PDEATHSIG 1
+#define PR_GET_PDEATHSIG 2
+#define PR_GET_DUMPABLE 3
+#define PR_SET_DUMPABLE 4
+#define PR_GET_KEEPCAPS 7
+#define PR_SET_KEEPCAPS 8
+#define PR_SET_NAME 15
+#define PR_GET_NAME 16
+#define PR_GET_SECCOMP 21
+#define PR_CAPBSET_READ 23
+#define PR_SET_TIMERSLACK 29
+#define PR_GET_TIMERSLACK 30
+#define PR_SET_CHILD_SUBREAPER 36
+#define PR_GET_CHILD_SUBREAPER 37
+#define PR_SET_NO_NEW_PRIVS 38
+#define PR_GET_NO_NEW_PRIVS 39
+#define PR_SET_THP_DISABLE 41
+#define PR_GET_THP_DISABLE 42
+
+/* include/uapi/linux/membarrier.h */
+#define MEMBARRIER_CMD_QUERY 0
+#define MEMBARRIER_CMD_GLOBAL 1
+#define MEMBARRIER_CMD_GLOBAL_EXPEDITED 2
+#define MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED 4
+#define MEMBARRIER_CMD_PRIVATE_EXPEDITED 8
+#define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED 16
 
 /* arch/x86/include/uapi/asm/prctl.h */
 #define ARCH_SET_GS 0x1001
@@ -425,6 +549,12 @@ struct msghdr {
 	uint64_t control;
 	uint64_t controllen;
 	uint32_t flags, pad1;
+};
+
+/* include/linux/socket.h: struct cmsghdr, one control message's header */
+struct cmsghdr {
+	uint64_t len;
+	int32_t level, type;
 };
 
 /* include/uapi/linux/uio.h */

@@ -5,7 +5,7 @@
  * architecture's irq.h).  Only kernel/ includes this; loader/, minifs/ and
  * syscalls/ reach the CPU through kernel.h's functions (locks, waits, the
  * TLB, features, random bits) and never see an instruction.  Every x86
- * instruction, cpuid leaf and port lives under kernel/arch/x86_64/.
+ * instruction, CPUID leaf and port lives in the architecture's directory.
  */
 #ifndef KERNEL_ARCH_H
 #define KERNEL_ARCH_H

@@ -1,32 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
  * The end of the VM: each way out writes its @@ record (docs/protocol.md)
- * to the log and then the status to isa-debug-exit, which stops QEMU at
- * once.  If no debug-exit device answers, we halt with interrupts off so
- * the host's --timeout still ends the run.
+ * to the log and then hands the status to the platform's exit device
+ * (isa-debug-exit, the arch's platform.c), which stops QEMU at once.
  */
-#include "kernel/arch/x86_64/x86.h"
+#include "kernel/arch.h"
 #include "kernel/kernel.h"
-#include "kernel/platform.h"
-
-static noreturn void vm_stop(int status)
-{
-	irq_disable();
-	outl(PORT_EXIT, (uint32_t)status);
-	for (;;)
-		__asm__ volatile("hlt");
-}
 
 noreturn void vm_exit_status(int status)
 {
 	klog("@@exit %d", status & 0xff);
-	vm_stop(status & 0xff);
+	platform_exit(status & 0xff);
 }
 
 noreturn void vm_exit_signal(int sig)
 {
 	klog("@@signal %d", sig);
-	vm_stop(128 + sig);
+	platform_exit(128 + sig);
 }
 
 noreturn void vm_exit_error(const char *fmt, ...)
@@ -38,7 +28,7 @@ noreturn void vm_exit_error(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	klog("@@error %s", buf);
-	vm_stop(125);
+	platform_exit(125);
 }
 
 noreturn void panic(const char *fmt, ...)
@@ -52,5 +42,5 @@ noreturn void panic(const char *fmt, ...)
 	va_end(ap);
 	klog("kernel panic: %s", buf);
 	klog("@@panic %s", buf);
-	vm_stop(125);
+	platform_exit(125);
 }

@@ -3,7 +3,10 @@
  * The kernel's public interface, grouped by the file that implements each
  * function (xv6's defs.h).  loader/, minifs/ and syscalls/ include this and
  * nothing else from kernel/ except kernel/abi.h (Linux ABI constants).
- * Internal helpers stay static in their own files.
+ * Internal helpers stay static in their own files.  A section named
+ * arch/FILE is implemented by FILE in the architecture's directory (x86-64's,
+ * under kernel/arch/): the one place that knows the CPU and the devices
+ * behind kernel/platform.h, reached only through these functions.
  */
 #ifndef KERNEL_KERNEL_H
 #define KERNEL_KERNEL_H
@@ -39,6 +42,7 @@ static inline uint64_t virt_to_phys(const void *va)
 
 #define RFLAGS_TF_BIT (1UL << 8)
 #define RFLAGS_DF_BIT (1UL << 10)
+#define NSEC_PER_SEC 1000000000L
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -46,7 +50,7 @@ static inline uint64_t virt_to_phys(const void *va)
 
 /*
  * The registers of an interrupted or trapping context, as the entry code in
- * arch/x86_64/entry.S pushes them.  A syscall builds the same frame, with
+ * arch/entry.S pushes them.  A syscall builds the same frame, with
  * `nr` holding the syscall number (orig_rax) and rip/rflags from rcx/r11.
  */
 struct regs {
@@ -57,10 +61,13 @@ struct regs {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
-/* ---- string.c ------------------------------------------------------------- */
+/* ---- arch/string.c -------------------------------------------------------- */
+/* As C's: each returns dst. */
 void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
+
+/* ---- string.c ------------------------------------------------------------- */
+void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 size_t strnlen(const char *s, size_t max);
@@ -94,6 +101,20 @@ extern bool klog_verbose;
 			klog(__VA_ARGS__); \
 	} while (0)
 
+/* ---- arch/uart.c: the program's serial lines --------------------------------- */
+/* Sets up COM1 and COM2: 115200 baud 8N1, FIFO on, no interrupts. */
+void uart_init(void);
+/* Writes len bytes to stream 1 (COM1) or 2 (COM2), waiting while the FIFO
+ * is full; when it returns the VMM has them all. */
+void uart_write(int stream, const void *buf, size_t len);
+
+/* ---- arch/platform.c: QEMU's debug devices (kernel/platform.h) ------------- */
+/* Writes len bytes to the debugcon port, the kernel log; never blocks. */
+void platform_log_write(const char *s, size_t len);
+/* Stops the VM with status through isa-debug-exit; where no such device
+ * answers, halts with interrupts off for ever.  Never returns. */
+noreturn void platform_exit(int status);
+
 /* ---- exit.c ------------------------------------------------------------------ */
 /* Ends the VM after the @@ record for docs/protocol.md; never returns. */
 noreturn void vm_exit_status(int status);
@@ -106,14 +127,11 @@ noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 			panic("BUG_ON(%s) at %s:%d", #c, __FILE__, __LINE__); \
 	} while (0)
 
-/* ---- boot information (main.c) --------------------------------------------- */
-struct boot_info {
-	const char *cmdline;
-	const void *image; /* the cpio image (module 0), in the direct map */
-	size_t image_size;
-};
-extern struct boot_info boot_info;
-/* Returns the value of key=value on the kernel command line, or NULL. */
+/* ---- cmdline.c: the kernel command line ------------------------------------ */
+/* Keeps a copy of the VMM's command line (at most 1023 bytes of it). */
+void cmdline_init(const char *line);
+/* The value of key=value on the command line, copied into buf (size > 0,
+ * truncated to size - 1 bytes); NULL when the key is absent. */
 const char *cmdline_get(const char *key, char *buf, size_t size);
 
 /* ---- mem.c: physical pages --------------------------------------------------- */
@@ -138,7 +156,7 @@ void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *p);
 
-/* ---- arch/x86_64/paging.c -------------------------------------------------- */
+/* ---- arch/paging.c --------------------------------------------------------- */
 #define PTE_P (1UL << 0)
 #define PTE_W (1UL << 1)
 #define PTE_U (1UL << 2)
@@ -160,12 +178,8 @@ void paging_init(void);
 uint64_t *paging_pte(uint64_t va, bool create);
 /* Maps one 4 KiB page; returns 0 or -ENOMEM. */
 long paging_map(uint64_t va, uint64_t pa, uint64_t flags);
-void paging_unmap(uint64_t va);
-/* Drops the TLB entry of one page. */
-static inline void invlpg_user(uint64_t va)
-{
-	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
-}
+/* Drops this CPU's TLB entry for the page at va, after its PTE changed. */
+void paging_flush_page(uint64_t va);
 /* Calls fn for every present (or PTE_HELD) leaf entry in [start, end), skipping absent
  * tables whole, so a huge PROT_NONE reservation costs nothing to walk. */
 void paging_for_each(uint64_t start, uint64_t end, void (*fn)(uint64_t va, uint64_t *pte, void *arg),
@@ -173,7 +187,7 @@ void paging_for_each(uint64_t start, uint64_t end, void (*fn)(uint64_t va, uint6
 /* Maps device memory (uncached) into the direct map. */
 void *paging_map_mmio(uint64_t pa, size_t len);
 
-/* ---- arch/x86_64/cpu.c ------------------------------------------------------- */
+/* ---- arch/cpu.c -------------------------------------------------------------- */
 struct percpu {
 	struct percpu *self;
 	uint64_t kstack_top; /* syscall entry switches here */
@@ -191,7 +205,15 @@ void cpu_set_kstack(uint64_t top);
 void cpu_fpu_save(void *area);
 void cpu_fpu_restore(const void *area);
 bool cpu_has_rdrand(void);
-bool cpu_has_rdseed(void);
+/* Puts 64 bits from the CPU's random number generator (RDRAND) in *v;
+ * false when the CPU has none or it stayed drained for ten tries. */
+bool cpu_random(uint64_t *v);
+/* The values of AT_HWCAP and AT_HWCAP2, as Linux on this CPU gives them. */
+uint64_t cpu_hwcap(void);
+uint64_t cpu_hwcap2(void);
+/* A full memory barrier: every earlier load and store is done before any
+ * later one starts (membarrier). */
+void cpu_memory_barrier(void);
 /* Jumps to the program with rsp = sp, rdx = 0 and all other registers zero;
  * never returns. */
 noreturn void cpu_enter_program(uint64_t entry, uint64_t sp);
@@ -201,24 +223,41 @@ uint64_t cpu_user_fs(void);
 void cpu_set_user_gs(uint64_t v);
 uint64_t cpu_user_gs(void);
 
-/* ---- arch/x86_64/traps.c ----------------------------------------------------- */
-void traps_init(void);
+/* ---- arch/traps.c ------------------------------------------------------------ */
 /* Prints registers and a backtrace to the log. */
 void traps_report(const struct regs *r, const char *what);
 
-/* ---- arch/x86_64/apic.c and time.c ---------------------------------------- */
+/* ---- arch/cpuinfo.c --------------------------------------------------------- */
+/* Formats /proc/cpuinfo into buf, snprintf style (buf may be NULL when size
+ * is 0); returns the length it needed. */
+size_t cpuinfo_format(char *buf, size_t size);
+
+/* ---- arch/apic.c ------------------------------------------------------------- */
 void apic_init(void);
 /* Arms the one-shot timer to fire after ns nanoseconds. */
 void apic_timer_oneshot(uint64_t ns);
 void apic_eoi(void);
+
+/* ---- arch/tsc.c: the clock source and the RTC ------------------------------- */
+/* The clock source (the TSC): counts at a constant rate since the CPU's
+ * reset, never backwards. */
+uint64_t clocksource_read(void);
+/* Its rate in Hz: from the hypervisor's CPUID leaf or CPUID 0x15, else
+ * measured over 10 ms of the PIT; 0 when nothing could tell. */
+uint64_t clocksource_measure_hz(void);
+/* The wall clock from the CMOS RTC, in ns since the epoch to the second;
+ * 0 when the RTC reads as no valid date. */
+uint64_t rtc_read_ns(void);
+
+/* ---- time.c ------------------------------------------------------------------ */
 void time_init(void);
+/* The clock source's rate, as time_init settled it. */
 uint64_t time_tsc_hz(void);
 uint64_t clock_monotonic_ns(void);
 uint64_t clock_realtime_ns(void);
 /* CLOCK_REALTIME - CLOCK_MONOTONIC: turns a wall-clock deadline into a
  * monotonic one exactly, with no second clock read in between. */
 uint64_t clock_realtime_base(void);
-uint64_t clock_boot_tsc(void);
 
 
 /* ---- vm.c: the program's address space ------------------------------------ */
@@ -277,7 +316,6 @@ long vm_move(uint64_t from, uint64_t to, uint64_t len);
 void vm_discard(uint64_t start, uint64_t len);
 /* Maps a zeroed page at va now (loader); returns its kernel address. */
 void *vm_populate(uint64_t va);
-uint64_t vm_mmap_base(void);
 uint64_t vm_resident_pages(void);
 /* Formats /proc/self/maps into buf; returns the length it needed. */
 size_t vm_format_maps(char *buf, size_t size);
@@ -314,8 +352,6 @@ bool signal_wakes(const struct thread *t);
  * thread does not block (a handler frame, the default action, or nothing),
  * and finishes an interrupted syscall (-EINTR or a restart). */
 void signal_deliver(struct regs *r, bool syscall);
-/* Names for reports: "SIGSEGV". */
-const char *signal_name(int sig);
 /* The loader registers how to turn a program address into "symbol+off". */
 void signal_set_symbolizer(int (*fn)(uint64_t addr, char *buf, size_t size));
 
@@ -392,7 +428,6 @@ noreturn void thread_exit(int status);
  * it ends when fn returns.  Kernel threads do not keep the VM alive. */
 struct thread *kthread_create(void (*fn)(void *arg), void *arg);
 noreturn void kthread_exit(void);
-int sched_nr_threads(void);
 struct thread *thread_by_tid(int tid);
 /* The list of every thread, linked through all_next. */
 struct thread *sched_all_threads(void);
@@ -504,7 +539,7 @@ void selftest_run(void);
 void random_init(void);
 void random_bytes(void *buf, size_t len);
 
-/* ---- arch/x86_64/uaccess.S: the only way across the user boundary ---------- */
+/* ---- arch/uaccess.S: the only way across the user boundary ----------------- */
 #define __user
 /* Each returns 0, or -EFAULT when any byte of the user range is outside the
  * program's half or not mapped with the needed access. */

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The boot sequence, in order, in one function.  arch/x86_64/boot.S enters
+ * The boot sequence, in order, in one function.  The arch's boot.S enters
  * here in long mode on the boot stack with the physical address of the PVH
  * hvm_start_info.  We take what we need from it (memory map, command line,
  * the image module) before anything can overwrite it, bring up memory, the
  * CPU, time and the image, and hand over to the loader.
  */
-#include "kernel/arch/x86_64/x86.h"
+#include "kernel/arch.h"
 #include "kernel/kernel.h"
 #include "loader/loader.h"
 #include "minifs/minifs.h"
@@ -30,33 +30,15 @@ struct hvm_memmap_entry {
 	uint32_t type, reserved;
 };
 
-struct boot_info boot_info;
-static char cmdline[1024];
+/* What the VMM told us, kept past the start info's life. */
+static struct {
+	const void *image; /* the cpio image (module 0), in the direct map */
+	size_t image_size;
+} boot_info;
 static struct mem_range ram[32];
 static int nram;
 
 extern char __kernel_start[], __kernel_end[];
-
-const char *cmdline_get(const char *key, char *buf, size_t size)
-{
-	size_t klen = strlen(key);
-
-	for (const char *p = cmdline; *p;) {
-		while (*p == ' ')
-			p++;
-		const char *end = strchr(p, ' ');
-		if (!end)
-			end = p + strlen(p);
-		if ((size_t)(end - p) > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			size_t n = MIN((size_t)(end - p - klen - 1), size - 1);
-			memcpy(buf, p + klen + 1, n);
-			buf[n] = 0;
-			return buf;
-		}
-		p = end;
-	}
-	return NULL;
-}
 
 static void read_start_info(uint32_t pa, struct mem_range *image)
 {
@@ -64,11 +46,8 @@ static void read_start_info(uint32_t pa, struct mem_range *image)
 
 	if (si->magic != HVM_START_MAGIC)
 		panic("not started through PVH (start info magic %x)", si->magic);
-	if (si->cmdline_paddr) {
-		const char *c = phys_to_virt(si->cmdline_paddr);
-		size_t n = strnlen(c, sizeof(cmdline) - 1);
-		memcpy(cmdline, c, n);
-	}
+	if (si->cmdline_paddr)
+		cmdline_init(phys_to_virt(si->cmdline_paddr));
 	if (si->version < 1 || !si->memmap_paddr)
 		panic("the VMM gave no memory map (PVH start info version %u)", si->version);
 	const struct hvm_memmap_entry *mm = phys_to_virt(si->memmap_paddr);
@@ -101,7 +80,6 @@ void kmain(uint32_t start_info)
 	time_init();
 	apic_init();
 	random_init();
-	boot_info.cmdline = cmdline;
 	boot_info.image = phys_to_virt(used[1].base);
 	boot_info.image_size = used[1].len;
 	sched_init();

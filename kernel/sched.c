@@ -89,7 +89,7 @@ static struct thread *thread_alloc(void)
 	}
 	t->kstack = (uint64_t)phys_to_virt(stack);
 	t->fpu = phys_to_virt(fpu);
-	t->altstack_flags = 2; /* SS_DISABLE */
+	t->altstack_flags = SS_DISABLE;
 	unsigned long f = spin_lock_irqsave(&sched_lock);
 	t->tid = next_tid++;
 	t->all_next = all;
@@ -453,11 +453,6 @@ noreturn void thread_exit(int status)
 	struct thread *t = current;
 	nthreads--;
 	retire(t);
-}
-
-int sched_nr_threads(void)
-{
-	return nthreads;
 }
 
 struct thread *thread_by_tid(int tid)

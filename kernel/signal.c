@@ -13,18 +13,6 @@
 #include "kernel/abi.h"
 #include "kernel/kernel.h"
 
-#define SA_SIGINFO 0x4
-#define SA_RESTORER 0x04000000
-#define SA_ONSTACK 0x08000000
-#define SA_RESTART 0x10000000
-#define SA_NODEFER 0x40000000
-#define SA_RESETHAND 0x80000000U
-#define SS_ONSTACK 1
-#define SS_DISABLE 2
-#define FP_XSTATE_MAGIC1 0x46505853U
-#define FP_XSTATE_MAGIC2 0x46505845U
-#define BIT(sig) (1UL << ((sig)-1))
-#define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
 
 /* arch/x86/include/uapi/asm/sigcontext.h, asm/ucontext.h, signal.h */
 struct sigcontext {
@@ -58,14 +46,13 @@ static uint8_t shared_rtqueued[NSIG];
 /* The pending sets, queues and siginfo of the process and of every thread:
  * the timer interrupt sends signals too (setitimer, alarm). */
 static struct spinlock sig_lock = SPINLOCK_INIT("signal");
-#define SIGRTMIN 32
 
 /* Real-time signals queue each instance (up to 255 of each here); the
  * others are pending once.  All instances of one signal share the siginfo
  * of the last: no sigqueue value is carried yet. */
 static void queue_one(uint64_t *pending, uint8_t *count, int sig)
 {
-	*pending |= BIT(sig);
+	*pending |= SIGMASK(sig);
 	if (sig >= SIGRTMIN && count[sig - 1] < 255)
 		count[sig - 1]++;
 }
@@ -77,7 +64,7 @@ static void dequeue_one(uint64_t *pending, uint8_t *count, int sig)
 		return;
 	}
 	count[sig - 1] = 0;
-	*pending &= ~BIT(sig);
+	*pending &= ~SIGMASK(sig);
 }
 static int (*symbolize)(uint64_t addr, char *buf, size_t size);
 
@@ -90,7 +77,8 @@ static const char *const sig_names[] = {
 	[SIGWINCH] = "SIGWINCH",
 };
 
-const char *signal_name(int sig)
+/* Names for reports: "SIGSEGV". */
+static const char *signal_name(int sig)
 {
 	if (sig > 0 && sig < (int)ARRAY_SIZE(sig_names) && sig_names[sig])
 		return sig_names[sig];
@@ -112,10 +100,10 @@ long signal_action(int sig, const struct k_sigaction *act, struct k_sigaction *o
 		actions[sig].mask &= ~UNBLOCKABLE;
 		if (ignored(sig)) { /* what is now ignored is no longer pending */
 			unsigned long f = spin_lock_irqsave(&sig_lock);
-			signal_shared_pending &= ~BIT(sig);
+			signal_shared_pending &= ~SIGMASK(sig);
 			shared_rtqueued[sig - 1] = 0;
 			for (struct thread *t = sched_all_threads(); t; t = t->all_next) {
-				t->sigpending &= ~BIT(sig);
+				t->sigpending &= ~SIGMASK(sig);
 				t->rtqueued[sig - 1] = 0;
 			}
 			spin_unlock_irqrestore(&sig_lock, f);
@@ -159,10 +147,10 @@ static struct thread *taker(int sig)
 {
 	struct thread *t = thread_by_tid(1);
 
-	if (t && !t->kernel && !(t->sigmask & BIT(sig)))
+	if (t && !t->kernel && !(t->sigmask & SIGMASK(sig)))
 		return t;
 	for (t = sched_all_threads(); t; t = t->all_next)
-		if (!t->kernel && t->state != THREAD_DEAD && !(t->sigmask & BIT(sig)))
+		if (!t->kernel && t->state != THREAD_DEAD && !(t->sigmask & SIGMASK(sig)))
 			return t;
 	return NULL;
 }
@@ -185,7 +173,7 @@ static void send_locked(struct thread *t, int sig, int code)
 {
 	struct sig_info info = { code, 1, 0 };
 	if (t) { /* to one thread: an ignored signal it blocks stays pending */
-		if (ignored(sig) && sig != SIGKILL && !(t->sigmask & BIT(sig)))
+		if (ignored(sig) && sig != SIGKILL && !(t->sigmask & SIGMASK(sig)))
 			return;
 		queue_one(&t->sigpending, t->rtqueued, sig);
 		t->siginfo[sig - 1] = info;
@@ -197,7 +185,7 @@ static void send_locked(struct thread *t, int sig, int code)
 		shared_info[sig - 1] = info;
 		if (!t) { /* all block it: wake any waiter in sigwait for it */
 			for (struct thread *c = sched_all_threads(); c; c = c->all_next)
-				if (c->sigwait & BIT(sig))
+				if (c->sigwait & SIGMASK(sig))
 					sched_wake(c, WAKE_SIGNAL);
 			return;
 		}
@@ -243,7 +231,7 @@ void signal_fill_info(int sig, const struct sig_info *k, void *siginfo128)
 	memset(siginfo128, 0, 128);
 	w[0] = sig;
 	w[2] = k->code;
-	if (k->code == 0 || k->code == -6) { /* SI_USER, SI_TKILL: sender */
+	if (k->code == SI_USER || k->code == SI_TKILL) { /* kill's: the sender */
 		w[4] = k->pid;
 		w[5] = 0;
 	} else {
@@ -391,7 +379,7 @@ static void handle(struct regs *r, int sig, const struct sig_info *k, bool fault
 		klog("cannot write the %s frame on the program's stack", signal_name(sig));
 		die(r, SIGSEGV, r->rsp, true);
 	}
-	current->sigmask = oldmask | a->mask | ((a->flags & SA_NODEFER) ? 0 : BIT(sig));
+	current->sigmask = oldmask | a->mask | ((a->flags & SA_NODEFER) ? 0 : SIGMASK(sig));
 	current->sigmask &= ~UNBLOCKABLE;
 	if (a->flags & SA_RESETHAND)
 		a->handler = SIG_DFL;
@@ -403,7 +391,7 @@ void signal_fault(struct regs *r, int sig, uint64_t addr, int code)
 	struct sig_info k = { code, 0, addr };
 	uint64_t h = actions[sig].handler;
 
-	if (h == SIG_DFL || h == SIG_IGN || (current->sigmask & BIT(sig)))
+	if (h == SIG_DFL || h == SIG_IGN || (current->sigmask & SIGMASK(sig)))
 		die(r, sig, addr, true); /* an unhandled fault kills, as Linux forces */
 	handle(r, sig, &k, true);
 }

@@ -1,17 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The C string and memory functions the kernel (and the compiler, for struct
- * copies) needs.  memcpy and memset use the string instructions, which are
- * the fastest simple copies on current x86 (ERMS).
+ * copies) needs, in plain C.  memcpy and memset, the two that matter for
+ * speed, are the architecture's (its string.c).
  */
 #include "kernel/kernel.h"
-
-void *memcpy(void *dst, const void *src, size_t n)
-{
-	void *d = dst;
-	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
-	return dst;
-}
 
 void *memmove(void *dst, const void *src, size_t n)
 {
@@ -22,13 +15,6 @@ void *memmove(void *dst, const void *src, size_t n)
 		return memcpy(dst, src, n);
 	while (n--)
 		d[n] = s[n];
-	return dst;
-}
-
-void *memset(void *dst, int c, size_t n)
-{
-	void *d = dst;
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return dst;
 }
 

@@ -6,7 +6,7 @@
  * first touch: zeroed for anonymous memory, the object's own page for a
  * shared mapping or a read of a private one, a private copy on the first
  * write (copy on write).  Policy (where mmap puts things, brk) lives in
- * syscalls/mm.c; page-table edits in arch/x86_64/paging.c; the objects
+ * syscalls/mm.c; page-table edits in the arch's paging.c; the objects
  * (files) in minifs, behind struct vm_backing.
  */
 #include "kernel/abi.h"
@@ -70,7 +70,7 @@ static long copy_on_write(struct vma *v, uint64_t va, uint64_t *pte)
 		return -EFAULT;
 	memcpy(phys_to_virt(pa), phys_to_virt(old), PAGE_SIZE);
 	*pte = pa | pte_flags(v->prot);
-	invlpg_user(va);
+	paging_flush_page(va);
 	page_free(old);
 	return 0;
 }
@@ -134,7 +134,7 @@ static void free_pte(uint64_t va, uint64_t *pte, void *arg)
 	(void)arg;
 	page_free(*pte & PTE_ADDR);
 	*pte = 0;
-	invlpg_user(va);
+	paging_flush_page(va);
 	resident--;
 }
 
@@ -269,7 +269,7 @@ static void set_prot(uint64_t va, uint64_t *pte, void *arg)
 	if ((*pte & PTE_OBJ) && is_private_object(v))
 		f &= ~PTE_W;
 	*pte = (*pte & (PTE_ADDR | PTE_OBJ)) | f;
-	invlpg_user(va);
+	paging_flush_page(va);
 }
 
 long vm_protect(uint64_t start, uint64_t len, int prot)
@@ -327,7 +327,7 @@ static void move_pte(uint64_t va, uint64_t *pte, void *arg)
 	uint64_t e = *pte;
 
 	*pte = 0;
-	invlpg_user(va);
+	paging_flush_page(va);
 	if (paging_map(va + m->delta, e & PTE_ADDR, e & ~PTE_ADDR) < 0) {
 		page_free(e & PTE_ADDR);
 		resident--;
@@ -352,11 +352,6 @@ long vm_move(uint64_t from, uint64_t to, uint64_t len)
 	paging_for_each(from, from + len, move_pte, &m);
 	r = vm_unmap(from, len);
 	return m.err ? m.err : r;
-}
-
-uint64_t vm_mmap_base(void)
-{
-	return MMAP_BASE;
 }
 
 uint64_t vm_resident_pages(void)

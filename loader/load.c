@@ -9,7 +9,6 @@
  * the interpreter top-down in the mmap area, as on Linux without ASLR.
  */
 #include "kernel/abi.h"
-#include "kernel/arch/x86_64/x86.h"
 #include "kernel/kernel.h"
 #include "loader/elf64.h"
 #include "loader/loader.h"
@@ -166,20 +165,18 @@ static uint64_t build_stack(const struct image *interp, struct proc_process *pp)
 	static const char *argv[MAX_ARGS], *envp[MAX_ARGS];
 	struct inode *fa, *fe;
 	uint8_t rnd[16];
-	uint32_t r[4];
 
 	int argc = split("/.elfvm/argv", argv, MAX_ARGS, &fa);
 	int envc = split("/.elfvm/envp", envp, MAX_ARGS, &fe);
 	if (argc == 0)
 		argv[argc++] = exe.ino->path;
 	random_bytes(rnd, sizeof(rnd));
-	cpuid(1, 0, r);
 	struct auxv_pair aux[] = {
 		{ AT_SYSINFO_EHDR, vdso_map() },
 		{ AT_MINSIGSTKSZ, 2048 + cpu_xsave_size() },
-		{ AT_HWCAP, r[3] },
+		{ AT_HWCAP, cpu_hwcap() },
 		{ AT_PAGESZ, PAGE_SIZE },
-		{ AT_CLKTCK, 100 },
+		{ AT_CLKTCK, USER_HZ },
 		{ AT_PHDR, phdr_address(&exe) },
 		{ AT_PHENT, sizeof(struct elf64_phdr) },
 		{ AT_PHNUM, exe.info.phnum },
@@ -191,7 +188,7 @@ static uint64_t build_stack(const struct image *interp, struct proc_process *pp)
 		{ AT_GID, 0 },
 		{ AT_EGID, 0 },
 		{ AT_SECURE, 0 },
-		{ AT_HWCAP2, 0 },
+		{ AT_HWCAP2, cpu_hwcap2() },
 	};
 	struct stack_spec spec = {
 		.argc = argc,

@@ -21,9 +21,10 @@ _Static_assert(VDSO_USER_MIN == USER_MIN && VDSO_USER_TOP == USER_TOP,
 
 /*
  * The CPU and NUMA node for getcpu: one CPU, one node, for now.  With SMP
- * this reads IA32_TSC_AUX (rdtscp or rdpid), which the kernel sets to each
- * CPU's number as Linux does; it cannot use the per-CPU GS area, since the
- * program's GS base is loaded while the vDSO runs.
+ * this asks the arch layer for the CPU's number (on x86, IA32_TSC_AUX read
+ * with RDPID, which the kernel sets to each CPU's number as Linux does); it
+ * cannot use the per-CPU GS area, since the program's GS base is loaded
+ * while the vDSO runs.
  */
 static uint64_t vdso_cpu_node(void)
 {

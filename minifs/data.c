@@ -31,7 +31,9 @@ static bool grow_table(struct inode *ino, uint64_t index)
 	return true;
 }
 
-uint64_t mfs_page(struct inode *ino, uint64_t index)
+/* The physical page at index, materialised (a zero page for a hole);
+ * 0 without memory.  The caller does not own it. */
+static uint64_t mfs_page(struct inode *ino, uint64_t index)
 {
 	if (!grow_table(ino, index))
 		return 0;

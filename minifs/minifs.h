@@ -141,9 +141,6 @@ struct uio;
 long mfs_read(struct inode *ino, struct uio *u, uint64_t off);
 long mfs_write(struct inode *ino, struct uio *u, uint64_t off);
 long mfs_truncate(struct inode *ino, uint64_t size);
-/* The physical page at index, materialised (a zero page for a hole);
- * 0 without memory.  The caller does not own it. */
-uint64_t mfs_page(struct inode *ino, uint64_t index);
 /* How mmap reaches a file's pages (kernel/vm.c). */
 extern const struct vm_backing mfs_backing;
 

@@ -7,7 +7,6 @@
 #include "minifs/minifs.h"
 #include "syscalls/syscalls.h"
 
-#define NS 1000000000L
 
 static unsigned umask_bits = 022;
 
@@ -136,9 +135,9 @@ static long pick(const struct timespec *t, int64_t now, int64_t *out)
 		*out = now;
 		return 0;
 	}
-	if (t->tv_nsec < 0 || t->tv_nsec >= NS)
+	if (t->tv_nsec < 0 || t->tv_nsec >= NSEC_PER_SEC)
 		return -EINVAL;
-	*out = t->tv_sec * NS + t->tv_nsec;
+	*out = t->tv_sec * NSEC_PER_SEC + t->tv_nsec;
 	return 0;
 }
 

@@ -260,7 +260,7 @@ static long lock_op(struct file *f, unsigned cmd, uint64_t arg)
 	return 0;
 }
 
-#define SETFL_MASK (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | 020000 /* O_ASYNC */)
+#define SETFL_MASK (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC)
 
 SYSCALL_DEFINE3(fcntl, int, fd, unsigned, cmd, uint64_t, arg)
 {

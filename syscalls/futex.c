@@ -11,17 +11,7 @@
  */
 #include "syscalls/syscalls.h"
 
-#define FUTEX_WAIT 0
-#define FUTEX_WAKE 1
-#define FUTEX_REQUEUE 3
-#define FUTEX_CMP_REQUEUE 4
-#define FUTEX_WAKE_OP 5
-#define FUTEX_WAIT_BITSET 9
-#define FUTEX_WAKE_BITSET 10
-#define FUTEX_PRIVATE_FLAG 128
-#define FUTEX_CLOCK_REALTIME 256
-#define BITSET_ALL 0xffffffffU
-#define NS 1000000000UL
+#define BITSET_ALL FUTEX_BITSET_MATCH_ANY
 #define BUCKETS 64
 
 /* A waiting thread: the waiter is on bucket(addr); arg points here. */
@@ -130,9 +120,9 @@ static long deadline_of(const struct timespec __user *ut, bool absolute, bool re
 		return 0;
 	if (copy_from_user(&ts, ut, sizeof(ts)) < 0)
 		return -EFAULT;
-	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NS)
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NSEC_PER_SEC)
 		return -EINVAL;
-	uint64_t t = ts.tv_sec * NS + ts.tv_nsec, now = clock_monotonic_ns();
+	uint64_t t = (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec, now = clock_monotonic_ns();
 	if (!absolute)
 		*out = now + t;
 	else if (realtime)
@@ -183,25 +173,25 @@ static long wake_op(uint64_t addr2, uint32_t op, bool *cmp)
 	int32_t sarg = (int32_t)(op << 8) >> 20, scarg = (int32_t)(op << 20) >> 20;
 	uint32_t old, arg = (uint32_t)sarg, carg = (uint32_t)scarg, v;
 
-	if (op & (8u << 28))
+	if ((op >> 28) & FUTEX_OP_OPARG_SHIFT)
 		arg = 1u << (sarg & 31);
 	if (copy_from_user(&old, (void *)addr2, 4) < 0)
 		return -EFAULT;
 	switch ((op >> 28) & 7) {
-	case 0: v = arg; break;
-	case 1: v = old + arg; break;
-	case 2: v = old | arg; break;
-	case 3: v = old & ~arg; break;
-	case 4: v = old ^ arg; break;
+	case FUTEX_OP_SET: v = arg; break;
+	case FUTEX_OP_ADD: v = old + arg; break;
+	case FUTEX_OP_OR: v = old | arg; break;
+	case FUTEX_OP_ANDN: v = old & ~arg; break;
+	case FUTEX_OP_XOR: v = old ^ arg; break;
 	default: return -ENOSYS;
 	}
 	switch ((op >> 24) & 15) {
-	case 0: *cmp = old == carg; break;
-	case 1: *cmp = old != carg; break;
-	case 2: *cmp = (int32_t)old < (int32_t)carg; break;
-	case 3: *cmp = (int32_t)old <= (int32_t)carg; break;
-	case 4: *cmp = (int32_t)old > (int32_t)carg; break;
-	case 5: *cmp = (int32_t)old >= (int32_t)carg; break;
+	case FUTEX_OP_CMP_EQ: *cmp = old == carg; break;
+	case FUTEX_OP_CMP_NE: *cmp = old != carg; break;
+	case FUTEX_OP_CMP_LT: *cmp = (int32_t)old < (int32_t)carg; break;
+	case FUTEX_OP_CMP_LE: *cmp = (int32_t)old <= (int32_t)carg; break;
+	case FUTEX_OP_CMP_GT: *cmp = (int32_t)old > (int32_t)carg; break;
+	case FUTEX_OP_CMP_GE: *cmp = (int32_t)old >= (int32_t)carg; break;
 	default: return -ENOSYS;
 	}
 	return copy_to_user((void *)addr2, &v, 4);

@@ -72,7 +72,7 @@ static long mmap_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd
 	int type = flags & MAP_TYPE;
 
 	if (!len || (off & (PAGE_SIZE - 1)) ||
-	    (type != MAP_PRIVATE && type != MAP_SHARED && type != 3 /* MAP_SHARED_VALIDATE */))
+	    (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE))
 		return -EINVAL;
 	if (prot & ~PROT_ALL)
 		return -EINVAL;
@@ -234,7 +234,7 @@ SYSCALL_DEFINE2(mlock, uint64_t, addr, uint64_t, len)
 
 SYSCALL_DEFINE3(mlock2, uint64_t, addr, uint64_t, len, int, flags)
 {
-	return flags & ~1 ? -EINVAL : lock_range(addr, len); /* MLOCK_ONFAULT */
+	return flags & ~MLOCK_ONFAULT ? -EINVAL : lock_range(addr, len);
 }
 
 SYSCALL_DEFINE2(munlock, uint64_t, addr, uint64_t, len)

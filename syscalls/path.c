@@ -189,7 +189,7 @@ SYSCALL_DEFINE5(statx, int, dirfd, const char __user *, upath, int, flags, unsig
 	struct stat st;
 	struct statx x;
 
-	if (mask & 0x80000000U) /* STATX__RESERVED */
+	if (mask & STATX__RESERVED)
 		return -EINVAL;
 	long r = stat_at(dirfd, upath, &st, flags);
 	if (r < 0)

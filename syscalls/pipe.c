@@ -101,7 +101,7 @@ static long pipe_write(struct file *f, struct uio *u, uint64_t *off)
 		return -ENOMEM;
 	for (;;) {
 		if (!p->readers) {
-			signal_send(current, SIGPIPE, 0 /* SI_USER, as Linux's send_sig */);
+			signal_send(current, SIGPIPE, SI_USER); /* as Linux's send_sig */
 			r = -EPIPE;
 			break;
 		}

@@ -12,9 +12,7 @@
  */
 #include "syscalls/syscalls.h"
 
-#define NS 1000000000L
 #define FAR_FUTURE (1UL << 62) /* ~146 years: a huge timeout never overflows */
-#define UNBLOCKABLE ((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)))
 /* fs/select.c: which readiness counts for each of select's sets */
 #define POLLIN_SET (EPOLLRDNORM | EPOLLRDBAND | EPOLLIN | EPOLLHUP | EPOLLERR)
 #define POLLOUT_SET (EPOLLWRBAND | EPOLLWRNORM | EPOLLOUT | EPOLLERR)
@@ -62,14 +60,15 @@ long poll_deadline(const struct timespec *ts, uint64_t *deadline)
 	*deadline = 0;
 	if (!ts)
 		return 0;
-	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= NS)
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= NSEC_PER_SEC)
 		return -EINVAL;
 	if (!ts->tv_sec && !ts->tv_nsec) {
 		*deadline = 1; /* in the past: never sleep */
 		return 0;
 	}
-	uint64_t rel = (uint64_t)ts->tv_sec >= FAR_FUTURE / NS ? FAR_FUTURE
-							       : (uint64_t)ts->tv_sec * NS + ts->tv_nsec;
+	uint64_t rel = (uint64_t)ts->tv_sec >= FAR_FUTURE / NSEC_PER_SEC
+			       ? FAR_FUTURE
+			       : (uint64_t)ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
 	*deadline = clock_monotonic_ns() + rel;
 	return 0;
 }
@@ -83,12 +82,52 @@ static void put_time_left(void __user *ut, uint64_t deadline, bool timeval)
 	if (!ut || deadline <= 1)
 		return;
 	if (timeval) {
-		struct timeval tv = { left / NS, left % NS / 1000 };
+		struct timeval tv = { left / NSEC_PER_SEC, left % NSEC_PER_SEC / 1000 };
 		copy_to_user(ut, &tv, sizeof(tv));
 	} else {
-		struct timespec ts = { left / NS, left % NS };
+		struct timespec ts = { left / NSEC_PER_SEC, left % NSEC_PER_SEC };
 		copy_to_user(ut, &ts, sizeof(ts));
 	}
+}
+
+/* What ppoll and pselect6 set up around their wait: the deadline and the
+ * program's own mask while theirs is in force. */
+struct pwait {
+	uint64_t deadline, old_mask;
+	bool swapped;
+};
+
+/* The prologue of ppoll and pselect6, in Linux's order: the timeout (uts,
+ * NULL for none) becomes a deadline, then the mask umask (size bytes; with
+ * packed, umask points at pselect6's { sigset pointer, size } pair) is put
+ * in force.  Returns 0, -EFAULT or -EINVAL; on error the mask is unchanged. */
+static long pwait_begin(struct pwait *w, const struct timespec __user *uts, const uint64_t __user *umask,
+			size_t size, bool packed)
+{
+	struct timespec ts;
+	uint64_t pack[2];
+	long r;
+
+	if (uts && copy_from_user(&ts, uts, sizeof(ts)) < 0)
+		return -EFAULT;
+	if ((r = poll_deadline(uts ? &ts : NULL, &w->deadline)) < 0)
+		return r;
+	if (packed && umask) {
+		if (copy_from_user(pack, umask, sizeof(pack)) < 0)
+			return -EFAULT;
+		umask = (const uint64_t __user *)pack[0];
+		size = pack[1];
+	}
+	return poll_sigmask_set(umask, size, &w->swapped, &w->old_mask);
+}
+
+/* The epilogue: the program's mask back (kept for the handler after
+ * -EINTR) and the time left written to uts.  Returns result. */
+static long pwait_end(const struct pwait *w, struct timespec __user *uts, long result)
+{
+	poll_sigmask_done(w->swapped, w->old_mask, result);
+	put_time_left(uts, w->deadline, false);
+	return result;
 }
 
 /* ---- the wait shared by poll and select ----------------------------------- */
@@ -210,21 +249,10 @@ SYSCALL_DEFINE3(poll, struct pollfd __user *, ufds, unsigned, nfds, int, timeout
 SYSCALL_DEFINE5(ppoll, struct pollfd __user *, ufds, unsigned, nfds, struct timespec __user *, uts,
 		const uint64_t __user *, umask, size_t, size)
 {
-	struct timespec ts;
-	uint64_t deadline, old;
-	bool swapped;
-	long r;
+	struct pwait w;
+	long r = pwait_begin(&w, uts, umask, size, false);
 
-	if (uts && copy_from_user(&ts, uts, sizeof(ts)) < 0)
-		return -EFAULT;
-	if ((r = poll_deadline(uts ? &ts : NULL, &deadline)) < 0)
-		return r;
-	if ((r = poll_sigmask_set(umask, size, &swapped, &old)) < 0)
-		return r;
-	r = do_poll(ufds, nfds, deadline);
-	poll_sigmask_done(swapped, old, r);
-	put_time_left(uts, deadline, false);
-	return r;
+	return r < 0 ? r : pwait_end(&w, uts, do_poll(ufds, nfds, w.deadline));
 }
 
 /* ---- select, pselect6 ----------------------------------------------------------- */
@@ -327,7 +355,7 @@ SYSCALL_DEFINE5(select, int, n, uint64_t __user *, uin, uint64_t __user *, uout,
 		/* Linux folds whole seconds of tv_usec into tv_sec */
 		struct timespec ts = { tv.tv_sec + tv.tv_usec / 1000000, tv.tv_usec % 1000000 * 1000 };
 		if (ts.tv_sec < 0)
-			ts.tv_sec = FAR_FUTURE / NS;
+			ts.tv_sec = FAR_FUTURE / NSEC_PER_SEC;
 		poll_deadline(&ts, &deadline);
 	}
 	long r = do_select(n, uin, uout, uex, deadline);
@@ -338,21 +366,9 @@ SYSCALL_DEFINE5(select, int, n, uint64_t __user *, uin, uint64_t __user *, uout,
 SYSCALL_DEFINE6(pselect6, int, n, uint64_t __user *, uin, uint64_t __user *, uout, uint64_t __user *,
 		uex, struct timespec __user *, uts, const uint64_t __user *, usig)
 {
-	struct timespec ts;
-	uint64_t deadline, old, sig[2] = { 0, 0 }; /* { const sigset_t *ss; size_t ss_len; } */
-	bool swapped;
-	long r;
+	struct pwait w;
+	/* usig: { const sigset_t *ss; size_t ss_len; } */
+	long r = pwait_begin(&w, uts, usig, 0, true);
 
-	if (uts && copy_from_user(&ts, uts, sizeof(ts)) < 0)
-		return -EFAULT;
-	if ((r = poll_deadline(uts ? &ts : NULL, &deadline)) < 0)
-		return r;
-	if (usig && copy_from_user(sig, usig, sizeof(sig)) < 0)
-		return -EFAULT;
-	if ((r = poll_sigmask_set((const uint64_t *)sig[0], sig[1], &swapped, &old)) < 0)
-		return r;
-	r = do_select(n, uin, uout, uex, deadline);
-	poll_sigmask_done(swapped, old, r);
-	put_time_left(uts, deadline, false);
-	return r;
+	return r < 0 ? r : pwait_end(&w, uts, do_select(n, uin, uout, uex, w.deadline));
 }

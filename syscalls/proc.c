@@ -49,7 +49,7 @@ static void limits_init(void)
 	limits[RLIMIT_STACK] = (struct rlimit64){ 8UL << 20, RLIM_INFINITY };
 	limits[RLIMIT_NOFILE] = (struct rlimit64){ FD_MAX, FD_MAX };
 	limits[RLIMIT_CORE] = (struct rlimit64){ 0, RLIM_INFINITY };
-	limits[8 /* MEMLOCK */] = (struct rlimit64){ 8UL << 20, 8UL << 20 };
+	limits[RLIMIT_MEMLOCK] = (struct rlimit64){ 8UL << 20, 8UL << 20 };
 }
 
 SYSCALL_DEFINE4(prlimit64, int, pid, unsigned, res, const struct rlimit64 __user *, unew,
@@ -265,15 +265,15 @@ SYSCALL_DEFINE3(sched_setscheduler, int, pid, int, policy, const int __user *, p
 		return -ESRCH;
 	if (copy_from_user(&prio, param, sizeof(prio)) < 0)
 		return -EFAULT;
-	int p = policy & ~0x40000000; /* SCHED_RESET_ON_FORK */
+	int p = policy & ~SCHED_RESET_ON_FORK;
 	struct thread *t = pid ? thread_by_tid(pid) : current;
-	if (p == 0 || p == 3 || p == 5) { /* OTHER, BATCH, IDLE: priority 0 only */
+	if (p == SCHED_OTHER || p == SCHED_BATCH || p == SCHED_IDLE) { /* priority 0 only */
 		if (prio)
 			return -EINVAL;
 		t->policy = p; /* recorded; the round robin treats them alike */
 		return 0;
 	}
-	if (p == 1 || p == 2) /* FIFO, RR: 1..99, and nothing here honours them */
+	if (p == SCHED_FIFO || p == SCHED_RR) /* 1..99, and nothing here honours them */
 		return prio < 1 || prio > 99 ? -EINVAL : -EPERM;
 	return -EINVAL;
 }
@@ -291,12 +291,16 @@ SYSCALL_DEFINE2(sched_setparam, int, pid, const int __user *, param)
 
 SYSCALL_DEFINE1(sched_get_priority_max, int, policy)
 {
-	return policy == 1 || policy == 2 ? 99 : policy >= 0 && policy <= 6 ? 0 : -EINVAL;
+	if (policy == SCHED_FIFO || policy == SCHED_RR)
+		return 99;
+	return policy >= SCHED_OTHER && policy <= SCHED_DEADLINE ? 0 : -EINVAL;
 }
 
 SYSCALL_DEFINE1(sched_get_priority_min, int, policy)
 {
-	return policy == 1 || policy == 2 ? 1 : policy >= 0 && policy <= 6 ? 0 : -EINVAL;
+	if (policy == SCHED_FIFO || policy == SCHED_RR)
+		return 1;
+	return policy >= SCHED_OTHER && policy <= SCHED_DEADLINE ? 0 : -EINVAL;
 }
 
 /* The nice value belongs to each thread, as on Linux: PRIO_PROCESS names a
@@ -354,43 +358,32 @@ SYSCALL_DEFINE3(getcpu, unsigned __user *, cpu, unsigned __user *, node, void __
 /* One CPU: every store is seen by every thread in order already. */
 SYSCALL_DEFINE3(membarrier, int, cmd, unsigned, flags, int, cpu)
 {
-	const int supported = 1 | 2 | 4 | 8 | 16; /* GLOBAL…REGISTER_PRIVATE_EXPEDITED */
+	const int supported =
+		MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED |
+		MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED |
+		MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED;
 
 	static int registered; /* the REGISTER_* commands done */
 
 	(void)cpu;
-	if (cmd == 0)
+	if (cmd == MEMBARRIER_CMD_QUERY)
 		return flags ? -EINVAL : supported;
 	if (flags || (cmd & (cmd - 1)) || !(cmd & supported))
 		return -EINVAL;
-	if (cmd == 4 || cmd == 16) {
+	if (cmd == MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED ||
+	    cmd == MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) {
 		registered |= cmd;
 		return 0;
 	}
-	if ((cmd == 2 && !(registered & 4)) || (cmd == 8 && !(registered & 16)))
+	if ((cmd == MEMBARRIER_CMD_GLOBAL_EXPEDITED &&
+	     !(registered & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED)) ||
+	    (cmd == MEMBARRIER_CMD_PRIVATE_EXPEDITED &&
+	     !(registered & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)))
 		return -EPERM; /* an expedited barrier needs its REGISTER first */
-	__asm__ volatile("mfence" ::: "memory");
+	cpu_memory_barrier();
 	return 0;
 }
 
-#define PR_SET_PDEATHSIG 1
-#define PR_GET_PDEATHSIG 2
-#define PR_GET_DUMPABLE 3
-#define PR_SET_DUMPABLE 4
-#define PR_GET_KEEPCAPS 7
-#define PR_SET_KEEPCAPS 8
-#define PR_SET_NAME 15
-#define PR_GET_NAME 16
-#define PR_GET_SECCOMP 21
-#define PR_CAPBSET_READ 23
-#define PR_SET_TIMERSLACK 29
-#define PR_GET_TIMERSLACK 30
-#define PR_SET_CHILD_SUBREAPER 36
-#define PR_GET_CHILD_SUBREAPER 37
-#define PR_SET_NO_NEW_PRIVS 38
-#define PR_GET_NO_NEW_PRIVS 39
-#define PR_SET_THP_DISABLE 41
-#define PR_GET_THP_DISABLE 42
 
 /* What prctl settings the program may read back. */
 static struct {

@@ -7,14 +7,6 @@
  */
 #include "syscalls/syscalls.h"
 
-#define UNBLOCKABLE ((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)))
-#define SS_ONSTACK 1
-#define SS_DISABLE 2
-#define SS_AUTODISARM (1U << 31)
-#define MINSIGSTKSZ 2048
-#define SI_USER 0
-#define SI_TKILL (-6)
-#define NS 1000000000L
 
 SYSCALL_DEFINE4(rt_sigaction, int, sig, const struct k_sigaction __user *, uact,
 		struct k_sigaction __user *, uold, size_t, setsize)
@@ -104,9 +96,9 @@ SYSCALL_DEFINE4(rt_sigtimedwait, const uint64_t __user *, uset, void __user *, u
 	if (ut) {
 		if (copy_from_user(&ts, ut, sizeof(ts)) < 0)
 			return -EFAULT;
-		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NS)
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NSEC_PER_SEC)
 			return -EINVAL;
-		deadline = clock_monotonic_ns() + ts.tv_sec * NS + ts.tv_nsec + 1;
+		deadline = clock_monotonic_ns() + ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec + 1;
 	}
 	set &= ~UNBLOCKABLE;
 	current->sigwait = set;

@@ -140,7 +140,7 @@ static long us_send(struct file *f, struct uio *u, int flags)
 		p = s->peer;
 		if ((s->shutdown & SEND_SHUTDOWN) || !p || (p->shutdown & RCV_SHUTDOWN)) {
 			if (!(flags & MSG_NOSIGNAL))
-				signal_send(current, SIGPIPE, 0 /* SI_USER */);
+				signal_send(current, SIGPIPE, SI_USER);
 			r = -EPIPE;
 			break;
 		}
@@ -195,7 +195,7 @@ static long usock_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 {
 	struct usock *s = f->priv;
 
-	if (cmd != FIONREAD) /* SIOCINQ */
+	if (cmd != SIOCINQ)
 		return -ENOTTY;
 	int n = s->len;
 	return copy_to_user((void *)arg, &n, sizeof(n));
@@ -384,7 +384,7 @@ SYSCALL_DEFINE3(sendmsg, int, fd, const struct msghdr __user *, umsg, unsigned, 
 	r = get_msg(umsg, &m, &u, small, &iov);
 	if (r >= 0 && m.name && m.namelen)
 		r = m.namelen < 0 || m.namelen > 128 ? -EINVAL : -EISCONN;
-	if (r >= 0 && m.controllen >= 16) { /* sizeof(struct cmsghdr) */
+	if (r >= 0 && m.controllen >= sizeof(struct cmsghdr)) {
 		klog("sendmsg: control messages (SCM_*) are not implemented: -EOPNOTSUPP");
 		r = -EOPNOTSUPP;
 	}

@@ -7,7 +7,6 @@
  */
 #include "syscalls/syscalls.h"
 
-#define NS 1000000000L
 
 static long clock_ns(int clk, uint64_t *ns)
 {
@@ -31,7 +30,7 @@ SYSCALL_DEFINE2(clock_gettime, int, clk, struct timespec __user *, uts)
 
 	if (r < 0)
 		return r;
-	struct timespec ts = { ns / NS, ns % NS };
+	struct timespec ts = { ns / NSEC_PER_SEC, ns % NSEC_PER_SEC };
 	return copy_to_user(uts, &ts, sizeof(ts));
 }
 
@@ -49,7 +48,7 @@ SYSCALL_DEFINE2(clock_getres, int, clk, struct timespec __user *, uts)
 SYSCALL_DEFINE2(gettimeofday, struct timeval __user *, utv, void __user *, tz)
 {
 	uint64_t ns = clock_realtime_ns();
-	struct timeval tv = { ns / NS, ns % NS / 1000 };
+	struct timeval tv = { ns / NSEC_PER_SEC, ns % NSEC_PER_SEC / 1000 };
 
 	if (tz && clear_user(tz, 8) < 0) /* struct timezone: UTC */
 		return -EFAULT;
@@ -58,7 +57,7 @@ SYSCALL_DEFINE2(gettimeofday, struct timeval __user *, utv, void __user *, tz)
 
 SYSCALL_DEFINE1(time, int64_t __user *, ut)
 {
-	int64_t t = clock_realtime_ns() / NS;
+	int64_t t = clock_realtime_ns() / NSEC_PER_SEC;
 
 	if (ut && copy_to_user(ut, &t, sizeof(t)) < 0)
 		return -EFAULT;
@@ -80,9 +79,9 @@ SYSCALL_DEFINE4(clock_nanosleep, int, clk, int, flags, const struct timespec __u
 		return r;
 	if (copy_from_user(&req, ureq, sizeof(req)) < 0)
 		return -EFAULT;
-	if (req.tv_sec < 0 || req.tv_nsec < 0 || req.tv_nsec >= NS || (flags & ~TIMER_ABSTIME))
+	if (req.tv_sec < 0 || req.tv_nsec < 0 || req.tv_nsec >= NSEC_PER_SEC || (flags & ~TIMER_ABSTIME))
 		return -EINVAL;
-	uint64_t t = (uint64_t)req.tv_sec * NS + req.tv_nsec;
+	uint64_t t = (uint64_t)req.tv_sec * NSEC_PER_SEC + req.tv_nsec;
 	if (flags & TIMER_ABSTIME)
 		t = t > now ? t - now : 0;
 	uint64_t deadline = clock_monotonic_ns() + t;
@@ -91,7 +90,7 @@ SYSCALL_DEFINE4(clock_nanosleep, int, clk, int, flags, const struct timespec __u
 		return 0;
 	if (urem && !(flags & TIMER_ABSTIME)) {
 		uint64_t left = deadline - MIN(deadline, clock_monotonic_ns());
-		struct timespec rem = { left / NS, left % NS };
+		struct timespec rem = { left / NSEC_PER_SEC, left % NSEC_PER_SEC };
 		if (copy_to_user(urem, &rem, sizeof(rem)) < 0)
 			return -EFAULT;
 	}
@@ -108,7 +107,7 @@ SYSCALL_DEFINE2(nanosleep, const struct timespec __user *, req, struct timespec 
  * and its system time is reported as zero. */
 static struct timeval ns_to_tv(uint64_t ns)
 {
-	return (struct timeval){ ns / NS, ns % NS / 1000 };
+	return (struct timeval){ ns / NSEC_PER_SEC, ns % NSEC_PER_SEC / 1000 };
 }
 
 SYSCALL_DEFINE2(getrusage, int, who, struct rusage __user *, u)
@@ -127,7 +126,7 @@ SYSCALL_DEFINE2(getrusage, int, who, struct rusage __user *, u)
 
 SYSCALL_DEFINE1(times, struct tms __user *, u)
 {
-	int64_t ticks = clock_monotonic_ns() / (NS / 100); /* USER_HZ */
+	int64_t ticks = clock_monotonic_ns() / (NSEC_PER_SEC / USER_HZ);
 	struct tms t = { ticks, 0, 0, 0 };
 
 	if (u && copy_to_user(u, &t, sizeof(t)) < 0)
@@ -147,7 +146,7 @@ static void itimer_fire(struct ktimer *t)
 {
 	struct itimer *it = (struct itimer *)t;
 
-	signal_send(NULL, it->sig, 0x80 /* SI_KERNEL */);
+	signal_send(NULL, it->sig, SI_KERNEL);
 	if (it->interval)
 		timer_arm(&it->t, t->deadline + it->interval);
 }
@@ -165,7 +164,7 @@ static struct itimerval itimer_get(int which)
 
 static uint64_t tv_ns(struct timeval tv)
 {
-	return tv.tv_sec * NS + tv.tv_usec * 1000;
+	return tv.tv_sec * NSEC_PER_SEC + tv.tv_usec * 1000;
 }
 
 SYSCALL_DEFINE2(getitimer, int, which, struct itimerval __user *, u)
@@ -179,7 +178,7 @@ SYSCALL_DEFINE2(getitimer, int, which, struct itimerval __user *, u)
 SYSCALL_DEFINE3(setitimer, int, which, const struct itimerval __user *, unew, struct itimerval __user *,
 		uold)
 {
-	static const int sigs[] = { SIGALRM, 26 /* SIGVTALRM */, 27 /* SIGPROF */ };
+	static const int sigs[] = { SIGALRM, SIGVTALRM, SIGPROF };
 	struct itimerval v = { { 0, 0 }, { 0, 0 } }, old;
 
 	if (which < 0 || which > ITIMER_PROF)
@@ -210,7 +209,7 @@ SYSCALL_DEFINE1(alarm, unsigned, seconds)
 	it->sig = SIGALRM;
 	it->interval = 0;
 	if (seconds)
-		timer_arm(&it->t, clock_monotonic_ns() + seconds * NS);
+		timer_arm(&it->t, clock_monotonic_ns() + seconds * NSEC_PER_SEC);
 	return old.value.tv_sec +
 	       (old.value.tv_usec >= 500000 || (!old.value.tv_sec && old.value.tv_usec));
 }

@@ -13,7 +13,6 @@
  */
 #include "syscalls/syscalls.h"
 
-#define NS 1000000000L
 #define FAR_FUTURE (1L << 62)
 
 struct timerfd {
@@ -136,17 +135,18 @@ static struct timerfd *timerfd_of(int fd, long *err)
 
 static bool valid(const struct timespec *ts)
 {
-	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < NS;
+	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < NSEC_PER_SEC;
 }
 
 static int64_t to_ns(const struct timespec *ts)
 {
-	return ts->tv_sec >= FAR_FUTURE / NS ? FAR_FUTURE : ts->tv_sec * NS + ts->tv_nsec;
+	return ts->tv_sec >= FAR_FUTURE / NSEC_PER_SEC ? FAR_FUTURE
+						       : ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
 }
 
 static struct timespec to_ts(int64_t ns)
 {
-	return (struct timespec){ ns / NS, ns % NS };
+	return (struct timespec){ ns / NSEC_PER_SEC, ns % NSEC_PER_SEC };
 }
 
 /* What timerfd_gettime shows: the time to the next expiry (0 when disarmed

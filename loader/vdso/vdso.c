@@ -17,7 +17,8 @@
 
 #include "loader/vdso/vvar.h"
 
-#define NS 1000000000UL
+/* kernel/kernel.h's, restated: the vDSO includes no kernel header. */
+#define NSEC_PER_SEC 1000000000L
 
 /* Linux's uapi numbers (uapi/asm/unistd_64.h, uapi/linux/time.h). */
 #define SYS_gettimeofday 96
@@ -107,8 +108,8 @@ int __vdso_clock_gettime(int clk, struct vdso_timespec *ts)
 
 	if (!user_ok(ts, sizeof(*ts)) || (ns = clock_ns(clk)) < 0)
 		return syscall2(SYS_clock_gettime, clk, (long)ts);
-	ts->tv_sec = ns / NS;
-	ts->tv_nsec = ns % NS;
+	ts->tv_sec = ns / NSEC_PER_SEC;
+	ts->tv_nsec = ns % NSEC_PER_SEC;
 	return 0;
 }
 
@@ -129,8 +130,8 @@ int __vdso_gettimeofday(struct vdso_timeval *tv, struct vdso_timezone *tz)
 		return syscall2(SYS_gettimeofday, (long)tv, (long)tz);
 	if (tv) {
 		uint64_t ns = vvar_page.realtime_ns();
-		tv->tv_sec = ns / NS;
-		tv->tv_usec = ns % NS / 1000;
+		tv->tv_sec = ns / NSEC_PER_SEC;
+		tv->tv_usec = ns % NSEC_PER_SEC / 1000;
 	}
 	if (tz) { /* UTC, as the syscall answers */
 		tz->tz_minuteswest = 0;
@@ -143,7 +144,7 @@ int64_t __vdso_time(int64_t *t)
 {
 	if (t && !user_ok(t, sizeof(*t)))
 		return syscall2(SYS_time, (long)t, 0);
-	int64_t now = vvar_page.realtime_ns() / NS;
+	int64_t now = vvar_page.realtime_ns() / NSEC_PER_SEC;
 	if (t)
 		*t = now;
 	return now;

@@ -44,7 +44,7 @@ static uint8_t ist_stacks[IST_COUNT][IST_SIZE] __attribute__((aligned(16)));
 static struct percpu cpu0;
 static uint32_t xsave_size;
 static uint64_t xcr0;
-static uint32_t feat_ecx1, feat_ebx7;
+static uint32_t feat_ecx1;
 
 extern char vector_stubs[];
 extern char syscall_entry[];
@@ -138,11 +138,6 @@ void cpu_fpu_init(void)
 
 	cpuid(1, 0, r);
 	feat_ecx1 = r[2];
-	cpuid(0, 0, r);
-	if (r[0] >= 7) {
-		cpuid(7, 0, r);
-		feat_ebx7 = r[1];
-	}
 	if (feat_ecx1 & (1u << 26)) { /* XSAVE */
 		write_cr4(cr4 | (1 << 18));
 		cpuid(0xd, 0, r);
@@ -205,9 +200,39 @@ bool cpu_has_rdrand(void)
 {
 	return feat_ecx1 & (1u << 30);
 }
-bool cpu_has_rdseed(void)
+
+/* RDRAND may fail when the generator is drained; Intel advises ten tries. */
+bool cpu_random(uint64_t *v)
 {
-	return feat_ebx7 & (1u << 18);
+	if (!cpu_has_rdrand())
+		return false;
+	for (int i = 0; i < 10; i++) {
+		unsigned char ok;
+		__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok));
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/* Linux's x86 AT_HWCAP is CPUID 1 EDX, as the ELF psABI defined it first. */
+uint64_t cpu_hwcap(void)
+{
+	uint32_t r[4];
+
+	cpuid(1, 0, r);
+	return r[3];
+}
+
+/* AT_HWCAP2's bits (ring3mwait, fsgsbase) are not offered to the program. */
+uint64_t cpu_hwcap2(void)
+{
+	return 0;
+}
+
+void cpu_memory_barrier(void)
+{
+	__asm__ volatile("mfence" ::: "memory");
 }
 
 /* While the kernel runs, the program's GS base waits in KERNEL_GS_BASE

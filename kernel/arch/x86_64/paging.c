@@ -7,6 +7,7 @@
  * read-only pages read-only for everyone.  kernel/vm.c decides what the
  * lower half holds; this file only edits entries.
  */
+#include "kernel/abi.h"
 #include "kernel/arch/x86_64/x86.h"
 #include "kernel/kernel.h"
 
@@ -51,20 +52,15 @@ long paging_map(uint64_t va, uint64_t pa, uint64_t flags)
 	uint64_t *e = walk(va, 0, true);
 
 	if (!e)
-		return -12; /* ENOMEM */
+		return -ENOMEM;
 	*e = pa | flags;
 	invlpg(va);
 	return 0;
 }
 
-void paging_unmap(uint64_t va)
+void paging_flush_page(uint64_t va)
 {
-	uint64_t *e = walk(va, 0, false);
-
-	if (e && (*e & PTE_P)) {
-		*e = 0;
-		invlpg(va);
-	}
+	invlpg(va);
 }
 
 void *paging_map_mmio(uint64_t pa, size_t len)

@@ -105,13 +105,13 @@ static int signal_for(uint64_t vec)
 static int code_for(uint64_t vec, long err, uint64_t pf_error)
 {
 	switch (vec) {
-	case 14: /* SEGV_ACCERR where a mapping refused the access, else MAPERR */
-		return err == -EIO ? 2 /* BUS_ADRERR */ : pf_error ? 2 : 1;
-	case 0: return 1;     /* FPE_INTDIV */
-	case 6: return 2;     /* ILL_ILLOPN */
-	case 3: return 1;     /* TRAP_BRKPT */
-	case 1: return 2;     /* TRAP_TRACE */
-	default: return 0x80; /* SI_KERNEL */
+	case 14: /* ACCERR where a mapping refused the access, else MAPERR */
+		return err == -EIO ? BUS_ADRERR : pf_error ? SEGV_ACCERR : SEGV_MAPERR;
+	case 0: return FPE_INTDIV;
+	case 6: return ILL_ILLOPN;
+	case 3: return TRAP_BRKPT;
+	case 1: return TRAP_TRACE;
+	default: return SI_KERNEL;
 	}
 }
 
