@@ -48,7 +48,8 @@ ulimit -c 0 2>/dev/null
 : "${VM_TIMEOUT:=60}"
 case $ELFVM in /*) ;; */*) ELFVM=$ROOT/$ELFVM ;; esac
 export ELFVM JOBS VM_TIMEOUT
-VARIANTS="gcc-static gcc-spie musl-static musl-spie gcc-dyn musl-dyn"
+# The guest build variants, listed once for the Makefile and this script.
+VARIANTS=$(grep -v '^#' tests/variants 2>/dev/null | xargs)
 BUSYBOX=/bin/busybox
 
 # ---- the cases, in the order they are started ----------------------------
@@ -71,6 +72,8 @@ all_cases() {
 	format_case format/clang-format
 	selftest_case kernel/selftest
 
+	# Without variants every guest line below would make no case at all.
+	[ -n "$VARIANTS" ] || missing_case guest/variants "tests/variants names no build variant"
 	guest hello -x 0 --
 	guest args -l plain -x 0 -- a b c
 	guest args -l odd -x 0 -- "" "with space" "  padded  " "tab	here" "new${NL}line" \
