@@ -11,9 +11,11 @@
 # for byte and so must the exit status (stderr too where a case says so).
 # One line per case, "PASS name" or "FAIL name: why", then exactly one line
 # "N passed, N failed" and nothing after it.  A case that cannot run fails
-# and says why.  The one exception: a case named in tests/pending.txt (a
-# feature of a later issue) still runs, and a failure there is reported as
-# "SKIP name: waits for …" and counted as skipped (", N skipped").
+# and says why.  The one exception: a case matched by a line of
+# tests/pending.txt (a feature of a later issue) still runs, and a failure
+# there is reported as "SKIP name: waits for …" and counted as skipped
+# (", N skipped"); a line there that matches no case fails as
+# harness/pending.
 #
 # Usage: sh tests/run.sh [WORD...]   only the cases whose name contains a WORD
 # Environment:
@@ -172,6 +174,7 @@ next_case() {
 	IDX=$((IDX + 1))
 	CASE=$1
 	if [ "$MODE" = list ]; then
+		printf '%s\n' "$1" >>"$T/names"
 		if [ -z "$FILTER" ] || printf '%s\n' "$1" | grep -qF "$FILTER"; then
 			printf '%s\t%s\n' "$IDX" "$1"
 		fi
@@ -188,14 +191,30 @@ pass() {
 	exit 0
 }
 
-# A case listed in tests/pending.txt still runs; when it fails it is counted
-# as skipped and the line says which unfinished feature it waits for.
+# A case matched by a line of tests/pending.txt still runs; when it fails it
+# is counted as skipped and the line says which unfinished feature it waits
+# for.  A line's first word is a shell pattern for whole case names.
 pending_reason() {
-	while read -r prefix reason; do
-		case $prefix in '#'* | '') continue ;; esac
-		case $CASE in "$prefix"*) printf '%s' "$reason"; return 0 ;; esac
+	while read -r pattern reason; do
+		case $pattern in '#'* | '') continue ;; esac
+		case $CASE in $pattern) printf '%s' "$reason"; return 0 ;; esac
 	done <"$ROOT/tests/pending.txt"
 	return 1
+}
+
+# pending_stale: one FAIL line for each pattern of tests/pending.txt that
+# matches none of the case names in the file $T/names (all cases, whatever
+# the words given), so a line left behind by a renamed case is seen.
+pending_stale() {
+	while read -r pattern reason; do
+		case $pattern in '#'* | '') continue ;; esac
+		hit=0
+		while IFS= read -r name; do
+			case $name in $pattern) hit=1 && break ;; esac
+		done <"$T/names"
+		[ $hit = 1 ] && continue
+		printf 'FAIL harness/pending: %s in tests/pending.txt matches no case\n' "$pattern"
+	done <"$ROOT/tests/pending.txt"
 }
 
 fail() {
@@ -566,6 +585,9 @@ while IFS='	' read -r n name; do
 		;;
 	esac
 done <"$T/list"
+pending_stale >"$T/stale"
+cat "$T/stale"
+failed=$((failed + $(wc -l <"$T/stale")))
 [ "${KEEP:-0}" = 1 ] && echo "kept $T"
 if [ "$skipped" = 0 ]; then
 	echo "$passed passed, $failed failed"
