@@ -141,7 +141,9 @@ $(B)/guest/%.gcc-dyn: tests/guest/%.c $(wildcard tests/guest/*.h) | $(DEPS_STAMP
 $(B)/guest/%.musl-dyn: tests/guest/%.c $(wildcard tests/guest/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(GCFLAGS) $< -o $@ -lm
-GUEST := $(foreach s,$(GSRC),$(foreach v,gcc-static gcc-spie musl-static musl-spie gcc-dyn musl-dyn,\
+# The variants are listed once, in tests/variants, which tests/run.sh reads too.
+GVARIANTS := $(shell grep -v '^\#' tests/variants)
+GUEST := $(foreach s,$(GSRC),$(foreach v,$(GVARIANTS),\
 	$(patsubst tests/guest/%.c,$(B)/guest/%.$(v),$(s))))
 
 # ---- benchmark programs run inside both VMs (static, no libc surprises) ----

@@ -41,6 +41,16 @@ case $hdr in
 *) die "$1: not an ELF file" ;;
 esac
 [ "${hdr#????????????????????????????????????}" = 3e00 ] || die "$1: not an x86-64 program"
+# The program headers must be in the file.  A truncated file would fail
+# execve with ENOEXEC, and timeout (execvp) would then run it as a shell
+# script, whose redirections made files with odd names in the current
+# directory.
+size=$(wc -c <"$prog")
+phoff=$(od -An -tu8 -j32 -N8 "$prog" | tr -d ' ')
+ph=$(od -An -tu2 -j54 -N4 "$prog")
+phent=${ph% *} phnum=${ph##* }
+[ "$size" -ge 64 ] && [ $((phoff + phent * phnum)) -le "$size" ] ||
+	die "$1: truncated ELF (program headers past the end of the file)"
 shift
 
 timeout -k 2 "$timeout" "$prog" "$@"

@@ -11,9 +11,11 @@
 # for byte and so must the exit status (stderr too where a case says so).
 # One line per case, "PASS name" or "FAIL name: why", then exactly one line
 # "N passed, N failed" and nothing after it.  A case that cannot run fails
-# and says why.  The one exception: a case named in tests/pending.txt (a
-# feature of a later issue) still runs, and a failure there is reported as
-# "SKIP name: waits for …" and counted as skipped (", N skipped").
+# and says why.  The one exception: a case matched by a line of
+# tests/pending.txt (a feature of a later issue) still runs, and a failure
+# there is reported as "SKIP name: waits for …" and counted as skipped
+# (", N skipped"); a line there that matches no case fails as
+# harness/pending.
 #
 # Usage: sh tests/run.sh [WORD...]   only the cases whose name contains a WORD
 # Environment:
@@ -48,7 +50,8 @@ ulimit -c 0 2>/dev/null
 : "${VM_TIMEOUT:=60}"
 case $ELFVM in /*) ;; */*) ELFVM=$ROOT/$ELFVM ;; esac
 export ELFVM JOBS VM_TIMEOUT
-VARIANTS="gcc-static gcc-spie musl-static musl-spie gcc-dyn musl-dyn"
+# The guest build variants, listed once for the Makefile and this script.
+VARIANTS=$(grep -v '^#' tests/variants 2>/dev/null | xargs)
 BUSYBOX=/bin/busybox
 
 # ---- the cases, in the order they are started ----------------------------
@@ -70,7 +73,10 @@ all_cases() {
 	fuzz_case fuzz/fuzz_elf
 	format_case format/clang-format
 	selftest_case kernel/selftest
+	shared_inputs_case harness/shared-inputs
 
+	# Without variants every guest line below would make no case at all.
+	[ -n "$VARIANTS" ] || missing_case guest/variants "tests/variants names no build variant"
 	guest hello -x 0 --
 	guest args -l plain -x 0 -- a b c
 	guest args -l odd -x 0 -- "" "with space" "  padded  " "tab	here" "new${NL}line" \
@@ -170,6 +176,7 @@ next_case() {
 	IDX=$((IDX + 1))
 	CASE=$1
 	if [ "$MODE" = list ]; then
+		printf '%s\n' "$1" >>"$T/names"
 		if [ -z "$FILTER" ] || printf '%s\n' "$1" | grep -qF "$FILTER"; then
 			printf '%s\t%s\n' "$IDX" "$1"
 		fi
@@ -186,14 +193,30 @@ pass() {
 	exit 0
 }
 
-# A case listed in tests/pending.txt still runs; when it fails it is counted
-# as skipped and the line says which unfinished feature it waits for.
+# A case matched by a line of tests/pending.txt still runs; when it fails it
+# is counted as skipped and the line says which unfinished feature it waits
+# for.  A line's first word is a shell pattern for whole case names.
 pending_reason() {
-	while read -r prefix reason; do
-		case $prefix in '#'* | '') continue ;; esac
-		case $CASE in "$prefix"*) printf '%s' "$reason"; return 0 ;; esac
+	while read -r pattern reason; do
+		case $pattern in '#'* | '') continue ;; esac
+		case $CASE in $pattern) printf '%s' "$reason"; return 0 ;; esac
 	done <"$ROOT/tests/pending.txt"
 	return 1
+}
+
+# pending_stale: one FAIL line for each pattern of tests/pending.txt that
+# matches none of the case names in the file $T/names (all cases, whatever
+# the words given), so a line left behind by a renamed case is seen.
+pending_stale() {
+	while read -r pattern reason; do
+		case $pattern in '#'* | '') continue ;; esac
+		hit=0
+		while IFS= read -r name; do
+			case $name in $pattern) hit=1 && break ;; esac
+		done <"$T/names"
+		[ $hit = 1 ] && continue
+		printf 'FAIL harness/pending: %s in tests/pending.txt matches no case\n' "$pattern"
+	done <"$ROOT/tests/pending.txt"
 }
 
 fail() {
@@ -255,6 +278,52 @@ selftest_case() {
 	st=$?
 	[ $st = 0 ] && grep -q '^selftest: .* ok' "$D/log" && pass
 	fail "expected status 0 and a 'selftest: ... ok' log line, got status $st: $(grep -m 1 -E 'panic|selftest' "$D/log" 2>/dev/null)"
+}
+
+# shared_inputs, proved without a VM: four cases at once share one maker;
+# a maker that fails fails its waiters (and later comers) at once with its
+# reason; a maker that dies is noticed.  Each must take far less than the
+# 30 s a waiter would otherwise wait.
+shared_inputs_case() {
+	next_case "$1" || return 0
+	why=
+	t0=$(date +%s)
+	for k in 1 2 3 4; do
+		(shared_inputs "$D/ok" 30 sh -c 'sleep 0.3 && echo made >>"$1.runs" && mkdir "$1"' sh "$D/ok" \
+			>"$D/ok.$k"; echo $? >>"$D/ok.status") &
+	done
+	wait
+	[ "$(sort -u "$D/ok.status" | tr '\n' ' ')" = "0 " ] && [ -d "$D/ok" ] ||
+		why="four cases at once: expected all to find the inputs, got statuses $(tr '\n' ' ' <"$D/ok.status")$(cat "$D"/ok.? | head -n 1)"
+	[ "$(wc -l <"$D/ok.runs")" = 1 ] ||
+		why="${why:+$why; }four cases at once: expected one maker, got $(wc -l <"$D/ok.runs")"
+
+	for k in 1 2 3; do
+		(shared_inputs "$D/bad" 30 sh -c 'sleep 0.3; echo disk full; exit 3' >"$D/bad.$k"
+			echo $? >>"$D/bad.status") &
+	done
+	wait
+	shared_inputs "$D/bad" 30 true >"$D/bad.4"
+	echo $? >>"$D/bad.status"
+	[ "$(sort -u "$D/bad.status" | tr '\n' ' ')" = "1 " ] && [ "$(grep -l 'disk full' "$D"/bad.? | wc -l)" = 4 ] ||
+		why="${why:+$why; }a failing maker: expected 4 failures naming its 'disk full', got statuses $(tr '\n' ' ' <"$D/bad.status"): $(cat "$D"/bad.? | tr '\n' ' ')"
+
+	(shared_inputs "$D/dead" 30 sleep 3 >/dev/null) &
+	i=0
+	while [ ! -s "$D/dead.lock/pid" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL "$(cat "$D/dead.lock/pid")" 2>/dev/null
+	shared_inputs "$D/dead" 30 true >"$D/dead.out"
+	st=$?
+	[ $st = 1 ] && grep -q 'ended without making them' "$D/dead.out" ||
+		why="${why:+$why; }a maker that dies: expected status 1 and 'ended without making them', got $st: $(cat "$D/dead.out")"
+
+	took=$(($(date +%s) - t0))
+	[ $took -lt 15 ] || why="${why:+$why; }took $took s: a waiter waited out its time"
+	[ -z "$why" ] && pass
+	fail "$why"
 }
 
 # guest NAME [-l LABEL] [case options] -- ARGS: one case per build variant
@@ -368,6 +437,56 @@ case_setup() {
 	[ -z "$setup" ] && return 0
 	(eval "$setup") >"$D/setup.log" 2>&1 ||
 		fail "cannot run: the setup failed: $setup: $(tail -n 1 "$D/setup.log")"
+}
+
+# shared_inputs DIR SECONDS COMMAND [ARG...]: inputs that several cases
+# read (tests/compat/coreutils.sh, threads.sh), made once per suite run by
+# COMMAND in whichever case gets here first; the others wait for it, at
+# most SECONDS.  The marks beside DIR: DIR.lock/ is taken by the maker and
+# holds the pid of its shell in DIR.lock/pid; DIR.ready says the inputs are
+# made; DIR.failed holds the last line COMMAND printed when it failed (all
+# of it is in DIR.log).  A waiter fails at once on DIR.failed, and when the
+# maker's shell is gone without leaving a mark, rather than waiting out
+# SECONDS.  Returns 1 and prints why when the inputs are not there.
+shared_inputs() {
+	si_dir=$1 si_wait=$2
+	shift 2
+	[ -f "$si_dir.ready" ] && return 0
+	if mkdir "$si_dir.lock" 2>/dev/null; then
+		# The pid of this shell ($$ would be run.sh's, even in a subshell),
+		# renamed into place so that a waiter never reads half of it.
+		sh -c 'echo $PPID' >"$si_dir.lock/pid.new" &&
+			mv "$si_dir.lock/pid.new" "$si_dir.lock/pid"
+		("$@") >"$si_dir.log" 2>&1
+		si_st=$?
+		if [ $si_st = 0 ]; then
+			: >"$si_dir.ready"
+			return 0
+		fi
+		si_why="$*: status $si_st: $(tail -n 1 "$si_dir.log")"
+		printf '%s\n' "$si_why" >"$si_dir.failed.new" && mv "$si_dir.failed.new" "$si_dir.failed"
+		echo "making the inputs in $si_dir failed: $si_why"
+		return 1
+	fi
+	si_i=0
+	while [ $si_i -lt $((si_wait * 10)) ]; do
+		[ -f "$si_dir.ready" ] && return 0
+		if [ -f "$si_dir.failed" ]; then
+			echo "the inputs in $si_dir could not be made (by another case): $(cat "$si_dir.failed")"
+			return 1
+		fi
+		si_pid=$(cat "$si_dir.lock/pid" 2>/dev/null)
+		# Gone: the marks it left, if any, are all there now.
+		if [ -n "$si_pid" ] && ! kill -0 "$si_pid" 2>/dev/null &&
+			[ ! -f "$si_dir.ready" ] && [ ! -f "$si_dir.failed" ]; then
+			echo "the case making the inputs in $si_dir (pid $si_pid) ended without making them"
+			return 1
+		fi
+		sleep 0.1
+		si_i=$((si_i + 1))
+	done
+	echo "the inputs in $si_dir were not made within $si_wait s (the maker's pid: ${si_pid:-none})"
+	return 1
 }
 
 # vm_case NAME -P PROG [options] -- ARGS: PROG ARGS natively, then under
@@ -564,6 +683,9 @@ while IFS='	' read -r n name; do
 		;;
 	esac
 done <"$T/list"
+pending_stale >"$T/stale"
+cat "$T/stale"
+failed=$((failed + $(wc -l <"$T/stale")))
 [ "${KEEP:-0}" = 1 ] && echo "kept $T"
 if [ "$skipped" = 0 ]; then
 	echo "$passed passed, $failed failed"

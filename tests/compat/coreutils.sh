@@ -77,20 +77,9 @@ cu_make() {
 		touch -d @1000000000 "$d/fruits.txt" "$d/tree.tar" "$d/bin"
 }
 
-# cu_inputs: make $CU_IN once per suite run, whichever case comes first;
-# the others wait for it.
+# cu_inputs: $CU_IN, made once per suite run (shared_inputs, run.sh).
 cu_inputs() {
-	[ -f "$CU_IN.ready" ] && return 0
-	if mkdir "$CU_IN.lock" 2>/dev/null; then
-		cu_make "$CU_IN" && : >"$CU_IN.ready"
-		return
-	fi
-	i=0
-	while [ ! -f "$CU_IN.ready" ] && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -f "$CU_IN.ready" ] || { echo "the inputs in $CU_IN were not made"; return 1; }
+	shared_inputs "$CU_IN" 30 cu_make "$CU_IN"
 }
 
 # The images hold this run's input paths, so they go to a cache of this

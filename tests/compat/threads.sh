@@ -121,20 +121,9 @@ EOF
 	return 0
 }
 
-# th_inputs: make $TH_IN once per suite run, whichever case comes first;
-# the others wait for it.
+# th_inputs: $TH_IN, made once per suite run (shared_inputs, run.sh).
 th_inputs() {
-	[ -f "$TH_IN.ready" ] && return 0
-	if mkdir "$TH_IN.lock" 2>/dev/null; then
-		th_make "$TH_IN" && : >"$TH_IN.ready"
-		return
-	fi
-	i=0
-	while [ ! -f "$TH_IN.ready" ] && [ $i -lt 600 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -f "$TH_IN.ready" ] || { echo "the inputs in $TH_IN were not made"; return 1; }
+	shared_inputs "$TH_IN" 60 th_make "$TH_IN"
 }
 
 th() {

@@ -2,8 +2,13 @@
 /* check.h: the helpers the self-checking guest programs share.  Include it
  * after the system headers (a program defines _GNU_SOURCE first).  Offers:
  *   bad                  non-zero once a check failed (main returns it)
- *   ok(cond, what)       prints "ok WHAT" or "FAIL: WHAT" (errno on stderr)
+ *   okf(cond, what, fmt, ...)  prints "ok WHAT", or "FAIL: WHAT (DETAIL)"
+ *                        with DETAIL formatted from FMT; every check below
+ *                        reports through it
+ *   ok(cond, what)       okf with errno as the detail
  *   fails(r, e, what)    ok when R is -1 with errno E
+ *   ok_got(cond, what, got)       okf with the string GOT as the detail
+ *   ok_vals(cond, what, a, b)     okf with the two numbers that decided it
  *   now()                CLOCK_MONOTONIC in seconds
  *   rmtree(path)         removes PATH and everything under it
  *   enter_workdir(name)  makes and enters a fresh /tmp/elfvm-t-NAME.PID
@@ -18,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,27 +36,55 @@
 
 static int bad CHECK_UNUSED;
 
+/* okf: the one place a check is reported.  Prints "ok WHAT" when COND holds,
+ * else "FAIL: WHAT (DETAIL)" with DETAIL formatted from FMT, as one printf so
+ * that lines of checks in several threads do not mix.  stdout is flushed at
+ * once: the line is out before a crash, an exit from another thread or a
+ * raw write(1) that follows.  errno is cleared for the next check. */
+static CHECK_UNUSED __attribute__((format(printf, 3, 4))) void
+okf(int cond, const char *what, const char *fmt, ...)
+{
+	if (cond) {
+		printf("ok %s\n", what);
+	} else {
+		char detail[256];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(detail, sizeof detail, fmt, ap);
+		va_end(ap);
+		printf("FAIL: %s (%s)\n", what, detail);
+	}
+	fflush(stdout);
+	bad |= !cond;
+	errno = 0;
+}
+
+/* ok: COND holds; a failure shows errno as it was when ok was called. */
 static inline CHECK_UNUSED void ok(int cond, const char *what)
 {
 	int e = errno;
-	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
-	if (!cond)
-		fprintf(stderr, "FAIL: %s (errno %d %s)\n", what, e, strerror(e));
-	bad |= !cond;
-	errno = 0;
+	okf(cond, what, "errno %d %s", e, strerror(e));
 }
 
 /* fails: R is -1 with errno E. */
 static inline CHECK_UNUSED void fails(long r, int e, const char *what)
 {
 	int got = errno;
-	int c = r == -1 && got == e;
-	printf(c ? "ok %s\n" : "FAIL: %s\n", what);
-	if (!c)
-		fprintf(stderr, "FAIL: %s: expected -1 errno %d (%s), got %ld errno %d (%s)\n", what, e,
-			strerror(e), r, got, strerror(got));
-	bad |= !c;
-	errno = 0;
+	okf(r == -1 && got == e, what, "expected -1 errno %d %s, got %ld errno %d %s", e, strerror(e), r,
+	    got, strerror(got));
+}
+
+/* ok_got: COND holds; a failure shows GOT (at most 200 bytes; NULL is
+ * "nothing"), the text the check looked at. */
+static inline CHECK_UNUSED void ok_got(int cond, const char *what, const char *got)
+{
+	okf(cond, what, "got: %.200s", got ? got : "nothing");
+}
+
+/* ok_vals: COND holds; a failure shows A and B, the values that decided it. */
+static inline CHECK_UNUSED void ok_vals(int cond, const char *what, long long a, long long b)
+{
+	okf(cond, what, "got %lld and %lld", a, b);
 }
 
 static inline CHECK_UNUSED double now(void)

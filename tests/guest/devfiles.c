@@ -10,13 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int bad;
-static void ok(int cond, const char *what)
-{
-	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
-	bad |= !cond;
-	errno = 0;
-}
+#include "check.h"
 
 static int chardev(const char *path)
 {

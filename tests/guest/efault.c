@@ -16,19 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int bad;
-
-static void expect_efault(const char *what, long r)
-{
-	if (r == -1 && errno == EFAULT) {
-		printf("ok %s -> EFAULT\n", what);
-	} else {
-		printf("FAIL: %s returned %ld (%s), expected -1 EFAULT\n", what, r,
-		       r == -1 ? strerror(errno) : "no error");
-		bad = 1;
-	}
-	errno = 0;
-}
+#include "check.h"
 
 #define KERNEL_PTR ((void *)0xffffffff80000000UL)
 #define NONCANON ((void *)0x0000800000000000UL)
@@ -38,47 +26,49 @@ int main(void)
 {
 	static char buf[64];
 
-	expect_efault("write(1, 1, 10)", syscall(SYS_write, 1, (void *)1, 10));
-	expect_efault("write(1, NULL, 10)", syscall(SYS_write, 1, NULL, 10));
-	expect_efault("write(1, kernel address, 10)", syscall(SYS_write, 1, KERNEL_PTR, 10));
-	expect_efault("write(1, non-canonical, 10)", syscall(SYS_write, 1, NONCANON, 10));
-	expect_efault("write(1, top of user space, 8192)", syscall(SYS_write, 1, PAST_END, 8192));
+	fails(syscall(SYS_write, 1, (void *)1, 10), EFAULT, "write(1, 1, 10) -> EFAULT");
+	fails(syscall(SYS_write, 1, NULL, 10), EFAULT, "write(1, NULL, 10) -> EFAULT");
+	fails(syscall(SYS_write, 1, KERNEL_PTR, 10), EFAULT, "write(1, kernel address, 10) -> EFAULT");
+	fails(syscall(SYS_write, 1, NONCANON, 10), EFAULT, "write(1, non-canonical, 10) -> EFAULT");
+	fails(syscall(SYS_write, 1, PAST_END, 8192), EFAULT,
+	      "write(1, top of user space, 8192) -> EFAULT");
 
 	/* Reads: stdin holds data (the harness gives some), and so does /dev/zero. */
-	expect_efault("read(0, 1, 10)", syscall(SYS_read, 0, (void *)1, 10));
-	expect_efault("read(0, kernel address, 10)", syscall(SYS_read, 0, KERNEL_PTR, 10));
+	fails(syscall(SYS_read, 0, (void *)1, 10), EFAULT, "read(0, 1, 10) -> EFAULT");
+	fails(syscall(SYS_read, 0, KERNEL_PTR, 10), EFAULT, "read(0, kernel address, 10) -> EFAULT");
 	int z = open("/dev/zero", O_RDONLY);
 	if (z < 0) {
 		printf("FAIL: open /dev/zero: %s\n", strerror(errno));
 		bad = 1;
 	} else {
-		expect_efault("read(/dev/zero, 1, 10)", syscall(SYS_read, z, (void *)1, 10));
-		expect_efault("read(/dev/zero, kernel address, 4096)",
-			      syscall(SYS_read, z, KERNEL_PTR, 4096));
-		expect_efault("read(/dev/zero, non-canonical, 10)", syscall(SYS_read, z, NONCANON, 10));
+		fails(syscall(SYS_read, z, (void *)1, 10), EFAULT, "read(/dev/zero, 1, 10) -> EFAULT");
+		fails(syscall(SYS_read, z, KERNEL_PTR, 4096), EFAULT,
+		      "read(/dev/zero, kernel address, 4096) -> EFAULT");
+		fails(syscall(SYS_read, z, NONCANON, 10), EFAULT,
+		      "read(/dev/zero, non-canonical, 10) -> EFAULT");
 		close(z);
 	}
 
 	/* Path names. */
-	expect_efault("openat(AT_FDCWD, NULL)", syscall(SYS_openat, AT_FDCWD, NULL, O_RDONLY));
-	expect_efault("openat(AT_FDCWD, kernel address)",
-		      syscall(SYS_openat, AT_FDCWD, KERNEL_PTR, O_RDONLY));
-	expect_efault("open(NULL)", syscall(SYS_open, NULL, O_RDONLY));
-	expect_efault("stat(NULL, buf)", syscall(SYS_stat, NULL, buf));
-	expect_efault("readlink(NULL, buf, 64)", syscall(SYS_readlink, NULL, buf, sizeof buf));
+	fails(syscall(SYS_openat, AT_FDCWD, NULL, O_RDONLY), EFAULT, "openat(AT_FDCWD, NULL) -> EFAULT");
+	fails(syscall(SYS_openat, AT_FDCWD, KERNEL_PTR, O_RDONLY), EFAULT,
+	      "openat(AT_FDCWD, kernel address) -> EFAULT");
+	fails(syscall(SYS_open, NULL, O_RDONLY), EFAULT, "open(NULL) -> EFAULT");
+	fails(syscall(SYS_stat, NULL, buf), EFAULT, "stat(NULL, buf) -> EFAULT");
+	fails(syscall(SYS_readlink, NULL, buf, sizeof buf), EFAULT, "readlink(NULL, buf, 64) -> EFAULT");
 
 	/* Structures the kernel writes or reads. */
-	expect_efault("clock_gettime(CLOCK_MONOTONIC, 1)",
-		      syscall(SYS_clock_gettime, CLOCK_MONOTONIC, (void *)1));
-	expect_efault("clock_gettime(CLOCK_MONOTONIC, kernel address)",
-		      syscall(SYS_clock_gettime, CLOCK_MONOTONIC, KERNEL_PTR));
-	expect_efault("uname(NULL)", syscall(SYS_uname, NULL));
-	expect_efault("fstat(1, NULL)", syscall(SYS_fstat, 1, NULL));
-	expect_efault("nanosleep(NULL, NULL)", syscall(SYS_nanosleep, NULL, NULL));
+	fails(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, (void *)1), EFAULT,
+	      "clock_gettime(CLOCK_MONOTONIC, 1) -> EFAULT");
+	fails(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, KERNEL_PTR), EFAULT,
+	      "clock_gettime(CLOCK_MONOTONIC, kernel address) -> EFAULT");
+	fails(syscall(SYS_uname, NULL), EFAULT, "uname(NULL) -> EFAULT");
+	fails(syscall(SYS_fstat, 1, NULL), EFAULT, "fstat(1, NULL) -> EFAULT");
+	fails(syscall(SYS_nanosleep, NULL, NULL), EFAULT, "nanosleep(NULL, NULL) -> EFAULT");
 	struct iovec iov[1] = { { (void *)1, 10 } };
-	expect_efault("writev(1, NULL, 1)", syscall(SYS_writev, 1, NULL, 1));
-	expect_efault("writev(1, {{1, 10}}, 1)", syscall(SYS_writev, 1, iov, 1));
-	expect_efault("pipe(NULL)", syscall(SYS_pipe, NULL));
+	fails(syscall(SYS_writev, 1, NULL, 1), EFAULT, "writev(1, NULL, 1) -> EFAULT");
+	fails(syscall(SYS_writev, 1, iov, 1), EFAULT, "writev(1, {{1, 10}}, 1) -> EFAULT");
+	fails(syscall(SYS_pipe, NULL), EFAULT, "pipe(NULL) -> EFAULT");
 
 	/* The program is still alive and stdout still works. */
 	printf("still running after %s\n", bad ? "failures" : "all EFAULTs");

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
+
 /* include/uapi/linux/futex.h (musl-gcc has no kernel headers) */
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
@@ -55,15 +57,6 @@
 #define FUTEX_OP_CMP_GT 4
 #define FUTEX_OP(op, oparg, cmp, cmparg) \
 	((((op)&0xf) << 28) | (((cmp)&0xf) << 24) | (((oparg)&0xfff) << 12) | ((cmparg)&0xfff))
-
-static int bad;
-
-static void check(int cond, const char *what)
-{
-	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
-	fflush(stdout);
-	bad |= !cond;
-}
 
 static long fx(void *uaddr, int op, uint32_t val, const struct timespec *ts, void *uaddr2, uint32_t val3)
 {
@@ -100,11 +93,11 @@ static void sleep_ms(long ms)
 static void timed(const char *what, long r, int e, clockid_t c, long long want)
 {
 	long long end = now_ns(c);
-	int ok = r == -1 && e == ETIMEDOUT && end >= want && end < want + 500000000LL;
-	if (!ok)
+	int good = r == -1 && e == ETIMEDOUT && end >= want && end < want + 500000000LL;
+	if (!good)
 		fprintf(stderr, "%s: returned %ld errno %d, %lld ns after the deadline\n", what, r, e,
 			end - want);
-	check(ok, what);
+	ok(good, what);
 }
 
 static uint32_t word;
@@ -154,12 +147,12 @@ static void timeouts(void)
 	long r3 = fx(&word, FUTEX_WAIT_PRIVATE, 0, &rel, NULL, 0);
 	int e3 = errno;
 	long long took = now_ns(CLOCK_MONOTONIC) - t0;
-	int ok = r == -1 && e1 == ETIMEDOUT && r2 == -1 && e2 == ETIMEDOUT && r3 == -1 &&
-		 e3 == ETIMEDOUT && took < 100000000LL;
-	if (!ok)
+	int good = r == -1 && e1 == ETIMEDOUT && r2 == -1 && e2 == ETIMEDOUT && r3 == -1 &&
+		   e3 == ETIMEDOUT && took < 100000000LL;
+	if (!good)
 		fprintf(stderr, "past: %ld/%d, time 0: %ld/%d, zero: %ld/%d, %lld ns\n", r, e1, r2, e2,
 			r3, e3, took);
-	check(ok, "a deadline in the past, time 0 and a zero timeout: ETIMEDOUT at once");
+	ok(good, "a deadline in the past, time 0 and a zero timeout: ETIMEDOUT at once");
 }
 
 static void errors(void)
@@ -167,35 +160,35 @@ static void errors(void)
 	static uint32_t pair[2] __attribute__((aligned(8)));
 	struct timespec bad_ns = { 0, 1000000000L }, neg = { -1, 0 };
 	errno = 0;
-	int ok = fx(&word, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0) == -1 && errno == EAGAIN;
-	check(ok, "FUTEX_WAIT with a value that does not match: EAGAIN");
+	int good = fx(&word, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0) == -1 && errno == EAGAIN;
+	ok(good, "FUTEX_WAIT with a value that does not match: EAGAIN");
 
 	errno = 0;
-	ok = fx((char *)pair + 1, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0) == -1 && errno == EINVAL;
+	good = fx((char *)pair + 1, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0) == -1 && errno == EINVAL;
 	errno = 0;
-	ok &= fx((char *)pair + 2, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) == -1 && errno == EINVAL;
-	check(ok, "an unaligned futex address: EINVAL (wait and wake)");
+	good &= fx((char *)pair + 2, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) == -1 && errno == EINVAL;
+	ok(good, "an unaligned futex address: EINVAL (wait and wake)");
 
 	errno = 0;
-	ok = fx(&word, FUTEX_WAIT_PRIVATE, 0, &bad_ns, NULL, 0) == -1 && errno == EINVAL;
+	good = fx(&word, FUTEX_WAIT_PRIVATE, 0, &bad_ns, NULL, 0) == -1 && errno == EINVAL;
 	errno = 0;
-	ok &= fx(&word, FUTEX_WAIT_PRIVATE, 0, &neg, NULL, 0) == -1 && errno == EINVAL;
-	check(ok, "a timeout with tv_nsec of 1e9 or a negative tv_sec: EINVAL");
+	good &= fx(&word, FUTEX_WAIT_PRIVATE, 0, &neg, NULL, 0) == -1 && errno == EINVAL;
+	ok(good, "a timeout with tv_nsec of 1e9 or a negative tv_sec: EINVAL");
 
 	errno = 0;
-	ok = fx(&word, FUTEX_WAIT_BITSET_PRIVATE, 0, NULL, NULL, 0) == -1 && errno == EINVAL;
+	good = fx(&word, FUTEX_WAIT_BITSET_PRIVATE, 0, NULL, NULL, 0) == -1 && errno == EINVAL;
 	errno = 0;
-	ok &= fx(&word, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 0) == -1 && errno == EINVAL;
-	check(ok, "an empty bitset: EINVAL (wait and wake)");
+	good &= fx(&word, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 0) == -1 && errno == EINVAL;
+	ok(good, "an empty bitset: EINVAL (wait and wake)");
 
 	void *gone = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	munmap(gone, 4096);
 	errno = 0;
-	ok = fx(gone, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0) == -1 && errno == EFAULT;
-	check(ok, "FUTEX_WAIT on an unmapped word: EFAULT");
+	good = fx(gone, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0) == -1 && errno == EFAULT;
+	ok(good, "FUTEX_WAIT on an unmapped word: EFAULT");
 
-	ok = fx(&word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0) == 0;
-	check(ok, "FUTEX_WAKE with no waiters: 0");
+	good = fx(&word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0) == 0;
+	ok(good, "FUTEX_WAKE with no waiters: 0");
 }
 
 /* ---- waiters ----------------------------------------------------------------- */
@@ -248,14 +241,14 @@ static int count_done(struct waiter *w, int n)
 
 static int finish(struct waiter *w, int n)
 {
-	int ok = 1;
+	int good = 1;
 	for (int i = 0; i < n; i++) /* whatever a failed check left waiting */
 		fx(w[i].addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 	for (int i = 0; i < n; i++) {
 		pthread_join(w[i].t, NULL);
-		ok &= w[i].ret == 0;
+		good &= w[i].ret == 0;
 	}
-	return ok;
+	return good;
 }
 
 static uint32_t fa, fb;
@@ -267,14 +260,14 @@ static void wakeups(void)
 	start(w, 5, &fa, 0);
 	long r = fx(&fa, FUTEX_WAKE_PRIVATE, 3, NULL, NULL, 0);
 	int d = count_done(w, 5);
-	check(r == 3 && d == 3, "FUTEX_WAKE 3 of 5 waiters: returns 3, three wake");
+	ok(r == 3 && d == 3, "FUTEX_WAKE 3 of 5 waiters: returns 3, three wake");
 	r = fx(&fa, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-	check(r == 2 && finish(w, 5), "FUTEX_WAKE INT_MAX: returns 2, the rest wake with 0");
+	ok(r == 2 && finish(w, 5), "FUTEX_WAKE INT_MAX: returns 2, the rest wake with 0");
 
 	start(w, 2, &fa, 0);
 	r = fx(&fa, FUTEX_WAKE_PRIVATE, 0, NULL, NULL, 0);
 	d = count_done(w, 2);
-	check(r == 1 && d == 1, "FUTEX_WAKE with a count of 0 wakes one, as Linux does");
+	ok(r == 1 && d == 1, "FUTEX_WAKE with a count of 0 wakes one, as Linux does");
 	fx(&fa, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 	finish(w, 2);
 
@@ -289,10 +282,10 @@ static void wakeups(void)
 	sleep_ms(100);
 	r = fx(&fa, FUTEX_WAKE_BITSET_PRIVATE, INT_MAX, NULL, NULL, 2);
 	d = count_done(w, 2);
-	int ok = r == 1 && d == 1 && w[1].done && !w[0].done;
+	int good = r == 1 && d == 1 && w[1].done && !w[0].done;
 	r = fx(&fa, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0); /* WAKE matches any bitset */
-	check(ok && r == 1 && finish(w, 2),
-	      "FUTEX_WAKE_BITSET wakes only the waiter whose bitset matches");
+	ok(good && r == 1 && finish(w, 2),
+	   "FUTEX_WAKE_BITSET wakes only the waiter whose bitset matches");
 }
 
 static void requeues(void)
@@ -302,23 +295,23 @@ static void requeues(void)
 	start(w, 4, &fa, 0);
 	errno = 0;
 	long r = fx2(&fa, FUTEX_CMP_REQUEUE_PRIVATE, 1, 2, &fb, fa + 1);
-	check(r == -1 && errno == EAGAIN, "FUTEX_CMP_REQUEUE with a stale value: EAGAIN");
+	ok(r == -1 && errno == EAGAIN, "FUTEX_CMP_REQUEUE with a stale value: EAGAIN");
 	r = fx2(&fa, FUTEX_CMP_REQUEUE_PRIVATE, 1, 2, &fb, fa);
 	int d = count_done(w, 4);
-	check(r == 3 && d == 1, "FUTEX_CMP_REQUEUE wakes 1, moves 2: returns 3");
+	ok(r == 3 && d == 1, "FUTEX_CMP_REQUEUE wakes 1, moves 2: returns 3");
 	long onb = fx(&fb, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 	d = count_done(w, 4);
 	long ona = fx(&fa, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-	check(onb == 2 && d == 3 && ona == 1 && finish(w, 4),
-	      "the 2 moved waiters wake on the second word, the last one on the first");
+	ok(onb == 2 && d == 3 && ona == 1 && finish(w, 4),
+	   "the 2 moved waiters wake on the second word, the last one on the first");
 
 	start(w, 3, &fa, 0);
 	r = fx2(&fa, FUTEX_REQUEUE_PRIVATE, 0, INT_MAX, &fb, 0);
 	d = count_done(w, 3);
 	long left = fx(&fa, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 	onb = fx(&fb, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-	check(r == 3 && d == 0 && left == 0 && onb == 3 && finish(w, 3),
-	      "FUTEX_REQUEUE moves all 3 waiters (returns 3), none woken");
+	ok(r == 3 && d == 0 && left == 0 && onb == 3 && finish(w, 3),
+	   "FUTEX_REQUEUE moves all 3 waiters (returns 3), none woken");
 }
 
 static void wake_op(void)
@@ -332,15 +325,15 @@ static void wake_op(void)
 	long r = fx2(&fa, FUTEX_WAKE_OP_PRIVATE, 1, 1, &fb,
 		     FUTEX_OP(FUTEX_OP_SET, 5, FUTEX_OP_CMP_EQ, 0));
 	int da = count_done(wa, 2), db = count_done(wb, 2);
-	check(r == 2 && fb == 5 && da == 1 && db == 1,
-	      "FUTEX_WAKE_OP SET 5 if old == 0: stores 5, wakes one on each word");
+	ok(r == 2 && fb == 5 && da == 1 && db == 1,
+	   "FUTEX_WAKE_OP SET 5 if old == 0: stores 5, wakes one on each word");
 
 	/* *fb += 1; the old value 5 is not > 100: only fa's waiter wakes. */
 	r = fx2(&fa, FUTEX_WAKE_OP_PRIVATE, 1, 1, &fb, FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_GT, 100));
 	da = count_done(wa, 2);
 	db = count_done(wb, 2);
-	check(r == 1 && fb == 6 && da == 2 && db == 1,
-	      "FUTEX_WAKE_OP ADD 1 if old > 100: adds, wakes only on the first word");
+	ok(r == 1 && fb == 6 && da == 2 && db == 1,
+	   "FUTEX_WAKE_OP ADD 1 if old > 100: adds, wakes only on the first word");
 
 	/* The 12-bit operands are signed: ADD -1 decrements; CMP_EQ -1 (0xfff)
 	 * compares with -1, not 4095. */
@@ -348,8 +341,8 @@ static void wake_op(void)
 	r = fx2(&fa, FUTEX_WAKE_OP_PRIVATE, 0, 1, &fb,
 		FUTEX_OP(FUTEX_OP_ADD, 0xfff, FUTEX_OP_CMP_EQ, 0xfff));
 	db = count_done(wb, 2);
-	check(r == 1 && fb == 0xfffffffeu && db == 2,
-	      "FUTEX_WAKE_OP with -1 as operand and comparand: old -1 matches, becomes -2");
+	ok(r == 1 && fb == 0xfffffffeu && db == 2,
+	   "FUTEX_WAKE_OP with -1 as operand and comparand: old -1 matches, becomes -2");
 	finish(wa, 2);
 	finish(wb, 2);
 
@@ -357,7 +350,7 @@ static void wake_op(void)
 	fb = 1;
 	r = fx2(&fa, FUTEX_WAKE_OP_PRIVATE, 1, 1, &fb,
 		FUTEX_OP((FUTEX_OP_OR | FUTEX_OP_OPARG_SHIFT), 4, FUTEX_OP_CMP_NE, 1));
-	check(r == 0 && fb == 0x11, "FUTEX_WAKE_OP OR (1 << 4), no waiters: stores 0x11, returns 0");
+	ok(r == 0 && fb == 0x11, "FUTEX_WAKE_OP OR (1 << 4), no waiters: stores 0x11, returns 0");
 }
 
 /* ---- signals during a wait ---------------------------------------------------- */
@@ -411,11 +404,11 @@ static void signals(void)
 {
 	int e;
 	long r = wait_interrupted(SA_RESTART, NULL, 150, &e);
-	check(r == 0 && handled == 1 && fa == 1,
-	      "FUTEX_WAIT without timeout restarts after an SA_RESTART handler, then wakes with 0");
+	ok(r == 0 && handled == 1 && fa == 1,
+	   "FUTEX_WAIT without timeout restarts after an SA_RESTART handler, then wakes with 0");
 	r = wait_interrupted(0, NULL, 0, &e);
-	check(r == -1 && e == EINTR && handled == 1,
-	      "FUTEX_WAIT: EINTR after a handler without SA_RESTART");
+	ok(r == -1 && e == EINTR && handled == 1,
+	   "FUTEX_WAIT: EINTR after a handler without SA_RESTART");
 	struct timespec two = { 2, 0 };
 	long long t0 = now_ns(CLOCK_MONOTONIC);
 	r = wait_interrupted(SA_RESTART, &two, 0, &e);
@@ -423,8 +416,8 @@ static void signals(void)
 	if (r != -1 || e != EINTR)
 		fprintf(stderr, "timed wait after SA_RESTART handler: %ld errno %d after %lld ns\n", r,
 			e, took);
-	check(r == -1 && e == EINTR && handled == 1 && took < 1000000000LL,
-	      "FUTEX_WAIT with a timeout: EINTR even after an SA_RESTART handler");
+	ok(r == -1 && e == EINTR && handled == 1 && took < 1000000000LL,
+	   "FUTEX_WAIT with a timeout: EINTR even after an SA_RESTART handler");
 }
 
 int main(void)

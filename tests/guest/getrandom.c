@@ -10,12 +10,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-static int bad;
-static void ok(int cond, const char *what)
-{
-	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
-	bad |= !cond;
-}
+#include "check.h"
 
 int main(void)
 {

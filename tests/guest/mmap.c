@@ -16,19 +16,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define MIB (1UL << 20)
-static int bad;
+#include "check.h"
 
-static void ok(int cond, const char *what)
-{
-	if (cond) {
-		printf("ok %s\n", what);
-	} else {
-		printf("FAIL: %s (errno %s)\n", what, strerror(errno));
-		bad = 1;
-	}
-	errno = 0;
-}
+#define MIB (1UL << 20)
 
 static int all_zero(const unsigned char *p, size_t n, size_t step)
 {

@@ -13,13 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int bad;
-static void ok(int cond, const char *what)
-{
-	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
-	bad |= !cond;
-	errno = 0;
-}
+#include "check.h"
 
 int main(void)
 {

@@ -22,17 +22,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-extern char **environ;
-static int bad;
+#include "check.h"
 
-static void ok(int cond, const char *what, const char *got)
-{
-	if (cond)
-		printf("ok %s\n", what);
-	else
-		printf("FAIL: %s (got: %.200s)\n", what, got ? got : "nothing");
-	bad |= !cond;
-}
+extern char **environ;
 
 /* argv or envp as the kernel lays it out: each string and its NUL. */
 static char *joined(char **v, int n, size_t *len)
@@ -96,8 +88,9 @@ static void check_exe(const char *argv0, char *exe, size_t size)
 	ssize_t n = readlink("/proc/self/exe", exe, size - 1);
 
 	exe[n > 0 ? n : 0] = 0;
-	ok(n > 0 && exe[0] == '/', "/proc/self/exe is an absolute path", exe);
-	ok(strcmp(base_name(exe), base_name(argv0)) == 0, "/proc/self/exe has argv[0]'s basename", exe);
+	ok_got(n > 0 && exe[0] == '/', "/proc/self/exe is an absolute path", exe);
+	ok_got(strcmp(base_name(exe), base_name(argv0)) == 0, "/proc/self/exe has argv[0]'s basename",
+	       exe);
 }
 
 static void check_cmdline(int argc, char **argv)
@@ -105,7 +98,7 @@ static void check_cmdline(int argc, char **argv)
 	size_t len, want;
 	char *c = slurp("/proc/self/cmdline", &len), *w = joined(argv, argc, &want);
 
-	ok(c && w && len == want && memcmp(c, w, len) == 0, "/proc/self/cmdline is argv", c);
+	ok_got(c && w && len == want && memcmp(c, w, len) == 0, "/proc/self/cmdline is argv", c);
 	free(c);
 	free(w);
 
@@ -114,7 +107,7 @@ static void check_cmdline(int argc, char **argv)
 		n++;
 	c = slurp("/proc/self/environ", &len);
 	w = joined(environ, n, &want);
-	ok(c && w && len == want && memcmp(c, w, len) == 0, "/proc/self/environ is envp", c);
+	ok_got(c && w && len == want && memcmp(c, w, len) == 0, "/proc/self/environ is envp", c);
 	free(c);
 	free(w);
 }
@@ -125,9 +118,9 @@ static void check_maps(const char *exe)
 	char *own = malloc(strlen(exe) + 3);
 
 	sprintf(own, " %s\n", exe);
-	ok(m && strstr(m, " [stack]\n"), "/proc/self/maps has the [stack]", m);
-	ok(m && strstr(m, own), "/proc/self/maps names the executable", m);
-	ok(m && strchr(m, '-') && strstr(m, " r-xp "), "/proc/self/maps has an r-xp mapping", m);
+	ok_got(m && strstr(m, " [stack]\n"), "/proc/self/maps has the [stack]", m);
+	ok_got(m && strstr(m, own), "/proc/self/maps names the executable", m);
+	ok_got(m && strchr(m, '-') && strstr(m, " r-xp "), "/proc/self/maps has an r-xp mapping", m);
 	free(own);
 	free(m);
 }
@@ -138,16 +131,16 @@ static void check_status(const char *exe)
 
 	snprintf(name, sizeof(name), "%s", base_name(exe)); /* TASK_COMM_LEN */
 	snprintf(want, sizeof(want), "Name:\t%s\n", name);
-	ok(s && line_starting(s, want), "/proc/self/status has Name: and the comm", s);
+	ok_got(s && line_starting(s, want), "/proc/self/status has Name: and the comm", s);
 	snprintf(want, sizeof(want), "Pid:\t%d\n", (int)getpid());
-	ok(s && line_starting(s, want), "/proc/self/status has Pid: and getpid()", s);
-	ok(s && line_starting(s, "VmRSS:\t") && line_starting(s, "Threads:\t1\n"),
-	   "/proc/self/status has VmRSS: and Threads:", s);
+	ok_got(s && line_starting(s, want), "/proc/self/status has Pid: and getpid()", s);
+	ok_got(s && line_starting(s, "VmRSS:\t") && line_starting(s, "Threads:\t1\n"),
+	       "/proc/self/status has VmRSS: and Threads:", s);
 	free(s);
 
 	s = slurp("/proc/self/comm", NULL);
 	snprintf(want, sizeof(want), "%s\n", name);
-	ok(s && strcmp(s, want) == 0, "/proc/self/comm is the name and a newline", s);
+	ok_got(s && strcmp(s, want) == 0, "/proc/self/comm is the name and a newline", s);
 	free(s);
 
 	s = slurp("/proc/self/stat", NULL);
@@ -155,8 +148,8 @@ static void check_status(const char *exe)
 	int fields = 2;
 	for (const char *p = s && strrchr(s, ')') ? strrchr(s, ')') + 1 : ""; *p; p++)
 		fields += *p == ' ';
-	ok(s && strncmp(s, want, strlen(want)) == 0, "/proc/self/stat starts pid (comm) R", s);
-	ok(s && fields == 52 && s[strlen(s) - 1] == '\n', "/proc/self/stat has 52 fields", s);
+	ok_got(s && strncmp(s, want, strlen(want)) == 0, "/proc/self/stat starts pid (comm) R", s);
+	ok_got(s && fields == 52 && s[strlen(s) - 1] == '\n', "/proc/self/stat has 52 fields", s);
 	free(s);
 }
 
@@ -168,7 +161,7 @@ static void check_auxv(void)
 	for (size_t i = 0; a && i + 1 < len / sizeof(*a) && a[i]; i += 2)
 		if (a[i] == AT_PAGESZ)
 			page = a[i + 1];
-	ok(page == getauxval(AT_PAGESZ) && page == 4096, "/proc/self/auxv has AT_PAGESZ 4096", NULL);
+	ok_got(page == getauxval(AT_PAGESZ) && page == 4096, "/proc/self/auxv has AT_PAGESZ 4096", NULL);
 	free(a);
 }
 
@@ -184,40 +177,40 @@ static void check_fds(void)
 			seen |= 1 << (e->d_name[0] - '0');
 	if (d)
 		closedir(d);
-	ok(seen == 7, "/proc/self/fd lists 0, 1 and 2", NULL);
-	ok(readlink("/proc/self/fd/1", link, sizeof(link)) > 0, "/proc/self/fd/1 is a link", NULL);
+	ok_got(seen == 7, "/proc/self/fd lists 0, 1 and 2", NULL);
+	ok_got(readlink("/proc/self/fd/1", link, sizeof(link)) > 0, "/proc/self/fd/1 is a link", NULL);
 }
 
 static void check_system(void)
 {
 	char *s = slurp("/proc/cpuinfo", NULL);
-	ok(s && line_starting(s, "processor\t: 0\n") && line_starting(s, "flags\t\t: "),
-	   "/proc/cpuinfo has processor 0 and flags", s);
+	ok_got(s && line_starting(s, "processor\t: 0\n") && line_starting(s, "flags\t\t: "),
+	       "/proc/cpuinfo has processor 0 and flags", s);
 	free(s);
 	s = slurp("/proc/meminfo", NULL);
-	ok(s && line_starting(s, "MemTotal: ") && strstr(s, " kB\n"),
-	   "/proc/meminfo has MemTotal: in kB", s);
+	ok_got(s && line_starting(s, "MemTotal: ") && strstr(s, " kB\n"),
+	       "/proc/meminfo has MemTotal: in kB", s);
 	free(s);
 	double up = -1, idle = -1;
 	s = slurp("/proc/uptime", NULL);
-	ok(s && sscanf(s, "%lf %lf", &up, &idle) == 2 && up > 0 && idle >= 0,
-	   "/proc/uptime has two positive numbers", s);
+	ok_got(s && sscanf(s, "%lf %lf", &up, &idle) == 2 && up > 0 && idle >= 0,
+	       "/proc/uptime has two positive numbers", s);
 	free(s);
 	s = slurp("/proc/version", NULL);
-	ok(s && strncmp(s, "Linux version ", 14) == 0, "/proc/version starts Linux version", s);
+	ok_got(s && strncmp(s, "Linux version ", 14) == 0, "/proc/version starts Linux version", s);
 	free(s);
 	s = slurp("/proc/self/mounts", NULL);
-	ok(s && strstr(s, " /proc proc "), "/proc/self/mounts has /proc as proc", s);
+	ok_got(s && strstr(s, " /proc proc "), "/proc/self/mounts has /proc as proc", s);
 	free(s);
 	struct utsname u;
 	char want[80];
 	uname(&u);
 	snprintf(want, sizeof(want), "%s\n", u.release);
 	s = slurp("/proc/sys/kernel/osrelease", NULL);
-	ok(s && strcmp(s, want) == 0, "/proc/sys/kernel/osrelease is uname's release", s);
+	ok_got(s && strcmp(s, want) == 0, "/proc/sys/kernel/osrelease is uname's release", s);
 	free(s);
 	s = slurp("/sys/devices/system/cpu/online", NULL);
-	ok(s && s[0] == '0', "/sys/devices/system/cpu/online starts with cpu 0", s);
+	ok_got(s && s[0] == '0', "/sys/devices/system/cpu/online starts with cpu 0", s);
 	free(s);
 }
 
@@ -237,9 +230,9 @@ static void check_dev(void)
 		int r = stat(devs[i].path, &st);
 		snprintf(what, sizeof(what), "%s is character device %u,%u", devs[i].path, devs[i].major,
 			 devs[i].minor);
-		ok(r == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == devs[i].major &&
-			   minor(st.st_rdev) == devs[i].minor,
-		   what, NULL);
+		ok_got(r == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == devs[i].major &&
+			       minor(st.st_rdev) == devs[i].minor,
+		       what, NULL);
 	}
 	static const char *const std[] = { "stdin", "stdout", "stderr" };
 	for (int i = 0; i < 3; i++) {
@@ -249,7 +242,7 @@ static void check_dev(void)
 		ssize_t n = readlink(path, link, sizeof(link) - 1);
 		link[n > 0 ? n : 0] = 0;
 		snprintf(what, sizeof(what), "%s links to %s", path, want);
-		ok(strcmp(link, want) == 0, what, link);
+		ok_got(strcmp(link, want) == 0, what, link);
 	}
 }
 

@@ -31,18 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int bad;
-
-static void check(int cond, const char *what)
-{
-	if (cond) {
-		printf("ok %s\n", what);
-	} else {
-		printf("FAIL: %s\n", what);
-		bad = 1;
-	}
-	fflush(stdout);
-}
+#include "check.h"
 
 static pid_t tid(void)
 {
@@ -113,12 +102,12 @@ static void create_join(int n)
 			ok_tls = 0;
 	}
 	snprintf(what, sizeof what, "%d threads created and joined with their own return values", n);
-	check(ok_create && ok_ret, what);
+	ok(ok_create && ok_ret, what);
 	snprintf(what, sizeof what, "%d threads: distinct gettid and pthread_self, one getpid", n);
-	check(ok_ids, what);
+	ok(ok_ids, what);
 	snprintf(what, sizeof what,
 		 "%d threads: __thread variables start from the image, stay per thread", n);
-	check(ok_tls, what);
+	ok(ok_tls, what);
 	free(r);
 	free(t);
 }
@@ -130,15 +119,15 @@ static void *nothing(void *arg)
 
 static void churn(void)
 {
-	int ok = 1;
-	for (long i = 0; i < 500 && ok; i++) {
+	int good = 1;
+	for (long i = 0; i < 500 && good; i++) {
 		pthread_t t;
 		void *ret;
 		if (pthread_create(&t, NULL, nothing, (void *)i) != 0 || pthread_join(t, &ret) != 0 ||
 		    (long)ret != i)
-			ok = 0;
+			good = 0;
 	}
-	check(ok, "500 create/join cycles in a row");
+	ok(good, "500 create/join cycles in a row");
 }
 
 /* ---- detached threads --------------------------------------------------- */
@@ -161,38 +150,38 @@ static void *detached(void *arg)
 static void detach_test(void)
 {
 	pthread_attr_t a;
-	int ok = 1, state = -1;
+	int good = 1, state = -1;
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	pthread_attr_getdetachstate(&a, &state);
 	for (int i = 0; i < 16; i++) {
 		pthread_t t;
 		if (pthread_create(&t, i % 2 ? &a : NULL, detached, NULL) != 0)
-			ok = 0;
+			good = 0;
 		else if (i % 2 == 0 && pthread_detach(t) != 0)
-			ok = 0;
+			good = 0;
 	}
 	pthread_attr_destroy(&a);
 	pthread_mutex_lock(&dlock);
-	while (ok && detached_done < 16)
+	while (good && detached_done < 16)
 		pthread_cond_wait(&dcond, &dlock);
 	pthread_mutex_unlock(&dlock);
-	check(ok && state == PTHREAD_CREATE_DETACHED,
-	      "16 detached threads (attribute and pthread_detach) ran to the end");
+	ok(good && state == PTHREAD_CREATE_DETACHED,
+	   "16 detached threads (attribute and pthread_detach) ran to the end");
 	/* Their resources come back: many more detached threads still start. */
-	for (int round = 0; round < 8 && ok; round++) {
+	for (int round = 0; round < 8 && good; round++) {
 		detached_done = 0;
 		for (int i = 0; i < 16; i++) {
 			pthread_t t;
 			if (pthread_create(&t, NULL, detached, NULL) != 0 || pthread_detach(t) != 0)
-				ok = 0;
+				good = 0;
 		}
 		pthread_mutex_lock(&dlock);
-		while (ok && detached_done < 16)
+		while (good && detached_done < 16)
 			pthread_cond_wait(&dcond, &dlock);
 		pthread_mutex_unlock(&dlock);
 	}
-	check(ok, "128 more detached threads start and finish");
+	ok(good, "128 more detached threads start and finish");
 }
 
 /* ---- keys and once ------------------------------------------------------ */
@@ -244,33 +233,33 @@ static void *call_once(void *arg)
 static void keys_and_once(void)
 {
 	pthread_t t[8];
-	int ok = pthread_key_create(&key, destroy) == 0, expect = 1;
+	int good = pthread_key_create(&key, destroy) == 0, expect = 1;
 	int mainval = 99;
 	pthread_setspecific(key, &mainval);
-	for (long i = 0; i < 8 && ok; i++)
-		ok = pthread_create(&t[i], NULL, use_key, (void *)i) == 0;
-	for (int i = 0; i < 8 && ok; i++) {
+	for (long i = 0; i < 8 && good; i++)
+		good = pthread_create(&t[i], NULL, use_key, (void *)i) == 0;
+	for (int i = 0; i < 8 && good; i++) {
 		void *r;
 		pthread_join(t[i], &r);
-		ok = r == NULL;
+		good = r == NULL;
 	}
 	for (int i = 0; i < 8; i++)
 		if (destructed[i] != (i % 4 != 3))
 			expect = 0;
-	check(ok && pthread_getspecific(key) == &mainval,
-	      "thread-specific values start NULL in new threads and stay per thread");
-	check(expect && destructor_calls == 6, "key destructors ran once for each non-NULL value");
+	ok(good && pthread_getspecific(key) == &mainval,
+	   "thread-specific values start NULL in new threads and stay per thread");
+	ok(expect && destructor_calls == 6, "key destructors ran once for each non-NULL value");
 	pthread_key_delete(key);
 
-	ok = 1;
+	good = 1;
 	for (long i = 0; i < 8; i++)
-		ok &= pthread_create(&t[i], NULL, call_once, (void *)i) == 0;
+		good &= pthread_create(&t[i], NULL, call_once, (void *)i) == 0;
 	for (int i = 0; i < 8; i++) {
 		void *r = NULL;
 		pthread_join(t[i], &r);
-		ok &= r == (void *)1;
+		good &= r == (void *)1;
 	}
-	check(ok && once_runs == 1, "pthread_once ran its routine exactly once among 8 threads");
+	ok(good && once_runs == 1, "pthread_once ran its routine exactly once among 8 threads");
 }
 
 /* ---- pthread_exit while others run ------------------------------------- */
@@ -309,8 +298,8 @@ static void exit_while_running(void)
 	sleep_ms(30); /* the spinner keeps running after the other's exit */
 	spin_stop = 1;
 	pthread_join(s, &rs);
-	check(re == (void *)42 && rs == (void *)1,
-	      "pthread_exit(42) from a nested call, another thread keeps running");
+	ok(re == (void *)42 && rs == (void *)1,
+	   "pthread_exit(42) from a nested call, another thread keeps running");
 }
 
 /* ---- stacks ------------------------------------------------------------- */
@@ -355,30 +344,30 @@ static void stacks(void)
 
 	pthread_attr_init(&a);
 	pthread_attr_setstacksize(&a, 8 << 20);
-	int ok = pthread_create(&t, &a, on_stack, &big) == 0 && pthread_join(t, NULL) == 0;
+	int good = pthread_create(&t, &a, on_stack, &big) == 0 && pthread_join(t, NULL) == 0;
 	pthread_attr_destroy(&a);
-	check(ok && big.inside, "8 MiB thread stack, 7 MiB of it used");
+	ok(good && big.inside, "8 MiB thread stack, 7 MiB of it used");
 	if (big.attr_rc || big.attr_size < (8u << 20))
 		fprintf(stderr, "pthread_getattr_np: %d (%s), stack size %zu\n", big.attr_rc,
 			strerror(big.attr_rc), big.attr_size);
-	check(big.attr_rc == 0 && big.attr_size >= (8u << 20),
-	      "pthread_getattr_np in a thread reports its 8 MiB stack");
+	ok(big.attr_rc == 0 && big.attr_size >= (8u << 20),
+	   "pthread_getattr_np in a thread reports its 8 MiB stack");
 
 	pthread_attr_init(&a);
 	pthread_attr_setstacksize(&a, 64 << 10);
-	ok = pthread_create(&t, &a, on_stack, &small) == 0 && pthread_join(t, NULL) == 0;
+	good = pthread_create(&t, &a, on_stack, &small) == 0 && pthread_join(t, NULL) == 0;
 	pthread_attr_destroy(&a);
-	check(ok && small.inside, "64 KiB thread stack");
+	ok(good && small.inside, "64 KiB thread stack");
 
 	size_t len = 1 << 20;
 	char *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	mine.lo = (uintptr_t)mem;
 	mine.hi = (uintptr_t)mem + len;
 	pthread_attr_init(&a);
-	ok = mem != MAP_FAILED && pthread_attr_setstack(&a, mem, len) == 0 &&
-	     pthread_create(&t, &a, on_stack, &mine) == 0 && pthread_join(t, NULL) == 0;
+	good = mem != MAP_FAILED && pthread_attr_setstack(&a, mem, len) == 0 &&
+	       pthread_create(&t, &a, on_stack, &mine) == 0 && pthread_join(t, NULL) == 0;
 	pthread_attr_destroy(&a);
-	check(ok && mine.inside, "a thread runs on a stack the program supplied");
+	ok(good && mine.inside, "a thread runs on a stack the program supplied");
 	munmap(mem, len);
 }
 
@@ -403,9 +392,9 @@ static void mask_inherit(void)
 	pthread_create(&t, NULL, mask_of, &seen);
 	pthread_join(t, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	check(sigismember(&seen, SIGUSR2) == 1 && sigismember(&seen, SIGHUP) == 1 &&
-		      sigismember(&seen, SIGUSR1) == 0,
-	      "a new thread starts with its creator's signal mask");
+	ok(sigismember(&seen, SIGUSR2) == 1 && sigismember(&seen, SIGHUP) == 1 &&
+		   sigismember(&seen, SIGUSR1) == 0,
+	   "a new thread starts with its creator's signal mask");
 }
 
 /* ---- cancellation ------------------------------------------------------- */
@@ -462,23 +451,23 @@ static void cancellation(void)
 {
 	void *(*fn[3])(void *) = { cancel_condwait, cancel_sleep, cancel_read };
 	pthread_t t[3];
-	int ok = pipe(cpipe) == 0;
+	int good = pipe(cpipe) == 0;
 
-	for (int i = 0; i < 3 && ok; i++)
-		ok = pthread_create(&t[i], NULL, fn[i], NULL) == 0;
-	while (ok && __atomic_load_n(&started, __ATOMIC_SEQ_CST) < 3)
+	for (int i = 0; i < 3 && good; i++)
+		good = pthread_create(&t[i], NULL, fn[i], NULL) == 0;
+	while (good && __atomic_load_n(&started, __ATOMIC_SEQ_CST) < 3)
 		sleep_ms(5);
 	sleep_ms(50); /* let them block */
-	for (int i = 0; i < 3 && ok; i++)
-		ok = pthread_cancel(t[i]) == 0;
-	for (int i = 0; i < 3 && ok; i++) {
+	for (int i = 0; i < 3 && good; i++)
+		good = pthread_cancel(t[i]) == 0;
+	for (int i = 0; i < 3 && good; i++) {
 		void *r = NULL;
-		ok = pthread_join(t[i], &r) == 0 && r == PTHREAD_CANCELED;
+		good = pthread_join(t[i], &r) == 0 && r == PTHREAD_CANCELED;
 	}
-	check(ok && cleanups == 3,
-	      "pthread_cancel ends threads blocked in cond_wait, nanosleep and read; cleanups ran");
+	ok(good && cleanups == 3,
+	   "pthread_cancel ends threads blocked in cond_wait, nanosleep and read; cleanups ran");
 	/* The mutex the cond_wait thread held was given back by its cleanup. */
-	check(pthread_mutex_trylock(&cmx) == 0, "the cancelled waiter's cleanup unlocked its mutex");
+	ok(pthread_mutex_trylock(&cmx) == 0, "the cancelled waiter's cleanup unlocked its mutex");
 	pthread_mutex_unlock(&cmx);
 }
 

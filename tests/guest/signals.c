@@ -39,14 +39,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-static int bad;
-
-static void check(int cond, const char *what)
-{
-	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
-	fflush(stdout);
-	bad |= !cond;
-}
+#include "check.h"
 
 static pid_t gettid_(void)
 {
@@ -127,23 +120,22 @@ static void siginfo_checks(void)
 	handle(SIGUSR1, on_info, 0, SIGHUP);
 	got = 0;
 	kill(getpid(), SIGUSR1);
-	check(got == SIGUSR1 && got_code == SI_USER && got_pid == getpid() && got_uid == (int)getuid(),
-	      "kill: SA_SIGINFO handler sees si_signo, SI_USER, si_pid and si_uid");
-	check(self_blocked && extra_blocked && !is_blocked(SIGUSR1) && !is_blocked(SIGHUP),
-	      "the handler runs with its signal and sa_mask blocked; the mask comes back after");
+	ok(got == SIGUSR1 && got_code == SI_USER && got_pid == getpid() && got_uid == (int)getuid(),
+	   "kill: SA_SIGINFO handler sees si_signo, SI_USER, si_pid and si_uid");
+	ok(self_blocked && extra_blocked && !is_blocked(SIGUSR1) && !is_blocked(SIGHUP),
+	   "the handler runs with its signal and sa_mask blocked; the mask comes back after");
 	got = 0;
 	raise(SIGUSR1);
-	check(got == SIGUSR1 && got_code == SI_TKILL && got_pid == getpid(),
-	      "raise: SI_TKILL with si_pid");
+	ok(got == SIGUSR1 && got_code == SI_TKILL && got_pid == getpid(), "raise: SI_TKILL with si_pid");
 	handle(SIGUSR2, on_info, 0, 0);
 	block(SIGUSR2, SIG_BLOCK);
 	got = 0;
 	block(SIGUSR1, SIG_BLOCK);
 	syscall(SYS_tgkill, getpid(), gettid_(), SIGUSR1);
-	check(got == 0, "tgkill of a blocked signal: not delivered yet");
+	ok(got == 0, "tgkill of a blocked signal: not delivered yet");
 	block(SIGUSR1, SIG_UNBLOCK);
-	check(got == SIGUSR1 && got_code == SI_TKILL && got_pid == getpid() && uc_had_usr2,
-	      "tgkill: delivered on unblock, SI_TKILL, uc_sigmask holds the interrupted mask");
+	ok(got == SIGUSR1 && got_code == SI_TKILL && got_pid == getpid() && uc_had_usr2,
+	   "tgkill: delivered on unblock, SI_TKILL, uc_sigmask holds the interrupted mask");
 	block(SIGUSR2, SIG_UNBLOCK);
 	set_default(SIGUSR1);
 	signal(SIGUSR2, SIG_DFL);
@@ -189,26 +181,27 @@ static void faults(void)
 	char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	munmap(page, 4096);
 	volatile char *bad_ptr = page + 123;
-	int ok = 1;
+	int good = 1;
 
 	handle(SIGSEGV, on_segv, 0, 0);
 	for (int round = 0; round < 2; round++) {
 		fault_addr = NULL;
 		if (sigsetjmp(env, 1) == 0) {
 			*bad_ptr = 1;
-			ok = 0;
+			good = 0;
 		}
-		ok &= fault_addr == (void *)bad_ptr && fault_code == SEGV_MAPERR && !is_blocked(SIGSEGV);
+		good &= fault_addr == (void *)bad_ptr && fault_code == SEGV_MAPERR &&
+			!is_blocked(SIGSEGV);
 	}
-	check(ok, "SIGSEGV handler sees si_addr, siglongjmp with sigsetjmp(env, 1) twice in a row");
+	ok(good, "SIGSEGV handler sees si_addr, siglongjmp with sigsetjmp(env, 1) twice in a row");
 	if (sigsetjmp(env, 0) == 0)
 		(void)*bad_ptr;
-	check(is_blocked(SIGSEGV), "siglongjmp to sigsetjmp(env, 0) leaves SIGSEGV blocked");
+	ok(is_blocked(SIGSEGV), "siglongjmp to sigsetjmp(env, 0) leaves SIGSEGV blocked");
 	block(SIGSEGV, SIG_UNBLOCK);
 
 	handle(SIGSEGV, on_segv_fix, 0, 0);
 	long v = fault_load((const long *)(page + 8));
-	check(v == 42 && rip_seen, "a handler that rewrites rip and rax in uc_mcontext resumes there");
+	ok(v == 42 && rip_seen, "a handler that rewrites rip and rax in uc_mcontext resumes there");
 	set_default(SIGSEGV);
 }
 
@@ -278,10 +271,10 @@ static void registers(void)
 	handle(SIGALRM, on_tick, SA_RESTART, 0);
 	ticks = 0;
 	setitimer(ITIMER_REAL, &it, NULL);
-	int ok = hold_regs(&ticks, 10, pattern);
+	int good = hold_regs(&ticks, 10, pattern);
 	setitimer(ITIMER_REAL, &off, NULL);
 	set_default(SIGALRM);
-	check(ok, "general and xmm registers survive 10 asynchronous signal handlers");
+	ok(good, "general and xmm registers survive 10 asynchronous signal handlers");
 }
 
 /* ---- flags ------------------------------------------------------------------ */
@@ -308,8 +301,8 @@ static void flags(void)
 	count = 0;
 	raise(SIGUSR1);
 	sigaction(SIGUSR1, NULL, &old);
-	check(count == 1 && self_blocked && old.sa_handler == SIG_DFL,
-	      "SA_RESETHAND: the handler runs once (its signal blocked), then the action is SIG_DFL");
+	ok(count == 1 && self_blocked && old.sa_handler == SIG_DFL,
+	   "SA_RESETHAND: the handler runs once (its signal blocked), then the action is SIG_DFL");
 }
 
 /* A raise inside the handler, with and without SA_NODEFER. */
@@ -318,13 +311,13 @@ static void nesting(void)
 	handle(SIGUSR2, on_nest, 0, 0);
 	count = max_depth = depth = 0;
 	raise(SIGUSR2);
-	check(count == 2 && max_depth == 1 && blocked_inside,
-	      "without SA_NODEFER a raise inside the handler waits until it returns");
+	ok(count == 2 && max_depth == 1 && blocked_inside,
+	   "without SA_NODEFER a raise inside the handler waits until it returns");
 	handle(SIGUSR2, on_nest, SA_NODEFER, 0);
 	count = max_depth = depth = 0;
 	raise(SIGUSR2);
-	check(count == 2 && max_depth == 2 && !blocked_inside,
-	      "SA_NODEFER: the handler nests inside itself");
+	ok(count == 2 && max_depth == 2 && !blocked_inside,
+	   "SA_NODEFER: the handler nests inside itself");
 	set_default(SIGUSR2);
 }
 
@@ -352,19 +345,19 @@ static void pending(void)
 	got = 0;
 	count = 0;
 	raise(SIGUSR1);
-	int ok = got == 0 && has_pending(SIGUSR1);
+	int good = got == 0 && has_pending(SIGUSR1);
 	block(SIGUSR1, SIG_UNBLOCK);
-	ok &= got == SIGUSR1 && count == 1 && !has_pending(SIGUSR1);
-	check(ok, "a blocked signal is pending, then delivered before sigprocmask returns");
+	good &= got == SIGUSR1 && count == 1 && !has_pending(SIGUSR1);
+	ok(good, "a blocked signal is pending, then delivered before sigprocmask returns");
 
 	block(SIGUSR1, SIG_BLOCK);
 	raise(SIGUSR1);
 	signal(SIGUSR1, SIG_IGN);
-	ok = !has_pending(SIGUSR1);
+	good = !has_pending(SIGUSR1);
 	handle(SIGUSR1, on_info, 0, 0);
 	count = 0;
 	block(SIGUSR1, SIG_UNBLOCK);
-	check(ok && count == 0, "setting SIG_IGN discards a pending signal");
+	ok(good && count == 0, "setting SIG_IGN discards a pending signal");
 
 	sigset_t w;
 	int sig = 0;
@@ -372,10 +365,10 @@ static void pending(void)
 	sigaddset(&w, SIGWINCH);
 	block(SIGWINCH, SIG_BLOCK);
 	raise(SIGWINCH);
-	ok = has_pending(SIGWINCH) && sigwait(&w, &sig) == 0 && sig == SIGWINCH &&
-	     !has_pending(SIGWINCH);
+	good = has_pending(SIGWINCH) && sigwait(&w, &sig) == 0 && sig == SIGWINCH &&
+	       !has_pending(SIGWINCH);
 	block(SIGWINCH, SIG_UNBLOCK);
-	check(ok, "a blocked SIGWINCH (ignored by default) stays pending; sigwait takes it");
+	ok(good, "a blocked SIGWINCH (ignored by default) stays pending; sigwait takes it");
 
 	/* sigsuspend: the classic race-free wait. */
 	pthread_t t;
@@ -388,10 +381,10 @@ static void pending(void)
 	pthread_create(&t, NULL, kill_later, (void *)(long)SIGUSR1);
 	errno = 0;
 	int r = sigsuspend(&during);
-	ok = r == -1 && errno == EINTR && got == SIGUSR1 && is_blocked(SIGUSR1);
+	good = r == -1 && errno == EINTR && got == SIGUSR1 && is_blocked(SIGUSR1);
 	pthread_join(t, NULL);
 	block(SIGUSR1, SIG_UNBLOCK);
-	check(ok, "sigsuspend: EINTR after the handler ran, the old mask is back");
+	ok(good, "sigsuspend: EINTR after the handler ran, the old mask is back");
 	set_default(SIGUSR1);
 }
 
@@ -431,21 +424,21 @@ static void waiting(void)
 	errno = 0;
 	int r = sigtimedwait(&set, &si, &to);
 	long long took = now_ns() - t0;
-	check(r == -1 && errno == EAGAIN && took >= 100000000LL && took < 600000000LL,
-	      "sigtimedwait with nothing pending: EAGAIN after 100 ms");
+	ok(r == -1 && errno == EAGAIN && took >= 100000000LL && took < 600000000LL,
+	   "sigtimedwait with nothing pending: EAGAIN after 100 ms");
 	to = (struct timespec){ 0, 0 };
 	errno = 0;
 	r = sigtimedwait(&set, &si, &to);
-	check(r == -1 && errno == EAGAIN, "sigtimedwait with a zero timeout: EAGAIN at once");
+	ok(r == -1 && errno == EAGAIN, "sigtimedwait with a zero timeout: EAGAIN at once");
 
 	raise(SIGUSR2);
 	to = (struct timespec){ 5, 0 };
 	memset(&si, 0, sizeof si);
 	r = sigtimedwait(&set, &si, &to);
 	/* glibc's sigtimedwait folds SI_TKILL into SI_USER; musl passes it on. */
-	check(r == SIGUSR2 && si.si_signo == SIGUSR2 &&
-		      (si.si_code == SI_TKILL || si.si_code == SI_USER) && !has_pending(SIGUSR2),
-	      "sigtimedwait takes a pending signal with its siginfo");
+	ok(r == SIGUSR2 && si.si_signo == SIGUSR2 && (si.si_code == SI_TKILL || si.si_code == SI_USER) &&
+		   !has_pending(SIGUSR2),
+	   "sigtimedwait takes a pending signal with its siginfo");
 
 	pthread_t t;
 	main_thread = pthread_self();
@@ -455,8 +448,8 @@ static void waiting(void)
 	r = sigwaitinfo(&set, &si);
 	__atomic_store_n(&main_waited, 1, __ATOMIC_SEQ_CST);
 	pthread_join(t, NULL);
-	check(r == SIGUSR2 && si.si_code == SI_USER && si.si_pid == getpid(),
-	      "sigwaitinfo gets a kill sent by another thread (SI_USER, si_pid)");
+	ok(r == SIGUSR2 && si.si_code == SI_USER && si.si_pid == getpid(),
+	   "sigwaitinfo gets a kill sent by another thread (SI_USER, si_pid)");
 
 	/* Every thread blocks it: the process-wide signal waits for whoever
 	 * asks, here main, though the sender is another thread. */
@@ -465,8 +458,8 @@ static void waiting(void)
 	to = (struct timespec){ 2, 0 };
 	memset(&si, 0, sizeof si);
 	r = sigtimedwait(&set, &si, &to);
-	check(r == SIGUSR2 && si.si_code == SI_USER,
-	      "a kill that every thread blocks stays pending for the process; main's sigtimedwait takes it");
+	ok(r == SIGUSR2 && si.si_code == SI_USER,
+	   "a kill that every thread blocks stays pending for the process; main's sigtimedwait takes it");
 	block(SIGUSR2, SIG_UNBLOCK);
 }
 
@@ -504,8 +497,8 @@ static void interrupted(void)
 	setitimer(ITIMER_REAL, &once, NULL);
 	errno = 0;
 	long r = read(pfd[0], &c, 1);
-	check(r == -1 && errno == EINTR && got == SIGALRM,
-	      "read on an empty pipe: EINTR after a handler without SA_RESTART");
+	ok(r == -1 && errno == EINTR && got == SIGALRM,
+	   "read on an empty pipe: EINTR after a handler without SA_RESTART");
 
 	handle(SIGALRM, on_info, SA_RESTART, 0);
 	got = 0;
@@ -513,8 +506,8 @@ static void interrupted(void)
 	setitimer(ITIMER_REAL, &once, NULL);
 	r = read(pfd[0], &c, 1);
 	pthread_join(t, NULL);
-	check(r == 1 && c == 'x' && got == SIGALRM,
-	      "read on an empty pipe restarts after an SA_RESTART handler and gets the data");
+	ok(r == 1 && c == 'x' && got == SIGALRM,
+	   "read on an empty pipe restarts after an SA_RESTART handler and gets the data");
 	set_default(SIGALRM);
 
 	handle(SIGUSR1, on_info, 0, 0);
@@ -528,8 +521,8 @@ static void interrupted(void)
 	if (r == -1) /* interrupted: the rescue byte is still to come */
 		while (read(pfd[0], &c, 1) != 1)
 			;
-	check(r == -1 && e == EINTR && got == SIGUSR1 && handler_tid == gettid_(),
-	      "kill() from another thread interrupts main's read (Linux picks the main thread)");
+	ok(r == -1 && e == EINTR && got == SIGUSR1 && handler_tid == gettid_(),
+	   "kill() from another thread interrupts main's read (Linux picks the main thread)");
 	set_default(SIGUSR1);
 
 	handle(SIGPIPE, on_info, 0, 0);
@@ -537,8 +530,8 @@ static void interrupted(void)
 	got = 0;
 	errno = 0;
 	r = write(pfd[1], "z", 1);
-	check(r == -1 && errno == EPIPE && got == SIGPIPE,
-	      "write to a pipe without readers: the SIGPIPE handler runs, then EPIPE");
+	ok(r == -1 && errno == EPIPE && got == SIGPIPE,
+	   "write to a pipe without readers: the SIGPIPE handler runs, then EPIPE");
 	close(pfd[1]);
 	set_default(SIGPIPE);
 }
@@ -550,7 +543,7 @@ static void timers(void)
 	handle(SIGALRM, on_info, 0, 0);
 	alarm(5);
 	unsigned left = alarm(0);
-	check(left == 5, "alarm(0) right after alarm(5) returns 5");
+	ok(left == 5, "alarm(0) right after alarm(5) returns 5");
 
 	got = 0;
 	long long t0 = now_ns();
@@ -560,8 +553,8 @@ static void timers(void)
 	long long took = now_ns() - t0;
 	if (!(took >= 990000000LL && took < 1500000000LL))
 		fprintf(stderr, "alarm(1) woke pause after %lld ns\n", took);
-	check(r == -1 && errno == EINTR && got == SIGALRM && took >= 990000000LL && took < 1500000000LL,
-	      "alarm(1) wakes pause() after a second with EINTR");
+	ok(r == -1 && errno == EINTR && got == SIGALRM && took >= 990000000LL && took < 1500000000LL,
+	   "alarm(1) wakes pause() after a second with EINTR");
 
 	struct itimerval it = { { 0, 20000 }, { 0, 20000 } }, off = { { 0, 0 }, { 0, 0 } }, cur;
 	sigset_t none;
@@ -580,11 +573,11 @@ static void timers(void)
 	sleep_ms(100);
 	if (took < 95000000LL || took > 2000000000LL)
 		fprintf(stderr, "5 ticks of 20 ms took %lld ns\n", took);
-	check(took >= 95000000LL && took < 2000000000LL,
-	      "setitimer ITIMER_REAL every 20 ms: 5 ticks in 100 ms or more");
-	check(count == n && cur.it_value.tv_sec == 0 && cur.it_value.tv_usec == 0 &&
-		      cur.it_interval.tv_sec == 0 && cur.it_interval.tv_usec == 0,
-	      "a disarmed timer reads back as zero and ticks no more");
+	ok(took >= 95000000LL && took < 2000000000LL,
+	   "setitimer ITIMER_REAL every 20 ms: 5 ticks in 100 ms or more");
+	ok(count == n && cur.it_value.tv_sec == 0 && cur.it_value.tv_usec == 0 &&
+		   cur.it_interval.tv_sec == 0 && cur.it_interval.tv_usec == 0,
+	   "a disarmed timer reads back as zero and ticks no more");
 
 	struct itimerval ten = { { 2, 0 }, { 10, 0 } }, old;
 	setitimer(ITIMER_REAL, &ten, NULL);
@@ -592,9 +585,9 @@ static void timers(void)
 	setitimer(ITIMER_REAL, &off, &old);
 	long long v = cur.it_value.tv_sec * 1000000LL + cur.it_value.tv_usec;
 	long long o = old.it_value.tv_sec * 1000000LL + old.it_value.tv_usec;
-	check(cur.it_interval.tv_sec == 2 && cur.it_interval.tv_usec == 0 && v > 9000000 &&
-		      v <= 10000000 && o > 9000000 && o <= v && old.it_interval.tv_sec == 2,
-	      "getitimer and setitimer's old value read back the interval and what is left");
+	ok(cur.it_interval.tv_sec == 2 && cur.it_interval.tv_usec == 0 && v > 9000000 && v <= 10000000 &&
+		   o > 9000000 && o <= v && old.it_interval.tv_sec == 2,
+	   "getitimer and setitimer's old value read back the interval and what is left");
 	set_default(SIGALRM);
 }
 
@@ -624,19 +617,19 @@ static void per_thread(void)
 		while (!tg[i].tid)
 			sleep_ms(1);
 	handle(SIGUSR1, on_info, 0, 0);
-	int ok = 1;
+	int good = 1;
 	for (int i = 0; i < 3; i++) {
 		handler_tid = 0;
 		pthread_kill(tg[i].t, SIGUSR1);
 		for (int k = 0; k < 200 && !handler_tid; k++)
 			sleep_ms(5);
-		ok &= handler_tid == tg[i].tid && got_code == SI_TKILL;
+		good &= handler_tid == tg[i].tid && got_code == SI_TKILL;
 	}
 	for (int i = 0; i < 3; i++) {
 		tg[i].stop = 1;
 		pthread_join(tg[i].t, NULL);
 	}
-	check(ok, "pthread_kill runs the handler on the target thread (checked by gettid)");
+	ok(good, "pthread_kill runs the handler on the target thread (checked by gettid)");
 	set_default(SIGUSR1);
 }
 
@@ -661,8 +654,8 @@ static void altstack(void)
 	handle(SIGUSR2, on_alt_sig, SA_ONSTACK, 0);
 	raise(SIGUSR2);
 	sigaltstack(NULL, &after);
-	check(on_alt && alt_flag == SS_ONSTACK && after.ss_flags == 0,
-	      "SA_ONSTACK: the handler runs on the sigaltstack, which says SS_ONSTACK inside");
+	ok(on_alt && alt_flag == SS_ONSTACK && after.ss_flags == 0,
+	   "SA_ONSTACK: the handler runs on the sigaltstack, which says SS_ONSTACK inside");
 	ss.ss_flags = SS_DISABLE;
 	sigaltstack(&ss, NULL);
 	set_default(SIGUSR2);
@@ -700,8 +693,8 @@ static int rt_mode(void)
 	int na = 0, nb = 0;
 	for (int i = 0; i < norder; i++)
 		na += order[i] == a, nb += order[i] == b;
-	check(norder == 4 && na == 3 && nb == 1,
-	      "3 instances of a blocked real-time signal all arrive, and the other one once");
+	ok(norder == 4 && na == 3 && nb == 1,
+	   "3 instances of a blocked real-time signal all arrive, and the other one once");
 
 	norder = 0;
 	block(a, SIG_BLOCK);
@@ -714,8 +707,8 @@ static int rt_mode(void)
 	if (norder != 3 || values[0] != 100 || values[1] != 101 || values[2] != 102)
 		fprintf(stderr, "sigqueue: %d arrived, values %d %d %d\n", norder, values[0], values[1],
 			values[2]);
-	check(norder == 3 && values[0] == 100 && values[1] == 101 && values[2] == 102,
-	      "sigqueue: SI_QUEUE with si_value, queued in order");
+	ok(norder == 3 && values[0] == 100 && values[1] == 101 && values[2] == 102,
+	   "sigqueue: SI_QUEUE with si_value, queued in order");
 	return bad;
 }
 

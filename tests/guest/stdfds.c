@@ -11,14 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static int bad;
-static void ok(int cond, const char *what)
-{
-	char line[200];
-	int n = snprintf(line, sizeof line, cond ? "ok %s\n" : "FAIL: %s\n", what);
-	write(1, line, n);
-	bad |= !cond;
-}
+#include "check.h"
 
 int main(void)
 {

@@ -21,16 +21,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
+
 enum { T = 8, N = 20000 };
-
-static int bad;
-
-static void check(int cond, const char *what)
-{
-	printf(cond ? "ok %s\n" : "FAIL: %s\n", what);
-	fflush(stdout);
-	bad |= !cond;
-}
 
 static long long now_ns(clockid_t c)
 {
@@ -104,17 +97,17 @@ static void *count_atomic(void *a)
 static void counters(void)
 {
 	run(count_mutex, T);
-	check(c_mutex == (long)T * N, "mutex: 8 threads x 20000 increments, exact");
+	ok(c_mutex == (long)T * N, "mutex: 8 threads x 20000 increments, exact");
 	pthread_spin_init(&spin, PTHREAD_PROCESS_PRIVATE);
 	run(count_spin, T);
-	check(c_spin == (long)T * N, "spinlock: 8 threads x 20000 increments, exact");
+	ok(c_spin == (long)T * N, "spinlock: 8 threads x 20000 increments, exact");
 	sem_init(&bin, 0, 1);
 	run(count_sem, T);
 	int v = -1;
 	sem_getvalue(&bin, &v);
-	check(c_sem == (long)T * N && v == 1, "binary semaphore: 8 threads x 20000 increments, exact");
+	ok(c_sem == (long)T * N && v == 1, "binary semaphore: 8 threads x 20000 increments, exact");
 	run(count_atomic, T);
-	check(c_atomic == (long)T * N, "atomics: 8 threads x 20000 increments, exact");
+	ok(c_atomic == (long)T * N, "atomics: 8 threads x 20000 increments, exact");
 }
 
 /* ---- mutex kinds ---------------------------------------------------------- */
@@ -152,26 +145,26 @@ static void mutex_kinds(void)
 	pthread_mutexattr_init(&a);
 	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&rec, &a);
-	int ok = pthread_mutex_lock(&rec) == 0 && pthread_mutex_lock(&rec) == 0 &&
-		 pthread_mutex_trylock(&rec) == 0;
+	int good = pthread_mutex_lock(&rec) == 0 && pthread_mutex_lock(&rec) == 0 &&
+		   pthread_mutex_trylock(&rec) == 0;
 	pthread_create(&t, NULL, try_rec, NULL);
 	pthread_join(t, NULL);
-	ok &= other_result == EBUSY;
+	good &= other_result == EBUSY;
 	for (int i = 0; i < 3; i++)
-		ok &= pthread_mutex_unlock(&rec) == 0;
+		good &= pthread_mutex_unlock(&rec) == 0;
 	pthread_create(&t, NULL, try_rec, NULL); /* free now: the other thread takes it */
 	pthread_join(t, NULL);
-	ok &= other_result == 0;
-	check(ok, "recursive mutex: three deep, EBUSY to another thread until fully unlocked");
+	good &= other_result == 0;
+	ok(good, "recursive mutex: three deep, EBUSY to another thread until fully unlocked");
 
 	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
 	pthread_mutex_init(&errchk, &a);
-	ok = pthread_mutex_unlock(&errchk) == EPERM;
-	ok &= pthread_mutex_lock(&errchk) == 0 && pthread_mutex_lock(&errchk) == EDEADLK;
+	good = pthread_mutex_unlock(&errchk) == EPERM;
+	good &= pthread_mutex_lock(&errchk) == 0 && pthread_mutex_lock(&errchk) == EDEADLK;
 	pthread_create(&t, NULL, unlock_errchk, NULL);
 	pthread_join(t, NULL);
-	ok &= other_result == EPERM && pthread_mutex_unlock(&errchk) == 0;
-	check(ok, "error-checking mutex: EDEADLK on relock, EPERM for a non-owner and when unlocked");
+	good &= other_result == EPERM && pthread_mutex_unlock(&errchk) == 0;
+	ok(good, "error-checking mutex: EDEADLK on relock, EPERM for a non-owner and when unlocked");
 	pthread_mutexattr_destroy(&a);
 
 	sem_t held;
@@ -182,11 +175,11 @@ static void mutex_kinds(void)
 	struct timespec dl = after_ms(CLOCK_REALTIME, 100);
 	int r = pthread_mutex_timedlock(&mx, &dl);
 	long long took = now_ns(CLOCK_REALTIME) - t0;
-	ok = r == ETIMEDOUT && took >= 100000000LL && took < 600000000LL;
-	if (!ok)
+	good = r == ETIMEDOUT && took >= 100000000LL && took < 600000000LL;
+	if (!good)
 		fprintf(stderr, "timedlock: %d after %lld ns\n", r, took);
-	check(ok, "pthread_mutex_timedlock on a held mutex: ETIMEDOUT after 100 ms");
-	check(pthread_mutex_lock(&mx) == 0, "the mutex is taken once its holder lets go");
+	ok(good, "pthread_mutex_timedlock on a held mutex: ETIMEDOUT after 100 ms");
+	ok(pthread_mutex_lock(&mx) == 0, "the mutex is taken once its holder lets go");
 	pthread_mutex_unlock(&mx);
 	pthread_join(t, NULL);
 }
@@ -224,20 +217,20 @@ static void semaphores(void)
 	sem_t s;
 	sem_init(&s, 0, 0);
 	errno = 0;
-	int ok = sem_trywait(&s) == -1 && errno == EAGAIN;
+	int good = sem_trywait(&s) == -1 && errno == EAGAIN;
 	sem_post(&s);
-	ok &= sem_trywait(&s) == 0;
-	check(ok, "sem_trywait: EAGAIN at 0, succeeds after sem_post");
+	good &= sem_trywait(&s) == 0;
+	ok(good, "sem_trywait: EAGAIN at 0, succeeds after sem_post");
 
 	long long t0 = now_ns(CLOCK_REALTIME);
 	struct timespec dl = after_ms(CLOCK_REALTIME, 100);
 	errno = 0;
 	int r = sem_timedwait(&s, &dl), e = errno;
 	long long took = now_ns(CLOCK_REALTIME) - t0;
-	ok = r == -1 && e == ETIMEDOUT && took >= 100000000LL && took < 600000000LL;
-	if (!ok)
+	good = r == -1 && e == ETIMEDOUT && took >= 100000000LL && took < 600000000LL;
+	if (!good)
 		fprintf(stderr, "sem_timedwait: %d errno %d after %lld ns\n", r, e, took);
-	check(ok, "sem_timedwait: ETIMEDOUT after 100 ms");
+	ok(good, "sem_timedwait: ETIMEDOUT after 100 ms");
 	sem_destroy(&s);
 
 	pthread_t t[8];
@@ -250,8 +243,7 @@ static void semaphores(void)
 		pthread_join(t[i], NULL);
 	int v = -1;
 	sem_getvalue(&items, &v);
-	check(consumed_sum == 20000 && v == 0,
-	      "counting semaphore: 4 producers, 4 consumers, 20000 posts");
+	ok(consumed_sum == 20000 && v == 0, "counting semaphore: 4 producers, 4 consumers, 20000 posts");
 }
 
 /* ---- condition variables --------------------------------------------------- */
@@ -363,8 +355,8 @@ static void condvars(void)
 	int dup = 0;
 	for (int i = 0; i < 4 * PER; i++)
 		dup |= seen[i] != 1;
-	check(n_out == 4 * PER && sum_in == sum_out && !dup,
-	      "bounded buffer: 4 producers, 4 consumers, 40000 items each taken once");
+	ok(n_out == 4 * PER && sum_in == sum_out && !dup,
+	   "bounded buffer: 4 producers, 4 consumers, 40000 items each taken once");
 
 	for (long i = 0; i < 8; i++)
 		pthread_create(&t[i], NULL, waiter, NULL);
@@ -375,7 +367,7 @@ static void condvars(void)
 	pthread_mutex_unlock(&wm);
 	for (int i = 0; i < 8; i++)
 		pthread_join(t[i], NULL);
-	check(woke == 8, "pthread_cond_broadcast wakes all 8 waiters");
+	ok(woke == 8, "pthread_cond_broadcast wakes all 8 waiters");
 
 	/* pthread_cond_signal with one ticket: one waiter leaves, the others
 	 * keep waiting; each further signal lets one more go. */
@@ -383,7 +375,7 @@ static void condvars(void)
 	for (long i = 0; i < 3; i++)
 		pthread_create(&t[i], NULL, ticket_waiter, NULL);
 	wait_for_waiters(3);
-	int ok = 1;
+	int good = 1;
 	for (int k = 1; k <= 3; k++) {
 		pthread_mutex_lock(&wm);
 		tickets++;
@@ -399,12 +391,12 @@ static void condvars(void)
 			nanosleep(&ts, NULL);
 		}
 		pthread_mutex_lock(&wm);
-		ok &= woke == k;
+		good &= woke == k;
 		pthread_mutex_unlock(&wm);
 	}
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
-	check(ok && woke == 3, "pthread_cond_signal lets the waiters go one by one");
+	ok(good && woke == 3, "pthread_cond_signal lets the waiters go one by one");
 
 	pthread_condattr_t ca;
 	pthread_cond_t mcv;
@@ -417,10 +409,10 @@ static void condvars(void)
 	int r = pthread_cond_timedwait(&mcv, &wm, &dl);
 	long long took = now_ns(CLOCK_MONOTONIC) - t0;
 	pthread_mutex_unlock(&wm);
-	ok = r == ETIMEDOUT && took >= 100000000LL && took < 600000000LL;
-	if (!ok)
+	good = r == ETIMEDOUT && took >= 100000000LL && took < 600000000LL;
+	if (!good)
 		fprintf(stderr, "cond_timedwait: %d after %lld ns\n", r, took);
-	check(ok, "pthread_cond_timedwait on CLOCK_MONOTONIC: ETIMEDOUT after 100 ms");
+	ok(good, "pthread_cond_timedwait on CLOCK_MONOTONIC: ETIMEDOUT after 100 ms");
 }
 
 /* ---- rwlock ----------------------------------------------------------------- */
@@ -480,8 +472,8 @@ static void rwlocks(void)
 		pthread_create(&t[i], NULL, i < 6 ? reader : writer, NULL);
 	for (int i = 0; i < 8; i++)
 		pthread_join(t[i], NULL);
-	check(torn == 0 && reads == 30000 && writes == 10000 && ra == 10000 && rb == 10000,
-	      "rwlock: 6 readers never see a writer's half-done update, 2 writers exact");
+	ok(torn == 0 && reads == 30000 && writes == 10000 && ra == 10000 && rb == 10000,
+	   "rwlock: 6 readers never see a writer's half-done update, 2 writers exact");
 
 	pthread_t o;
 	pthread_rwlock_rdlock(&rw);
@@ -497,7 +489,7 @@ static void rwlocks(void)
 	pthread_join(o, NULL);
 	excl &= rw_other == EBUSY;
 	pthread_rwlock_unlock(&rw);
-	check(shared && excl, "rwlock: a read lock is shared, a write lock is exclusive (EBUSY)");
+	ok(shared && excl, "rwlock: a read lock is shared, a write lock is exclusive (EBUSY)");
 }
 
 /* ---- barrier ------------------------------------------------------------------ */
@@ -528,10 +520,10 @@ static void barriers(void)
 {
 	pthread_barrier_init(&bar, NULL, T);
 	run(barrier_worker, T);
-	int ok = mismatches == 0;
+	int good = mismatches == 0;
 	for (int r = 0; r < ROUNDS; r++)
-		ok &= serials[r] == 1;
-	check(ok, "barrier: 8 threads, 200 rounds, one serial thread per round");
+		good &= serials[r] == 1;
+	ok(good, "barrier: 8 threads, 200 rounds, one serial thread per round");
 	pthread_barrier_destroy(&bar);
 }
 

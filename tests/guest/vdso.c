@@ -21,21 +21,10 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "check.h"
+
 #define LOOPS 100000
 #define MS 1000000LL
-
-static int bad;
-
-/* Prints "ok WHAT", or "FAIL: WHAT" with the two values that decided it. */
-static void check(int ok, const char *what, long long a, long long b)
-{
-	if (ok) {
-		printf("ok %s\n", what);
-		return;
-	}
-	printf("FAIL: %s (got %lld and %lld)\n", what, a, b);
-	bad = 1;
-}
 
 static long long ns(const struct timespec *t)
 {
@@ -115,11 +104,11 @@ static void test_exports(void)
 	unsigned long ehdr = getauxval(AT_SYSINFO_EHDR);
 	int found = 0;
 
-	check(ehdr != 0, "getauxval(AT_SYSINFO_EHDR) is set", ehdr, 0);
+	ok_vals(ehdr != 0, "getauxval(AT_SYSINFO_EHDR) is set", ehdr, 0);
 	if (!ehdr)
 		return;
 	if (!vdso_parse((const Elf64_Ehdr *)ehdr)) {
-		check(0, "the vDSO is an ELF shared object with symbol versions", 0, 0);
+		ok_vals(0, "the vDSO is an ELF shared object with symbol versions", 0, 0);
 		return;
 	}
 	printf("ok the vDSO is an ELF shared object with symbol versions\n");
@@ -143,13 +132,13 @@ static void test_exports(void)
 	int r1 = cgt(CLOCK_REALTIME, &a);
 	time_t t = 0, tr = vtime(&t);
 	int r2 = cgt(CLOCK_REALTIME, &b);
-	check(r1 == 0 && r2 == 0 && tr == t && t >= a.tv_sec - 1 && t <= b.tv_sec,
-	      "__vdso_clock_gettime and __vdso_time called directly agree", t, a.tv_sec);
+	ok_vals(r1 == 0 && r2 == 0 && tr == t && t >= a.tv_sec - 1 && t <= b.tv_sec,
+		"__vdso_clock_gettime and __vdso_time called directly agree", t, a.tv_sec);
 	int r = cgt(12345, &a);
-	check(r == -EINVAL, "__vdso_clock_gettime(invalid clock) returns -EINVAL", r, 0);
+	ok_vals(r == -EINVAL, "__vdso_clock_gettime(invalid clock) returns -EINVAL", r, 0);
 	unsigned cpu = ~0u, node = ~0u;
 	long g = vgetcpu(&cpu, &node, NULL);
-	check(g == 0 && cpu < 4096 && node < 4096, "__vdso_getcpu answers", g, cpu);
+	ok_vals(g == 0 && cpu < 4096 && node < 4096, "__vdso_getcpu answers", g, cpu);
 }
 
 /* ---- the clocks through libc ------------------------------------------- */
@@ -170,8 +159,8 @@ static void test_steady(clockid_t clk, const char *name)
 	}
 	/* The coarse clock may not advance in a short loop: it ticks. */
 	snprintf(what, sizeof(what), "%s never goes backwards over %d reads", name, LOOPS);
-	check(backwards == 0 && (prev > first || clk == CLOCK_MONOTONIC_COARSE), what, backwards,
-	      prev - first);
+	ok_vals(backwards == 0 && (prev > first || clk == CLOCK_MONOTONIC_COARSE), what, backwards,
+		prev - first);
 }
 
 static void test_agreement(void)
@@ -184,22 +173,22 @@ static void test_agreement(void)
 	clock_gettime(CLOCK_BOOTTIME, &bt);
 	clock_gettime(CLOCK_MONOTONIC, &m1);
 	/* The coarse clock lags by at most a tick (Linux: 1..10 ms). */
-	check(ns(&c) <= ns(&m1) && ns(&c) >= ns(&m0) - 20 * MS,
-	      "CLOCK_MONOTONIC_COARSE agrees with CLOCK_MONOTONIC", ns(&c), ns(&m0));
+	ok_vals(ns(&c) <= ns(&m1) && ns(&c) >= ns(&m0) - 20 * MS,
+		"CLOCK_MONOTONIC_COARSE agrees with CLOCK_MONOTONIC", ns(&c), ns(&m0));
 	/* BOOTTIME also counts suspended time, so it may be ahead. */
-	check(ns(&bt) >= ns(&m0), "CLOCK_BOOTTIME is not behind CLOCK_MONOTONIC", ns(&bt), ns(&m0));
+	ok_vals(ns(&bt) >= ns(&m0), "CLOCK_BOOTTIME is not behind CLOCK_MONOTONIC", ns(&bt), ns(&m0));
 
 	clock_gettime(CLOCK_REALTIME, &r0);
 	int g = gettimeofday(&tv, NULL);
 	time_t t = time(NULL);
 	clock_gettime(CLOCK_REALTIME, &r1);
 	long long us = tv.tv_sec * 1000000LL + tv.tv_usec;
-	check(g == 0 && us >= ns(&r0) / 1000 && us <= ns(&r1) / 1000 && tv.tv_usec >= 0 &&
-		      tv.tv_usec < 1000000,
-	      "gettimeofday lies between two CLOCK_REALTIME reads", us, ns(&r0));
+	ok_vals(g == 0 && us >= ns(&r0) / 1000 && us <= ns(&r1) / 1000 && tv.tv_usec >= 0 &&
+			tv.tv_usec < 1000000,
+		"gettimeofday lies between two CLOCK_REALTIME reads", us, ns(&r0));
 	/* Linux's time() reads the coarse clock: up to a tick behind. */
-	check(t >= r0.tv_sec - 1 && t <= r1.tv_sec, "time() agrees with CLOCK_REALTIME", t, r0.tv_sec);
-	check(r0.tv_sec > 1577836800, "CLOCK_REALTIME is after 2020", r0.tv_sec, 0);
+	ok_vals(t >= r0.tv_sec - 1 && t <= r1.tv_sec, "time() agrees with CLOCK_REALTIME", t, r0.tv_sec);
+	ok_vals(r0.tv_sec > 1577836800, "CLOCK_REALTIME is after 2020", r0.tv_sec, 0);
 
 	struct timeval tv0, tv1;
 	long long backwards = 0;
@@ -217,24 +206,26 @@ static void test_agreement(void)
 			backwards++;
 		t1 = n;
 	}
-	check(backwards == 0, "gettimeofday and time never go backwards in a loop", backwards, 0);
+	ok_vals(backwards == 0, "gettimeofday and time never go backwards in a loop", backwards, 0);
 }
 
 static void test_misc(void)
 {
 	struct timespec r = { -1, -1 };
 
-	check(clock_getres(CLOCK_MONOTONIC, &r) == 0 && ns(&r) > 0 && ns(&r) <= 10 * MS,
-	      "clock_getres(CLOCK_MONOTONIC) is between 1 ns and 10 ms", ns(&r), 0);
-	check(clock_getres(CLOCK_REALTIME, NULL) == 0, "clock_getres(CLOCK_REALTIME, NULL) is 0", 0, 0);
+	ok_vals(clock_getres(CLOCK_MONOTONIC, &r) == 0 && ns(&r) > 0 && ns(&r) <= 10 * MS,
+		"clock_getres(CLOCK_MONOTONIC) is between 1 ns and 10 ms", ns(&r), 0);
+	ok_vals(clock_getres(CLOCK_REALTIME, NULL) == 0, "clock_getres(CLOCK_REALTIME, NULL) is 0", 0,
+		0);
 	errno = 0;
 	int rc = clock_gettime(12345, &r);
-	check(rc == -1 && errno == EINVAL, "clock_gettime(invalid clock) fails with EINVAL", rc, errno);
+	ok_vals(rc == -1 && errno == EINVAL, "clock_gettime(invalid clock) fails with EINVAL", rc,
+		errno);
 	errno = 0;
 	rc = clock_getres(12345, &r);
-	check(rc == -1 && errno == EINVAL, "clock_getres(invalid clock) fails with EINVAL", rc, errno);
+	ok_vals(rc == -1 && errno == EINVAL, "clock_getres(invalid clock) fails with EINVAL", rc, errno);
 	int cpu = sched_getcpu();
-	check(cpu >= 0, "sched_getcpu answers", cpu, errno);
+	ok_vals(cpu >= 0, "sched_getcpu answers", cpu, errno);
 }
 
 int main(void)

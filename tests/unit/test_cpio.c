@@ -17,35 +17,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit.h"
+
 /* The writer is linked only when tools/cpio_write.c exists. */
 #pragma weak cpio_add
 #pragma weak cpio_add_path
 #pragma weak cpio_finish
 #pragma weak cpio_free
-
-static int failed, passed;
-static char errbuf[512];
-
-__attribute__((format(printf, 1, 2))) static const char *err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
-	va_end(ap);
-	return errbuf;
-}
-
-static void report(const char *name, const char *why)
-{
-	if (why) {
-		printf("not ok - %s: %s\n", name, why);
-		failed++;
-	} else {
-		printf("ok - %s\n", name);
-		passed++;
-	}
-}
 
 /* ---- writing archives by hand ------------------------------------------- */
 struct arc {
@@ -500,6 +478,5 @@ int main(void)
 	case_system_cpio("system_cpio_newc", "newc");
 	case_system_cpio("system_cpio_crc", "crc");
 	case_writer();
-	printf("# test_cpio: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_done("test_cpio");
 }

@@ -18,20 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit.h"
+
 #define MTIME 1700000000u
 
-static int failed, passed;
-
-static void result(int ok, const char *name, const char *why)
-{
-	if (ok) {
-		printf("ok - %s\n", name);
-		passed++;
-	} else {
-		printf("not ok - %s: %s\n", name, why);
-		failed++;
-	}
-}
 
 struct want {
 	const char *name;
@@ -114,7 +104,7 @@ static void check_walk(const char *test, const void *buf, size_t len, int copies
 		snprintf(why, sizeof(why), "cpio_next failed after %d entries: %s", i, err);
 	else if (!why[0] && i != NEXPECT * copies)
 		snprintf(why, sizeof(why), "expected %d entries got %d", NEXPECT * copies, i);
-	result(!why[0], test, why);
+	report(test, why[0] ? why : NULL);
 }
 
 /* `cpio -t` must list exactly the names written, in order. */
@@ -127,7 +117,7 @@ static void check_cpio_list(const char *archive)
 	snprintf(cmd, sizeof(cmd), "cpio -t --quiet < '%s' 2>&1", archive);
 	p = popen(cmd, "r");
 	if (!p) {
-		result(0, "system_cpio_lists_names", "cannot run cpio");
+		report("system_cpio_lists_names", "cannot run cpio");
 		return;
 	}
 	while (fgets(line, sizeof(line), p)) {
@@ -141,7 +131,7 @@ static void check_cpio_list(const char *archive)
 		snprintf(why, sizeof(why), "cpio -t failed");
 	if (!why[0] && i != NEXPECT)
 		snprintf(why, sizeof(why), "expected %d names got %d", NEXPECT, i);
-	result(!why[0], "system_cpio_lists_names", why);
+	report("system_cpio_lists_names", why[0] ? why : NULL);
 }
 
 /* One unpacked entry: its type, permissions and content. */
@@ -179,7 +169,7 @@ static void check_cpio_unpack(const char *archive, const char *dir)
 		snprintf(why, sizeof(why), "cpio -i failed");
 	for (int i = 0; i < NEXPECT && !why[0]; i++)
 		same_file(dir, &expect[i], why, sizeof(why));
-	result(!why[0], "system_cpio_unpacks_same_bytes", why);
+	report("system_cpio_unpacks_same_bytes", why[0] ? why : NULL);
 }
 
 /* An entry that cannot be added leaves the archive exactly as it was. */
@@ -188,8 +178,8 @@ static void check_too_big(struct cpio_out *o)
 	size_t len = o->len;
 	int r = cpio_add(o, "huge", 0100644, big, (size_t)UINT32_MAX + 1, MTIME);
 
-	result(r == -1 && o->len == len, "too_big_entry_refused_whole",
-	       "expected -1 and an unchanged length");
+	report("too_big_entry_refused_whole",
+	       (r == -1 && o->len == len) ? NULL : "expected -1 and an unchanged length");
 }
 
 /* Two archives, zero padding between them, read as one (as initramfs). */
@@ -199,7 +189,7 @@ static void check_concat(const struct cpio_out *a, const struct cpio_out *b)
 	unsigned char *buf = calloc(1, len);
 
 	if (!buf) {
-		result(0, "concatenated_archives_read_as_one", "out of memory");
+		report("concatenated_archives_read_as_one", "out of memory");
 		return;
 	}
 	memcpy(buf, a->buf, a->len);
@@ -218,23 +208,25 @@ int main(void)
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (char)(i * 7 + 1);
 	umask(0);
-	result(build(&o) == 0 && o.len % 4 == 0, "build_archive",
-	       "cpio_add_path or cpio_finish failed, or length not 4-aligned");
+	report("build_archive",
+	       (build(&o) == 0 && o.len % 4 == 0)
+		       ? NULL
+		       : "cpio_add_path or cpio_finish failed, or length not 4-aligned");
 	check_walk("cpio_next_reads_back", o.buf, o.len, 1);
 	check_too_big(&o);
 
-	result(build(&two) == 0, "build_second_archive", "building it failed");
+	report("build_second_archive", (build(&two) == 0) ? NULL : "building it failed");
 	check_concat(&o, &two);
 
 	snprintf(dir, sizeof(dir), "%s/test_cpio_write.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
-		result(0, "mkdtemp", "cannot make a scratch directory");
+		report("mkdtemp", "cannot make a scratch directory");
 		return 1;
 	}
 	snprintf(archive, sizeof(archive), "%s.cpio", dir);
 	f = fopen(archive, "wb");
-	result(f && fwrite(o.buf, 1, o.len, f) == o.len && fclose(f) == 0, "write_archive_file",
-	       archive);
+	report("write_archive_file",
+	       (f && fwrite(o.buf, 1, o.len, f) == o.len && fclose(f) == 0) ? NULL : archive);
 	check_cpio_list(archive);
 	check_cpio_unpack(archive, dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir, archive);
@@ -243,7 +235,6 @@ int main(void)
 
 	cpio_free(&o);
 	cpio_free(&two);
-	result(o.buf == NULL && o.len == 0, "cpio_free_resets", "buffer left behind");
-	printf("# test_cpio_write: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	report("cpio_free_resets", (o.buf == NULL && o.len == 0) ? NULL : "buffer left behind");
+	return unit_done("test_cpio_write");
 }

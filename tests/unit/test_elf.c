@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit.h"
+
 #define SAME_FIELD(a, b, f) (offsetof(a, f) == offsetof(b, f))
 _Static_assert(sizeof(struct elf64_ehdr) == sizeof(Elf64_Ehdr), "ehdr");
 _Static_assert(SAME_FIELD(struct elf64_ehdr, Elf64_Ehdr, e_shstrndx), "eh");
@@ -38,7 +40,6 @@ _Static_assert(sizeof(struct elf64_rela) == sizeof(Elf64_Rela), "rela");
 #define IMG_SIZE 0x3000
 #define INTERP "/lib64/ld-linux-x86-64.so.2"
 
-static int failed, passed;
 
 struct img {
 	_Alignas(16) unsigned char b[IMG_SIZE];
@@ -135,27 +136,18 @@ static void make_dpie(struct img *m)
 	set_stack(m, 5);
 }
 
+/* NAME: elf_check gave GOT, the refusal WANT (NULL: accepted). */
 static void expect(const char *name, const char *want, const char *got)
 {
-	if ((!want && !got) || (want && got && !strcmp(want, got))) {
-		printf("ok - %s\n", name);
-		passed++;
-		return;
-	}
-	printf("not ok - %s: expected %s got %s\n", name, want ? want : "accepted",
-	       got ? got : "accepted");
-	failed++;
+	int same = (!want && !got) || (want && got && !strcmp(want, got));
+
+	report(name, same ? NULL
+			  : err("expected %s got %s", want ? want : "accepted", got ? got : "accepted"));
 }
 
 static void check_true(const char *name, int cond, const char *what)
 {
-	if (cond) {
-		printf("ok - %s\n", name);
-		passed++;
-	} else {
-		printf("not ok - %s: expected %s\n", name, what);
-		failed++;
-	}
+	report(name, cond ? NULL : err("expected %s", what));
 }
 
 /* ---- one change each to a valid image ----------------------------------- */
@@ -454,7 +446,7 @@ static void check_file(const struct fcase *c)
 
 	f = map_file(c->path, &size);
 	if (!f) {
-		printf("ok - %s # SKIP %s is not present\n", c->name, c->path);
+		skip(c->name, err("%s is not present", c->path));
 		return;
 	}
 	why = elf_check(f, size, &i);
@@ -495,7 +487,7 @@ static void check_usr_bin(void)
 	DIR *dir = opendir("/usr/bin");
 
 	if (!dir) {
-		printf("ok - usr_bin_all_accepted # SKIP no /usr/bin\n");
+		skip("usr_bin_all_accepted", "no /usr/bin");
 		return;
 	}
 	while ((d = readdir(dir))) {
@@ -512,13 +504,9 @@ static void check_usr_bin(void)
 		munmap((void *)f, size);
 	}
 	closedir(dir);
-	if (bad)
-		printf("not ok - usr_bin_all_accepted: expected all %d accepted "
-		       "got %d refused, first %s\n",
-		       n, bad, msg);
-	else
-		printf("ok - usr_bin_all_accepted (%d programs)\n", n);
-	bad ? failed++ : passed++;
+	printf("# %d programs in /usr/bin\n", n);
+	report("usr_bin_all_accepted",
+	       bad ? err("expected all %d accepted got %d refused, first %s", n, bad, msg) : NULL);
 }
 
 int main(void)
@@ -531,6 +519,5 @@ int main(void)
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		check_file(&files[i]);
 	check_usr_bin();
-	printf("# test_elf: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_done("test_elf");
 }

@@ -17,21 +17,11 @@
 #include <string.h>
 #include <sys/auxv.h>
 
+#include "unit.h"
+
 #define CANARY 256
 #define FENCE 0xa5
 
-static int failed, passed;
-
-static void report(const char *name, const char *err)
-{
-	if (err) {
-		printf("not ok - %s: %s\n", name, err);
-		failed++;
-	} else {
-		printf("ok - %s\n", name);
-		passed++;
-	}
-}
 
 /* What a stack should hold; NULL strings are absent. */
 struct want {
@@ -42,19 +32,6 @@ struct want {
 	const struct auxv_pair *aux;
 	int naux;
 };
-
-static char errbuf[512];
-
-/* Formats a failure message into one static buffer. */
-__attribute__((format(printf, 1, 2))) static const char *err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
-	va_end(ap);
-	return errbuf;
-}
 
 /* argv then envp strings ascend back to back; returns the end of the last
  * one (or the first when there are none). */
@@ -378,6 +355,5 @@ int main(int argc, char **argv)
 	case_too_small("empty_too_small", &w);
 	case_refusals();
 	case_many();
-	printf("# test_stack: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_done("test_stack");
 }
