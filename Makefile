@@ -56,21 +56,22 @@ $(B)/kernel.elf: $(KOBJ) kernel/arch/x86_64/kernel.ld
 	$(KCC) $(KCFLAGS) $(KLDFLAGS) $(KOBJ) -o $@
 
 # ---- the vDSO ----------------------------------------------------------------
-# loader/vdso/ is user code mapped into every program (docs/vdso.md): built
+# kernel/arch/x86_64/vdso/ is user code mapped into every program (docs/vdso.md): built
 # with ordinary user flags (PIC, no kernel code model), linked as a shared
 # object at 0 and refused unless it needs no relocation and is one r-x
 # PT_LOAD, since nobody relocates it.  loader/vdso_blob.S carries the
 # stripped image into the kernel.
+VDSO := kernel/arch/x86_64/vdso
 VDSO_CFLAGS := -std=c11 -O2 -g -fPIC -ffreestanding -fno-builtin -fno-stack-protector \
 	-fno-omit-frame-pointer -fasynchronous-unwind-tables -mgeneral-regs-only \
 	-Wall -Wextra -Werror -I. -MMD -MP
 VDSO_LDFLAGS := -shared -nostdlib -Wl,--hash-style=both -Wl,-soname=linux-vdso.so.1 \
 	-Wl,--eh-frame-hdr -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--build-id=none \
-	-Wl,-T,loader/vdso/vdso.lds -Wl,--version-script=loader/vdso/vdso.ver
-$(B)/vdso/vdso.o: loader/vdso/vdso.c | $(DEPS_STAMP)
+	-Wl,-T,$(VDSO)/vdso.lds -Wl,--version-script=$(VDSO)/vdso.ver
+$(B)/vdso/vdso.o: $(VDSO)/vdso.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(KCC) $(VDSO_CFLAGS) -c $< -o $@
-$(B)/vdso.so: $(B)/vdso/vdso.o loader/vdso/vdso.lds loader/vdso/vdso.ver
+$(B)/vdso.so: $(B)/vdso/vdso.o $(VDSO)/vdso.lds $(VDSO)/vdso.ver
 	$(KCC) $(VDSO_CFLAGS) $(VDSO_LDFLAGS) $< -o $(B)/vdso/vdso.so.dbg
 	objcopy -S $(B)/vdso/vdso.so.dbg $@.tmp
 	@readelf -rW $@.tmp | grep -q 'no relocations' || \

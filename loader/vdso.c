@@ -1,23 +1,24 @@
 // SPDX-License-Identifier: MIT
 /*
  * Maps the vDSO into the program (docs/vdso.md).  The image is built from
- * loader/vdso/ as user code and carried in the kernel (vdso_blob.S); each
+ * the architecture's vdso/ folder as user code and carried in the kernel
+ * (vdso_blob.S); each
  * program gets a copy at the top of the mmap area, near the stack as on
  * Linux: one read-only vvar page, then the vDSO's pages, read and execute.
  * The vvar page holds the addresses of the kernel functions the vDSO calls
- * directly (loader/vdso/vvar.h).  What the vDSO exports and how it falls
- * back to the syscall is its own business, in loader/vdso/vdso.c.
+ * directly (loader/vvar.h).  What the vDSO exports and how it falls
+ * back to the syscall is its own business, in that folder's vdso.c.
  */
 #include "kernel/abi.h"
 #include "kernel/kernel.h"
 #include "loader/elf64.h"
 #include "loader/loader.h"
-#include "loader/vdso/vvar.h"
+#include "loader/vvar.h"
 
 extern const uint8_t vdso_image[], vdso_image_end[];
 
 _Static_assert(VDSO_USER_MIN == USER_MIN && VDSO_USER_TOP == USER_TOP,
-	       "loader/vdso/vvar.h must name the user half as kernel/kernel.h does");
+	       "loader/vvar.h must name the user half as kernel/kernel.h does");
 
 /*
  * The CPU and NUMA node for getcpu: one CPU, one node, for now.  With SMP

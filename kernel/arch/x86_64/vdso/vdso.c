@@ -5,7 +5,7 @@
  * (clock_gettime, clock_getres, gettimeofday, time, getcpu, each also as
  * __vdso_NAME, version LINUX_2.6), so glibc and musl find and use it.  The
  * program runs in ring 0 beside the kernel, so a clock read is a plain call
- * through a pointer in the vvar page (loader/vdso/vvar.h) into the kernel's
+ * through a pointer in the vvar page (loader/vvar.h) into the kernel's
  * clock code: no trap.  Whatever the fast path cannot answer (an unknown or
  * CPU-time clock, a pointer outside the user half) goes to the real
  * `syscall` instruction, so errors come from the kernel exactly as on Linux.
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loader/vdso/vvar.h"
+#include "loader/vvar.h"
 
 /* kernel/kernel.h's, restated: the vDSO includes no kernel header. */
 #define NSEC_PER_SEC 1000000000L

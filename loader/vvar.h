@@ -3,12 +3,12 @@
  * The vvar page: the one page the kernel writes and the vDSO reads, mapped
  * read-only just below the vDSO's first page (docs/vdso.md).  Both sides
  * include this header: loader/vdso.c (kernel, fills it at load time) and
- * loader/vdso/vdso.c (the vDSO, built as user code), so it needs nothing but
- * <stdint.h>.  The vDSO calls the kernel through these pointers directly:
+ * the vDSO (the arch layer's vdso/vdso.c, built as user code), so it needs
+ * nothing but <stdint.h>.  The vDSO calls the kernel through these pointers directly:
  * the program runs in ring 0 and the kernel is mapped in its address space.
  */
-#ifndef LOADER_VDSO_VVAR_H
-#define LOADER_VDSO_VVAR_H
+#ifndef LOADER_VVAR_H
+#define LOADER_VVAR_H
 
 #include <stdint.h>
 
