@@ -68,10 +68,10 @@ VDSO_CFLAGS := -std=c11 -O2 -g -fPIC -ffreestanding -fno-builtin -fno-stack-prot
 VDSO_LDFLAGS := -shared -nostdlib -Wl,--hash-style=both -Wl,-soname=linux-vdso.so.1 \
 	-Wl,--eh-frame-hdr -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--build-id=none \
 	-Wl,-T,$(VDSO)/vdso.lds -Wl,--version-script=$(VDSO)/vdso.ver
-$(B)/vdso/vdso.o: $(VDSO)/vdso.c | $(DEPS_STAMP)
+$(B)/vdso/$(VDSO)/vdso.o: $(VDSO)/vdso.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(KCC) $(VDSO_CFLAGS) -c $< -o $@
-$(B)/vdso.so: $(B)/vdso/vdso.o $(VDSO)/vdso.lds $(VDSO)/vdso.ver
+$(B)/vdso.so: $(B)/vdso/$(VDSO)/vdso.o $(VDSO)/vdso.lds $(VDSO)/vdso.ver
 	$(KCC) $(VDSO_CFLAGS) $(VDSO_LDFLAGS) $< -o $(B)/vdso/vdso.so.dbg
 	objcopy -S $(B)/vdso/vdso.so.dbg $@.tmp
 	@readelf -rW $@.tmp | grep -q 'no relocations' || \
