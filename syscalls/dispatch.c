@@ -70,7 +70,7 @@ static void trace(const struct regs *r, uint64_t nr, long ret)
 	klog("%s", buf);
 }
 
-int syscall_dispatch(struct regs *r)
+__entry_text int syscall_dispatch(struct regs *r)
 {
 	uint64_t nr = r->nr;
 

@@ -49,7 +49,9 @@
 	popq %rax
 .endm
 
-	.text
+/* The syscall path sits in .text.entry with syscall_dispatch, on a page of
+ * its own at the start of .text (kernel.ld): see __entry_text. */
+	.section .text.entry, "ax"
 /* syscall: rcx = return rip, r11 = rflags, FMASK has cleared IF/DF/TF/AC. */
 	.globl syscall_entry
 syscall_entry:
@@ -90,6 +92,8 @@ syscall_return:
 	swapgs
 	movq (%rsp), %rsp
 	jmp *%rcx
+
+	.text
 
 /*
  * Interrupts and exceptions.  The CPU has pushed ss, rsp, rflags, cs, rip
