@@ -88,6 +88,14 @@ char *strrchr(const char *s, int c);
  * wanted. */
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Text built piece by piece into a buffer of size bytes, snprintf style:
+ * what does not fit is cut, and len counts what was wanted, so a caller
+ * can retry with a buffer that big (/proc files, /proc/cpuinfo). */
+struct out {
+	char *buf;
+	size_t size, len;
+};
+void out_fmt(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- console.c ------------------------------------------------------------ */
 void console_init(void);

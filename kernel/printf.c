@@ -3,13 +3,9 @@
  * A small vsnprintf for the kernel log, crash reports and /proc text.  It
  * knows the conversions the kernel uses (d i u x X p s c %, with l, ll, z,
  * width and '*', '0' and '-', and a precision for %s), no floating point.
+ * It writes through the same struct out that out_fmt appends to.
  */
 #include "kernel/kernel.h"
-
-struct out {
-	char *buf;
-	size_t size, len;
-};
 
 static void put(struct out *o, char c)
 {
@@ -130,4 +126,14 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 	int n = vsnprintf(buf, size, fmt, ap);
 	va_end(ap);
 	return n;
+}
+
+void out_fmt(struct out *o, const char *fmt, ...)
+{
+	size_t at = MIN(o->len, o->size);
+	va_list ap;
+
+	va_start(ap, fmt);
+	o->len += vsnprintf(o->size ? o->buf + at : NULL, o->size - at, fmt, ap);
+	va_end(ap);
 }

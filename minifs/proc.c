@@ -28,23 +28,7 @@ static struct {
 static const struct proc_fd_ops *fd_ops;
 static char boot_id[40];
 
-/* ---- text output, snprintf style -------------------------------------------- */
-
-struct out {
-	char *buf;
-	size_t size, len; /* len may pass size: the length wanted */
-};
-
-static void out_fmt(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out_fmt(struct out *o, const char *fmt, ...)
-{
-	size_t at = MIN(o->len, o->size);
-	va_list ap;
-
-	va_start(ap, fmt);
-	o->len += vsnprintf(o->size ? o->buf + at : NULL, o->size - at, fmt, ap);
-	va_end(ap);
-}
+/* ---- text output, snprintf style (struct out, out_fmt: kernel.h) ------------- */
 
 static void out_bytes(struct out *o, const void *p, size_t n)
 {

@@ -11,22 +11,6 @@
 #include "kernel/arch/x86_64/x86.h"
 #include "kernel/kernel.h"
 
-/* Text output, snprintf style, as minifs/proc.c's. */
-struct out {
-	char *buf;
-	size_t size, len; /* len may pass size: the length wanted */
-};
-
-static void out_fmt(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out_fmt(struct out *o, const char *fmt, ...)
-{
-	size_t at = MIN(o->len, o->size);
-	va_list ap;
-
-	va_start(ap, fmt);
-	o->len += vsnprintf(o->size ? o->buf + at : NULL, o->size - at, fmt, ap);
-	va_end(ap);
-}
 
 /* CPUID feature bits under Linux's names (arch/x86/include/asm/cpufeatures.h),
  * in its order; NULL for bits it does not show. */
