@@ -492,6 +492,28 @@ void wait_finish(struct waiter *w);
 		__we == -EINTR ? -ERESTARTSYS : __we; \
 	})
 
+/* wait_event_interruptible for a caller that holds mutex m over what cond
+ * reads (a pipe, an eventfd): cond is tested with m held, m is let go for
+ * each sleep and held again when this returns, whatever it returns. */
+#define wait_event_interruptible_mutex(q, cond, nonblock, m) \
+	({ \
+		long __wm = 0; \
+		while (!(cond)) { \
+			if (nonblock) { \
+				__wm = -EAGAIN; \
+				break; \
+			} \
+			mutex_unlock(m); \
+			__wm = __wait_event(q, cond, 0, true); \
+			mutex_lock(m); \
+			if (__wm) { \
+				__wm = __wm == -EINTR ? -ERESTARTSYS : __wm; \
+				break; \
+			} \
+		} \
+		__wm; \
+	})
+
 /* Sleeps until cond holds; signals do not end the wait (mutexes). */
 #define wait_event_uninterruptible(q, cond) ((void)__wait_event(q, cond, 0, false))
 

@@ -12,6 +12,7 @@
 #define EVENTFD_MAX 0xfffffffffffffffeUL /* ULLONG_MAX - 1: the largest count */
 
 struct eventfd {
+	struct mutex lock; /* count; poll reads it without */
 	uint64_t count;
 	bool semaphore;
 	struct waitq wq;
@@ -24,13 +25,16 @@ static long eventfd_read(struct file *f, struct uio *u, uint64_t *off)
 	(void)off;
 	if (u->count < sizeof(uint64_t))
 		return -EINVAL;
-	long r = wait_event_interruptible(&e->wq, e->count, f->flags & O_NONBLOCK);
+	mutex_lock(&e->lock);
+	long r = wait_event_interruptible_mutex(&e->wq, e->count, f->flags & O_NONBLOCK, &e->lock);
+	uint64_t v = e->semaphore ? 1 : e->count;
+	if (!r && uio_copy_out(u, &v, sizeof(v)) != sizeof(v))
+		r = -EFAULT;
+	if (!r)
+		e->count -= v;
+	mutex_unlock(&e->lock);
 	if (r)
 		return r;
-	uint64_t v = e->semaphore ? 1 : e->count;
-	if (uio_copy_out(u, &v, sizeof(v)) != sizeof(v))
-		return -EFAULT;
-	e->count -= v;
 	poll_wake(&e->wq, EPOLLOUT);
 	return sizeof(v);
 }
@@ -47,10 +51,14 @@ static long eventfd_write(struct file *f, struct uio *u, uint64_t *off)
 		return -EFAULT;
 	if (v == ~0UL)
 		return -EINVAL;
-	long r = wait_event_interruptible(&e->wq, EVENTFD_MAX - e->count >= v, f->flags & O_NONBLOCK);
+	mutex_lock(&e->lock);
+	long r = wait_event_interruptible_mutex(
+		&e->wq, EVENTFD_MAX - e->count >= v, f->flags & O_NONBLOCK, &e->lock);
+	if (!r)
+		e->count += v;
+	mutex_unlock(&e->lock);
 	if (r)
 		return r;
-	e->count += v;
 	poll_wake(&e->wq, EPOLLIN);
 	return sizeof(v);
 }
@@ -91,6 +99,7 @@ SYSCALL_DEFINE2(eventfd2, unsigned, initval, int, flags)
 		kfree(e);
 		return -ENOMEM;
 	}
+	e->lock.name = "eventfd";
 	e->count = initval;
 	e->semaphore = flags & EFD_SEMAPHORE;
 	f->priv = e;

@@ -20,6 +20,7 @@
 #define PIPE_BUF 4096
 
 struct pipe {
+	struct mutex lock; /* the ring and both counts; poll reads them without */
 	char *buf;
 	size_t head, len;
 	int readers, writers;
@@ -39,33 +40,32 @@ static long pipe_read(struct file *f, struct uio *u, uint64_t *off)
 	(void)off;
 	if (!u->count)
 		return 0;
-	long r = wait_event_interruptible(&p->rd_wait, p->len || !p->writers, f->flags & O_NONBLOCK);
-	if (r)
-		return r;
-	if (!p->len)
-		return 0; /* no writer is left: end of file */
+	mutex_lock(&p->lock);
+	long r = wait_event_interruptible_mutex(
+		&p->rd_wait, p->len || !p->writers, f->flags & O_NONBLOCK, &p->lock);
 	/* A writer waits for room for PIPE_BUF bytes at most (pipe_poll's
-	 * "writable"); reads that leave less than that wake nobody. */
+	 * "writable"); reads that leave less than that wake nobody.  With
+	 * nothing there and no writer left, this is end of file. */
 	bool was_full = room(p) < PIPE_BUF;
-	while (u->count && p->len) {
+	while (!r && u->count && p->len) {
 		size_t n = MIN(p->len, PIPE_SIZE - p->head);
-		r = uio_copy_out(u, p->buf + p->head, n);
-		if (r < 0) {
-			if (!done)
-				return r;
+		long c = uio_copy_out(u, p->buf + p->head, n);
+		if (c < 0) {
+			r = done ? 0 : c;
 			break;
 		}
-		p->head = (p->head + r) % PIPE_SIZE;
-		p->len -= r;
-		done += r;
-		if ((size_t)r < n)
+		p->head = (p->head + c) % PIPE_SIZE;
+		p->len -= c;
+		done += c;
+		if ((size_t)c < n)
 			break;
 	}
 	if (!p->len)
 		p->head = 0;
+	mutex_unlock(&p->lock);
 	if (was_full && done)
 		poll_wake(&p->wr_wait, EPOLLOUT | EPOLLWRNORM);
-	return done;
+	return r ? r : (long)done;
 }
 
 /* Copies in as much of u as fits.  As in Linux's pipe_write, a chunk
@@ -97,8 +97,11 @@ static long pipe_write(struct file *f, struct uio *u, uint64_t *off)
 	(void)off;
 	if (!len)
 		return 0;
-	if (!p->buf && !(p->buf = kmalloc(PIPE_SIZE)))
+	mutex_lock(&p->lock);
+	if (!p->buf && !(p->buf = kmalloc(PIPE_SIZE))) {
+		mutex_unlock(&p->lock);
 		return -ENOMEM;
+	}
 	for (;;) {
 		if (!p->readers) {
 			signal_send(current, SIGPIPE, SI_USER); /* as Linux's send_sig */
@@ -115,12 +118,13 @@ static long pipe_write(struct file *f, struct uio *u, uint64_t *off)
 				break;
 			continue;
 		}
-		r = wait_event_interruptible(
+		r = wait_event_interruptible_mutex(
 			&p->wr_wait, !p->readers || (atomic ? room(p) >= len : room(p) > 0),
-			f->flags & O_NONBLOCK);
+			f->flags & O_NONBLOCK, &p->lock);
 		if (r)
 			break;
 	}
+	mutex_unlock(&p->lock);
 	return done ? (long)done : r;
 }
 
@@ -160,13 +164,16 @@ static void pipe_release(struct file *f)
 {
 	struct pipe *p = f->priv;
 
+	mutex_lock(&p->lock);
 	if ((f->flags & O_ACCMODE) == O_RDONLY)
 		p->readers--;
 	else
 		p->writers--;
+	bool last = !p->readers && !p->writers;
+	mutex_unlock(&p->lock);
 	poll_wake(&p->rd_wait, 0);
 	poll_wake(&p->wr_wait, 0);
-	if (!p->readers && !p->writers) {
+	if (last) {
 		kfree(p->buf);
 		kfree(p);
 	}
@@ -202,6 +209,7 @@ SYSCALL_DEFINE2(pipe2, int __user *, ufds, int, flags)
 		kfree(p);
 		return -ENFILE;
 	}
+	p->lock.name = "pipe";
 	r->priv = w->priv = p;
 	r->wq = &p->rd_wait;
 	w->wq = &p->wr_wait;

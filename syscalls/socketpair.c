@@ -19,7 +19,15 @@
 #define SEND_SHUTDOWN 2
 #define SHUTDOWN_MASK 3
 
+/* What the two ends share: one mutex over both rings, both shutdown
+ * states, errors and peer pointers (poll and FIONREAD read without it). */
+struct upair {
+	struct mutex lock;
+	int ends; /* open ends: the last one to close frees the pair */
+};
+
 struct usock {
+	struct upair *pair;
 	struct usock *peer; /* NULL once the peer is closed */
 	char *buf;          /* the bytes this end has to read */
 	size_t head, len;
@@ -100,6 +108,7 @@ static long us_recv(struct file *f, struct uio *u, int flags)
 
 	if (!want)
 		return 0;
+	mutex_lock(&s->pair->lock);
 	for (;;) {
 		if (s->len) {
 			r = ring_get(s, u, want - done, flags & MSG_PEEK);
@@ -119,11 +128,13 @@ static long us_recv(struct file *f, struct uio *u, int flags)
 		}
 		if (s->shutdown & RCV_SHUTDOWN)
 			break;
-		r = wait_event_interruptible(
-			&s->wq, s->len || s->err || (s->shutdown & RCV_SHUTDOWN), nonblock);
+		r = wait_event_interruptible_mutex(
+			&s->wq, s->len || s->err || (s->shutdown & RCV_SHUTDOWN), nonblock,
+			&s->pair->lock);
 		if (r)
 			break;
 	}
+	mutex_unlock(&s->pair->lock);
 	return done ? (long)done : r;
 }
 
@@ -136,6 +147,7 @@ static long us_send(struct file *f, struct uio *u, int flags)
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	mutex_lock(&s->pair->lock);
 	while (done < len) {
 		p = s->peer;
 		if ((s->shutdown & SEND_SHUTDOWN) || !p || (p->shutdown & RCV_SHUTDOWN)) {
@@ -152,12 +164,13 @@ static long us_send(struct file *f, struct uio *u, int flags)
 			poll_wake(&p->wq, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND);
 			continue;
 		}
-		r = wait_event_interruptible(
+		r = wait_event_interruptible_mutex(
 			&s->wq, s->peer != p || p->len < SOCK_BUF || (p->shutdown & RCV_SHUTDOWN),
-			nonblock);
+			nonblock, &s->pair->lock);
 		if (r)
 			break;
 	}
+	mutex_unlock(&s->pair->lock);
 	return done ? (long)done : r;
 }
 
@@ -203,17 +216,23 @@ static long usock_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 
 static void usock_release(struct file *f)
 {
-	struct usock *s = f->priv, *p = s->peer;
+	struct usock *s = f->priv, *p;
+	struct upair *pair = s->pair;
 
-	if (p) {
+	mutex_lock(&pair->lock);
+	if ((p = s->peer)) {
 		p->peer = NULL;
 		p->shutdown = SHUTDOWN_MASK;
 		if (s->len)
 			p->err = ECONNRESET;
 		poll_wake(&p->wq, 0);
 	}
+	bool last = !--pair->ends;
+	mutex_unlock(&pair->lock);
 	kfree(s->buf);
 	kfree(s);
+	if (last)
+		kfree(pair);
 }
 
 static const struct file_ops usock_ops = {
@@ -243,15 +262,21 @@ SYSCALL_DEFINE4(socketpair, int, domain, int, type, int, protocol, int __user *,
 		klog("socketpair: only SOCK_STREAM is implemented (type %d): -EPROTONOSUPPORT", type);
 		return -EPROTONOSUPPORT;
 	}
+	struct upair *pair = kzalloc(sizeof(*pair));
 	struct usock *a = kzalloc(sizeof(*a)), *b = kzalloc(sizeof(*b));
-	struct file *fa = a && b ? file_alloc(&usock_ops, O_RDWR | (flags & SOCK_NONBLOCK)) : NULL;
+	struct file *fa =
+		pair && a && b ? file_alloc(&usock_ops, O_RDWR | (flags & SOCK_NONBLOCK)) : NULL;
 	struct file *fb = fa ? file_alloc(&usock_ops, O_RDWR | (flags & SOCK_NONBLOCK)) : NULL;
 	if (!fb) {
 		kfree(fa);
 		kfree(a);
 		kfree(b);
+		kfree(pair);
 		return -ENFILE;
 	}
+	pair->lock.name = "socketpair";
+	pair->ends = 2;
+	a->pair = b->pair = pair;
 	a->peer = b;
 	b->peer = a;
 	fa->priv = a;
@@ -285,15 +310,17 @@ SYSCALL_DEFINE2(shutdown, int, fd, int, how)
 		file_put(f);
 		return -EINVAL;
 	}
-	struct usock *s = f->priv, *p = s->peer;
+	struct usock *s = f->priv, *p;
 	unsigned mode = how + 1; /* SHUT_RD: RCV_SHUTDOWN, SHUT_WR: SEND_SHUTDOWN */
+	mutex_lock(&s->pair->lock);
 	s->shutdown |= mode;
-	if (p) {
+	if ((p = s->peer)) {
 		p->shutdown |= (mode & RCV_SHUTDOWN ? SEND_SHUTDOWN : 0) |
 			       (mode & SEND_SHUTDOWN ? RCV_SHUTDOWN : 0);
 		poll_wake(&p->wq, 0);
 	}
 	poll_wake(&s->wq, 0);
+	mutex_unlock(&s->pair->lock);
 	file_put(f);
 	return 0;
 }
