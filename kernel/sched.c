@@ -468,35 +468,36 @@ struct thread *sched_all_threads(void)
 	return all;
 }
 
-/* The owner is set and cleared under the waiters' lock, so the test and
- * the taking cannot be split by another thread (on SMP either). */
+/* The owner changes with one atomic compare-and-swap, so an uncontended
+ * lock and unlock touch neither the interrupt flag nor a spinlock.  A
+ * waiter queues itself before it tries (wait_event), and the unlocker
+ * clears the owner before it looks for waiters, both with full ordering:
+ * either the waiter's try sees the mutex free, or the unlocker sees the
+ * waiter and wakes it. */
 static bool mutex_try(struct mutex *m)
 {
-	unsigned long f = spin_lock_irqsave(&m->waiters.lock);
-	bool got = !m->owner;
+	struct thread *none = NULL;
 
-	if (got)
-		m->owner = current;
-	spin_unlock_irqrestore(&m->waiters.lock, f);
-	return got;
+	return __atomic_compare_exchange_n(
+		&m->owner, &none, current, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
 void mutex_lock(struct mutex *m)
 {
 	if (m->owner == current)
 		panic("mutex %s taken twice by thread %d", m->name, current->tid);
+	if (mutex_try(m))
+		return;
 	/* Not interruptible: a signal waits for the unlock. */
 	wait_event_uninterruptible(&m->waiters, mutex_try(m));
 }
 
 void mutex_unlock(struct mutex *m)
 {
-	unsigned long f = spin_lock_irqsave(&m->waiters.lock);
-
 	BUG_ON(m->owner != current);
-	m->owner = NULL;
-	spin_unlock_irqrestore(&m->waiters.lock, f);
-	wake_up(&m->waiters);
+	__atomic_store_n(&m->owner, NULL, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&m->waiters.head, __ATOMIC_SEQ_CST))
+		wake_up(&m->waiters);
 }
 
 noreturn void spin_bug(const struct spinlock *l, const char *what)
