@@ -519,10 +519,15 @@ struct itimerspec {
 	struct timespec it_interval, it_value;
 };
 
-/* include/linux/socket.h, include/linux/net.h: what socketpair needs */
+/* include/linux/socket.h, include/linux/net.h, include/uapi/linux/in.h,
+ * in6.h, un.h, tcp.h: the socket layer's (syscalls/net*.c) */
+#define AF_UNSPEC 0
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
+#define AF_NETLINK 16
+#define AF_PACKET 17
+#define AF_MAX 46
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
 #define SOCK_RAW 3
@@ -533,13 +538,161 @@ struct itimerspec {
 #define SOCK_CLOEXEC O_CLOEXEC
 #define MSG_OOB 0x1
 #define MSG_PEEK 0x2
+#define MSG_DONTROUTE 0x4
+#define MSG_CTRUNC 0x8
 #define MSG_TRUNC 0x20
 #define MSG_DONTWAIT 0x40
+#define MSG_EOR 0x80
 #define MSG_WAITALL 0x100
+#define MSG_CONFIRM 0x800
+#define MSG_ERRQUEUE 0x2000
 #define MSG_NOSIGNAL 0x4000
+#define MSG_MORE 0x8000
+#define MSG_WAITFORONE 0x10000
+#define MSG_FASTOPEN 0x20000000
+#define MSG_CMSG_CLOEXEC 0x40000000
 #define SHUT_RD 0
 #define SHUT_WR 1
 #define SHUT_RDWR 2
+#define SOMAXCONN 4096 /* net.core.somaxconn's default since Linux 5.4 */
+
+/* asm-generic/socket.h: level SOL_SOCKET */
+#define SOL_SOCKET 1
+#define SO_DEBUG 1
+#define SO_REUSEADDR 2
+#define SO_TYPE 3
+#define SO_ERROR 4
+#define SO_DONTROUTE 5
+#define SO_BROADCAST 6
+#define SO_SNDBUF 7
+#define SO_RCVBUF 8
+#define SO_KEEPALIVE 9
+#define SO_OOBINLINE 10
+#define SO_NO_CHECK 11
+#define SO_PRIORITY 12
+#define SO_LINGER 13
+#define SO_BSDCOMPAT 14
+#define SO_REUSEPORT 15
+#define SO_PASSCRED 16
+#define SO_PEERCRED 17
+#define SO_RCVLOWAT 18
+#define SO_SNDLOWAT 19
+#define SO_RCVTIMEO 20 /* SO_RCVTIMEO_OLD: struct timeval */
+#define SO_SNDTIMEO 21
+#define SO_BINDTODEVICE 25
+#define SO_TIMESTAMP 29
+#define SO_ACCEPTCONN 30
+#define SO_PEERSEC 31
+#define SO_SNDBUFFORCE 32
+#define SO_RCVBUFFORCE 33
+#define SO_PASSSEC 34
+#define SO_MARK 36
+#define SO_PROTOCOL 38
+#define SO_DOMAIN 39
+#define SO_RXQ_OVFL 40
+#define SO_PEEK_OFF 42
+#define SO_BUSY_POLL 46
+#define SO_INCOMING_CPU 49
+#define SO_ZEROCOPY 60
+#define SO_RCVTIMEO_NEW 66 /* struct __kernel_sock_timeval */
+#define SO_SNDTIMEO_NEW 67
+#define SCM_RIGHTS 1
+#define SCM_CREDENTIALS 2
+#define SCM_MAX_FD 253
+struct linger {
+	int32_t onoff, linger;
+};
+struct ucred {
+	int32_t pid;
+	uint32_t uid, gid;
+};
+
+/* include/uapi/linux/in.h, in6.h: protocols and their options */
+#define IPPROTO_IP 0
+#define IPPROTO_ICMP 1
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define IPPROTO_IPV6 41
+#define IPPROTO_ICMPV6 58
+#define IPPROTO_RAW 255
+#define SOL_IP IPPROTO_IP
+#define SOL_TCP IPPROTO_TCP
+#define SOL_UDP IPPROTO_UDP
+#define SOL_IPV6 IPPROTO_IPV6
+#define IP_TOS 1
+#define IP_TTL 2
+#define IP_HDRINCL 3
+#define IP_OPTIONS 4
+#define IP_RECVERR 11
+#define IP_MTU_DISCOVER 10
+#define IP_MULTICAST_IF 32
+#define IP_MULTICAST_TTL 33
+#define IP_MULTICAST_LOOP 34
+#define IP_ADD_MEMBERSHIP 35
+#define IP_DROP_MEMBERSHIP 36
+#define IP_PKTINFO 8
+#define IP_RECVTOS 13
+#define IP_FREEBIND 15
+#define IP_BIND_ADDRESS_NO_PORT 24
+#define IPV6_UNICAST_HOPS 16
+#define IPV6_MULTICAST_IF 17
+#define IPV6_MULTICAST_HOPS 18
+#define IPV6_MULTICAST_LOOP 19
+#define IPV6_JOIN_GROUP 20
+#define IPV6_LEAVE_GROUP 21
+#define IPV6_V6ONLY 26
+#define IPV6_RECVPKTINFO 49
+#define IPV6_PKTINFO 50
+#define IPV6_TCLASS 67
+/* include/uapi/linux/tcp.h */
+#define TCP_NODELAY 1
+#define TCP_MAXSEG 2
+#define TCP_CORK 3
+#define TCP_KEEPIDLE 4
+#define TCP_KEEPINTVL 5
+#define TCP_KEEPCNT 6
+#define TCP_SYNCNT 7
+#define TCP_LINGER2 8
+#define TCP_DEFER_ACCEPT 9
+#define TCP_WINDOW_CLAMP 10
+#define TCP_INFO 11
+#define TCP_QUICKACK 12
+#define TCP_CONGESTION 13
+#define TCP_USER_TIMEOUT 18
+#define TCP_FASTOPEN 23
+#define TCP_NOTSENT_LOWAT 25
+/* include/uapi/linux/in.h, in6.h, un.h */
+struct in_addr {
+	uint32_t s_addr; /* network order */
+};
+struct sockaddr_in {
+	uint16_t sin_family;
+	uint16_t sin_port; /* network order */
+	struct in_addr sin_addr;
+	uint8_t sin_zero[8];
+};
+struct in6_addr {
+	uint8_t s6_addr[16];
+};
+struct sockaddr_in6 {
+	uint16_t sin6_family;
+	uint16_t sin6_port;
+	uint32_t sin6_flowinfo;
+	struct in6_addr sin6_addr;
+	uint32_t sin6_scope_id;
+};
+#define UNIX_PATH_MAX 108
+struct sockaddr_un {
+	uint16_t sun_family;
+	char sun_path[UNIX_PATH_MAX];
+};
+/* struct __kernel_sockaddr_storage: the largest address a call takes */
+#define SOCKADDR_MAX 128
+struct sockaddr_storage {
+	uint16_t ss_family;
+	uint8_t data[SOCKADDR_MAX - 2];
+} __attribute__((aligned(8)));
+
 /* struct user_msghdr */
 struct msghdr {
 	uint64_t name;
@@ -550,12 +703,31 @@ struct msghdr {
 	uint64_t controllen;
 	uint32_t flags, pad1;
 };
+/* struct mmsghdr (sendmmsg, recvmmsg) */
+struct mmsghdr {
+	struct msghdr hdr;
+	uint32_t len, pad;
+};
 
-/* include/linux/socket.h: struct cmsghdr, one control message's header */
+/* include/linux/socket.h: struct cmsghdr, one control message's header;
+ * CMSG_ALIGN rounds to its 8-byte alignment. */
 struct cmsghdr {
 	uint64_t len;
 	int32_t level, type;
 };
+#define CMSG_ALIGN(len) (((len) + 7) & ~(uint64_t)7)
+
+/* include/uapi/linux/sockios.h */
+#define SIOCGIFNAME 0x8910
+#define SIOCGIFCONF 0x8912
+#define SIOCGIFFLAGS 0x8913
+#define SIOCGIFADDR 0x8915
+#define SIOCGIFNETMASK 0x891b
+#define SIOCGIFMTU 0x8921
+#define SIOCGIFHWADDR 0x8927
+#define SIOCGIFINDEX 0x8933
+#define SIOCOUTQ 0x5411
+#define SIOCATMARK 0x8905
 
 /* include/uapi/linux/uio.h */
 struct iovec {
