@@ -57,6 +57,21 @@
 #define ENOTCONN 107
 #define ERESTARTSYS 512 /* kernel-internal: restart after the handler (SA_RESTART) */
 #define ETIMEDOUT 110
+#define EDOM 33
+#define ENOPROTOOPT 92
+#define EPROTOTYPE 91
+#define EDESTADDRREQ 89
+#define EADDRINUSE 98
+#define EADDRNOTAVAIL 99
+#define ENETDOWN 100
+#define ENETUNREACH 101
+#define ECONNABORTED 103
+#define ENOBUFS 105
+#define ESHUTDOWN 108
+#define ECONNREFUSED 111
+#define EHOSTUNREACH 113
+#define EALREADY 114
+#define EINPROGRESS 115
 
 /* include/uapi/asm-generic/signal.h (x86-64 numbering) */
 #define SIGHUP 1

@@ -199,7 +199,7 @@ long file_stat(struct file *f, struct stat *st)
 	st->st_dev = 0xc;
 	st->st_ino = 0x1000 + (uint64_t)(uintptr_t)f % 0x10000;
 	st->st_nlink = 1;
-	st->st_mode = is_unix_socket(f) ? S_IFSOCK | 0777 : S_IFIFO | 0600;
+	st->st_mode = sock_of_file(f) ? S_IFSOCK | 0777 : S_IFIFO | 0600;
 	st->st_blksize = PAGE_SIZE;
 	return 0;
 }
@@ -224,7 +224,7 @@ static long fd_link(int fd, char *buf, size_t size)
 		return snprintf(buf, size, "%s", f->inode->path);
 	if (f->inode && (f->inode->mode & S_IFMT) == S_IFDIR)
 		return mfs_dir_path(f->inode, buf, size);
-	return snprintf(buf, size, is_unix_socket(f) ? "socket:[%lu]" : "pipe:[%lu]",
+	return snprintf(buf, size, sock_of_file(f) ? "socket:[%lu]" : "pipe:[%lu]",
 			0x1000 + (uint64_t)(uintptr_t)f % 0x10000);
 }
 

@@ -150,8 +150,10 @@ void poll_sigmask_done(bool swapped, uint64_t old, long result);
  * past) for a zero timeout.  -EINVAL for an invalid timespec. */
 long poll_deadline(const struct timespec *ts, uint64_t *deadline);
 
-/* ---- socketpair.c --------------------------------------------------------------- */
-bool is_unix_socket(const struct file *f);
+/* ---- net.c: sockets (the rest of the socket layer is in net.h) ------------ */
+struct socket;
+/* The socket behind an open file, or NULL when it is not one. */
+struct socket *sock_of_file(const struct file *f);
 
 /* ---- epoll.c ---------------------------------------------------------------- */
 /* Removes every epoll registration of f; its last reference is going. */
