@@ -48,6 +48,16 @@ static const char run_usage[] =
 	"  --verbose           more kernel log, shown on stderr\n"
 	"  --kernel PATH       the kernel (default: kernel.elf beside elfvm)\n"
 	"  --machine microvm|q35  QEMU machine type (default microvm)\n"
+	"  --net user|none|tap:IFNAME  the VM's network (default user: QEMU's\n"
+	"                      user networking, no set-up, no host privileges);\n"
+	"                      none leaves the program only its loopback\n"
+	"  --publish [HOSTADDR:]HOSTPORT:GUESTPORT[/tcp|/udp]  forward a host port\n"
+	"                      (on 127.0.0.1 unless HOSTADDR) to the guest's\n"
+	"                      (repeatable; --net user)\n"
+	"  --ip ADDR/PREFIX    the guest's address (default 10.0.2.15/24)\n"
+	"  --gateway ADDR      its default route (default: the network's .2)\n"
+	"  --dns ADDR          its DNS server, in /etc/resolv.conf (default: the\n"
+	"                      network's .3)\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit status: the program's own; 128+N when it died of signal N; 124 on\n"
@@ -109,6 +119,9 @@ static int set_value(struct run_opts *o, const char *name, const char *v)
 
 	if (r <= 0)
 		return r;
+	r = netopts_set(o, name, v);
+	if (r <= 0)
+		return r;
 	if (!strcmp(name, "-o") || !strcmp(name, "--output")) {
 		o->output = v;
 	} else if (!strcmp(name, "--image")) {
@@ -145,8 +158,10 @@ static int set_value(struct run_opts *o, const char *name, const char *v)
 static int takes_value(const struct run_opts *o, const char *name)
 {
 	static const char *const both[] = { "--env", "--file", "--dir", "--lib", NULL };
-	static const char *const run_only[] = { "--mem",    "--cpus",    "--accel", "--timeout", "--log",
-						"--kernel", "--machine", "--image", NULL };
+	static const char *const run_only[] = { "--mem",     "--cpus",    "--accel",   "--timeout",
+						"--log",     "--kernel",  "--machine", "--image",
+						"--net",     "--publish", "--ip",      "--gateway",
+						"--dns",     NULL };
 	const char *const *v = !strcmp(o->verb, "pack") ? NULL : run_only;
 
 	for (int i = 0; both[i]; i++)
@@ -199,7 +214,8 @@ int opts_parse(int argc, char **argv, struct run_opts *o)
 	o->env = calloc((size_t)argc, sizeof(*o->env));
 	o->pk.adds = calloc((size_t)argc, sizeof(*o->pk.adds));
 	o->pk.libs = calloc((size_t)argc, sizeof(*o->pk.libs));
-	if (!o->env || !o->pk.adds || !o->pk.libs) {
+	o->net.publish = calloc((size_t)argc, sizeof(*o->net.publish));
+	if (!o->env || !o->pk.adds || !o->pk.libs || !o->net.publish) {
 		fputs("elfvm: out of memory\n", stderr);
 		return -1;
 	}
@@ -238,6 +254,7 @@ void opts_free(struct run_opts *o)
 	free(o->env);
 	free(o->pk.adds);
 	free(o->pk.libs);
+	free(o->net.publish);
 	if (o->pk.also) {
 		prog_free(o->pk.also);
 		free(o->pk.also);

@@ -30,8 +30,13 @@ static const char etc_hosts[] = /* "elfvm" is the guest's uname nodename */
 static const char etc_nsswitch[] =
 	"passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
 	"networks: files\nprotocols: files\nservices: files\nethers: files\nrpc: files\n";
-/* QEMU's user-mode network answers DNS at 10.0.2.3 (DESIGN §8). */
-static const char etc_resolv[] = "nameserver 10.0.2.3\n";
+/* QEMU's user-mode network answers DNS at 10.0.2.3 (DESIGN §8) unless
+ * --dns says otherwise. */
+#define DEFAULT_DNS "10.0.2.3"
+/* Files of /etc that name resolution and getservbyname read; none is a
+ * secret. */
+static const char *const etc_host_files[] = { "/etc/localtime", "/etc/timezone", "/etc/services",
+					      "/etc/protocols", NULL };
 
 static int pack_fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -82,13 +87,12 @@ static int add_needed(void *ctx, const char *path)
 }
 
 /* The host's search and domain lines after our nameserver. */
-static int add_resolv(struct image_list *l)
+static int add_resolv(struct image_list *l, const char *dns)
 {
 	char buf[8192], line[512];
-	size_t len = strlen(etc_resolv);
+	size_t len = (size_t)snprintf(buf, sizeof(buf), "nameserver %s\n", dns ? dns : DEFAULT_DNS);
 	FILE *f = fopen("/etc/resolv.conf", "re");
 
-	memcpy(buf, etc_resolv, len + 1);
 	while (f && fgets(line, sizeof(line), f))
 		if ((!strncmp(line, "search", 6) || !strncmp(line, "domain", 6)) &&
 		    len + strlen(line) < sizeof(buf))
@@ -110,7 +114,8 @@ static int add_if_present(struct image_list *l, const char *path, char *why, siz
 
 /* The small /etc every program gets, and the configuration of a dynamic
  * one's linker. */
-static int add_etc(struct image_list *l, const struct prog_file *p, char *why, size_t n)
+static int add_etc(struct image_list *l, const struct prog_file *p, const char *dns, char *why,
+		   size_t n)
 {
 	int r = 0;
 
@@ -118,12 +123,12 @@ static int add_etc(struct image_list *l, const struct prog_file *p, char *why, s
 	r = r ? r : image_add_data(l, "etc/group", 0644, etc_group, strlen(etc_group), 0);
 	r = r ? r : image_add_data(l, "etc/hosts", 0644, etc_hosts, strlen(etc_hosts), 0);
 	r = r ? r : image_add_data(l, "etc/nsswitch.conf", 0644, etc_nsswitch, strlen(etc_nsswitch), 0);
-	r = r ? r : add_resolv(l);
+	r = r ? r : add_resolv(l, dns);
 	if (r < 0)
 		return pack_fail(why, n, "/etc: %s", strerror(-r));
-	if (add_if_present(l, "/etc/localtime", why, n) < 0 ||
-	    add_if_present(l, "/etc/timezone", why, n) < 0)
-		return -1;
+	for (int i = 0; etc_host_files[i]; i++)
+		if (add_if_present(l, etc_host_files[i], why, n) < 0)
+			return -1;
 	if (!p->interp)
 		return 0;
 	return add_if_present(
@@ -295,7 +300,7 @@ int pack_list(struct image_list *l, const struct prog_file *p, const struct pack
 	if (r == 0)
 		r = needed_resolve(p, libs, nlibs, add_needed, l, why, n);
 	free(libs);
-	if (r < 0 || add_etc(l, p, why, n) < 0)
+	if (r < 0 || add_etc(l, p, o->dns, why, n) < 0)
 		return -1;
 	if (o->also && (add_program(l, o->also, why, n) < 0 ||
 			needed_resolve(o->also, NULL, 0, add_needed, l, why, n) < 0))

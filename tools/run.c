@@ -275,9 +275,10 @@ static int boot_accel(const struct run_opts *o, struct vm_config *cfg, struct vm
 
 /* Boots the image at path and returns the exit status; a temporary image
  * is removed once QEMU has it open (it is then unlinked here). */
-static int boot(const struct run_opts *o, const char *kernel, const char *path, int temp, FILE *log)
+static int boot(const struct run_opts *o, const struct net_plan *net, const char *kernel,
+		const char *path, int temp, FILE *log)
 {
-	char cmdline[64];
+	char cmdline[256];
 	struct vm_result *res = malloc(sizeof(*res));
 	struct vm_config cfg = {
 		.kernel = kernel,
@@ -291,6 +292,7 @@ static int boot(const struct run_opts *o, const char *kernel, const char *path, 
 		       : o->verbose ? stderr
 				    : NULL,
 		.trace = log ? log : stderr,
+		.netdev = net->netdev[0] ? net->netdev : NULL,
 	};
 	int status;
 
@@ -299,8 +301,8 @@ static int boot(const struct run_opts *o, const char *kernel, const char *path, 
 			unlink(path);
 		return fail125("out of memory");
 	}
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s", o->strace ? "strace=1" : "",
-		 o->strace && o->verbose ? " " : "", o->verbose ? "verbose=1" : "");
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s", net->words, o->strace ? " strace=1" : "",
+		 o->verbose ? " verbose=1" : "");
 	res->end = VM_END_EXIT; /* nothing to report when the choice failed */
 	status = boot_accel(o, &cfg, res);
 	if (temp)
@@ -357,7 +359,7 @@ static int open_image(const char *path)
  * file with stdin, when stdin is not a terminal, and boots it.  --image
  * without stdin boots the image itself.  Returns the exit status.
  */
-static int run_image(const struct run_opts *o, struct image_spec *s)
+static int run_image(const struct run_opts *o, const struct net_plan *net, struct image_spec *s)
 {
 	char kernel[PATH_MAX], path[PATH_MAX];
 	unsigned char *in = NULL;
@@ -377,7 +379,7 @@ static int run_image(const struct run_opts *o, struct image_spec *s)
 	if (o->image && (img = open_image(o->image)) < 0)
 		goto out;
 	if (o->image && !s->stdin_data) {
-		status = boot(o, kernel, o->image, 0, log);
+		status = boot(o, net, kernel, o->image, 0, log);
 		goto out;
 	}
 	fd = image_temp(path, sizeof(path));
@@ -398,7 +400,7 @@ static int run_image(const struct run_opts *o, struct image_spec *s)
 		r = fail125("%s: %s", path, strerror(errno));
 	fd = -1;
 	if (r == 0)
-		status = boot(o, kernel, path, 1, log);
+		status = boot(o, net, kernel, path, 1, log);
 	else
 		unlink(path);
 out:
@@ -419,12 +421,19 @@ int run_main(int argc, char **argv)
 	char **envp = NULL;
 	int i = prepare(&o, argc, argv, &prog, &envp), status;
 	struct image_spec spec = { .prog = o.image ? NULL : &prog, .argv = argv + i, .envp = envp };
+	struct net_plan net;
+	char why[256];
 
 	if (i <= 0) {
 		opts_free(&o);
 		return i == 0 ? 0 : ELFVM_EXIT_FAIL;
 	}
-	status = run_image(&o, &spec);
+	if (netopts_prepare(&o.net, &net, why, sizeof(why)) < 0) {
+		status = fail125("%s", why);
+	} else {
+		o.pk.dns = net.dns;
+		status = run_image(&o, &net, &spec);
+	}
 	prog_free(&prog);
 	free(envp);
 	opts_free(&o);

@@ -219,6 +219,7 @@ struct pack_opts {
 	int nlibs;
 	struct prog_file *also; /* the program a dynamic linker run as the
 	                           program will load (ld.so PROG …), or NULL */
+	const char *dns;        /* /etc/resolv.conf's nameserver (NULL: 10.0.2.3) */
 };
 
 /* Lists the content part of p's image: the program, what its linker opens
@@ -245,6 +246,8 @@ struct vm_config {
 	                         ("qemu: " prefix); NULL drops them */
 	FILE *trace;         /* @@strace records, prefix removed; NULL drops */
 	int quiet;           /* the program's stdout and stderr go nowhere */
+	const char *netdev;  /* QEMU -netdev value for a virtio-net device, or
+	                        NULL for none */
 };
 
 enum vm_end {
@@ -324,6 +327,14 @@ void accel_remember(const char *kernel, enum vm_accel a, const char *why);
 
 /* ---- opts.c --------------------------------------------------------------- */
 
+/* --net, --publish, --ip, --gateway, --dns (netopts.c); NULL: default. */
+struct net_opts {
+	const char *mode; /* "user", "none", "tap:IF" */
+	const char **publish;
+	int npublish;
+	const char *ip, *gateway, *dns;
+};
+
 struct run_opts {
 	const char *verb; /* "run" or "pack" */
 	const char *mem, *log, *kernel, *machine, *output, *image;
@@ -333,6 +344,7 @@ struct run_opts {
 	char **env;
 	int nenv;
 	struct pack_opts pk;
+	struct net_opts net;
 };
 
 /* Parses the options before PROGRAM into o (o->verb set: "run" or
@@ -344,6 +356,21 @@ void opts_free(struct run_opts *o);
 /* Prints "elfvm VERB: " fmt (with arg) and a pointer to --help.  Returns
  * -1. */
 int opts_bad(const struct run_opts *o, const char *fmt, const char *arg);
+
+/* ---- netopts.c ------------------------------------------------------------ */
+
+/* A network option of `run`: sets it in o->net.  Returns 0, 1 when name is
+ * not one, or -1 after a message. */
+int netopts_set(struct run_opts *o, const char *name, const char *v);
+/* What the network options mean for one VM. */
+struct net_plan {
+	char netdev[2048]; /* QEMU's -netdev value; "" for no network device */
+	char words[192];   /* the kernel's ip=, gw=, dns= words */
+	char dns[16];      /* the DNS server, for /etc/resolv.conf */
+};
+/* Fills plan from n, checking that every published host port can be
+ * bound.  Returns 0, or -1 with a one-line reason in why. */
+int netopts_prepare(const struct net_opts *n, struct net_plan *plan, char *why, size_t whyn);
 
 /* ---- run.c ---------------------------------------------------------------- */
 
