@@ -732,6 +732,88 @@ struct cmsghdr {
 };
 #define CMSG_ALIGN(len) (((len) + 7) & ~(uint64_t)7)
 
+/* include/uapi/linux/if.h: struct ifreq, struct ifconf, IFF_* */
+#define IFNAMSIZ 16
+#define IFF_UP 0x1
+#define IFF_BROADCAST 0x2
+#define IFF_LOOPBACK 0x8
+#define IFF_RUNNING 0x40
+#define IFF_MULTICAST 0x1000
+#define IFF_LOWER_UP 0x10000
+struct sockaddr_k {
+	uint16_t sa_family;
+	uint8_t sa_data[14];
+};
+struct ifreq {
+	char name[IFNAMSIZ];
+	union {
+		struct sockaddr_k addr;
+		int16_t flags;
+		int32_t ivalue; /* ifindex, mtu */
+		uint8_t pad[24];
+	};
+};
+struct ifconf {
+	int32_t len, pad;
+	uint64_t buf;
+};
+
+/* include/uapi/linux/netlink.h, rtnetlink.h, if_link.h, if_addr.h */
+#define NETLINK_ROUTE 0
+#define NLMSG_NOOP 1
+#define NLMSG_ERROR 2
+#define NLMSG_DONE 3
+#define NLM_F_REQUEST 0x1
+#define NLM_F_MULTI 0x2
+#define NLM_F_ACK 0x4
+#define NLM_F_DUMP 0x300
+#define RTM_NEWLINK 16
+#define RTM_GETLINK 18
+#define RTM_NEWADDR 20
+#define RTM_GETADDR 22
+#define IFLA_ADDRESS 1
+#define IFLA_BROADCAST 2
+#define IFLA_IFNAME 3
+#define IFLA_MTU 4
+#define IFLA_TXQLEN 13
+#define IFA_ADDRESS 1
+#define IFA_LOCAL 2
+#define IFA_LABEL 3
+#define IFA_BROADCAST 4
+#define IFA_F_PERMANENT 0x80
+#define RT_SCOPE_UNIVERSE 0
+#define RT_SCOPE_LINK 253
+#define RT_SCOPE_HOST 254
+#define ARPHRD_ETHER 1
+#define ARPHRD_LOOPBACK 772
+struct sockaddr_nl {
+	uint16_t nl_family, pad;
+	uint32_t nl_pid, nl_groups;
+};
+struct nlmsghdr {
+	uint32_t len;
+	uint16_t type, flags;
+	uint32_t seq, pid;
+};
+struct nlmsgerr {
+	int32_t error;
+	struct nlmsghdr msg;
+};
+struct rtattr {
+	uint16_t len, type;
+};
+struct ifinfomsg {
+	uint8_t family, pad;
+	uint16_t type;
+	int32_t index;
+	uint32_t flags, change;
+};
+struct ifaddrmsg {
+	uint8_t family, prefixlen, flags, scope;
+	uint32_t index;
+};
+#define NLMSG_ALIGN(len) (((len) + 3) & ~3u)
+
 /* include/uapi/linux/sockios.h */
 #define SIOCGIFNAME 0x8910
 #define SIOCGIFCONF 0x8912

@@ -81,6 +81,8 @@ static long sock_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 {
 	struct socket *s = f->priv;
 
+	if (cmd >= SIOCGIFNAME && cmd <= SIOCGIFINDEX) /* the 0x89xx device calls */
+		return net_if_ioctl(cmd, arg);
 	return s->ops->ioctl ? s->ops->ioctl(s, cmd, arg) : -ENOTTY;
 }
 

@@ -140,6 +140,11 @@ static inline long sockopt_put_int(void *val, unsigned *len, int v)
  * a family's -EPIPE. */
 void sock_sigpipe(unsigned flags);
 
+/* ---- netlink.c ------------------------------------------------------------ */
+/* The SIOCGIF* ioctls (SIOCGIFCONF, …FLAGS, …ADDR, …INDEX…), which any
+ * socket answers as Linux's sock_ioctl does; -ENOTTY for other commands. */
+long net_if_ioctl(unsigned cmd, uint64_t arg);
+
 /* The families (their files). */
 extern const struct net_family unix_family; /* net_unix.c */
 extern const struct net_family inet_family; /* net_inet.c: AF_INET and AF_INET6 */

@@ -10,7 +10,8 @@ set -e
 BUILD="make gcc libc6-dev binutils"
 PKGS="$BUILD qemu-system-x86 musl-tools musl-dev libelf-dev busybox-static cpio
       clang libclang-rt-14-dev clang-format git
-      bc file gawk jq xz-utils bzip2 zstd pigz pbzip2 perl nodejs qemu-utils"
+      bc file gawk jq xz-utils bzip2 zstd pigz pbzip2 perl nodejs qemu-utils
+      curl python3-minimal gnuplot-nox"
 [ "${1:-}" = --build-tools ] && PKGS=$BUILD
 
 missing=""

@@ -62,4 +62,24 @@ struct netdev {
 void netdev_register(struct netdev *d);
 void netdev_kick(struct netdev *d);
 
+/* What the stack tells the socket layer about its interfaces (netlink's
+ * RTM_GETLINK/RTM_GETADDR, the SIOCGIF* ioctls).  Addresses in network
+ * order. */
+#define NET_IF_ADDR6_MAX 3
+struct net_ifinfo {
+	int index; /* 1: lo, 2: eth0 */
+	char name[16];
+	unsigned flags; /* IFF_* */
+	unsigned mtu;
+	uint8_t mac[6];
+	bool has_mac;
+	uint32_t addr4, mask4; /* 0: none */
+	int prefix4;
+	uint8_t addr6[NET_IF_ADDR6_MAX][16];
+	uint8_t prefix6[NET_IF_ADDR6_MAX];
+	int naddr6;
+};
+/* Fills out with up to max interfaces in index order; returns how many. */
+int net_if_list(struct net_ifinfo *out, int max);
+
 #endif

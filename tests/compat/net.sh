@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: MIT
+# tests/compat/net.sh: Debian's own network programs, unmodified, talking
+# across the VM's edge through QEMU user networking: the host's curl and
+# busybox nc reaching servers in the VM through --publish, and programs in
+# the VM reaching servers the test starts on the host through the gateway
+# (10.0.2.2 is the host's 127.0.0.1 there).  Every socket on the host is
+# on 127.0.0.1; every server is bounded by --timeout or killed by the case.
+# Sourced by tests/run.sh inside all_cases.  One line per case:
+#     net_case NAME 'SHELL SNIPPET'
+# The snippet runs in the case's own directory with $EV = the elfvm to
+# test, $BB = busybox, $VT = the VM timeout; it passes by exiting 0 and
+# otherwise prints why as its last line (die).
+
+NET_LIB='
+die() { echo "$*"; exit 1; }
+# free_port: a TCP port nobody listens on now, on 127.0.0.1.
+free_port() { python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])"; }
+# vm_bg LOG ARGS...: elfvm run ARGS in the background, its pid in $VM.
+vm_bg() { l=$1; shift; "$EV" run --timeout "$VT" "$@" >"$l.out" 2>"$l.err" & VM=$!; }
+# wait_http URL: until URL answers (up to 60 s), or die with the VM output.
+wait_http() {
+	i=0
+	while ! curl -sf -o /dev/null --max-time 5 "$1"; do
+		i=$((i + 1))
+		kill -0 "$VM" 2>/dev/null || die "the VM ended before serving $1: $(tail -c 300 vm.err)"
+		[ $i -lt 120 ] || die "no answer from $1 in 60 s: $(tail -c 300 vm.err)"
+		sleep 0.5
+	done
+}
+stop_vm() { kill "$VM" 2>/dev/null; wait "$VM" 2>/dev/null; }
+'
+
+net_case() {
+	next_case "net/$1" || return 0
+	case $ELFVM in *fake_elfvm.sh) fail "cannot run: needs the VM's network (not the fake elfvm)" ;; esac
+	for tool in curl python3 sha256sum; do
+		command -v $tool >/dev/null 2>&1 || fail "cannot run: $tool is missing (tools/deps.sh installs it)"
+	done
+	[ -x "$BUSYBOX" ] || fail "cannot run: $BUSYBOX missing (apt-get install busybox-static)"
+	out=$(cd "$D" && EV=$ELFVM BB=$BUSYBOX VT=$VM_TIMEOUT sh -c "$NET_LIB$2" 2>&1) && pass
+	fail "$(printf '%s\n' "$out" | tail -n 1)"
+}
+
+# busybox httpd in the VM, published on a host port, fetched by the host's
+# curl: a small page and a 3 MB file, compared by checksum.
+net_case httpd-publish '
+mkdir www && echo hello from the VM >www/index.html && head -c 3000000 /dev/urandom >www/big
+p=$(free_port)
+vm_bg vm --dir "$PWD/www:/www" --publish "$p:8080" "$BB" httpd -f -p 8080 -h /www
+wait_http "http://127.0.0.1:$p/"
+[ "$(curl -sf "http://127.0.0.1:$p/")" = "hello from the VM" ] || { stop_vm; die "index.html differs"; }
+curl -sf -o got "http://127.0.0.1:$p/big" || { stop_vm; die "curl of /big failed"; }
+stop_vm
+[ "$(sha256sum <got)" = "$(sha256sum <www/big)" ] || die "the 3 MB file arrived changed ($(wc -c <got) bytes)"
+'
+
+# A program in the VM fetching from a server on the host, through QEMU
+# user networking'\''s gateway: busybox wget from python3'\''s http.server.
+net_case guest-fetch '
+mkdir srv && head -c 1000000 /dev/urandom >srv/blob
+p=$(free_port)
+python3 -m http.server -b 127.0.0.1 -d srv "$p" >srv.log 2>&1 & SRV=$!
+i=0; until curl -sf -o /dev/null "http://127.0.0.1:$p/blob"; do i=$((i+1)); [ $i -lt 50 ] || { kill $SRV; die "host server did not start"; }; sleep 0.2; done
+"$EV" run --timeout "$VT" "$BB" wget -q -O - "http://10.0.2.2:$p/blob" >got 2>err; st=$?
+kill $SRV; wait $SRV 2>/dev/null
+[ $st = 0 ] || die "wget in the VM: status $st: $(tail -c 300 err)"
+[ "$(sha256sum <got)" = "$(sha256sum <srv/blob)" ] || die "the blob arrived changed ($(wc -c <got) bytes)"
+'
+
+# busybox nc both ways: host to a listener in the VM (published), and the
+# VM to a listener on the host.
+net_case nc-host-to-guest '
+p=$(free_port)
+vm_bg vm --publish "$p:7000" "$BB" nc -l -p 7000
+seq 1 20000 >data
+i=0
+until "$BB" nc 127.0.0.1 "$p" <data 2>/dev/null; do
+	i=$((i+1)); kill -0 $VM 2>/dev/null || die "the VM ended early: $(tail -c 300 vm.err)"
+	[ $i -lt 120 ] || { stop_vm; die "cannot connect to the published port"; }; sleep 0.5
+done
+wait $VM; st=$?
+[ $st = 0 ] || die "nc -l in the VM: status $st: $(tail -c 300 vm.err)"
+cmp -s vm.out data || die "the VM received $(wc -c <vm.out) bytes, not the $(wc -c <data) sent"
+'
+
+net_case nc-guest-to-host '
+p=$(free_port)
+"$BB" nc -l -p "$p" -s 127.0.0.1 >got & L=$!
+sleep 0.3
+seq 1 20000 >data
+"$EV" run --timeout "$VT" "$BB" nc 10.0.2.2 "$p" <data >vm.out 2>vm.err; st=$?
+wait $L
+[ $st = 0 ] || die "nc in the VM: status $st: $(tail -c 300 vm.err)"
+cmp -s got data || die "the host received $(wc -c <got) bytes, not the $(wc -c <data) sent"
+'
+
+# python3 -m http.server in the VM (its standard library passed with --dir
+# until host files are shared), serving a file the host checks.
+net_case python-http-server '
+py=/usr/bin/python3
+[ -x $py ] || die "cannot run: $py missing (apt-get install python3-minimal)"
+lib=$($py -c "import sys; print(sys.prefix + \"/lib/python%d.%d\" % sys.version_info[:2])")
+mkdir srv && head -c 500000 /dev/urandom >srv/file
+p=$(free_port)
+vm_bg vm --mem 512M --dir "$lib" --dir "$PWD/srv:/srv" --publish "$p:8000" $py -m http.server -d /srv 8000
+wait_http "http://127.0.0.1:$p/file"
+curl -sf -o got "http://127.0.0.1:$p/file"; st=$?
+stop_vm
+[ $st = 0 ] || die "curl: status $st"
+[ "$(sha256sum <got)" = "$(sha256sum <srv/file)" ] || die "the file arrived changed"
+'
+
+# A host port that is taken is refused before the VM starts.
+net_case publish-busy '
+p=$(free_port)
+python3 -c "import socket,sys,time; s=socket.socket(); s.bind((\"127.0.0.1\",$p)); s.listen(); print(1, flush=True); time.sleep(30)" >ready & H=$!
+i=0; until [ -s ready ]; do i=$((i+1)); [ $i -lt 50 ] || die "blocker did not start"; sleep 0.1; done
+"$EV" run --publish "$p:80" "$BB" true >out 2>err; st=$?
+kill $H
+[ $st = 125 ] || die "status $st, expected 125"
+grep -q "^elfvm: cannot publish 127.0.0.1:$p/tcp: Address already in use$" err || die "message: $(cat err)"
+[ $(wc -l <err) = 1 ] || die "more than one line: $(cat err)"
+'
