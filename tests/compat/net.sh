@@ -121,3 +121,28 @@ kill $H
 grep -q "^elfvm: cannot publish 127.0.0.1:$p/tcp: Address already in use$" err || die "message: $(cat err)"
 [ $(wc -l <err) = 1 ] || die "more than one line: $(cat err)"
 '
+
+# --net tap:IF, inside a network namespace this case makes and that ends
+# with it: the namespace's side of tap0 is 10.0.3.1, the guest 10.0.3.15;
+# curl in the namespace fetches from busybox httpd in the VM.
+net_case tap-netns '
+command -v unshare >/dev/null && command -v ip >/dev/null || die "cannot run: needs unshare and ip (util-linux, iproute2)"
+mkdir www && echo hello over tap >www/index.html
+cat >inner.sh <<"INNER"
+set -e
+ip link set lo up
+ip tuntap add tap0 mode tap
+ip addr add 10.0.3.1/24 dev tap0
+ip link set tap0 up
+"$EV" run --timeout "$VT" --net tap:tap0 --ip 10.0.3.15/24 --gateway 10.0.3.1 \
+	--dir "$PWD/www:/www" "$BB" httpd -f -p 8080 -h /www >vm.out 2>vm.err & VM=$!
+i=0
+until curl -sf --max-time 5 -o got http://10.0.3.15:8080/; do
+	i=$((i+1)); kill -0 $VM 2>/dev/null || { echo "the VM ended: $(tail -c 300 vm.err)"; exit 1; }
+	[ $i -lt 120 ] || { kill $VM; echo "no answer over tap0 in 60 s"; exit 1; }; sleep 0.5
+done
+kill $VM; wait $VM 2>/dev/null || true
+INNER
+o=$(unshare -n env EV="$EV" BB="$BB" VT="$VT" sh inner.sh 2>&1) || die "$(printf "%s\n" "$o" | tail -n 1)"
+[ "$(cat got)" = "hello over tap" ] || die "got: $(head -c 100 got)"
+'
