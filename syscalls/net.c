@@ -190,7 +190,7 @@ static long sock_create(int family, int type, int protocol, unsigned flags, stru
 
 	if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
 		return -EINVAL;
-	if (type <= 0 || type >= SOCK_MAX)
+	if (type >= SOCK_MAX) /* type 0 is the family's to refuse */
 		return -EINVAL;
 	if (family < 0 || family >= AF_MAX)
 		return -EAFNOSUPPORT;
@@ -642,9 +642,10 @@ SYSCALL_DEFINE5(setsockopt, int, fd, int, level, int, name, const void __user *,
 	else if (level == SOL_SOCKET &&
 		 (name == SO_TYPE || name == SO_DOMAIN || name == SO_PROTOCOL))
 		r = -ENOPROTOOPT; /* read-only */
-	else
-		r = s->ops->setsockopt ? s->ops->setsockopt(s, level, name, val, len)
-				       : -ENOPROTOOPT;
+	else if (s->ops->setsockopt)
+		r = s->ops->setsockopt(s, level, name, val, len);
+	else /* Linux: sock_setsockopt for SOL_SOCKET, else the family's or none */
+		r = level == SOL_SOCKET ? -ENOPROTOOPT : -EOPNOTSUPP;
 out:
 	sockfd_put(s);
 	return r;
@@ -684,9 +685,10 @@ SYSCALL_DEFINE5(getsockopt, int, fd, int, level, int, name, void __user *, uval,
 	klen = MIN(len, OPTVAL_MAX);
 	memset(val, 0, sizeof(val));
 	r = level == SOL_SOCKET ? getsockopt_common(s, name, val, &klen) : 1;
-	if (r == 1)
-		r = s->ops->getsockopt ? s->ops->getsockopt(s, level, name, val, &klen)
-				       : -ENOPROTOOPT;
+	if (r == 1 && s->ops->getsockopt)
+		r = s->ops->getsockopt(s, level, name, val, &klen);
+	else if (r == 1)
+		r = level == SOL_SOCKET ? -ENOPROTOOPT : -EOPNOTSUPP;
 	if (r >= 0) {
 		len = klen;
 		if ((klen && copy_to_user(uval, val, klen) < 0) ||
