@@ -11,8 +11,8 @@
  */
 #include "syscalls/net.h"
 
-#define OPTVAL_MAX 256      /* the longest option value copied in or out */
-#define OPTMEM_MAX 20480    /* net.core.optmem_max: control data per call */
+#define OPTVAL_MAX 256   /* the longest option value copied in or out */
+#define OPTMEM_MAX 20480 /* net.core.optmem_max: control data per call */
 #define RECV_CONTROL_MAX 4096
 
 /* A family missing from the link leaves its entry NULL. */
@@ -23,8 +23,7 @@ extern const struct net_family netlink_family __attribute__((weak));
 
 static const struct net_family *family_find(int family)
 {
-	const struct net_family *all[] = { &unix_family, &inet_family, &inet6_family,
-					   &netlink_family };
+	const struct net_family *all[] = { &unix_family, &inet_family, &inet6_family, &netlink_family };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (all[i] && all[i]->family == family)
@@ -48,8 +47,7 @@ static bool sock_nonblock(const struct socket *s, unsigned flags)
 
 static long sock_transfer(struct socket *s, struct sock_msg *m, bool send)
 {
-	long (*op)(struct socket *, struct sock_msg *, bool) =
-		send ? s->ops->sendmsg : s->ops->recvmsg;
+	long (*op)(struct socket *, struct sock_msg *, bool) = send ? s->ops->sendmsg : s->ops->recvmsg;
 
 	return op ? op(s, m, sock_nonblock(s, m->flags)) : -EOPNOTSUPP;
 }
@@ -271,8 +269,7 @@ SYSCALL_DEFINE3(connect, int, fd, const void __user *, uaddr, int, len)
 		return r;
 	r = addr_in(uaddr, len, &a);
 	if (!r)
-		r = s->ops->connect ? s->ops->connect(s, &a, len, sock_nonblock(s, 0))
-				    : -EOPNOTSUPP;
+		r = s->ops->connect ? s->ops->connect(s, &a, len, sock_nonblock(s, 0)) : -EOPNOTSUPP;
 	sockfd_put(s);
 	return r;
 }
@@ -398,8 +395,8 @@ SYSCALL_DEFINE6(sendto, int, fd, const char __user *, buf, size_t, len, unsigned
 	return r;
 }
 
-SYSCALL_DEFINE6(recvfrom, int, fd, char __user *, buf, size_t, len, unsigned, flags,
-		void __user *, uaddr, int32_t __user *, ulen)
+SYSCALL_DEFINE6(recvfrom, int, fd, char __user *, buf, size_t, len, unsigned, flags, void __user *,
+		uaddr, int32_t __user *, ulen)
 {
 	struct sockaddr_storage a;
 	struct uio u;
@@ -639,8 +636,7 @@ SYSCALL_DEFINE5(setsockopt, int, fd, int, level, int, name, const void __user *,
 	}
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
 		r = timeo_set(name == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo, val, len);
-	else if (level == SOL_SOCKET &&
-		 (name == SO_TYPE || name == SO_DOMAIN || name == SO_PROTOCOL))
+	else if (level == SOL_SOCKET && (name == SO_TYPE || name == SO_DOMAIN || name == SO_PROTOCOL))
 		r = -ENOPROTOOPT; /* read-only */
 	else if (s->ops->setsockopt)
 		r = s->ops->setsockopt(s, level, name, val, len);
@@ -663,8 +659,7 @@ static long getsockopt_common(struct socket *s, int name, void *val, unsigned *l
 	return 1; /* not one of these */
 }
 
-SYSCALL_DEFINE5(getsockopt, int, fd, int, level, int, name, void __user *, uval,
-		int32_t __user *, ulen)
+SYSCALL_DEFINE5(getsockopt, int, fd, int, level, int, name, void __user *, uval, int32_t __user *, ulen)
 {
 	uint8_t val[OPTVAL_MAX];
 	int32_t len;

@@ -70,8 +70,7 @@ static void *msg_put(struct nl_reply *r, struct nlmsghdr *h, size_t len)
 	return p;
 }
 
-static void attr_put(struct nl_reply *r, struct nlmsghdr *h, uint16_t type, const void *data,
-		     size_t len)
+static void attr_put(struct nl_reply *r, struct nlmsghdr *h, uint16_t type, const void *data, size_t len)
 {
 	struct rtattr *a = msg_put(r, h, sizeof(*a) + len);
 
@@ -119,9 +118,10 @@ static void addr_msg(struct nl_reply *r, const struct nlmsghdr *req, uint32_t po
 	m->family = family;
 	m->prefixlen = prefix;
 	m->flags = IFA_F_PERMANENT;
-	m->scope = (ifi->flags & IFF_LOOPBACK)		       ? RT_SCOPE_HOST
-		   : family == AF_INET6 && a[0] == 0xfe && (a[1] & 0xc0) == 0x80 ? RT_SCOPE_LINK
-										  : RT_SCOPE_UNIVERSE;
+	m->scope = (ifi->flags & IFF_LOOPBACK) ? RT_SCOPE_HOST
+		   : family == AF_INET6 && a[0] == 0xfe && (a[1] & 0xc0) == 0x80
+			   ? RT_SCOPE_LINK
+			   : RT_SCOPE_UNIVERSE;
 	m->index = ifi->index;
 	attr_put(r, h, IFA_ADDRESS, addr, alen);
 	if (family == AF_INET) {
@@ -140,8 +140,7 @@ static void dump_addrs(struct nl_reply *r, const struct nlmsghdr *req, uint32_t 
 		if (ifs[i].addr4 && family != AF_INET6)
 			addr_msg(r, req, portid, &ifs[i], AF_INET, &ifs[i].addr4, ifs[i].prefix4);
 		for (int j = 0; j < ifs[i].naddr6 && family != AF_INET; j++)
-			addr_msg(r, req, portid, &ifs[i], AF_INET6, ifs[i].addr6[j],
-				 ifs[i].prefix6[j]);
+			addr_msg(r, req, portid, &ifs[i], AF_INET6, ifs[i].addr6[j], ifs[i].prefix6[j]);
 	}
 }
 
@@ -338,8 +337,8 @@ static long nl_setsockopt(struct socket *s, int level, int name, const void *val
 
 	(void)s;
 	/* Buffer sizes are accepted: the queue has its own fixed bound. */
-	if (level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF ||
-				    name == SO_RCVBUFFORCE || name == SO_SNDBUFFORCE))
+	if (level == SOL_SOCKET &&
+	    (name == SO_RCVBUF || name == SO_SNDBUF || name == SO_RCVBUFFORCE || name == SO_SNDBUFFORCE))
 		return sockopt_get_int(val, len, &v);
 	return -ENOPROTOOPT;
 }
@@ -396,8 +395,7 @@ static bool if_find(const struct ifreq *q, struct net_ifinfo *out, bool by_index
 	int n = net_if_list(ifs, NL_IF_MAX);
 
 	for (int i = 0; i < n; i++)
-		if (by_index ? ifs[i].index == q->ivalue
-			     : !strncmp(ifs[i].name, q->name, IFNAMSIZ)) {
+		if (by_index ? ifs[i].index == q->ivalue : !strncmp(ifs[i].name, q->name, IFNAMSIZ)) {
 			*out = ifs[i];
 			return true;
 		}

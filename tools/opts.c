@@ -158,10 +158,10 @@ static int set_value(struct run_opts *o, const char *name, const char *v)
 static int takes_value(const struct run_opts *o, const char *name)
 {
 	static const char *const both[] = { "--env", "--file", "--dir", "--lib", NULL };
-	static const char *const run_only[] = { "--mem",     "--cpus",    "--accel",   "--timeout",
-						"--log",     "--kernel",  "--machine", "--image",
-						"--net",     "--publish", "--ip",      "--gateway",
-						"--dns",     NULL };
+	static const char *const run_only[] = {
+		"--mem",   "--cpus", "--accel",   "--timeout", "--log",     "--kernel", "--machine",
+		"--image", "--net",  "--publish", "--ip",      "--gateway", "--dns",    NULL
+	};
 	const char *const *v = !strcmp(o->verb, "pack") ? NULL : run_only;
 
 	for (int i = 0; both[i]; i++)

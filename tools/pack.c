@@ -114,8 +114,7 @@ static int add_if_present(struct image_list *l, const char *path, char *why, siz
 
 /* The small /etc every program gets, and the configuration of a dynamic
  * one's linker. */
-static int add_etc(struct image_list *l, const struct prog_file *p, const char *dns, char *why,
-		   size_t n)
+static int add_etc(struct image_list *l, const struct prog_file *p, const char *dns, char *why, size_t n)
 {
 	int r = 0;
 

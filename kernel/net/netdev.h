@@ -20,8 +20,8 @@ struct netdev_frag {
 
 /* Checksum work a frame needs or had (virtio-net's header, kept generic). */
 struct netdev_csum {
-	bool needed;    /* TX: the device must fill the checksum in */
-	uint16_t start; /* offset of the region to sum, from the frame's start */
+	bool needed;     /* TX: the device must fill the checksum in */
+	uint16_t start;  /* offset of the region to sum, from the frame's start */
 	uint16_t offset; /* where, from start, the checksum goes */
 };
 
