@@ -26,7 +26,8 @@ $(MUSL_SYSCALL_H): | $(DEPS_STAMP)
 
 # ---- the kernel ------------------------------------------------------------
 KSRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
-                   loader/*.c loader/*.S syscalls/*.c minifs/*.c)
+                   loader/*.c loader/*.S syscalls/*.c minifs/*.c \
+                   kernel/virtio/*.c kernel/net/*.c)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
 # gcc's own header directory, asked for once, when a recipe first needs it.
 KINC = $(eval KINC := $$(shell $(KCC) -print-file-name=include))$(KINC)
