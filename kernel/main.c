@@ -8,6 +8,7 @@
  */
 #include "kernel/arch.h"
 #include "kernel/kernel.h"
+#include "kernel/net/stack.h"
 #include "loader/loader.h"
 #include "minifs/minifs.h"
 #include "syscalls/syscalls.h"
@@ -87,6 +88,7 @@ void kmain(uint32_t start_info)
 		selftest_run();
 	mfs_init(boot_info.image, boot_info.image_size);
 	syscalls_init();
+	net_init();
 	kdebug("memory: %lu MiB free", mem_free_pages() >> 8);
 	loader_start();
 }
