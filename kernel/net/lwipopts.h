@@ -42,6 +42,7 @@
 #define IP_FRAG 1
 #define LWIP_IPV6_FRAG 1
 #define LWIP_IPV6_REASS 1
+#define IPV6_FRAG_COPYHEADER 1 /* 64-bit pointers do not fit in the fragment header */
 #define SO_REUSE 1
 #define LWIP_TCP_KEEPALIVE 1
 #define LWIP_NETIF_HOSTNAME 0
