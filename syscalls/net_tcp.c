@@ -508,7 +508,7 @@ static long tcp_send_op(struct socket *s, struct sock_msg *m, bool nonblock)
 			break;
 		}
 		if (is->state != INET_CONNECTED && is->state != INET_CONNECTING) {
-			r = -ENOTCONN;
+			r = -EPIPE; /* Linux's sk_stream_wait_connect, listeners included */
 			break;
 		}
 		if (is->shut_wr || (!p && is->state == INET_CONNECTED)) {

@@ -232,6 +232,19 @@ out:
 	return r;
 }
 
+/* Takes the first datagram off the queue and frees it. */
+static void dgram_pop(struct inet_sock *is)
+{
+	struct inet_dgram *d = is->dq_head;
+
+	is->dq_head = d->next;
+	if (!is->dq_head)
+		is->dq_tail = NULL;
+	is->dq_bytes -= d->p->tot_len;
+	pbuf_free(d->p);
+	kfree(d);
+}
+
 static long udp_recv_op(struct socket *s, struct sock_msg *m, bool nonblock)
 {
 	struct inet_sock *is = s->sk;
@@ -264,7 +277,7 @@ static long udp_recv_op(struct socket *s, struct sock_msg *m, bool nonblock)
 		long c = uio_copy_out(m->u, q->payload, q->len);
 		if (c < 0) {
 			r = c;
-			goto out;
+			break;
 		}
 		done += c;
 		if ((size_t)c < q->len)
@@ -272,16 +285,15 @@ static long udp_recv_op(struct socket *s, struct sock_msg *m, bool nonblock)
 	}
 	if (done < len)
 		m->out_flags |= MSG_TRUNC;
+	if (r < 0) { /* Linux drops a datagram it could not copy out */
+		if (!(m->flags & MSG_PEEK))
+			dgram_pop(is);
+		goto out;
+	}
 	if (m->addr)
 		m->addrlen = inet_addr_out(is, &d->from, d->port, m->addr);
-	if (!(m->flags & MSG_PEEK)) {
-		is->dq_head = d->next;
-		if (!is->dq_head)
-			is->dq_tail = NULL;
-		is->dq_bytes -= len;
-		pbuf_free(d->p);
-		kfree(d);
-	}
+	if (!(m->flags & MSG_PEEK))
+		dgram_pop(is);
 	r = m->flags & MSG_TRUNC ? (long)len : (long)done;
 out:
 	net_unlock();

@@ -125,6 +125,9 @@ all_cases() {
 	guest poll_select -x 0 --
 	guest socketpair -x 0 --
 	guest net_tcp -x 0 -t 120 --
+	guest net_udp -x 0 --
+	guest net_errors -x 0 --
+	guest net_epoll -x 0 -t 120 --
 	guest vectored_io -x 0 --
 	guest pthreads -x 0 -t 30 --
 	guest pthreads -l mainexit -x 0 -- mainexit
