@@ -84,11 +84,11 @@ void kmain(uint32_t start_info)
 	boot_info.image = phys_to_virt(used[1].base);
 	boot_info.image_size = used[1].len;
 	sched_init();
+	net_init(); /* before any network driver registers its device */
 	if (cmdline_get("selftest", buf, sizeof(buf)))
 		selftest_run();
 	mfs_init(boot_info.image, boot_info.image_size);
 	syscalls_init();
-	net_init();
 	kdebug("memory: %lu MiB free", mem_free_pages() >> 8);
 	loader_start();
 }
