@@ -22,6 +22,7 @@ static const struct {
 	long (*probe)(struct virtio_dev *d);
 } drivers[] = {
 	{ VIRTIO_ID_CONSOLE, virtio_console_probe },
+	{ VIRTIO_ID_NET, virtio_net_probe },
 };
 
 void virtio_probe(struct virtio_dev *d)
