@@ -8,6 +8,7 @@
  */
 #include "kernel/arch.h"
 #include "kernel/kernel.h"
+#include "kernel/virtio/virtio.h"
 #include "loader/loader.h"
 #include "minifs/minifs.h"
 #include "syscalls/syscalls.h"
@@ -83,6 +84,8 @@ void kmain(uint32_t start_info)
 	boot_info.image = phys_to_virt(used[1].base);
 	boot_info.image_size = used[1].len;
 	sched_init();
+	virtio_mmio_init();
+	virtio_pci_init();
 	if (cmdline_get("selftest", buf, sizeof(buf)))
 		selftest_run();
 	mfs_init(boot_info.image, boot_info.image_size);

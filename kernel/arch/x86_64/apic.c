@@ -2,21 +2,28 @@
 /*
  * The local APIC: enabled, its timer used in one-shot mode on vector 32.
  * Its tick rate is measured against the TSC once at boot (the VMM's APIC
- * bus frequency differs between QEMU versions and KVM).  No I/O APIC is
- * programmed: the kernel polls its devices and needs no external IRQ yet.
+ * bus frequency differs between QEMU versions and KVM).  Device interrupts
+ * arrive through the I/O APIC (ioapic.c) or as MSI messages (intr.c); the
+ * legacy 8259 PICs, which q35's firmware leaves with the PIT's line open,
+ * are masked, and so is LINT0 through which they would deliver (an ExtINT
+ * on vector 8 looks like a double fault).
  */
 #include "kernel/arch/x86_64/x86.h"
 #include "kernel/kernel.h"
 #include "kernel/platform.h"
 
+#define LAPIC_ID 0x020
 #define LAPIC_EOI 0x0b0
 #define LAPIC_SVR 0x0f0
 #define LAPIC_LVT_TIMER 0x320
+#define LAPIC_LVT_LINT0 0x350
 #define LAPIC_TIMER_INIT 0x380
 #define LAPIC_TIMER_CUR 0x390
 #define LAPIC_TIMER_DIV 0x3e0
 #define VEC_TIMER 32
 #define LVT_MASKED (1u << 16)
+#define PORT_PIC1_DATA 0x21
+#define PORT_PIC2_DATA 0xa1
 
 static volatile uint32_t *lapic;
 static uint64_t ticks_per_ms;
@@ -30,9 +37,19 @@ static uint32_t lapic_read(uint32_t reg)
 	return lapic[reg / 4];
 }
 
+/* Masks every line of both 8259s; where there are none (microvm's
+ * pic=off) the writes go nowhere. */
+static void pic_mask_all(void)
+{
+	outb(PORT_PIC1_DATA, 0xff);
+	outb(PORT_PIC2_DATA, 0xff);
+}
+
 void apic_init(void)
 {
+	pic_mask_all();
 	lapic = paging_map_mmio(LAPIC_PHYS, PAGE_SIZE);
+	lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
 	lapic_write(LAPIC_SVR, 0x100 | 0xff); /* enabled, spurious vector 255 */
 	lapic_write(LAPIC_TIMER_DIV, 0x3);    /* divide by 16 */
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
@@ -60,4 +77,9 @@ void apic_timer_oneshot(uint64_t ns)
 void apic_eoi(void)
 {
 	lapic_write(LAPIC_EOI, 0);
+}
+
+uint32_t apic_id(void)
+{
+	return lapic_read(LAPIC_ID) >> 24;
 }
