@@ -124,8 +124,7 @@ static void batches(int a, int b)
 	okf(n >= 1 && rin[0].msg_len == 3, "recvmmsg with MSG_WAITFORONE takes what is there",
 	    "n %d len %u", n, rin[0].msg_len);
 	/* The raw call: musl's sendmmsg reads the vector itself first. */
-	fails(syscall(SYS_sendmmsg, a, (void *)8, 1, 0), EFAULT,
-	      "sendmmsg from a bad pointer: EFAULT");
+	fails(syscall(SYS_sendmmsg, a, (void *)8, 1, 0), EFAULT, "sendmmsg from a bad pointer: EFAULT");
 	fails(accept4(a, NULL, NULL, 0x1234), EINVAL, "accept4 with unknown flags: EINVAL");
 	ok(send(a, "x", 1, 0) == 1, "one more byte");
 	while (recv(b, in[0], sizeof(in[0]), MSG_DONTWAIT) > 0 && in[0][0] != 'x')
