@@ -59,6 +59,7 @@ struct ndev {
 static struct ndev *devs[NET_DEV_MAX];
 static int ndevs;
 static struct rx_wrap *rx_free;
+static struct netif *lo_netif; /* lwip_init's; netif_list's head only until a device is added */
 
 /* ---- lwIP's platform ------------------------------------------------------ */
 
@@ -172,9 +173,9 @@ void netdev_kick(struct netdev *d)
 void net_init(void)
 {
 	lwip_init();
-	struct netif *lo = netif_list; /* lwip_init's loopback, the only one yet */
-	lo->mtu = LO_MTU;
-	lo->mtu6 = LO_MTU;
+	lo_netif = netif_list; /* lwip_init's loopback, the only interface yet */
+	lo_netif->mtu = LO_MTU;
+	lo_netif->mtu6 = LO_MTU;
 	net_thread = kthread_create(net_thread_fn, NULL);
 	if (!net_thread)
 		panic("net: no memory for the stack's thread");
@@ -383,7 +384,7 @@ void netdev_register(struct netdev *d)
 	net_kicked = true;
 	net_unlock();
 	wake_up(&net_wq);
-	klog("net: %s up as eth%d, %s/%d", d->name, ndevs - 1, ip4addr_ntoa(&nd->addr), prefix);
+	klog("net: %s is eth%d, %s/%d", d->name, ndevs - 1, ip4addr_ntoa(&nd->addr), prefix);
 }
 
 /* ---- what netlink and the SIOCGIF* ioctls see ----------------------------- */
@@ -398,7 +399,9 @@ static void if_fill(struct net_ifinfo *o, struct netif *n, int index, int prefix
 	for (uint32_t m = lwip_ntohl(o->mask4); m & 0x80000000u; m <<= 1)
 		o->prefix4++;
 	for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES && o->naddr6 < NET_IF_ADDR6_MAX; i++) {
-		if (!ip6_addr_isvalid(netif_ip6_addr_state(n, i)))
+		/* Tentative ones too (duplicate detection is under way), as
+		 * Linux lists them. */
+		if (ip6_addr_isinvalid(netif_ip6_addr_state(n, i)))
 			continue;
 		const ip6_addr_t *a = netif_ip6_addr(n, i);
 		memcpy(o->addr6[o->naddr6], a->addr, 16);
@@ -413,8 +416,8 @@ int net_if_list(struct net_ifinfo *out, int max)
 	if (max <= 0)
 		return 0;
 	net_lock();
-	if (netif_list && n < max) {
-		if_fill(&out[n], netif_list, 1, 128);
+	if (lo_netif) {
+		if_fill(&out[n], lo_netif, 1, 128);
 		snprintf(out[n].name, sizeof(out[n].name), "lo");
 		out[n].flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP;
 		n++;
