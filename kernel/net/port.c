@@ -28,6 +28,7 @@
 #define NET_TX_BACKLOG 256  /* frames kept while the driver's ring is full */
 #define NET_RX_LENT_MAX 128 /* driver buffers held by the stack before it copies */
 #define LO_MTU 16384
+#define NET_DRAIN_NS 1000000000 /* the longest an exit waits for sends to leave */
 
 struct mutex net_mutex = MUTEX_INIT("net_lock");
 static struct waitq net_wq;       /* the stack's thread sleeps here */
@@ -118,7 +119,7 @@ void net_flush(void)
 		if (!any)
 			break;
 	}
-	/* lwip_init starts the cyclic timers (ARP, ND, MLD, reassembly); with
+	/* lwip_init starts the cyclic timers (ARP, ND, reassembly); with
 	 * no device they have nothing to do, so only the TCP timer's need (a
 	 * connection that lives) makes the thread wake for them. */
 	if (!timers_on && !tcp_active_pcbs && !tcp_tw_pcbs)
@@ -301,7 +302,7 @@ static err_t dev_netif_init(struct netif *nif)
 	memcpy(nif->hwaddr, nd->d->mac, 6);
 	nif->mtu = nd->d->mtu ? nd->d->mtu : 1500;
 	nif->mtu6 = nif->mtu;
-	nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_MLD6;
+	nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
 	nif->output = etharp_output;
 	nif->output_ip6 = ethip6_output;
 	nif->linkoutput = dev_linkoutput;
@@ -385,6 +386,57 @@ void netdev_register(struct netdev *d)
 	net_unlock();
 	wake_up(&net_wq);
 	klog("net: %s is eth%d, %s/%d", d->name, ndevs - 1, ip4addr_ntoa(&nd->addr), prefix);
+}
+
+/* ---- the end of the run ---------------------------------------------------- */
+
+/* Whether a connects to this machine (its packets never leave it). */
+static bool peer_is_local(const ip_addr_t *a)
+{
+	struct netif *n;
+
+	if (IP_IS_V4(a) && ip4_addr_isloopback(ip_2_ip4(a)))
+		return true;
+	if (IP_IS_V6(a) && ip6_addr_isloopback(ip_2_ip6(a)))
+		return true;
+	NETIF_FOREACH(n)
+	{
+		if (IP_IS_V4(a) ? ip4_addr_cmp(ip_2_ip4(a), netif_ip4_addr(n))
+				: netif_get_ip6_addr_match(n, ip_2_ip6(a)) >= 0)
+			return true;
+	}
+	return false;
+}
+
+/* A connection to another machine still owes it bytes or its FIN. */
+static bool net_owes(void)
+{
+	for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next) {
+		if (peer_is_local(&p->remote_ip))
+			continue;
+		if (p->unsent || p->unacked || p->state == FIN_WAIT_1 || p->state == CLOSING ||
+		    p->state == LAST_ACK)
+			return true;
+	}
+	return false;
+}
+
+void net_drain(void)
+{
+	uint64_t end = clock_monotonic_ns() + NET_DRAIN_NS;
+	bool owes;
+
+	if (!ndevs)
+		return;
+	for (;;) {
+		net_lock();
+		owes = net_owes();
+		net_unlock();
+		if (!owes || clock_monotonic_ns() >= end)
+			break;
+		/* The stack's thread does the work; look again in 5 ms. */
+		wait_event_deadline(NULL, false, MIN(end, clock_monotonic_ns() + 5000000));
+	}
 }
 
 /* ---- what netlink and the SIOCGIF* ioctls see ----------------------------- */
