@@ -21,6 +21,7 @@
 #define TCP_WRITABLE_ROOM TCP_SNDLOWAT
 
 static long tcp_pcb_new(struct inet_sock *is);
+static void tcp_unlisten(struct inet_sock *is);
 
 /* ---- lwIP's callbacks (net_mutex held; they never sleep) ----------------- */
 
@@ -394,7 +395,7 @@ static long tcp_connect_op(struct socket *s, const void *addr, int len, bool non
 		goto out;
 	if (is->state == INET_LISTEN)
 		goto out;
-	if ((r = inet_addr_in(is, addr, len, &ip, &port)) < 0)
+	if ((r = inet_peer_in(is, addr, len, &ip, &port)) < 0)
 		goto out;
 	/* A socket whose last connection failed or ended gets a new pcb. */
 	if (!is->pcb.tcp) {
@@ -466,8 +467,15 @@ static long tcp_shutdown_op(struct socket *s, int how)
 		return -EINVAL;
 	net_lock();
 	if (is->state == INET_LISTEN) {
-		/* Linux: shutting a listener down stops it accepting. */
-		r = 0;
+		/* Linux: SHUT_RD disconnects a listener (a blocked accept
+		 * returns EINVAL, queued connections are reset); SHUT_WR alone
+		 * does nothing. */
+		if (how != SHUT_WR) {
+			tcp_unlisten(is);
+			r = tcp_pcb_new(is);
+			inet_wake(is, EPOLLIN_BITS | EPOLLOUT_BITS | EPOLLHUP);
+		}
+		goto out;
 	} else if (is->state != INET_CONNECTED && is->state != INET_CONNECTING) {
 		r = -ENOTCONN;
 		goto out;
@@ -751,14 +759,11 @@ static void tcp_orphan(struct inet_sock *is)
 		tcp_abort(p);
 }
 
-static void tcp_release_op(struct socket *s)
+/* A listener stops: connections nobody accepted are reset, the listening
+ * pcb is closed; the socket is as if never bound. */
+static void tcp_unlisten(struct inet_sock *is)
 {
-	struct inet_sock *is = s->sk;
-
-	if (!is)
-		return;
-	net_lock();
-	while (is->acc_head) { /* connections nobody accepted: reset */
+	while (is->acc_head) {
 		struct inet_sock *c = is->acc_head;
 		is->acc_head = c->next;
 		c->linger_on = 1;
@@ -767,6 +772,22 @@ static void tcp_release_op(struct socket *s)
 		rx_drop(c);
 		kfree(c);
 	}
+	is->acc_tail = NULL;
+	is->acc_len = 0;
+	tcp_orphan(is);
+	is->state = INET_FRESH;
+	is->bound = false;
+}
+
+static void tcp_release_op(struct socket *s)
+{
+	struct inet_sock *is = s->sk;
+
+	if (!is)
+		return;
+	net_lock();
+	if (is->state == INET_LISTEN)
+		tcp_unlisten(is);
 	tcp_orphan(is);
 	rx_drop(is);
 	net_unlock();
