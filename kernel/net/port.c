@@ -202,7 +202,6 @@ static void dev_rx(struct netdev *d, void *buf, uint32_t len, bool csum_ok)
 	struct pbuf *p = NULL;
 	struct rx_wrap *w;
 
-	(void)csum_ok; /* lwIP checks every checksum on eth0 (docs/net.md) */
 	if (len > 0xffff)
 		goto drop;
 	if (nd->lent >= NET_RX_LENT_MAX) {
@@ -224,8 +223,17 @@ static void dev_rx(struct netdev *d, void *buf, uint32_t len, bool csum_ok)
 		p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &w->pc, buf, (u16_t)len);
 		nd->lent++;
 	}
+	/* The device vouched for the TCP/UDP checksum (virtio's DATA_VALID),
+	 * or left it partial for us to trust (NEEDS_CSUM, a packet from the
+	 * host itself): lwIP must not check it.  lwIP's checks are per
+	 * interface, and the frame is processed whole within input(), so the
+	 * flags hold for this frame alone. */
+	if (csum_ok)
+		nd->nif.chksum_flags = NETIF_CHECKSUM_ENABLE_ALL &
+				       ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
 	if (nd->nif.input(p, &nd->nif) != ERR_OK)
 		pbuf_free(p);
+	nd->nif.chksum_flags = NETIF_CHECKSUM_ENABLE_ALL;
 	return;
 drop:
 	d->rx_recycle(d, buf);
