@@ -40,6 +40,9 @@
 #define IP_FORWARD 0
 #define IP_REASSEMBLY 1
 #define IP_FRAG 1
+/* Fragments held for reassembly, all datagrams together: a 64 KiB UDP
+ * datagram is 45 fragments at eth0's MTU (lwIP's default is 10). */
+#define IP_REASS_MAX_PBUFS 256
 #define LWIP_IPV6_FRAG 1
 #define LWIP_IPV6_REASS 1
 #define IPV6_FRAG_COPYHEADER 1 /* 64-bit pointers do not fit in the fragment header */
