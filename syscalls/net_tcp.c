@@ -19,6 +19,8 @@
 #define EPOLLOUT_BITS (EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND)
 /* Writable (poll) once this much send room is free, as lwIP's own sockets. */
 #define TCP_WRITABLE_ROOM TCP_SNDLOWAT
+/* The most connections a listener queues, whatever its backlog: SOMAXCONN + 1. */
+#define ACCEPT_MAX 4097
 
 static long tcp_pcb_new(struct inet_sock *is);
 static void tcp_unlisten(struct inet_sock *is);
@@ -115,9 +117,12 @@ static err_t tcp_accept_cb(void *arg, struct tcp_pcb *npcb, err_t err)
 
 	if (err != ERR_OK || !npcb)
 		return ERR_VAL;
-	/* The accept queue holds backlog + 1, as Linux's; beyond it the
-	 * connection is reset (lwIP cannot leave the handshake unfinished). */
-	if (ls->acc_len > ls->backlog || !(is = inet_sock_new(ls->family))) {
+	/* Beyond backlog + 1 queued connections Linux drops the handshake's
+	 * last ACK: the client believes it is connected and is served once
+	 * the queue has room.  lwIP cannot leave a handshake unfinished, so
+	 * the queue takes such connections at once, up to ACCEPT_MAX, and only
+	 * beyond that resets them (docs/net.md). */
+	if (ls->acc_len >= MAX(ls->backlog + 1, ACCEPT_MAX) || !(is = inet_sock_new(ls->family))) {
 		tcp_abort(npcb);
 		return ERR_ABRT;
 	}
