@@ -714,6 +714,54 @@ out:
 	return r;
 }
 
+/* include/uapi/linux/tcp.h: struct tcp_info up to tcpi_total_retrans. */
+struct tcp_info_k {
+	uint8_t state, ca_state, retransmits, probes, backoff, options, wscale, flags;
+	uint32_t rto, ato, snd_mss, rcv_mss;
+	uint32_t unacked, sacked, lost, retrans, fackets;
+	uint32_t last_data_sent, last_ack_sent, last_data_recv, last_ack_recv;
+	uint32_t pmtu, rcv_ssthresh, rtt, rttvar, snd_ssthresh, snd_cwnd, advmss, reordering;
+	uint32_t rcv_rtt, rcv_space, total_retrans;
+};
+#define TCPI_OPT_WSCALE 4
+
+/* TCP_INFO from what lwIP keeps: the state, timers, MSS, window scales,
+ * congestion window and threshold (in segments), unacknowledged segments;
+ * what lwIP does not track (SACK, losses, last-activity times, totals)
+ * reads 0.  RTT and RTO have lwIP's 500 ms granularity. */
+static void tcp_info_fill(struct inet_sock *is, struct tcp_info_k *ti)
+{
+	/* lwIP's enum tcp_state, in order, to Linux's TCP_* numbers */
+	static const uint8_t linux_state[] = { 7, 10, 2, 3, 1, 4, 5, 8, 11, 9, 6 };
+	struct tcp_pcb *p = is->pcb.tcp;
+
+	memset(ti, 0, sizeof(*ti));
+	if (!p) {
+		ti->state = 7; /* TCP_CLOSE */
+		return;
+	}
+	ti->state = p->state < sizeof(linux_state) ? linux_state[p->state] : 7;
+	if (is->state == INET_LISTEN)
+		return;
+	u16_t mss = p->mss ? p->mss : 536;
+	ti->retransmits = p->nrtx;
+	if (p->flags & TF_WND_SCALE) {
+		ti->options |= TCPI_OPT_WSCALE;
+		ti->wscale = (uint8_t)((p->snd_scale & 0xf) | (p->rcv_scale << 4));
+	}
+	ti->rto = (uint32_t)p->rto * TCP_SLOW_INTERVAL * 1000;
+	ti->snd_mss = ti->rcv_mss = ti->advmss = mss;
+	for (struct tcp_seg *g = p->unacked; g; g = g->next)
+		ti->unacked++;
+	ti->rtt = (uint32_t)(p->sa >> 3) * TCP_SLOW_INTERVAL * 1000;
+	ti->rttvar = (uint32_t)(p->sv >> 2) * TCP_SLOW_INTERVAL * 1000;
+	ti->snd_ssthresh = p->ssthresh / mss;
+	ti->snd_cwnd = p->cwnd / mss;
+	ti->rcv_space = p->rcv_wnd;
+	ti->rcv_ssthresh = p->rcv_wnd;
+	ti->reordering = 3;
+}
+
 static long tcp_getsockopt_op(struct socket *s, int level, int name, void *val, unsigned *len)
 {
 	struct inet_sock *is = s->sk;
@@ -733,6 +781,14 @@ static long tcp_getsockopt_op(struct socket *s, int level, int name, void *val, 
 	case TCP_KEEPINTVL: v = is->keepintvl; break;
 	case TCP_KEEPCNT: v = is->keepcnt; break;
 	case TCP_MAXSEG: v = is->pcb.tcp && is->state != INET_LISTEN ? is->pcb.tcp->mss : 536; break;
+	case TCP_INFO: {
+		struct tcp_info_k ti;
+		tcp_info_fill(is, &ti);
+		*len = MIN(*len, (unsigned)sizeof(ti));
+		memcpy(val, &ti, *len);
+		r = 0;
+		goto out;
+	}
 	default: goto out;
 	}
 	r = sockopt_put_int(val, len, v);
