@@ -37,9 +37,7 @@ static uint32_t lapic_read(uint32_t reg)
 	return lapic[reg / 4];
 }
 
-/* Masks every line of both 8259s; where there are none (microvm's
- * pic=off) the writes go nowhere. */
-static void pic_mask_all(void)
+void pic_disable(void)
 {
 	outb(PORT_PIC1_DATA, 0xff);
 	outb(PORT_PIC2_DATA, 0xff);
@@ -47,7 +45,6 @@ static void pic_mask_all(void)
 
 void apic_init(void)
 {
-	pic_mask_all();
 	lapic = paging_map_mmio(LAPIC_PHYS, PAGE_SIZE);
 	lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
 	lapic_write(LAPIC_SVR, 0x100 | 0xff); /* enabled, spurious vector 255 */
