@@ -109,6 +109,8 @@ static long vnet_xmit(struct netdev *d, const struct netdev_frag *f, int n,
  * the lock: the stack may send again from tx_done). */
 static void reap_tx(struct vnet *v)
 {
+	/* The transmit interrupt was only wanted while the ring was full. */
+	virtq_cb_disable(v->txq);
 	for (;;) {
 		unsigned long flags = spin_lock_irqsave(&v->lock);
 		struct tx_slot *s = virtq_get(v->txq, NULL);
