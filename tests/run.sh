@@ -286,8 +286,8 @@ selftest_case() {
 
 # netselftest_case NAME MACHINE: the virtio-net driver alone, without the
 # TCP/IP stack (kernel/virtio/net.c, docs/virtio.md): with netselftest=1 it
-# sends an ARP request for 10.0.2.2 at boot over QEMU's user network and
-# logs whether the answer came back.
+# sends 300 ARP requests for 10.0.2.2 at boot over QEMU's user network (both
+# rings wrap) and logs whether every answer came back.
 netselftest_case() {
 	next_case "$1" || return 0
 	ELFVM_KERNEL_ARGS=netselftest=1 timeout -k 5 120 "$ELFVM" run --timeout 60 --machine "$2" \
