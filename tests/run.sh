@@ -128,6 +128,9 @@ all_cases() {
 	guest timerfd -x 0 --
 	guest poll_select -x 0 --
 	guest socketpair -x 0 --
+	guest net_calls -x 0 --
+	guest net_ifaddrs -x 0 --
+	guest net_resolve -x 0 --
 	guest vectored_io -x 0 --
 	guest pthreads -x 0 -t 30 --
 	guest pthreads -l mainexit -x 0 -- mainexit
