@@ -8,6 +8,7 @@
  */
 #include "kernel/arch.h"
 #include "kernel/kernel.h"
+#include "kernel/net/stack.h"
 #include "kernel/virtio/virtio.h"
 #include "loader/loader.h"
 #include "minifs/minifs.h"
@@ -85,6 +86,7 @@ void kmain(uint32_t start_info)
 	boot_info.image = phys_to_virt(used[1].base);
 	boot_info.image_size = used[1].len;
 	sched_init();
+	net_init(); /* before any network driver registers its device */
 	virtio_mmio_init();
 	virtio_pci_init();
 	if (cmdline_get("selftest", buf, sizeof(buf)))

@@ -124,6 +124,10 @@ all_cases() {
 	guest timerfd -x 0 --
 	guest poll_select -x 0 --
 	guest socketpair -x 0 --
+	guest net_tcp -x 0 -t 120 --
+	guest net_udp -x 0 --
+	guest net_errors -x 0 --
+	guest net_epoll -x 0 -t 120 --
 	guest net_calls -x 0 --
 	guest net_ifaddrs -x 0 --
 	guest net_resolve -x 0 --
