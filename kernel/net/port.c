@@ -194,6 +194,11 @@ static void rx_free_custom(struct pbuf *p)
 	rx_free = w;
 }
 
+/* lwIP fills every checksum it sends and checks none it receives. */
+#define NET_CSUM_GEN_ONLY \
+	(NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_UDP | NETIF_CHECKSUM_GEN_TCP | \
+	 NETIF_CHECKSUM_GEN_ICMP | NETIF_CHECKSUM_GEN_ICMP6)
+
 /* d->rx: runs in the stack's thread, inside d->poll, with net_lock held. */
 static void dev_rx(struct netdev *d, void *buf, uint32_t len, bool csum_ok)
 {
@@ -201,7 +206,6 @@ static void dev_rx(struct netdev *d, void *buf, uint32_t len, bool csum_ok)
 	struct pbuf *p = NULL;
 	struct rx_wrap *w;
 
-	(void)csum_ok; /* lwIP checks every checksum on eth0 (docs/net.md) */
 	if (len > 0xffff)
 		goto drop;
 	if (nd->lent >= NET_RX_LENT_MAX) {
@@ -223,6 +227,12 @@ static void dev_rx(struct netdev *d, void *buf, uint32_t len, bool csum_ok)
 		p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &w->pc, buf, (u16_t)len);
 		nd->lent++;
 	}
+	/* The input runs to its end inside this call, so the netif's
+	 * checksum flags can say, frame by frame, whether lwIP checks: not
+	 * when the device has (DATA_VALID), nor when the frame comes from
+	 * the host's own stack with its checksum left to fill (NEEDS_CSUM, a
+	 * tap's offload), where checking would drop a good frame. */
+	NETIF_SET_CHECKSUM_CTRL(&nd->nif, csum_ok ? NET_CSUM_GEN_ONLY : NETIF_CHECKSUM_ENABLE_ALL);
 	if (nd->nif.input(p, &nd->nif) != ERR_OK)
 		pbuf_free(p);
 	return;
