@@ -219,10 +219,14 @@ static void net_conns(const struct bench_opts *o, int port, struct sample *s)
 
 void bench_net_client(const struct bench_opts *o, int port, struct sample *s)
 {
+	/* The first failure ends it: each could wait BENCH_NET_IO_S again. */
 	net_latency(o, port, s);
-	net_bulk(o, port, 'S', s);
-	net_bulk(o, port, 'R', s);
-	net_conns(o, port, s);
+	if (!s->why[0])
+		net_bulk(o, port, 'S', s);
+	if (!s->why[0])
+		net_bulk(o, port, 'R', s);
+	if (!s->why[0])
+		net_conns(o, port, s);
 	s->ok = s->rtt_med_us >= 0 && s->rx_mbs >= 0 && s->tx_mbs >= 0 && s->conn_rate >= 0;
 }
 

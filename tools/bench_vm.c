@@ -457,7 +457,8 @@ static void net_run(struct bench *b, struct proc *p, struct sample *s)
 		return;
 	}
 	bench_fmt(pubspec, sizeof(pubspec), "127.0.0.1:%d:%d", port, BENCH_NET_PORT);
-	bench_fmt(bufs[0], 24, "%d", port); /* the host's netsrv */
+	bench_fmt(bufs[0], 24, "%d", port); /* the host's netsrv, on loopback only */
+	argv[3] = "127.0.0.1", argv[4] = NULL;
 	pub[0] = pubspec;
 	if (p->vm != VM_HOST && netopts_prepare(&no, &plan, why, sizeof(why)) < 0) {
 		bench_fmt(s->why, sizeof(s->why), "%s", why);
@@ -486,6 +487,14 @@ static void net_run(struct bench *b, struct proc *p, struct sample *s)
 	}
 	if (line && !strncmp(line, "@@bench error ", 14)) {
 		net_error(s, line, bench_vm_names[p->vm]);
+		s->unavailable = 1;
+	} else if (p->vm != VM_HOST && strstr(s->why, strerror(ECONNREFUSED))) {
+		/* slirp accepts for a forwarded port even when the guest does
+		 * not: a refusal means QEMU was given no hostfwd at all. */
+		bench_fmt(s->why, sizeof(s->why),
+			  "netsrv listens in %s, but nothing forwards 127.0.0.1:%d to it "
+			  "(the VM has no network device)",
+			  bench_vm_names[p->vm], port);
 		s->unavailable = 1;
 	} else if (!line && !s->why[0])
 		bench_fmt(s->why, sizeof(s->why), "netsrv never said it listens");

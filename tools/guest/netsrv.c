@@ -14,9 +14,11 @@
  * It prints "@@bench listening" once it accepts, and "@@bench error WHAT:
  * REASON" on stdout (the only channel both VMs give the host) when it
  * cannot.  It never runs longer than SECONDS (alarm).  Usage: netsrv PORT
- * SECONDS.
+ * SECONDS [ADDR]: it listens on ADDR (default 0.0.0.0; the host's
+ * reference run gives 127.0.0.1).
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -124,8 +126,9 @@ int main(int argc, char **argv)
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
 	int port = argc > 1 ? atoi(argv[1]) : 0, secs = argc > 2 ? atoi(argv[2]) : 0, one = 1, s;
 
-	if (argc != 3 || port < 1 || port > 65535 || secs < 1) {
-		say("@@bench error usage: %s%s\n", "netsrv PORT SECONDS", "");
+	if (argc < 3 || argc > 4 || port < 1 || port > 65535 || secs < 1 ||
+	    (argc == 4 && inet_pton(AF_INET, argv[3], &a.sin_addr) != 1)) {
+		say("@@bench error usage: %s%s\n", "netsrv PORT SECONDS [ADDR]", "");
 		return 2;
 	}
 	alarm((unsigned)secs); /* the default action ends the program */
