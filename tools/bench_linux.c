@@ -279,8 +279,9 @@ static void linux_init(const struct bench *b, int prog, char *s, size_t n)
 	if (prog == P_CONSOLE || prog == P_NET)
 		k += linux_init_virtio(s + k, n - k, prog);
 	bench_prog_argv(b, prog, bufs, argv);
-	if (prog == P_CONSOLE)
-		k += snprintf(s + k, n - k, "/bin/busybox cat %s > /dev/vport0p1\n", argv[2]);
+	if (prog == P_CONSOLE) /* the host ends QEMU once the file has arrived */
+		k += snprintf(s + k, n - k, "/bin/busybox cat %s > /dev/vport0p1\n$B sleep 60\n",
+			      argv[2]);
 	else
 		for (int i = 0; argv[i] && k < n; i++)
 			k += snprintf(s + k, n - k, "%s%s", argv[i], argv[i + 1] ? " " : "\n");

@@ -138,10 +138,29 @@ static const char *capture_line(const struct capture *c, const char *prefix)
 	return m && memchr(m, '\n', c->len - (size_t)(m - c->buf)) ? m : NULL;
 }
 
-/* Reads fd until end of file, the deadline, or (stop not NULL) a whole
- * line starting with stop.  Returns 0 at end of file, 1 on timeout, 2 at
- * stop's line, -1 on error. */
-static int capture_fd(struct capture *c, int fd, int64_t deadline, const char *stop)
+/* When capture_fd may stop before the end: a whole line that starts with
+ * line, or len bytes that start with the 13 bytes at head (the console
+ * file, "@@bench data ..."). */
+struct stop {
+	const char *line;
+	const unsigned char *head;
+	size_t len;
+};
+
+static int capture_stop(const struct capture *c, const struct stop *stop)
+{
+	const char *m;
+
+	if (stop->line)
+		return capture_line(c, stop->line) != NULL;
+	m = c->len ? memmem(c->buf, c->len, stop->head, 13) : NULL;
+	return m && c->len - (size_t)(m - c->buf) >= stop->len;
+}
+
+/* Reads fd until end of file, the deadline, or (stop not NULL) what stop
+ * says.  Returns 0 at end of file, 1 on timeout, 2 at stop, -1 on
+ * error. */
+static int capture_fd(struct capture *c, int fd, int64_t deadline, const struct stop *stop)
 {
 	char buf[65536];
 
@@ -165,7 +184,7 @@ static int capture_fd(struct capture *c, int fd, int64_t deadline, const char *s
 			return -1;
 		if (r > 0 && capture_add(c, buf, r, vm_now_ns()) < 0)
 			return -1;
-		if (stop && capture_line(c, stop))
+		if (stop && capture_stop(c, stop))
 			return 2;
 	}
 }
@@ -206,9 +225,13 @@ static void console_parse(struct sample *s, const struct capture *c, const struc
 		size_t k = 0, have = c->len - at < b->console_len ? c->len - at : b->console_len;
 		while (k < have && m[k] == (char)b->console[k])
 			k++;
-		bench_fmt(s->why, sizeof(s->why),
-			  "the console's copy differs from the file at byte %zu of %zu", k,
-			  b->console_len);
+		if (k == have && have < b->console_len)
+			bench_fmt(s->why, sizeof(s->why), "only %zu of the file's %zu bytes arrived",
+				  have, b->console_len);
+		else
+			bench_fmt(s->why, sizeof(s->why),
+				  "the console's copy differs from the file at byte %zu of %zu", k,
+				  b->console_len);
 		s->ok = 0;
 		return;
 	}
@@ -279,6 +302,7 @@ struct proc {
 	pid_t pid;
 	int fd, res;          /* the console; elfvm: the vm_result pipe, else -1 */
 	int64_t t0, deadline; /* just before the fork; when to give up */
+	int stopped;          /* the host ended it on purpose (stop_now) */
 	struct capture c;
 	char errlog[PATH_MAX];
 };
@@ -396,7 +420,7 @@ static void elfvm_judge(struct sample *s, const struct vm_result *r, const struc
  * closes when QEMU ends (vm_run takes t_exit the same way). */
 static void proc_end(struct proc *p, struct sample *s)
 {
-	int r = capture_fd(&p->c, p->fd, p->deadline, NULL), ws = 0;
+	int r = p->stopped ? 1 : capture_fd(&p->c, p->fd, p->deadline, NULL), ws = 0;
 	int64_t t_eof = vm_now_ns();
 	struct vm_result res;
 
@@ -405,6 +429,12 @@ static void proc_end(struct proc *p, struct sample *s)
 		kill(p->pid, SIGKILL);
 	while (waitpid(p->pid, &ws, 0) < 0 && errno == EINTR)
 		;
+	if (p->stopped) { /* nothing to judge: the caller has what it wanted */
+		if (p->res >= 0)
+			close(p->res);
+		s->ok = 1;
+		return;
+	}
 	if (p->vm == VM_ELFVM) {
 		if (read_result(p->res, &res) < 0)
 			bench_fmt(s->why, sizeof(s->why), "the vm_run child died");
@@ -438,6 +468,21 @@ static void net_error(struct sample *s, const char *line, const char *vm)
 	bench_fmt(s->why, sizeof(s->why), "%s in %s: %.*s", "netsrv could not start", vm, n, t);
 }
 
+/* Ends a TCP run: the side's end judged apart from the client's figures,
+ * which stand only when the run ended well and netsrv said it was done;
+ * the client's reason comes first. */
+static void net_end(struct proc *p, struct sample *s)
+{
+	struct sample end = *s;
+
+	end.why[0] = '\0';
+	proc_end(p, &end);
+	s->first_ms = end.first_ms, s->start_ms = end.start_ms, s->exit_ms = end.exit_ms;
+	s->ok = s->ok && end.ok && capture_line(&p->c, prog_marker[P_NET]);
+	if (!s->why[0] && end.why[0])
+		bench_fmt(s->why, sizeof(s->why), "%s", end.why);
+}
+
 /* Boots netsrv with hostfwd from a free port on 127.0.0.1 to its port (on
  * the host: netsrv listens on that port), runs the client once it
  * listens, and tells it to quit.  A side whose netsrv reports an error
@@ -467,24 +512,19 @@ static void net_run(struct bench *b, struct proc *p, struct sample *s)
 	if (proc_start(b, p, p->vm == VM_HOST ? NULL : plan.netdev, BENCH_TIMEOUT_S + NETSRV_SECS, argv,
 		       s) < 0)
 		return;
-	r = capture_fd(&p->c, p->fd, p->deadline, "@@bench ");
+	r = capture_fd(&p->c, p->fd, p->deadline, &(struct stop){ .line = "@@bench " });
 	line = capture_line(&p->c, "@@bench ");
 	if (r == 2 && !strncmp(line, "@@bench listening", 17)) {
 		bench_net_client(&b->o, port, s);
-		if ((r = bench_net_quit(port)) < 0 && !s->why[0])
-			bench_fmt(s->why, sizeof(s->why), "telling netsrv to quit: %s", strerror(-r));
+		if ((r = bench_net_quit(port)) < 0) {
+			if (!s->why[0])
+				bench_fmt(s->why, sizeof(s->why), "telling netsrv to quit: %s",
+					  strerror(-r));
+			p->deadline = vm_now_ns(); /* it would wait for its alarm: end it now */
+		}
 	}
-	{
-		struct sample end = *s;
-		int measured = s->ok;
-
-		end.why[0] = '\0';
-		proc_end(p, &end);
-		s->first_ms = end.first_ms, s->start_ms = end.start_ms, s->exit_ms = end.exit_ms;
-		s->ok = measured && end.ok && capture_line(&p->c, prog_marker[P_NET]);
-		if (!s->why[0] && end.why[0])
-			bench_fmt(s->why, sizeof(s->why), "%s", end.why);
-	}
+	net_end(p, s);
+	line = capture_line(&p->c, "@@bench "); /* the capture may have moved */
 	if (line && !strncmp(line, "@@bench error ", 14)) {
 		net_error(s, line, bench_vm_names[p->vm]);
 		s->unavailable = 1;
@@ -519,6 +559,14 @@ void bench_run(struct bench *b, int vm, int prog, struct sample *s)
 		net_run(b, &p, s);
 	else if (proc_start(b, &p, NULL, prog == P_CONSOLE ? console_timeout(b) : BENCH_TIMEOUT_S, argv,
 			    s) == 0) {
+		/* Linux's virtio-serial driver returns from write() while the
+		 * data still waits in the virtqueue, so QEMU may still hold
+		 * megabytes when cat ends and /init resets the VM: /init waits
+		 * (at most 60 s), and the host ends QEMU once it has the file. */
+		if (prog == P_CONSOLE && vm == VM_LINUX)
+			p.stopped = capture_fd(&p.c, p.fd, p.deadline,
+					       &(struct stop){ .head = b->console,
+							       .len = b->console_len }) == 2;
 		proc_end(&p, s);
 		if (prog == P_CONSOLE && s->ok)
 			console_parse(s, &p.c, b);
