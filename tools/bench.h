@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the files of `elfvm bench` share, and nothing else includes:
- * bench.c runs the suite (options, schedule, report); bench_vm.c boots
+ * bench.c runs the suite (options, schedule); bench_report.c writes the
+ * table and CSV; bench_vm.c boots
  * elfvm and reads the consoles; bench_linux.c builds and starts the Linux
  * VM; bench_net.c is the host's TCP client; bench_plot.c draws the
  * figures.  The rest of the elfvm command is in tools/tools.h.
@@ -94,12 +95,15 @@ struct stat3 {
 	int unavailable; /* why is "the side cannot do this yet" */
 };
 
-/* ---- bench.c ---------------------------------------------------------------- */
+/* ---- bench_report.c --------------------------------------------------------- */
 
 /* The program a metric comes from (P_*). */
 int bench_metric_prog(enum metric m);
 /* The median and range of m on vm (VM_HOST included) over the runs. */
 struct stat3 bench_stat(const struct bench *b, int vm, enum metric m);
+/* Writes bench.md and bench.csv to the output directory and prints the
+ * table.  Returns 0, or -1 when a file could not be written. */
+int bench_report(const struct bench *b);
 
 /* ---- bench_vm.c ----------------------------------------------------------- */
 
