@@ -100,11 +100,20 @@ static int have_gnuplot(void)
 	return 0;
 }
 
-/* A string for gnuplot's double quotes: no quote, backslash or newline. */
+/* A string for gnuplot's double quotes (no quote, backslash or newline),
+ * cut at a word before max characters, with "..." when cut. */
 static void plot_str(FILE *f, const char *s, size_t max)
 {
-	for (size_t i = 0; s[i] && i < max; i++)
+	size_t n = strlen(s);
+
+	if (n > max) {
+		for (n = max; n > max / 2 && s[n] != ' '; n--)
+			;
+	}
+	for (size_t i = 0; i < n; i++)
 		fputc(s[i] == '"' || s[i] == '\\' || s[i] == '\n' ? '\'' : s[i], f);
+	if (n < strlen(s))
+		fputs(" ...", f);
 }
 
 /* The data file: one line per metric, three columns (median, least, most)
@@ -147,7 +156,7 @@ static void plot_title(FILE *f, const char *name, const struct stat3 *st)
 	fprintf(f, "title \"%s", name);
 	if (st->why) {
 		fputs(st->unavailable ? ": unavailable: " : ": failed: ", f);
-		plot_str(f, st->why, 70);
+		plot_str(f, st->why, 100);
 	}
 	fputc('"', f);
 }
@@ -176,7 +185,7 @@ static void plot_script(const struct bench *b, const struct group *g, FILE *f,
 		"set boxwidth 0.9\n"
 		"set grid ytics\n"
 		"%s\n"
-		"set key outside below\n",
+		"set key outside below vertical Left reverse maxrows 3 font \",9\"\n",
 		g->name, g->name, g->title, g->higher_better ? "higher is better" : "lower is better",
 		b->o.runs, g->unit, log ? ", log scale" : "",
 		log ? "set logscale y" : "set yrange [0:*]");
