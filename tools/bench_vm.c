@@ -485,8 +485,9 @@ static void net_end(struct proc *p, struct sample *s)
 
 /* Boots netsrv with hostfwd from a free port on 127.0.0.1 to its port (on
  * the host: netsrv listens on that port), runs the client once it
- * listens, and tells it to quit.  A side whose netsrv reports an error
- * before listening (no socket yet, no network device) is "unavailable". */
+ * listens, and tells it to quit.  A side whose netsrv cannot create a
+ * socket, or whose port nothing forwards (no network device), is
+ * "unavailable"; any other error is a failure. */
 static void net_run(struct bench *b, struct proc *p, struct sample *s)
 {
 	int port = bench_net_free_port(), r;
@@ -526,8 +527,10 @@ static void net_run(struct bench *b, struct proc *p, struct sample *s)
 	net_end(p, s);
 	line = capture_line(&p->c, "@@bench "); /* the capture may have moved */
 	if (line && !strncmp(line, "@@bench error ", 14)) {
+		/* No socket at all is a side without a network yet; a bind or
+		 * listen that fails on a side that has one is a failure. */
 		net_error(s, line, bench_vm_names[p->vm]);
-		s->unavailable = 1;
+		s->unavailable = !strncmp(line, "@@bench error socket(", 21);
 	} else if (p->vm != VM_HOST && strstr(s->why, strerror(ECONNREFUSED))) {
 		/* slirp accepts for a forwarded port even when the guest does
 		 * not: a refusal means QEMU was given no hostfwd at all. */
