@@ -259,6 +259,11 @@ void apic_init(void);
 /* Arms the one-shot timer to fire after ns nanoseconds. */
 void apic_timer_oneshot(uint64_t ns);
 void apic_eoi(void);
+/* Moves both 8259 PICs to vectors 240-255 (dropping what they hold
+ * pending) and masks every line; where there are none, as on microvm with
+ * pic=off, the writes go nowhere.  q35's firmware leaves the PIT's line
+ * open on vector 8: called before interrupts are first enabled. */
+void pic_disable(void);
 /* The boot CPU's local APIC id, where device interrupts are sent. */
 uint32_t apic_id(void);
 

@@ -75,6 +75,7 @@ void kmain(uint32_t start_info)
 	mem_init(ram, nram, used, 2);
 	paging_init();
 	cpu_init();
+	pic_disable();
 	/* The kernel runs with interrupts on from here: nothing is routed yet,
 	 * and some hypervisors emulate every instruction while IF is clear. */
 	irq_enable();

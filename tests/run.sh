@@ -73,8 +73,6 @@ all_cases() {
 	fuzz_case fuzz/fuzz_elf
 	format_case format/clang-format
 	selftest_case kernel/selftest
-	netselftest_case kernel/netselftest-microvm microvm
-	netselftest_case kernel/netselftest-q35 q35
 	shared_inputs_case harness/shared-inputs
 
 	# Without variants every guest line below would make no case at all.
@@ -287,19 +285,6 @@ selftest_case() {
 	st=$?
 	[ $st = 0 ] && grep -q '^selftest: .* ok' "$D/log" && pass
 	fail "expected status 0 and a 'selftest: ... ok' log line, got status $st: $(grep -m 1 -E 'panic|selftest' "$D/log" 2>/dev/null)"
-}
-
-# netselftest_case NAME MACHINE: the virtio-net driver alone, without the
-# TCP/IP stack (kernel/virtio/net.c, docs/virtio.md): with netselftest=1 it
-# sends an ARP request for 10.0.2.2 at boot over QEMU's user network and
-# logs whether the answer came back.
-netselftest_case() {
-	next_case "$1" || return 0
-	ELFVM_KERNEL_ARGS=netselftest=1 timeout -k 5 120 "$ELFVM" run --timeout 60 --machine "$2" \
-		--net user --log "$D/log" build/guest/hello.gcc-static >"$D/out" 2>&1
-	st=$?
-	[ $st = 0 ] && grep -q '^netselftest: .*ARP reply from 10.0.2.2: .*, ok' "$D/log" && pass
-	fail "expected status 0 and a 'netselftest: ... ok' log line, got status $st: $(grep -m 1 -E 'panic|netselftest|virtio' "$D/log" 2>/dev/null)"
 }
 
 # shared_inputs, proved without a VM: four cases at once share one maker;

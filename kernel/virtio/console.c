@@ -182,12 +182,11 @@ static bool drained(struct stream *st)
  * meanwhile). */
 static void wait_drained(struct stream *st)
 {
-	if (drained(st))
-		return;
-	if (virtq_cb_enable(st->txq))
-		wait_event_uninterruptible(&con.wq, drained(st));
-	virtq_cb_disable(st->txq);
-	reclaim(st);
+	while (!drained(st)) {
+		if (virtq_cb_enable(st->txq))
+			wait_event_uninterruptible(&con.wq, drained(st));
+		virtq_cb_disable(st->txq);
+	}
 }
 
 /* Free bytes at the ring's head that one request can carry. */

@@ -183,6 +183,7 @@ static size_t parse_num(const char *s, size_t len, uint64_t *out)
 	return i;
 }
 
+static uint64_t probed[MMIO_MAX_DEVICES];
 static int ndevices;
 
 /* One virtio_mmio.device=SIZE@BASE:GSI[:ID] word. */
@@ -202,6 +203,13 @@ static bool mmio_word(const char *w, size_t len, void *arg)
 		klog("virtio: virtio_mmio.device=%.*s ignored (size, alignment or more than %d devices)",
 		     (int)len, w, MMIO_MAX_DEVICES);
 		return true;
+	}
+	for (int k = 0; k < ndevices; k++) {
+		if (probed[k] == base) {
+			klog("virtio: virtio_mmio.device=%.*s: that device is listed twice", (int)len,
+			     w);
+			return true;
+		}
 	}
 	struct mmio_dev *m = kzalloc(sizeof(*m));
 	if (!m)
@@ -228,7 +236,7 @@ static bool mmio_word(const char *w, size_t len, void *arg)
 		kfree(m);
 		return true;
 	}
-	ndevices++;
+	probed[ndevices++] = base;
 	int vec = intr_alloc(mmio_interrupt, m);
 	long r = vec < 0 ? vec : ioapic_route(m->gsi, vec, true);
 	if (r < 0) {

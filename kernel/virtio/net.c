@@ -9,8 +9,8 @@
  * interrupt handler only silences the queue and calls netdev_kick; the
  * stack's thread does the work in poll, which turns interrupts back on
  * when it finds the rings empty.  netselftest=1 on the command line sends
- * one ARP request at boot, before the stack gets the device, and logs
- * whether QEMU's user network answered.
+ * ARP requests at boot, one at a time, before the stack gets the device,
+ * and logs whether QEMU's user network answered them all.
  */
 #include "kernel/net/netdev.h"
 #include "kernel/virtio/virtio.h"
@@ -109,6 +109,8 @@ static long vnet_xmit(struct netdev *d, const struct netdev_frag *f, int n,
  * the lock: the stack may send again from tx_done). */
 static void reap_tx(struct vnet *v)
 {
+	/* The transmit interrupt was only wanted while the ring was full. */
+	virtq_cb_disable(v->txq);
 	for (;;) {
 		unsigned long flags = spin_lock_irqsave(&v->lock);
 		struct tx_slot *s = virtq_get(v->txq, NULL);
@@ -197,6 +199,10 @@ static void vnet_interrupt(struct virtqueue *q)
 
 /* ---- netselftest=1 --------------------------------------------------------- */
 
+/* More requests than a ring has entries, so both queues wrap around and
+ * every receive buffer is recycled at least once. */
+#define SELFTEST_ROUNDS 300
+
 static struct waitq selftest_q;
 static volatile bool selftest_answered, selftest_sent;
 static uint8_t selftest_mac[6];
@@ -250,19 +256,26 @@ static void net_selftest(struct vnet *v)
 	d->tx_done = selftest_tx_done;
 	v->kick = selftest_kick;
 	struct netdev_frag f = { frame, sizeof(frame) };
-	long r = d->xmit(d, &f, 1, NULL, frame);
-	if (r == 0)
-		r = wait_event_deadline(&selftest_q, (d->poll(d, 16), selftest_answered),
-					t0 + 3 * NSEC_PER_SEC);
+	long r = 0;
+	int answered = 0;
+	for (int i = 0; i < SELFTEST_ROUNDS && r == 0; i++) {
+		selftest_answered = false;
+		r = d->xmit(d, &f, 1, NULL, frame);
+		if (r == 0)
+			r = wait_event_deadline(&selftest_q, (d->poll(d, 16), selftest_answered),
+						clock_monotonic_ns() + 3 * NSEC_PER_SEC);
+		answered += r == 0;
+	}
 	uint64_t us = (clock_monotonic_ns() - t0) / 1000;
-	if (selftest_answered)
+	if (answered == SELFTEST_ROUNDS)
 		klog("netselftest: %s: ARP reply from 10.0.2.2: %02x:%02x:%02x:%02x:%02x:%02x, ok "
-		     "(%lu us)",
+		     "(%d requests answered in %lu us)",
 		     v->vdev->where, selftest_mac[0], selftest_mac[1], selftest_mac[2], selftest_mac[3],
-		     selftest_mac[4], selftest_mac[5], us);
+		     selftest_mac[4], selftest_mac[5], answered, us);
 	else
-		klog("netselftest: %s: FAILED: no ARP reply from 10.0.2.2 within 3 s (sent %s, error %ld)",
-		     v->vdev->where, selftest_sent ? "yes" : "no", r);
+		klog("netselftest: %s: FAILED: %d of %d ARP requests for 10.0.2.2 answered, then none "
+		     "within 3 s (last sent %s, error %ld)",
+		     v->vdev->where, answered, SELFTEST_ROUNDS, selftest_sent ? "yes" : "no", r);
 	d->poll(d, RING_SIZE); /* nothing of the test is left for the stack */
 	d->rx = NULL;
 	d->tx_done = NULL;

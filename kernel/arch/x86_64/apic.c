@@ -45,7 +45,7 @@ static uint32_t lapic_read(uint32_t reg)
  * their vectors at PIC_VEC_BASE, where a stray one is ignored like any
  * unclaimed vector, then masks every line.  Where there are none
  * (microvm's pic=off) the writes go nowhere. */
-static void pic_mask_all(void)
+void pic_disable(void)
 {
 	outb(PORT_PIC1_CMD, 0x11); /* ICW1: edge, cascade, ICW4 follows */
 	outb(PORT_PIC2_CMD, 0x11);
@@ -61,7 +61,6 @@ static void pic_mask_all(void)
 
 void apic_init(void)
 {
-	pic_mask_all();
 	lapic = paging_map_mmio(LAPIC_PHYS, PAGE_SIZE);
 	lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
 	lapic_write(LAPIC_SVR, 0x100 | 0xff); /* enabled, spurious vector 255 */
