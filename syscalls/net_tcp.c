@@ -407,6 +407,7 @@ static long tcp_connect_op(struct socket *s, const void *addr, int len, bool non
 		if ((r = tcp_pcb_new(is)) < 0)
 			goto out;
 		is->state = INET_FRESH;
+		is->bound = false; /* the old port went with the old pcb */
 		is->rx_eof = is->shut_rd = is->shut_wr = false;
 		rx_drop(is);
 	}
