@@ -158,8 +158,10 @@ static void net_thread_fn(void *arg)
 			sys_check_timeouts();
 		net_deadline = 0;
 		net_unlock();
-		if (more)
+		if (more) { /* the kernel is not preempted: let the readers run */
+			sched_yield_cpu();
 			continue;
+		}
 		wait_event_deadline(&net_wq, net_kicked, net_deadline);
 	}
 }
