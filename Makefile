@@ -73,7 +73,7 @@ LWIP_OBJ := $(patsubst %.c,$(LWIP_DIR)/obj/%.o,$(LWIP_SRC))
 LWIP_INC := -Ikernel/net -isystem kernel/net/libc -isystem $(LWIP)/include
 $(LWIP_STAMP): | $(DEPS_STAMP)
 	rm -rf $(LWIP_DIR) && mkdir -p $(LWIP_DIR)
-	cd $(LWIP_DIR) && apt-get source -q lwip >/dev/null
+	cd $(LWIP_DIR) && { apt-get source -q lwip >apt.log 2>&1 || { cat apt.log; exit 1; }; }
 	ln -s "$$(cd $(LWIP_DIR) && echo lwip-2.1.3*/)src" $(LWIP)
 	touch $@
 $(LWIP_OBJ): $(LWIP_DIR)/obj/%.o: $(LWIP_STAMP) kernel/net/lwipopts.h kernel/net/arch/cc.h
