@@ -52,7 +52,8 @@ struct ndev {
 	int index; /* netlink's: 2 for eth0 */
 	struct pbuf *backlog[NET_TX_BACKLOG];
 	int bl_head, bl_len;
-	int lent; /* receive buffers held in pbufs */
+	int lent;         /* receive buffers held in pbufs */
+	u16_t csum_flags; /* the netif's checksum flags between frames */
 	ip4_addr_t addr, mask, gw;
 	int prefix4, prefix6;
 };
@@ -112,7 +113,13 @@ void net_flush(void)
 		NETIF_FOREACH(n)
 		{
 			if (n->loop_first) {
+				/* Packets to the machine's own address on a device
+				 * whose TCP checksums are offloaded never got one. */
+				u16_t fl = n->chksum_flags;
+				if (n != lo_netif)
+					n->chksum_flags = fl & ~NETIF_CHECKSUM_CHECK_TCP;
 				netif_poll(n);
+				n->chksum_flags = fl;
 				any = true;
 			}
 		}
@@ -231,14 +238,53 @@ static void dev_rx(struct netdev *d, void *buf, uint32_t len, bool csum_ok)
 	 * interface, and the frame is processed whole within input(), so the
 	 * flags hold for this frame alone. */
 	if (csum_ok)
-		nd->nif.chksum_flags = NETIF_CHECKSUM_ENABLE_ALL &
-				       ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
+		nd->nif.chksum_flags =
+			nd->csum_flags & ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
 	if (nd->nif.input(p, &nd->nif) != ERR_OK)
 		pbuf_free(p);
-	nd->nif.chksum_flags = NETIF_CHECKSUM_ENABLE_ALL;
+	nd->nif.chksum_flags = nd->csum_flags;
 	return;
 drop:
 	d->rx_recycle(d, buf);
+}
+
+/* Where a TCP segment's checksum region starts in frame f (Ethernet, then
+ * IPv4 or IPv6 with TCP right after); 0 when f is something else. */
+static uint16_t tcp_start(const uint8_t *f, uint32_t len)
+{
+	if (len >= 14 + 20 + 20 && f[12] == 0x08 && f[13] == 0x00 && f[23] == IP_PROTO_TCP) {
+		unsigned ihl = (f[14] & 0xfu) * 4;
+		return ihl >= 20 && len >= 14 + ihl + 20 ? (uint16_t)(14 + ihl) : 0;
+	}
+	if (len >= 14 + 40 + 20 && f[12] == 0x86 && f[13] == 0xdd && f[20] == IP6_NEXTH_TCP)
+		return 14 + 40;
+	return 0;
+}
+
+static uint32_t sum16(const uint8_t *b, int n, uint32_t sum)
+{
+	for (int i = 0; i < n; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	return sum;
+}
+
+/* With the device summing TCP (tx_csum), lwIP leaves the checksum 0: put
+ * the pseudo-header's sum there, as virtio's NEEDS_CSUM wants (Linux's
+ * tcp_v4_send_check).  f is contiguous up to the TCP header's end. */
+static void tcp_pseudo_sum(uint8_t *f, uint16_t start)
+{
+	uint32_t sum;
+
+	if (f[12] == 0x08) { /* IPv4: addresses, protocol, TCP length */
+		unsigned tot = (unsigned)f[16] << 8 | f[17];
+		sum = sum16(f + 26, 8, IP_PROTO_TCP + tot - (start - 14));
+	} else { /* IPv6: addresses, payload length, next header */
+		sum = sum16(f + 22, 32, IP6_NEXTH_TCP + ((unsigned)f[18] << 8 | f[19]));
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	f[start + 16] = (uint8_t)(sum >> 8);
+	f[start + 17] = (uint8_t)sum;
 }
 
 /* Hands one frame to the driver; -EAGAIN when its ring is full. */
@@ -247,6 +293,11 @@ static long dev_xmit(struct ndev *nd, struct pbuf *p)
 	struct netdev_frag f[NET_TX_FRAGS];
 	struct netdev_csum csum = { 0 };
 	int n = 0;
+
+	if (nd->d->tx_csum && (csum.start = tcp_start(p->payload, p->len))) {
+		csum.needed = true;
+		csum.offset = 16;
+	}
 
 	for (struct pbuf *q = p; q; q = q->next) {
 		if (!q->len)
@@ -277,14 +328,22 @@ static err_t dev_linkoutput(struct netif *nif, struct pbuf *p)
 	struct ndev *nd = nif->state;
 	int frags = 0;
 
+	uint16_t start = nd->d->tx_csum ? tcp_start(p->payload, p->len) : 0;
+
 	for (struct pbuf *q = p; q; q = q->next)
 		frags++;
-	if (frags > NET_TX_FRAGS) {
+	/* A TCP segment whose headers straddle pbufs is made one piece, so
+	 * its checksum field can be reached (lwIP builds them whole). */
+	bool split = nd->d->tx_csum && !start && p->len < p->tot_len && p->len < 14 + 60 + 20;
+	if (frags > NET_TX_FRAGS || split) {
 		if (!(p = pbuf_clone(PBUF_RAW, PBUF_RAM, p)))
 			return ERR_MEM;
+		start = nd->d->tx_csum ? tcp_start(p->payload, p->len) : 0;
 	} else {
 		pbuf_ref(p);
 	}
+	if (start)
+		tcp_pseudo_sum(p->payload, start);
 	if (!nd->bl_len) {
 		long r = dev_xmit(nd, p);
 		if (r == 0)
@@ -387,6 +446,10 @@ void netdev_register(struct netdev *d)
 			klog("net: ip6=%s is not usable", a);
 	}
 	nd->prefix6 = p6;
+	/* The device sums TCP segments: lwIP leaves their checksum to it. */
+	nd->csum_flags = d->tx_csum ? NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP
+				    : NETIF_CHECKSUM_ENABLE_ALL;
+	nd->nif.chksum_flags = nd->csum_flags;
 	if (ndevs == 1)
 		netif_set_default(&nd->nif);
 	netif_set_up(&nd->nif);
