@@ -99,9 +99,10 @@ void *lwip_port_calloc(size_t n, size_t size);
 #define TCP_SND_BUF (256 * 1024)
 #define TCP_SND_QUEUELEN 1024 /* segments queued: 256 KiB of 1460-byte ones, and more */
 #define TCP_SNDLOWAT (32 * 1024)
-/* A window update once the program has read this much: lwIP's default
- * (4 MSS) would wait for 64 KiB, a peer's whole unscaled window. */
-#define TCP_WND_UPDATE_THRESHOLD (4 * 1460)
+/* A window update once the program has read this much: a quarter of a
+ * peer's unscaled 64 KiB window.  lwIP's default (4 MSS, with our 16 KiB
+ * MSS) would wait for all of it. */
+#define TCP_WND_UPDATE_THRESHOLD (16 * 1024)
 #define LWIP_DISABLE_TCP_SANITY_CHECKS 1
 #define TCP_OVERSIZE TCP_MSS
 #define TCP_QUEUE_OOSEQ 1
