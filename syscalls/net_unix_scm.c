@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+/*
+ * AF_UNIX control messages (Linux's net/core/scm.c and af_unix's scm
+ * glue): SCM_RIGHTS passes open files, SCM_CREDENTIALS a pid, uid and gid.
+ * The send side parses the copied-in control data and takes a reference
+ * to each file; the message carries them (net_unix_msg.c) until a reader
+ * installs them as new descriptors or the message is dropped.  Files in
+ * flight are not garbage-collected: a unix socket sent over itself keeps
+ * itself alive until the VM ends (docs/net.md).
+ */
+#include "syscalls/net_unix.h"
+
+struct ucred unix_cred_now(void)
+{
+	/* The one process: proc.c's getpid, getuid and getgid answers. */
+	return (struct ucred){ .pid = 1, .uid = 0, .gid = 0 };
+}
+
+static long add_fds(struct uscm *scm, const int *fds, int n)
+{
+	if (n <= 0 || scm->nfds + n > SCM_MAX_FD)
+		return -EINVAL;
+	struct file **all = kmalloc((scm->nfds + n) * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct file *f = fd_get(fds[i]);
+		if (!f) {
+			for (int j = 0; j < i; j++)
+				file_put(all[scm->nfds + j]);
+			kfree(all);
+			return -EBADF;
+		}
+		file_get(f);
+		all[scm->nfds + i] = f;
+	}
+	if (scm->nfds)
+		memcpy(all, scm->fds, scm->nfds * sizeof(*all));
+	kfree(scm->fds);
+	scm->fds = all;
+	scm->nfds += n;
+	return 0;
+}
+
+long unix_scm_send(const struct sock_msg *m, struct uscm *scm)
+{
+	const uint8_t *p = m->control;
+	size_t left = m->controllen;
+	long r = 0;
+
+	scm->fds = NULL;
+	scm->nfds = 0;
+	scm->cred = unix_cred_now();
+	/* __scm_send: walk the headers as CMSG_NXTHDR does; a header whose
+	 * length is short or runs past the end is EINVAL. */
+	while (left >= sizeof(struct cmsghdr)) {
+		struct cmsghdr h;
+		memcpy(&h, p, sizeof(h));
+		if (h.len < sizeof(h) || h.len > left) {
+			r = -EINVAL;
+			break;
+		}
+		size_t dlen = h.len - sizeof(h);
+		const void *data = p + sizeof(h);
+		if (h.level == SOL_SOCKET) {
+			if (h.type == SCM_RIGHTS) {
+				int fds[SCM_MAX_FD];
+				int n = dlen / sizeof(int);
+				if (n > SCM_MAX_FD) {
+					r = -EINVAL;
+					break;
+				}
+				memcpy(fds, data, n * sizeof(int));
+				r = add_fds(scm, fds, n);
+			} else if (h.type == SCM_CREDENTIALS) {
+				if (dlen != sizeof(struct ucred))
+					r = -EINVAL;
+				else /* root may claim any pid, uid and gid */
+					memcpy(&scm->cred, data, sizeof(struct ucred));
+			} else {
+				r = -EINVAL;
+			}
+			if (r < 0)
+				break;
+		}
+		size_t step = CMSG_ALIGN(h.len);
+		if (step >= left)
+			break;
+		p += step;
+		left -= step;
+	}
+	if (r < 0)
+		unix_scm_destroy(scm);
+	return r;
+}
+
+void unix_scm_destroy(struct uscm *scm)
+{
+	for (int i = 0; i < scm->nfds; i++)
+		file_put(scm->fds[i]);
+	kfree(scm->fds);
+	scm->fds = NULL;
+	scm->nfds = 0;
+}
+
+/* put_cmsg: one control message into what is left of m->control; a short
+ * buffer cuts it and sets MSG_CTRUNC. */
+static void put_cmsg(struct sock_msg *m, size_t *used, int type, const void *data, size_t len)
+{
+	size_t room = m->controllen - *used;
+	size_t full = sizeof(struct cmsghdr) + len;
+
+	if (room < sizeof(struct cmsghdr)) {
+		m->out_flags |= MSG_CTRUNC;
+		return;
+	}
+	if (room < full) {
+		m->out_flags |= MSG_CTRUNC;
+		full = room;
+	}
+	struct cmsghdr h = { .len = full, .level = SOL_SOCKET, .type = type };
+	memcpy((uint8_t *)m->control + *used, &h, sizeof(h));
+	memcpy((uint8_t *)m->control + *used + sizeof(h), data, full - sizeof(h));
+	*used += MIN(CMSG_ALIGN(full), room);
+}
+
+void unix_scm_recv(struct sock_msg *m, bool passcred, const struct ucred *cred, struct file **fds,
+		   int nfds)
+{
+	size_t used = 0;
+
+	if (!m->control)
+		m->controllen = 0;
+	if (passcred)
+		put_cmsg(m, &used, SCM_CREDENTIALS, cred, sizeof(*cred));
+	if (nfds) {
+		/* scm_detach_fds: as many as fit, the rest are closed. */
+		size_t room = m->controllen - used;
+		int fit = room > sizeof(struct cmsghdr) ? (room - sizeof(struct cmsghdr)) / sizeof(int)
+							: 0;
+		int nums[SCM_MAX_FD], n = 0;
+		bool cloexec = m->flags & MSG_CMSG_CLOEXEC;
+		for (int i = 0; i < nfds; i++) {
+			if (i >= fit || n < i) { /* no room, or the table is full */
+				file_put(fds[i]);
+				continue;
+			}
+			long fd = fd_install(fds[i], 0, cloexec); /* drops it on failure */
+			if (fd >= 0)
+				nums[n++] = fd;
+		}
+		if (n) {
+			struct cmsghdr h = { .len = sizeof(h) + n * sizeof(int),
+					     .level = SOL_SOCKET,
+					     .type = SCM_RIGHTS };
+			memcpy((uint8_t *)m->control + used, &h, sizeof(h));
+			memcpy((uint8_t *)m->control + used + sizeof(h), nums, n * sizeof(int));
+			used += MIN(CMSG_ALIGN(h.len), m->controllen - used);
+		}
+		if (n < nfds)
+			m->out_flags |= MSG_CTRUNC;
+	}
+	kfree(fds);
+	m->controllen = used;
+}
