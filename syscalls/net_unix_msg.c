@@ -229,8 +229,10 @@ long unix_stream_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 		}
 		if (!got) {
 			cred = msg->cred;
-			m->addrlen = msg->addrlen;
-			memcpy(m->addr, &msg->addr, msg->addrlen);
+			if (m->addr) { /* read() asks for no address */
+				m->addrlen = msg->addrlen;
+				memcpy(m->addr, &msg->addr, msg->addrlen);
+			}
 			got = true;
 		} else if (u->passcred && memcmp(&cred, &msg->cred, sizeof(cred)) != 0) {
 			break; /* one read, one sender's credentials */
@@ -412,8 +414,10 @@ long unix_dgram_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 		r = (m->flags & MSG_TRUNC) ? (long)msg->len : c;
 	if (msg->len > n)
 		m->out_flags |= MSG_TRUNC;
-	m->addrlen = msg->addrlen;
-	memcpy(m->addr, &msg->addr, msg->addrlen);
+	if (m->addr) {
+		m->addrlen = msg->addrlen;
+		memcpy(m->addr, &msg->addr, msg->addrlen);
+	}
 	cred = msg->cred;
 	if (m->flags & MSG_PEEK) {
 		if (msg->nfds && (fds = dup_files(msg)))

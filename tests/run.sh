@@ -124,6 +124,7 @@ all_cases() {
 	guest timerfd -x 0 --
 	guest poll_select -x 0 --
 	guest socketpair -x 0 --
+	guest net_unix_stream -x 0 --
 	guest vectored_io -x 0 --
 	guest pthreads -x 0 -t 30 --
 	guest pthreads -l mainexit -x 0 -- mainexit
