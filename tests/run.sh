@@ -125,6 +125,8 @@ all_cases() {
 	guest poll_select -x 0 --
 	guest socketpair -x 0 --
 	guest net_unix_stream -x 0 --
+	guest net_unix_dgram -x 0 --
+	guest net_unix_scm -x 0 --
 	guest vectored_io -x 0 --
 	guest pthreads -x 0 -t 30 --
 	guest pthreads -l mainexit -x 0 -- mainexit
