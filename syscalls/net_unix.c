@@ -381,6 +381,18 @@ static int *generic_int(struct usock *u, int name)
 	return NULL;
 }
 
+/* sock_setsockopt's SO_SNDBUF/SO_RCVBUF: the value doubled (for the
+ * kernel's overhead), capped at net.core.*mem_max unless forced. */
+static int buf_size(int v, bool capped, int min)
+{
+	if (capped)
+		v = MIN((unsigned)v, (unsigned)UNIX_BUF_MAX);
+	else if (v < 0)
+		v = 0;
+	v = MIN(v, 0x7fffffff / 2);
+	return MAX(v * 2, min);
+}
+
 static long unix_setsockopt(struct socket *s, int level, int name, const void *val, unsigned len)
 {
 	struct usock *u = s->sk;
@@ -405,19 +417,11 @@ static long unix_setsockopt(struct socket *s, int level, int name, const void *v
 	case SO_PASSCRED: u->passcred = v != 0; break;
 	case SO_SNDBUF:
 	case SO_SNDBUFFORCE:
-		if (name == SO_SNDBUF)
-			v = MIN((unsigned)v, (unsigned)UNIX_BUF_MAX);
-		u->sndbuf = MAX((long)(unsigned)v * 2 > 0x7fffffff ? 0x7fffffff : (unsigned)v * 2,
-				SOCK_MIN_SNDBUF);
+		u->sndbuf = buf_size(v, name == SO_SNDBUF, SOCK_MIN_SNDBUF);
 		unix_wake(u, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
 		break;
 	case SO_RCVBUF:
-	case SO_RCVBUFFORCE:
-		if (name == SO_RCVBUF)
-			v = MIN((unsigned)v, (unsigned)UNIX_BUF_MAX);
-		u->rcvbuf = MAX((long)(unsigned)v * 2 > 0x7fffffff ? 0x7fffffff : (unsigned)v * 2,
-				SOCK_MIN_RCVBUF);
-		break;
+	case SO_RCVBUFFORCE: u->rcvbuf = buf_size(v, name == SO_RCVBUF, SOCK_MIN_RCVBUF); break;
 	case SO_RCVLOWAT: u->rcvlowat = v < 0 ? 0x7fffffff : v ? v : 1; break;
 	case SO_DEBUG:
 	case SO_DONTROUTE:

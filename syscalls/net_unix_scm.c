@@ -18,7 +18,9 @@ struct ucred unix_cred_now(void)
 
 static long add_fds(struct uscm *scm, const int *fds, int n)
 {
-	if (n <= 0 || scm->nfds + n > SCM_MAX_FD)
+	if (n <= 0) /* scm_fp_copy: an empty SCM_RIGHTS passes nothing */
+		return 0;
+	if (scm->nfds + n > SCM_MAX_FD)
 		return -EINVAL;
 	struct file **all = kmalloc((scm->nfds + n) * sizeof(*all));
 	if (!all)

@@ -90,6 +90,13 @@ static void pairs(int type, const char *name)
 	ok(recv(s[1], buf, 2, MSG_TRUNC) == 10, "and MSG_TRUNC alone, consuming it");
 	snprintf(what, sizeof what, "%s: both ways", name);
 	ok(send(s[1], "back", 4, 0) == 4 && recv(s[0], buf, sizeof buf, 0) == 4, what);
+	static char big[200000], in[200001];
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (char)(i * 7 + i / 251);
+	snprintf(what, sizeof what, "%s: a 200000-byte message goes and comes whole", name);
+	ok(send(s[0], big, sizeof big, 0) == (ssize_t)sizeof big &&
+		   recv(s[1], in, sizeof in, 0) == (ssize_t)sizeof big && !memcmp(in, big, sizeof big),
+	   what);
 	int v = 0;
 	socklen_t len = sizeof v;
 	ok(getsockopt(s[0], SOL_SOCKET, SO_TYPE, &v, &len) == 0 && v == type, "SO_TYPE");
