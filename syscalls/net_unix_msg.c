@@ -2,7 +2,7 @@
 /*
  * AF_UNIX messages: each socket has one receive queue of struct umsg, and
  * every send appends to the peer's.  A stream send is cut into messages of
- * at most 64 KiB that a reader takes bytes from across their boundaries
+ * under 64 KiB that a reader takes bytes from across their boundaries
  * (stopping after one that carried files, as Linux does); a datagram or a
  * seqpacket record is one message, read whole or cut with MSG_TRUNC.  A
  * sender may have at most SO_SNDBUF bytes unread by its peer; a datagram
@@ -11,6 +11,9 @@
  * readiness are in net_unix.c.
  */
 #include "syscalls/net_unix.h"
+
+/* A stream message's bytes: with its header, 16 pages of kmalloc. */
+#define STREAM_CHUNK (65536 - sizeof(struct umsg) - 16)
 
 static bool writable(const struct usock *u)
 {
@@ -135,7 +138,7 @@ long unix_stream_sendmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 			r = -EPIPE;
 			break;
 		}
-		size_t n = MIN(len - sent, MIN((size_t)u->sndbuf / 2 - 64, (size_t)65536));
+		size_t n = MIN(len - sent, MIN((size_t)u->sndbuf / 2 - 64, STREAM_CHUNK));
 		struct umsg *msg = msg_new(u, n, &scm, sent == 0); /* files go with the first */
 		if (!msg) {
 			r = -ENOMEM;

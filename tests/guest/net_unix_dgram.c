@@ -104,6 +104,14 @@ static void pairs(int type, const char *name)
 	close(s[1]);
 }
 
+static void *blocked_send(void *p)
+{
+	int fd = *(int *)p;
+	double t0 = now();
+	long r = send(fd, "w", 1, 0);
+	return r == 1 && now() - t0 > 0.03 ? NULL : (void *)1;
+}
+
 static void datagrams(void)
 {
 	char buf[256];
@@ -176,6 +184,13 @@ static void datagrams(void)
 	recv(rx, buf, sizeof buf, 0);
 	ok(poll(&pf, 1, 100) == 1 && (pf.revents & POLLOUT), "one read: writable again");
 	ok(send(tx, "q", 1, MSG_DONTWAIT) == 1, "and a send goes");
+	pthread_t t;
+	pthread_create(&t, NULL, blocked_send, &tx);
+	usleep(50000);
+	recv(rx, buf, sizeof buf, 0);
+	void *r;
+	pthread_join(t, &r);
+	ok(r == NULL, "a blocking send to a full queue waits for a read");
 	for (int i = 0; i < 11; i++)
 		recv(rx, buf, sizeof buf, MSG_DONTWAIT);
 	fails(recv(rx, buf, sizeof buf, MSG_DONTWAIT), EAGAIN, "drained");

@@ -196,6 +196,28 @@ static void rights(void)
 	close(sv.l);
 	unlink("scm.sock");
 
+	/* A socket passed over a socket, then used. */
+	int q[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, s);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, q);
+	send_fds(s[0], "s", 1, &q[1], 1);
+	close(q[1]);
+	ok(recv_fds(s[1], buf, sizeof buf, fds, 4, &n, 0, NULL) == 1 && n == 1 &&
+		   write(fds[0], "via", 3) == 3 && read(q[0], buf, sizeof buf) == 3 &&
+		   !memcmp(buf, "via", 3),
+	   "a socket passed over a socket works at the other end");
+	if (n)
+		close(fds[0]);
+	ok(read(q[0], buf, sizeof buf) == 0, "its last close is its peer's end of file");
+	close(q[0]);
+	/* A socket in flight to itself: nothing will read it; closing must
+	 * not hang or crash (Linux's collector frees it, elfvm keeps it). */
+	send_fds(s[0], "self", 4, &s[1], 1);
+	send_fds(s[1], "self", 4, &s[0], 1);
+	close(s[0]);
+	close(s[1]);
+	ok(1, "sockets in flight to themselves close");
+
 	/* Bad control messages. */
 	socketpair(AF_UNIX, SOCK_STREAM, 0, s);
 	int badfd = 999;

@@ -241,6 +241,13 @@ static void connections(void)
 	ok(recv(a, buf, 3, MSG_PEEK) == 3 && !memcmp(buf, "abc", 3), "MSG_PEEK looks");
 	ok(recv(a, buf, sizeof buf, 0) == 6 && !memcmp(buf, "abcdef", 6), "then reads the same");
 	fails(recv(a, buf, sizeof buf, MSG_DONTWAIT), EAGAIN, "MSG_DONTWAIT on nothing -> EAGAIN");
+	struct timeval tv = { 0, 50000 };
+	setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	double t0 = now();
+	fails(recv(a, buf, sizeof buf, 0), EAGAIN, "SO_RCVTIMEO: a blocking recv ends with EAGAIN");
+	ok(now() - t0 > 0.03, "after the timeout");
+	tv.tv_usec = 0;
+	setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	send(ca.fd, "12", 2, 0);
 	send(ca.fd, "345", 3, 0);
 	ok(recv(a, buf, sizeof buf, 0) == 5 && !memcmp(buf, "12345", 5), "a stream joins two sends");
