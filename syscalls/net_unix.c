@@ -109,8 +109,11 @@ static long stream_connect(struct socket *s, const void *addr, int len, bool non
 	}
 	if (!ns || !msg || !unix_alloc(ns))
 		goto out_free;
-	if ((r = unix_find(addr, len, s->type, &other)) < 0)
+	mutex_lock(&unix_lock);
+	if ((r = unix_find(addr, len, s->type, &other)) < 0) {
+		mutex_unlock(&unix_lock);
 		goto out_free;
+	}
 	for (;;) {
 		if (!other->sock || other->state != US_LISTEN || (other->shutdown & RCV_SHUTDOWN)) {
 			r = -ECONNREFUSED;
@@ -160,11 +163,10 @@ static long dgram_connect(struct socket *s, const void *addr, int len, bool nonb
 	long r;
 
 	(void)nonblock;
-	if (len >= (int)sizeof(uint16_t) && *(const uint16_t *)addr == AF_UNSPEC) {
-		mutex_lock(&unix_lock); /* disconnect */
-	} else {
+	mutex_lock(&unix_lock);
+	if (len < (int)sizeof(uint16_t) || *(const uint16_t *)addr != AF_UNSPEC) {
 		if ((r = unix_find(addr, len, s->type, &other)) < 0)
-			return r;
+			goto out;
 		if (u->passcred && !u->addrlen && (r = unix_autobind(u)) < 0)
 			goto out;
 		if (other->peer && other->peer != u) {

@@ -100,10 +100,12 @@ struct ucred unix_cred_now(void);
 long unix_bind(struct socket *s, const void *addr, int len);
 /* Gives u an abstract name "\0XXXXX" when it has none (unix_lock held). */
 long unix_autobind(struct usock *u);
-/* The socket bound to addr, with a reference, for connect and sendto:
- * -EINVAL for a bad address, the walk's error for a path, -ECONNREFUSED
- * when nothing listens there, -EPROTOTYPE for another type.  Takes
- * unix_lock itself and returns with it held when it succeeds. */
+/* addr's length as Linux keeps it, or -EINVAL (unix_validate_addr). */
+long unix_addr_valid(const void *addr, int len);
+/* The socket bound to addr, with a reference, for connect and sendto
+ * (unix_lock held; the tree's lock is taken inside): -EINVAL for a bad
+ * address, the walk's error for a path, -ECONNREFUSED when no socket is
+ * bound there, -EPROTOTYPE for another type. */
 long unix_find(const void *addr, int len, int type, struct usock **out);
 /* Takes u's name out of the tables (unix_lock held); the address stays. */
 void unix_unbind(struct usock *u);

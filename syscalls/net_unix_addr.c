@@ -124,42 +124,39 @@ long unix_bind(struct socket *s, const void *addr, int len)
 	return r;
 }
 
+long unix_addr_valid(const void *addr, int len)
+{
+	struct sockaddr_storage st;
+
+	memcpy(&st, addr, sizeof(st)); /* net.c's copy: SOCKADDR_MAX bytes */
+	return addr_check((struct sockaddr_un *)&st, len);
+}
+
 long unix_find(const void *addr, int len, int type, struct usock **out)
 {
 	struct sockaddr_storage st;
 	struct sockaddr_un *a = (struct sockaddr_un *)&st;
-	struct inode *ino = NULL;
 	struct usock *u;
 	long r;
 
 	memcpy(&st, addr, sizeof(st)); /* net.c's copy: SOCKADDR_MAX bytes */
 	if ((r = addr_check(a, len)) < 0)
 		return r;
-	if (!is_abstract(a)) {
-		struct walk w;
+	if (is_abstract(a)) {
+		u = abstract_find(a, r);
+	} else {
+		struct walk w; /* unix_lock, then the tree's: bind's order */
 		mfs_lock();
 		r = mfs_walk(vfs_cwd(), a->sun_path, WALK_FOLLOW, &w);
-		if (r == 0)
-			mfs_get(ino = w.inode);
+		u = r == 0 && (w.inode->mode & S_IFMT) == S_IFSOCK ? w.inode->sock : NULL;
 		mfs_unlock();
 		if (r < 0)
 			return r;
 	}
-	mutex_lock(&unix_lock);
-	if (ino)
-		u = (ino->mode & S_IFMT) == S_IFSOCK ? ino->sock : NULL;
-	else
-		u = abstract_find(a, r);
-	if (ino)
-		mfs_put(ino);
-	if (!u || !u->sock) {
-		mutex_unlock(&unix_lock);
+	if (!u || !u->sock)
 		return -ECONNREFUSED;
-	}
-	if (u->type != type) {
-		mutex_unlock(&unix_lock);
+	if (u->type != type)
 		return -EPROTOTYPE;
-	}
 	unix_get(u);
 	*out = u;
 	return 0;

@@ -280,6 +280,14 @@ out:
 
 /* ---- datagrams and seqpacket records ------------------------------------- */
 
+/* The receiver other can take nothing from u now, and nothing else is
+ * wrong with it: a sender sleeps on other->peer_wait. */
+static bool dgram_full(const struct usock *u, const struct usock *other)
+{
+	return other->sock && (!other->peer || other->peer == u) && !(other->shutdown & RCV_SHUTDOWN) &&
+	       other->peer != u && other->rq_count > other->backlog;
+}
+
 /* unix_dgram_sendmsg's checks on the receiver, under unix_lock: 0 when a
  * message may go now, 1 when the receiver's queue is full, else -errno. */
 static long dgram_check(struct usock *u, struct usock *other)
@@ -298,9 +306,7 @@ static long dgram_check(struct usock *u, struct usock *other)
 		return -EPERM; /* unix_may_send: it is connected elsewhere */
 	if (other->shutdown & RCV_SHUTDOWN)
 		return -EPIPE;
-	if (other->peer != u && other->rq_count > other->backlog)
-		return 1;
-	return 0;
+	return dgram_full(u, other) ? 1 : 0;
 }
 
 long unix_dgram_sendmsg(struct socket *s, struct sock_msg *m, bool nonblock)
@@ -316,12 +322,12 @@ long unix_dgram_sendmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 	bool named = s->type == SOCK_DGRAM && m->addr && m->addrlen;
 	if ((r = unix_scm_send(m, &scm)) < 0)
 		return r;
-	if (named) {
-		r = unix_find(m->addr, m->addrlen, s->type, &other); /* locks on success */
-		if (r < 0)
-			goto out_unlocked;
-	} else {
-		mutex_lock(&unix_lock);
+	/* Linux's order: the address, the size, room to send, the copy, and
+	 * only then the receiver (ENOENT, ECONNREFUSED, EPERM...). */
+	if (named && (r = unix_addr_valid(m->addr, m->addrlen)) < 0)
+		goto out_unlocked;
+	mutex_lock(&unix_lock);
+	if (!named) {
 		if (s->type == SOCK_SEQPACKET && u->state != US_CONNECTED)
 			r = -ENOTCONN;
 		else if (!(other = u->peer))
@@ -348,8 +354,10 @@ long unix_dgram_sendmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 		r = -EFAULT;
 		goto out;
 	}
+	if (named && (r = unix_find(m->addr, m->addrlen, s->type, &other)) < 0)
+		goto out;
 	while ((r = dgram_check(u, other)) == 1) {
-		r = sock_wait(&other->peer_wait, dgram_check(u, other) != 1, nonblock, s->sndtimeo,
+		r = sock_wait(&other->peer_wait, !dgram_full(u, other), nonblock, s->sndtimeo,
 			      &unix_lock);
 		if (r)
 			goto out;
