@@ -338,7 +338,7 @@ static unsigned dgram_poll(struct socket *s)
 
 	if (u->type == SOCK_SEQPACKET && u->state == US_CLOSE)
 		mask |= EPOLLHUP;
-	bool w = u->wmem * 4 <= (size_t)u->sndbuf;
+	bool w = u->state != US_LISTEN && u->wmem * 4 <= (size_t)u->sndbuf;
 	if (w && p && p->peer != u && p->sock && p->rq_count > p->backlog)
 		w = false;
 	if (w)
@@ -433,8 +433,10 @@ static long unix_setsockopt(struct socket *s, int level, int name, const void *v
 	default:
 		if ((p = generic_int(u, name)))
 			*p = name == SO_PRIORITY || name == SO_MARK ? v : v != 0;
+		else if (name == SO_PEEK_OFF)
+			r = -EOPNOTSUPP; /* peek offsets are not implemented */
 		else
-			r = -ENOPROTOOPT; /* SO_PEEK_OFF too: not implemented */
+			r = -ENOPROTOOPT;
 	}
 	mutex_unlock(&unix_lock);
 	return r;

@@ -343,7 +343,12 @@ long unix_dgram_sendmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 		r = -EMSGSIZE;
 		goto out;
 	}
-	r = sock_wait(&s->wq, u->wmem < (size_t)u->sndbuf, nonblock, s->sndtimeo, &unix_lock);
+	/* sock_alloc_send_pskb: room to send, and EPIPE (no SIGPIPE) once
+	 * this socket shut its sending side. */
+	r = sock_wait(&s->wq, u->wmem < (size_t)u->sndbuf || (u->shutdown & SEND_SHUTDOWN), nonblock,
+		      s->sndtimeo, &unix_lock);
+	if (!r && (u->shutdown & SEND_SHUTDOWN))
+		r = -EPIPE;
 	if (r)
 		goto out;
 	if (!(msg = msg_new(u, len, &scm, true))) {

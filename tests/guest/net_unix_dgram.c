@@ -207,6 +207,11 @@ static void datagrams(void)
 	shutdown(s[1], SHUT_RD);
 	fails(send(s[0], "x", 1, MSG_NOSIGNAL), EPIPE, "sending to a SHUT_RD receiver -> EPIPE");
 	ok(recv(s[1], buf, sizeof buf, 0) == 0, "a blocking read after SHUT_RD: 0");
+	signal(SIGPIPE, on_pipe);
+	shutdown(s[0], SHUT_WR);
+	fails(send(s[0], "x", 1, 0), EPIPE, "sending after our own SHUT_WR -> EPIPE");
+	ok(pipes == 0, "a datagram EPIPE raises no SIGPIPE");
+	signal(SIGPIPE, SIG_DFL);
 	fails(recv(s[1], buf, sizeof buf, MSG_DONTWAIT), EAGAIN, "a non-blocking one: EAGAIN");
 	close(s[0]);
 	close(s[1]);
@@ -242,6 +247,8 @@ static void seqpacket(void)
 	char buf[64];
 
 	ok(l >= 0 && listen(l, 4) == 0, "bind and listen, SOCK_SEQPACKET");
+	struct pollfd lp = { .fd = l, .events = POLLIN | POLLOUT };
+	ok(poll(&lp, 1, 0) == 0, "a seqpacket listener with nobody waiting polls nothing");
 	int u = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 	fails(send(u, "x", 1, MSG_NOSIGNAL), ENOTCONN, "seqpacket send unconnected -> ENOTCONN");
 	fails(recv(u, buf, 1, MSG_DONTWAIT), ENOTCONN, "seqpacket recv unconnected -> ENOTCONN");
