@@ -44,6 +44,23 @@ static long add_fds(struct uscm *scm, const int *fds, int n)
 	return 0;
 }
 
+/* __scm_send's SCM_CREDENTIALS: root may claim any pid, uid and gid, but
+ * the pid must be a live one (ESRCH) and the ids valid (EINVAL for -1). */
+static long creds_in(const void *data, size_t len, struct ucred *out)
+{
+	struct ucred c;
+
+	if (len != sizeof(c))
+		return -EINVAL;
+	memcpy(&c, data, sizeof(c));
+	if (c.uid == (uint32_t)-1 || c.gid == (uint32_t)-1)
+		return -EINVAL;
+	if (c.pid <= 0 || !thread_by_tid(c.pid))
+		return -ESRCH;
+	*out = c;
+	return 0;
+}
+
 long unix_scm_send(const struct sock_msg *m, struct uscm *scm)
 {
 	const uint8_t *p = m->control;
@@ -75,10 +92,7 @@ long unix_scm_send(const struct sock_msg *m, struct uscm *scm)
 				memcpy(fds, data, n * sizeof(int));
 				r = add_fds(scm, fds, n);
 			} else if (h.type == SCM_CREDENTIALS) {
-				if (dlen != sizeof(struct ucred))
-					r = -EINVAL;
-				else /* root may claim any pid, uid and gid */
-					memcpy(&scm->cred, data, sizeof(struct ucred));
+				r = creds_in(data, dlen, &scm->cred);
 			} else {
 				r = -EINVAL;
 			}

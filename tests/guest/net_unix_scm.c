@@ -295,6 +295,14 @@ static void credentials(void)
 		ok(recv_cred(s[1], &cr) == 1 && cr.pid == mine.pid && cr.uid == mine.uid &&
 			   cr.gid == mine.gid,
 		   what);
+		struct ucred bad = { 0x3ffffff0, getuid(), getgid() }; /* above any pid_max */
+		memcpy(CMSG_DATA(c), &bad, sizeof bad);
+		snprintf(what, sizeof what, "%s: SCM_CREDENTIALS with no such pid -> ESRCH", name);
+		fails(sendmsg(s[0], &m, 0), ESRCH, what);
+		bad = (struct ucred){ getpid(), (uid_t)-1, getgid() };
+		memcpy(CMSG_DATA(c), &bad, sizeof bad);
+		snprintf(what, sizeof what, "%s: SCM_CREDENTIALS with uid -1 -> EINVAL", name);
+		fails(sendmsg(s[0], &m, 0), EINVAL, what);
 		c->cmsg_len = CMSG_LEN(sizeof(struct ucred) - 4);
 		snprintf(what, sizeof what, "%s: SCM_CREDENTIALS of the wrong size -> EINVAL", name);
 		fails(sendmsg(s[0], &m, 0), EINVAL, what);
