@@ -8,7 +8,7 @@
  * accepted; a full backlog (more than `backlog` waiting) blocks the
  * connect or answers EAGAIN.  Names are in net_unix_addr.c, sending and
  * receiving in net_unix_msg.c, control messages in net_unix_scm.c.
- * MSG_OOB and SO_PEEK_OFF are not implemented (EOPNOTSUPP).
+ * MSG_OOB is not implemented (EOPNOTSUPP).
  */
 #include "syscalls/net_unix.h"
 
@@ -32,6 +32,7 @@ struct usock *unix_alloc(struct socket *s)
 	u->rcvbuf = UNIX_RCVBUF;
 	u->backlog = UNIX_DGRAM_QLEN;
 	u->rcvlowat = 1;
+	u->peek_off = -1;
 	u->cred = unix_cred_now();
 	u->peercred = (struct ucred){ .pid = 0, .uid = -1, .gid = -1 };
 	s->sk = u;
@@ -424,6 +425,7 @@ static long unix_setsockopt(struct socket *s, int level, int name, const void *v
 		break;
 	case SO_RCVBUF:
 	case SO_RCVBUFFORCE: u->rcvbuf = buf_size(v, name == SO_RCVBUF, SOCK_MIN_RCVBUF); break;
+	case SO_PEEK_OFF: u->peek_off = v; break;
 	case SO_RCVLOWAT: u->rcvlowat = v < 0 ? 0x7fffffff : v ? v : 1; break;
 	case SO_DEBUG:
 	case SO_DONTROUTE:
@@ -433,8 +435,6 @@ static long unix_setsockopt(struct socket *s, int level, int name, const void *v
 	default:
 		if ((p = generic_int(u, name)))
 			*p = name == SO_PRIORITY || name == SO_MARK ? v : v != 0;
-		else if (name == SO_PEEK_OFF)
-			r = -EOPNOTSUPP; /* peek offsets are not implemented */
 		else
 			r = -ENOPROTOOPT;
 	}
@@ -472,7 +472,7 @@ static long unix_getsockopt(struct socket *s, int level, int name, void *val, un
 	case SO_RCVBUF: r = sockopt_put_int(val, len, u->rcvbuf); break;
 	case SO_RCVLOWAT: r = sockopt_put_int(val, len, u->rcvlowat); break;
 	case SO_SNDLOWAT: r = sockopt_put_int(val, len, 1); break;
-	case SO_PEEK_OFF: r = sockopt_put_int(val, len, -1); break; /* peek offsets are off */
+	case SO_PEEK_OFF: r = sockopt_put_int(val, len, u->peek_off); break;
 	case SO_DEBUG:
 	case SO_DONTROUTE:
 	case SO_OOBINLINE:

@@ -43,6 +43,7 @@ struct umsg {
 	struct ucred cred;
 	struct file **fds; /* SCM_RIGHTS in flight: one reference each */
 	int nfds;
+	bool peeked; /* a datagram MSG_PEEK saw it (SO_PEEK_OFF steps over it) */
 	int addrlen; /* the sender's name when it had one, else 0 */
 	struct sockaddr_un addr;
 	char data[];
@@ -75,6 +76,7 @@ struct usock {
 	/* Blocked connectors and datagram senders wait here for room. */
 	struct waitq peer_wait;
 	/* The generic SOL_SOCKET options, kept for getsockopt. */
+	int peek_off; /* SO_PEEK_OFF; -1: off */
 	int reuseaddr, reuseport, keepalive, priority, rcvlowat, mark, timestamp, broadcast;
 	struct linger linger;
 };

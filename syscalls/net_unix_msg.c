@@ -190,11 +190,20 @@ static struct file **dup_files(const struct umsg *m)
 	return fds;
 }
 
+/* SO_PEEK_OFF (sk_peek_offset_fwd/bwd): a peek moves the offset on, a
+ * read moves it back by what it took; -1 means off. */
+static void peek_off_move(struct usock *u, long by)
+{
+	if (u->peek_off >= 0)
+		u->peek_off = MAX(u->peek_off + by, 0L);
+}
+
 long unix_stream_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 {
 	struct usock *u = s->sk;
 	struct umsg *drop = NULL;
 	bool peek = m->flags & MSG_PEEK, got = false;
+	size_t base = 0; /* SO_PEEK_OFF: where a peek starts */
 	size_t want = m->u->count, done = 0, target = (m->flags & MSG_WAITALL) ? want : 1;
 	struct file **fds = NULL;
 	int nfds = 0;
@@ -209,8 +218,10 @@ long unix_stream_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 		r = -EINVAL;
 		goto out;
 	}
+	if (peek && u->peek_off > 0)
+		base = u->peek_off;
 	for (;;) {
-		size_t pos = peek ? done : 0;
+		size_t pos = peek ? base + done : 0;
 		struct umsg *msg = msg_at(u, &pos);
 		if (!msg) {
 			if (done >= target)
@@ -223,7 +234,7 @@ long unix_stream_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 			if (u->shutdown & RCV_SHUTDOWN)
 				break;
 			r = sock_wait(&s->wq,
-				      u->rq_bytes > (peek ? done : 0) || u->err ||
+				      u->rq_bytes > (peek ? base + done : 0) || u->err ||
 					      (u->shutdown & RCV_SHUTDOWN),
 				      nonblock, s->rcvtimeo, &unix_lock);
 			if (r)
@@ -268,6 +279,7 @@ long unix_stream_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 		if (had_fds || (size_t)c < n || done >= want)
 			break;
 	}
+	peek_off_move(u, peek ? (long)done : -(long)done);
 out:
 	mutex_unlock(&unix_lock);
 	unix_drop_files(drop);
@@ -385,12 +397,32 @@ out_unlocked:
 	return r;
 }
 
+/* The message a datagram read takes (the first), or a peek looks at:
+ * with SO_PEEK_OFF, the one holding that offset (whole messages before it
+ * are stepped over, as __skb_try_recv_from_queue does); *skip is the
+ * offset in it. */
+static struct umsg *dgram_next(struct usock *u, unsigned flags, size_t *skip)
+{
+	struct umsg *m = u->rq;
+	size_t off = (flags & MSG_PEEK) && u->peek_off >= 0 ? (size_t)u->peek_off : 0;
+
+	while (m && off && off >= m->len) {
+		off -= m->len;
+		m = m->next;
+	}
+	while (m && (flags & MSG_PEEK) && u->peek_off >= 0 && !off && !m->len && m->peeked)
+		m = m->next; /* an empty message already peeked at */
+	*skip = off;
+	return m;
+}
+
 long unix_dgram_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 {
 	struct usock *u = s->sk;
 	struct umsg *msg, *drop = NULL;
 	struct file **fds = NULL;
 	int nfds = 0;
+	size_t skip = 0;
 	struct ucred cred;
 	long r = 0;
 
@@ -408,7 +440,7 @@ long unix_dgram_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 			u->err = 0;
 			goto out;
 		}
-		if (u->rq)
+		if ((msg = dgram_next(u, m->flags, &skip)))
 			break;
 		if (u->shutdown & RCV_SHUTDOWN) {
 			/* Blocking reads see end of file; a non-blocking
@@ -416,26 +448,28 @@ long unix_dgram_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 			r = nonblock && s->type == SOCK_DGRAM ? -EAGAIN : 0;
 			goto out;
 		}
-		r = sock_wait(&s->wq, u->rq || u->err || (u->shutdown & RCV_SHUTDOWN), nonblock,
-			      s->rcvtimeo, &unix_lock);
+		r = sock_wait(&s->wq,
+			      dgram_next(u, m->flags, &skip) || u->err || (u->shutdown & RCV_SHUTDOWN),
+			      nonblock, s->rcvtimeo, &unix_lock);
 		if (r)
 			goto out;
 	}
-	msg = u->rq;
-	size_t n = MIN(msg->len, m->u->count);
-	long c = uio_copy_out(m->u, msg->data, n);
+	size_t n = MIN(msg->len - skip, m->u->count);
+	long c = uio_copy_out(m->u, msg->data + skip, n);
 	if (n && c <= 0)
 		r = c < 0 ? c : -EFAULT;
 	else
-		r = (m->flags & MSG_TRUNC) ? (long)msg->len : c;
-	if (msg->len > n)
+		r = (m->flags & MSG_TRUNC) ? (long)(msg->len - skip) : c;
+	if (msg->len - skip > n)
 		m->out_flags |= MSG_TRUNC;
+	peek_off_move(u, (m->flags & MSG_PEEK) ? (long)n : -(long)msg->len);
 	if (m->addr) {
 		m->addrlen = msg->addrlen;
 		memcpy(m->addr, &msg->addr, msg->addrlen);
 	}
 	cred = msg->cred;
 	if (m->flags & MSG_PEEK) {
+		msg->peeked = true;
 		if (msg->nfds && (fds = dup_files(msg)))
 			nfds = msg->nfds;
 	} else {

@@ -9,7 +9,7 @@
  * gives them; a receiver's queue that is full answers EAGAIN; a connected
  * peer that closed gives ECONNREFUSED.  Seqpacket: listen/accept/connect
  * between threads, records, end of file, EPIPE; SOCK_RAW is a datagram
- * socket; poll and epoll readiness. */
+ * socket; poll and epoll readiness; SO_PEEK_OFF. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -300,6 +300,54 @@ static void readiness(void)
 	close(s[1]);
 }
 
+/* SO_PEEK_OFF: peeks start at the offset and move it on, reads move it
+ * back; a stream peek crosses sends, a datagram peek stays in one. */
+static void peek_offsets(void)
+{
+	for (int t = 0; t < 2; t++) {
+		int s[2], v = 0, type = t ? SOCK_DGRAM : SOCK_STREAM;
+		const char *name = t ? "datagram" : "stream";
+		char buf[16], what[128];
+		socklen_t len = sizeof v;
+		socketpair(AF_UNIX, type, 0, s);
+		snprintf(what, sizeof what, "%s: SO_PEEK_OFF is -1 (off) at first", name);
+		ok(getsockopt(s[1], SOL_SOCKET, SO_PEEK_OFF, &v, &len) == 0 && v == -1, what);
+		v = 0;
+		snprintf(what, sizeof what, "%s: SO_PEEK_OFF 0", name);
+		ok(setsockopt(s[1], SOL_SOCKET, SO_PEEK_OFF, &v, sizeof v) == 0, what);
+		send(s[0], "abc", 3, 0);
+		send(s[0], "def", 3, 0);
+		ok(recv(s[1], buf, 2, MSG_PEEK) == 2 && !memcmp(buf, "ab", 2), "a peek from offset 0");
+		snprintf(what, sizeof what, "%s: the next peek goes on from 2", name);
+		ok(recv(s[1], buf, 2, MSG_PEEK) == (t ? 1 : 2) &&
+			   !memcmp(buf, t ? "c" : "cd", t ? 1 : 2),
+		   what);
+		snprintf(what, sizeof what, "%s: and on", name);
+		ok(recv(s[1], buf, 4, MSG_PEEK) == (t ? 3 : 2) &&
+			   !memcmp(buf, t ? "def" : "ef", t ? 3 : 2),
+		   what);
+		len = sizeof v;
+		ok(getsockopt(s[1], SOL_SOCKET, SO_PEEK_OFF, &v, &len) == 0 && v == 6,
+		   "the offset is 6");
+		ok(recv(s[1], buf, 3, 0) == 3 && !memcmp(buf, "abc", 3), "a read starts at the front");
+		len = sizeof v;
+		ok(getsockopt(s[1], SOL_SOCKET, SO_PEEK_OFF, &v, &len) == 0 && v == 3,
+		   "and moves the offset back");
+		fails(recv(s[1], buf, 2, MSG_PEEK | MSG_DONTWAIT), EAGAIN,
+		      "nothing past the offset: EAGAIN");
+		ok(recv(s[1], buf, 8, 0) == 3 && !memcmp(buf, "def", 3), "the rest reads");
+		v = -1;
+		setsockopt(s[1], SOL_SOCKET, SO_PEEK_OFF, &v, sizeof v);
+		send(s[0], "xyz", 3, 0);
+		snprintf(what, sizeof what, "%s: SO_PEEK_OFF -1: peeks look at the front again", name);
+		ok(recv(s[1], buf, 2, MSG_PEEK) == 2 && recv(s[1], buf, 2, MSG_PEEK) == 2 &&
+			   !memcmp(buf, "xy", 2),
+		   what);
+		close(s[0]);
+		close(s[1]);
+	}
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -309,6 +357,7 @@ int main(void)
 	datagrams();
 	seqpacket();
 	readiness();
+	peek_offsets();
 	leave_workdir();
 	return bad;
 }
