@@ -38,6 +38,9 @@ struct usock *unix_alloc(struct socket *s)
 	s->sk = u;
 	mutex_lock(&unix_lock);
 	u->all_next = all_usocks;
+	u->all_pprev = &all_usocks;
+	if (all_usocks)
+		all_usocks->all_pprev = &u->all_next;
 	all_usocks = u;
 	mutex_unlock(&unix_lock);
 	return u;
@@ -52,11 +55,9 @@ void unix_put(struct usock *u)
 {
 	if (--u->refs)
 		return;
-	for (struct usock **pp = &all_usocks; *pp; pp = &(*pp)->all_next)
-		if (*pp == u) {
-			*pp = u->all_next;
-			break;
-		}
+	*u->all_pprev = u->all_next;
+	if (u->all_next)
+		u->all_next->all_pprev = u->all_pprev;
 	kfree(u);
 }
 

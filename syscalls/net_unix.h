@@ -72,7 +72,7 @@ struct usock {
 	struct sockaddr_un addr;
 	struct inode *inode; /* a path's node, referenced */
 	struct usock *abs_next;
-	struct usock *all_next; /* every usock, for unix_wake_senders */
+	struct usock *all_next, **all_pprev; /* every usock, for unix_wake_senders */
 	/* Blocked connectors and datagram senders wait here for room. */
 	struct waitq peer_wait;
 	/* The generic SOL_SOCKET options, kept for getsockopt. */
