@@ -136,7 +136,11 @@ static void names(void)
 
 	/* Abstract names: the bytes after the NUL, every one of them. */
 	struct sockaddr_un x, y;
-	socklen_t xl = abstract_of(&x, "elfvm-abs", 10);
+	/* The pid keeps the native runs of several builds apart: Linux has
+	 * one abstract namespace for the whole host. */
+	char nm[32];
+	int k = snprintf(nm, sizeof nm, "elfvm-abs.%d", (int)getpid());
+	socklen_t xl = abstract_of(&x, nm, k + 1);
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
 	ok(bind(s, (struct sockaddr *)&x, xl) == 0 && listen(s, 4) == 0,
 	   "bind and listen, an abstract name");
@@ -154,10 +158,10 @@ static void names(void)
 	close(a1);
 	close(c);
 	c = socket(AF_UNIX, SOCK_STREAM, 0);
-	socklen_t yl = abstract_of(&y, "elfvm-abs\0", 11);
+	socklen_t yl = abstract_of(&y, nm, k + 2); /* its NUL too */
 	fails(connect(c, (struct sockaddr *)&y, yl), ECONNREFUSED,
 	      "one more NUL is another abstract name -> ECONNREFUSED");
-	yl = abstract_of(&y, "elfvm-ab", 9);
+	yl = abstract_of(&y, nm, k);
 	fails(connect(c, (struct sockaddr *)&y, yl), ECONNREFUSED, "one less byte too");
 	close(c);
 	close(s);
@@ -555,6 +559,82 @@ static void et_pump(void)
 	unlink("et.sock");
 }
 
+/* Many short connections at once: 8 client threads, 200 connections
+ * each (every other one non-blocking, retrying on EAGAIN while the
+ * backlog of 4 is full), served by one epoll loop on an abstract name. */
+#define STRESS_T 8
+#define STRESS_N 200
+static struct sockaddr_un stress_addr = { AF_UNIX };
+static socklen_t stress_len; /* "\0elfvm-stress.PID" */
+static int stress_fails;
+
+static void *stress_client(void *p)
+{
+	long id = (long)p;
+	for (int i = 0; i < STRESS_N; i++) {
+		int c = socket(AF_UNIX, SOCK_STREAM | ((i & 1) ? 0 : SOCK_NONBLOCK), 0);
+		while (connect(c, (struct sockaddr *)&stress_addr, stress_len) != 0) {
+			if (errno != EAGAIN) {
+				__atomic_add_fetch(&stress_fails, 1, __ATOMIC_RELAXED);
+				break;
+			}
+			usleep(100);
+		}
+		fcntl(c, F_SETFL, 0);
+		long v = id * 1000 + i, got = -1;
+		if (write(c, &v, sizeof v) != sizeof v || read(c, &got, sizeof got) != sizeof got ||
+		    got != v + 1)
+			__atomic_add_fetch(&stress_fails, 1, __ATOMIC_RELAXED);
+		close(c);
+	}
+	return NULL;
+}
+
+static void stress(void)
+{
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int ep = epoll_create1(0), served = 0;
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = l };
+	pthread_t t[STRESS_T];
+
+	stress_len = sizeof(sa_family_t) + 1 +
+		     snprintf(stress_addr.sun_path + 1, sizeof stress_addr.sun_path - 1,
+			      "elfvm-stress.%d", (int)getpid());
+	bind(l, (struct sockaddr *)&stress_addr, stress_len);
+	listen(l, 4);
+	epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev);
+	for (long i = 0; i < STRESS_T; i++)
+		pthread_create(&t[i], NULL, stress_client, (void *)i);
+	while (served < STRESS_T * STRESS_N) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(ep, evs, 16, 5000);
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd, a;
+			long v;
+			if (fd == l) {
+				while ((a = accept4(l, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+					struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP,
+								 .data.fd = a };
+					epoll_ctl(ep, EPOLL_CTL_ADD, a, &e);
+				}
+			} else if (read(fd, &v, sizeof v) == sizeof v) {
+				v++;
+				served += write(fd, &v, sizeof v) == sizeof v;
+			} else {
+				close(fd); /* the client is gone: end of file */
+			}
+		}
+	}
+	for (int i = 0; i < STRESS_T; i++)
+		pthread_join(t[i], NULL);
+	ok_vals(served == STRESS_T * STRESS_N && stress_fails == 0,
+		"1600 connections from 8 threads through one epoll server", served, stress_fails);
+	close(ep);
+	close(l);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -567,6 +647,7 @@ int main(void)
 	errors();
 	server();
 	et_pump();
+	stress();
 	leave_workdir();
 	return bad;
 }
