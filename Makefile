@@ -53,8 +53,40 @@ $(B)/gen/syscall_names.h: $(MUSL_SYSCALL_H)
 	  sed -n 's/^#define __NR_\([a-z0-9_]*\)[[:space:]]*\([0-9]*\)$$/[\2] = "\1",/p' $<; \
 	  echo '};' ) > $@
 $(B)/k/syscalls/dispatch.c.o: $(B)/gen/syscall_names.h
-$(B)/kernel.elf: $(KOBJ) kernel/arch/x86_64/kernel.ld
-	$(KCC) $(KCFLAGS) $(KLDFLAGS) $(KOBJ) -o $@
+# ---- lwIP 2.1.3: Debian's source package, unpacked once, never committed ----
+# `apt-get source` needs a deb-src entry and dpkg-dev (tools/deps.sh).  Only
+# the core (IPv4, IPv6, TCP, UDP) and the Ethernet glue are built: the
+# sockets and netconn APIs are replaced by syscalls/net_inet*.c on the raw
+# API.  lwIP's files get the kernel's flags with warnings that do not fail
+# the build; the port (kernel/net/) and the inet family see lwIP's headers
+# through LWIP_INC and keep the full warnings.
+LWIP_DIR := $(B)/lwip
+LWIP := $(LWIP_DIR)/src
+LWIP_STAMP := $(LWIP_DIR)/.unpacked
+LWIP_SRC := core/def.c core/inet_chksum.c core/init.c core/ip.c core/mem.c core/memp.c \
+	core/netif.c core/pbuf.c core/stats.c core/tcp.c core/tcp_in.c core/tcp_out.c \
+	core/timeouts.c core/udp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
+	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c core/ipv6/ethip6.c core/ipv6/icmp6.c \
+	core/ipv6/inet6.c core/ipv6/ip6.c core/ipv6/ip6_addr.c core/ipv6/ip6_frag.c \
+	core/ipv6/mld6.c core/ipv6/nd6.c netif/ethernet.c
+LWIP_OBJ := $(patsubst %.c,$(LWIP_DIR)/obj/%.o,$(LWIP_SRC))
+LWIP_INC := -Ikernel/net -isystem kernel/net/libc -isystem $(LWIP)/include
+$(LWIP_STAMP): | $(DEPS_STAMP)
+	rm -rf $(LWIP_DIR) && mkdir -p $(LWIP_DIR)
+	cd $(LWIP_DIR) && apt-get source -q lwip >/dev/null
+	ln -s "$$(cd $(LWIP_DIR) && echo lwip-2.1.3*/)src" $(LWIP)
+	touch $@
+$(LWIP_OBJ): $(LWIP_DIR)/obj/%.o: $(LWIP_STAMP) kernel/net/lwipopts.h kernel/net/arch/cc.h
+	@mkdir -p $(dir $@)
+	$(KCC) $(filter-out -Werror -Wextra -I.,$(KCFLAGS)) -Wno-address $(LWIP_INC) \
+		-c $(LWIP)/$*.c -o $@
+LWIP_USERS := $(filter $(B)/k/kernel/net/% $(B)/k/syscalls/net_inet% $(B)/k/syscalls/net_tcp% \
+	$(B)/k/syscalls/net_udp%,$(KOBJ))
+$(LWIP_USERS): KCFLAGS += $(LWIP_INC)
+$(LWIP_USERS): | $(LWIP_STAMP)
+
+$(B)/kernel.elf: $(KOBJ) $(LWIP_OBJ) kernel/arch/x86_64/kernel.ld
+	$(KCC) $(KCFLAGS) $(KLDFLAGS) $(KOBJ) $(LWIP_OBJ) -o $@
 
 # ---- the vDSO ----------------------------------------------------------------
 # kernel/arch/x86_64/vdso/ is user code mapped into every program (docs/vdso.md): built

@@ -8,7 +8,7 @@
  */
 #include "kernel/kernel.h"
 
-static char cmdline[1024];
+static char cmdline[2048];
 
 void cmdline_init(const char *line)
 {
@@ -18,9 +18,12 @@ void cmdline_init(const char *line)
 	cmdline[n] = 0;
 }
 
-const char *cmdline_get(const char *key, char *buf, size_t size)
+/* Calls fn(value, len, arg) for each key=value word, in order, until fn
+ * returns false; returns how many words it was called for. */
+int cmdline_each(const char *key, bool (*fn)(const char *value, size_t len, void *arg), void *arg)
 {
 	size_t klen = strlen(key);
+	int n = 0;
 
 	for (const char *p = cmdline; *p;) {
 		while (*p == ' ')
@@ -29,12 +32,33 @@ const char *cmdline_get(const char *key, char *buf, size_t size)
 		if (!end)
 			end = p + strlen(p);
 		if ((size_t)(end - p) > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			size_t n = MIN((size_t)(end - p - klen - 1), size - 1);
-			memcpy(buf, p + klen + 1, n);
-			buf[n] = 0;
-			return buf;
+			n++;
+			if (!fn(p + klen + 1, (size_t)(end - p - klen - 1), arg))
+				break;
 		}
 		p = end;
 	}
-	return NULL;
+	return n;
+}
+
+struct first_value {
+	char *buf;
+	size_t size;
+};
+
+static bool copy_first(const char *value, size_t len, void *arg)
+{
+	struct first_value *f = arg;
+	size_t n = MIN(len, f->size - 1);
+
+	memcpy(f->buf, value, n);
+	f->buf[n] = 0;
+	return false;
+}
+
+const char *cmdline_get(const char *key, char *buf, size_t size)
+{
+	struct first_value f = { buf, size };
+
+	return cmdline_each(key, copy_first, &f) ? buf : NULL;
 }

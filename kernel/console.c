@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * The program's stdout and stderr, and the kernel log.  The program's bytes
- * leave on the serial lines (the arch's uart.c), the log on the platform's
- * log port (the arch's platform.c); kernel/platform.h has the mapping.
- * Nothing here buffers: a write has reached the VMM when it returns.
+ * leave through the virtio console when the VM has one (kernel/virtio/
+ * console.c: a ring per stream, console_flush waits until the host has
+ * them), else on the serial lines (the arch's uart.c), where a write has
+ * reached the VMM when it returns.  The log goes to the platform's log port
+ * (the arch's platform.c); kernel/platform.h has the mapping.
  */
 #include "kernel/kernel.h"
+#include "kernel/virtio/virtio.h"
 
 bool klog_verbose;
 
@@ -14,17 +17,31 @@ void console_init(void)
 	uart_init();
 }
 
-void console_write(int stream, const void *buf, size_t len)
+/* The host may run a VM again that failed before its first output
+ * (docs/protocol.md), so it must learn of that output first. */
+static void first_output(size_t len)
 {
 	static bool wrote;
 
-	/* The host may run a VM again that failed before its first output
-	 * (docs/protocol.md), so it must learn of that output first. */
 	if (!wrote && len) {
 		wrote = true;
 		klog("@@output");
 	}
-	uart_write(stream, buf, len);
+}
+
+void console_write(int stream, const void *buf, size_t len)
+{
+	first_output(len);
+	if (virtio_console_ready())
+		virtio_console_write(stream, buf, len);
+	else
+		uart_write(stream, buf, len);
+}
+
+void console_flush(void)
+{
+	if (virtio_console_ready())
+		virtio_console_flush();
 }
 
 void klog_raw(const char *s, size_t len)
@@ -52,6 +69,10 @@ long console_write_uio(int stream, struct uio *u)
 	char tmp[4096];
 	size_t done = 0;
 
+	if (virtio_console_ready()) {
+		first_output(u->count);
+		return virtio_console_write_uio(stream, u);
+	}
 	while (u->count) {
 		long n = uio_copy_in(u, tmp, sizeof(tmp));
 		if (n < 0)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The end of the VM: each way out writes its @@ record (docs/protocol.md)
+ * The end of the VM: each way out waits until the host has all of the
+ * program's output (console_flush), writes its @@ record (docs/protocol.md)
  * to the log and then hands the status to the platform's exit device
  * (isa-debug-exit, the arch's platform.c), which stops QEMU at once.
  */
@@ -9,12 +10,14 @@
 
 noreturn void vm_exit_status(int status)
 {
+	console_flush();
 	klog("@@exit %d", status & 0xff);
 	platform_exit(status & 0xff);
 }
 
 noreturn void vm_exit_signal(int sig)
 {
+	console_flush();
 	klog("@@signal %d", sig);
 	platform_exit(128 + sig);
 }
@@ -27,16 +30,24 @@ noreturn void vm_exit_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	console_flush();
 	klog("@@error %s", buf);
 	platform_exit(125);
 }
 
 noreturn void panic(const char *fmt, ...)
 {
+	static bool panicking;
 	char buf[256];
 	va_list ap;
 
 	irq_disable();
+	/* What the program wrote before still reaches the host, unless the
+	 * panic came from the flush itself. */
+	if (!panicking) {
+		panicking = true;
+		console_flush();
+	}
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);

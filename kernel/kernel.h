@@ -99,8 +99,12 @@ void out_fmt(struct out *o, const char *fmt, ...) __attribute__((format(printf, 
 
 /* ---- console.c ------------------------------------------------------------ */
 void console_init(void);
-/* Writes the program's bytes to COM1 (stream 1) or COM2 (stream 2). */
+/* Writes the program's bytes to stream 1 (stdout) or 2 (stderr): the
+ * virtio console's ports when there is one, else COM1 and COM2. */
 void console_write(int stream, const void *buf, size_t len);
+/* Returns once the host has every byte written so far (the virtio
+ * console's rings are empty); the end-of-run records come after it. */
+void console_flush(void);
 struct uio;
 /* Writes all of u to the stream through a kernel bounce buffer; returns
  * the bytes written, or -EFAULT when the first of them cannot be read. */
@@ -142,11 +146,15 @@ noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	} while (0)
 
 /* ---- cmdline.c: the kernel command line ------------------------------------ */
-/* Keeps a copy of the VMM's command line (at most 1023 bytes of it). */
+/* Keeps a copy of the VMM's command line (at most 2047 bytes of it). */
 void cmdline_init(const char *line);
 /* The value of key=value on the command line, copied into buf (size > 0,
  * truncated to size - 1 bytes); NULL when the key is absent. */
 const char *cmdline_get(const char *key, char *buf, size_t size);
+/* Calls fn(value, len, arg) (value not NUL-terminated) for every key=value
+ * word in order, until fn returns false; returns the calls made.  For keys
+ * that may come several times (virtio_mmio.device). */
+int cmdline_each(const char *key, bool (*fn)(const char *value, size_t len, void *arg), void *arg);
 
 /* ---- mem.c: physical pages --------------------------------------------------- */
 struct mem_range {
@@ -251,6 +259,40 @@ void apic_init(void);
 /* Arms the one-shot timer to fire after ns nanoseconds. */
 void apic_timer_oneshot(uint64_t ns);
 void apic_eoi(void);
+/* Moves both 8259 PICs to vectors 240-255 (dropping what they hold
+ * pending) and masks every line; where there are none, as on microvm with
+ * pic=off, the writes go nowhere.  q35's firmware leaves the PIT's line
+ * open on vector 8: called before interrupts are first enabled. */
+void pic_disable(void);
+/* The boot CPU's local APIC id, where device interrupts are sent. */
+uint32_t apic_id(void);
+
+/* ---- arch/intr.c: device interrupt vectors -------------------------------- */
+
+/* A vector of its own for a device: fn(arg) runs when it fires, with
+ * interrupts off, and must not sleep (take work off a ring, wake a
+ * waiter).  Returns the vector, or -ENOSPC when all are taken. */
+int intr_alloc(void (*fn)(void *arg), void *arg);
+/* The MSI/MSI-X message (address and data) that raises vector. */
+void intr_msi_message(int vector, uint64_t *addr, uint32_t *data);
+/* Runs the handler of a device vector and signals the end of the
+ * interrupt; false when vector is not a device's (traps.c). */
+bool intr_dispatch(uint64_t vector);
+
+/* ---- arch/ioapic.c ------------------------------------------------------------ */
+
+/* Routes GSI gsi to vector on the boot CPU, level-triggered (a line that
+ * stays up until the device is answered) or edge-triggered, active high.
+ * Returns 0, -EINVAL for a GSI beyond the I/O APICs kernel/platform.h
+ * names, -ENODEV when its I/O APIC does not answer or lacks the pin. */
+long ioapic_route(unsigned gsi, int vector, bool level);
+
+/* ---- arch/pci.c: PCI configuration space --------------------------------- */
+
+/* bdf: bus << 8 | device << 3 | function; off: a byte offset, 4-aligned. */
+#define PCI_BDF(bus, dev, fn) ((unsigned)(bus) << 8 | (unsigned)(dev) << 3 | (unsigned)(fn))
+uint32_t pci_read32(unsigned bdf, unsigned off);
+void pci_write32(unsigned bdf, unsigned off, uint32_t v);
 
 /* ---- arch/tsc.c: the clock source and the RTC ------------------------------- */
 /* The clock source (the TSC): counts at a constant rate since the CPU's

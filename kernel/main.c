@@ -8,6 +8,8 @@
  */
 #include "kernel/arch.h"
 #include "kernel/kernel.h"
+#include "kernel/net/stack.h"
+#include "kernel/virtio/virtio.h"
 #include "loader/loader.h"
 #include "minifs/minifs.h"
 #include "syscalls/syscalls.h"
@@ -73,6 +75,7 @@ void kmain(uint32_t start_info)
 	mem_init(ram, nram, used, 2);
 	paging_init();
 	cpu_init();
+	pic_disable();
 	/* The kernel runs with interrupts on from here: nothing is routed yet,
 	 * and some hypervisors emulate every instruction while IF is clear. */
 	irq_enable();
@@ -83,6 +86,9 @@ void kmain(uint32_t start_info)
 	boot_info.image = phys_to_virt(used[1].base);
 	boot_info.image_size = used[1].len;
 	sched_init();
+	net_init(); /* before any network driver registers its device */
+	virtio_mmio_init();
+	virtio_pci_init();
 	if (cmdline_get("selftest", buf, sizeof(buf)))
 		selftest_run();
 	mfs_init(boot_info.image, boot_info.image_size);

@@ -13,6 +13,11 @@
 #define PORT_EXIT 0xf4         /* isa-debug-exit, iosize 4 */
 
 #define LAPIC_PHYS 0xfee00000UL
+#define IOAPIC0_PHYS 0xfec00000UL /* GSIs 0-23 */
+#define IOAPIC1_PHYS 0xfec10000UL /* GSIs 24-47: microvm's second I/O APIC */
+/* PCI configuration mechanism #1 (q35). */
+#define PORT_PCI_ADDR 0xcf8
+#define PORT_PCI_DATA 0xcfc
 
 /* PIT and CMOS, used only to calibrate the TSC and read the wall clock. */
 #define PORT_PIT_CH0 0x40

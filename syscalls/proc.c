@@ -47,7 +47,7 @@ static void limits_init(void)
 	for (int i = 0; i < RLIM_NLIMITS; i++)
 		limits[i] = (struct rlimit64){ RLIM_INFINITY, RLIM_INFINITY };
 	limits[RLIMIT_STACK] = (struct rlimit64){ 8UL << 20, RLIM_INFINITY };
-	limits[RLIMIT_NOFILE] = (struct rlimit64){ FD_MAX, FD_MAX };
+	limits[RLIMIT_NOFILE] = (struct rlimit64){ 1024, FD_MAX }; /* raise to FD_MAX */
 	limits[RLIMIT_CORE] = (struct rlimit64){ 0, RLIM_INFINITY };
 	limits[RLIMIT_MEMLOCK] = (struct rlimit64){ 8UL << 20, 8UL << 20 };
 }

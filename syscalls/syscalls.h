@@ -82,8 +82,8 @@ struct file {
 	struct waitq *wq;       /* woken when readiness may have changed, or NULL */
 	struct epitem *epitems; /* epoll registrations watching this file (epoll.c) */
 };
-#define FD_MAX 1024
-/* RLIMIT_NOFILE's soft limit, at most FD_MAX (proc.c). */
+#define FD_MAX 4096
+/* RLIMIT_NOFILE's soft limit (1024 at start, as Linux), at most FD_MAX (proc.c). */
 unsigned fd_limit(void);
 void fd_init(void);
 /* A new open file with one reference (the caller's), or NULL. */

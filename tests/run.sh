@@ -127,6 +127,13 @@ all_cases() {
 	guest net_unix_stream -x 0 --
 	guest net_unix_dgram -x 0 --
 	guest net_unix_scm -x 0 --
+	guest net_tcp -x 0 -t 120 --
+	guest net_udp -x 0 --
+	guest net_errors -x 0 --
+	guest net_epoll -x 0 -t 120 --
+	guest net_calls -x 0 --
+	guest net_ifaddrs -x 0 --
+	guest net_resolve -x 0 --
 	guest vectored_io -x 0 --
 	guest pthreads -x 0 -t 30 --
 	guest pthreads -l mainexit -x 0 -- mainexit

@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Boots one program for `elfvm bench` and reads the console with a
+ * Runs one program for `elfvm bench` and reads its console with a
  * timestamp per read, so that the first byte of the program's output can be
  * dated.  elfvm boots through vm_run (vmm.c) in a child whose fd 1 is our
- * pipe; the Linux VM (Debian's bzImage, a busybox initramfs) is spawned
- * here with vmm.c's machine and device list, because vm_run expects the
- * kernel's records and Linux sends none.  No figure is computed here:
- * bench.c takes the medians and writes the report.
+ * pipe; the Linux VM is started by bench_linux.c; the host's reference runs
+ * the program directly.  For the network rows the program (netsrv) is
+ * started, the host's client (bench_net.c) runs once it listens, then it is
+ * told to quit.  No median is computed here: bench.c writes the report.
  */
-#define _GNU_SOURCE /* pipe2, memmem, strverscmp */
+#define _GNU_SOURCE /* pipe2, memmem */
 #include "tools/bench.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,10 +22,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-const char *const bench_vm_names[VM_N] = { "elfvm", "linux" };
-const char *const bench_prog_names[P_N] = { "hello", "getppid" };
-/* What the programs print: hello's whole output; getppid's figure. */
-static const char *const prog_marker[P_N] = { "hello", "@@bench getppid_ns=" };
+const char *const bench_vm_names[VM_N + 1] = { "elfvm", "linux", "host" };
+const char *const bench_prog_names[P_N] = { "hello", "getppid", "console", "net" };
+/* What the programs print: hello's whole output; getppid's figure; the
+ * start of the console's file; netsrv's records. */
+static const char *const prog_marker[P_N] = { "hello", "@@bench getppid_ns=", "@@bench data ",
+					      "@@bench done" };
+/* netsrv's own bound: every measure's budget and a margin. */
+#define NETSRV_SECS (4 * BENCH_NET_BUDGET_S + 60)
 
 void bench_fmt(char *out, size_t n, const char *f, ...)
 {
@@ -126,11 +129,40 @@ static int64_t capture_when(const struct capture *c, const char *marker)
 	return 0;
 }
 
-/* Reads fd until end of file or the deadline.  Returns 0 at end of file,
- * 1 on timeout, -1 on error. */
-static int capture_fd(struct capture *c, int fd, int64_t deadline)
+/* The line that starts with prefix, when the whole line has arrived;
+ * else NULL. */
+static const char *capture_line(const struct capture *c, const char *prefix)
 {
-	char buf[4096];
+	const char *m = c->len ? memmem(c->buf, c->len, prefix, strlen(prefix)) : NULL;
+
+	return m && memchr(m, '\n', c->len - (size_t)(m - c->buf)) ? m : NULL;
+}
+
+/* When capture_fd may stop before the end: a whole line that starts with
+ * line, or len bytes that start with the 13 bytes at head (the console
+ * file, "@@bench data ..."). */
+struct stop {
+	const char *line;
+	const unsigned char *head;
+	size_t len;
+};
+
+static int capture_stop(const struct capture *c, const struct stop *stop)
+{
+	const char *m;
+
+	if (stop->line)
+		return capture_line(c, stop->line) != NULL;
+	m = c->len ? memmem(c->buf, c->len, stop->head, 13) : NULL;
+	return m && c->len - (size_t)(m - c->buf) >= stop->len;
+}
+
+/* Reads fd until end of file, the deadline, or (stop not NULL) what stop
+ * says.  Returns 0 at end of file, 1 on timeout, 2 at stop, -1 on
+ * error. */
+static int capture_fd(struct capture *c, int fd, int64_t deadline, const struct stop *stop)
+{
+	char buf[65536];
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -152,6 +184,8 @@ static int capture_fd(struct capture *c, int fd, int64_t deadline)
 			return -1;
 		if (r > 0 && capture_add(c, buf, r, vm_now_ns()) < 0)
 			return -1;
+		if (stop && capture_stop(c, stop))
+			return 2;
 	}
 }
 
@@ -174,30 +208,78 @@ static void sample_parse(struct sample *s, const struct capture *c, int prog, lo
 	s->loop_ns = t0 && t1 > t0 ? (double)(t1 - t0) / calls : -1;
 }
 
-/* Joins dir and name into out (PATH_MAX). */
-static void path_join(char *out, const char *dir, const char *name)
+/* The console row: the whole file must have arrived unchanged; the rate
+ * is the bytes after the first read that held the file's first byte,
+ * over the time from that read to the read that held its last byte. */
+static void console_parse(struct sample *s, const struct capture *c, const struct bench *b)
+{
+	const char *m = c->len ? memmem(c->buf, c->len, b->console, 13) : NULL;
+	size_t at = m ? (size_t)(m - c->buf) : 0, end = at + b->console_len, i = 0, j;
+
+	if (!m) {
+		bench_fmt(s->why, sizeof(s->why), "the file's first bytes never arrived");
+		s->ok = 0;
+		return;
+	}
+	if (c->len < end || memcmp(m, b->console, b->console_len)) {
+		size_t k = 0, have = c->len - at < b->console_len ? c->len - at : b->console_len;
+		while (k < have && m[k] == (char)b->console[k])
+			k++;
+		if (k == have && have < b->console_len)
+			bench_fmt(s->why, sizeof(s->why), "only %zu of the file's %zu bytes arrived",
+				  have, b->console_len);
+		else
+			bench_fmt(s->why, sizeof(s->why),
+				  "the console's copy differs from the file at byte %zu of %zu", k,
+				  b->console_len);
+		s->ok = 0;
+		return;
+	}
+	while (c->chunk_end[i] <= at)
+		i++;
+	for (j = i; c->chunk_end[j] < end; j++)
+		;
+	if (j == i) {
+		bench_fmt(s->why, sizeof(s->why), "the whole file came in one read: no rate");
+		s->ok = 0;
+		return;
+	}
+	s->console_mbs = (end - c->chunk_end[i]) / 1e6 / ((c->chunk_t[j] - c->chunk_t[i]) / 1e9);
+}
+
+void bench_path_join(char *out, const char *dir, const char *name)
 {
 	bench_fmt(out, PATH_MAX, "%s/%s", dir, name);
 }
 
-/* The program's argv in the guest: getppid takes the number of calls. */
-static void prog_argv(const struct bench *b, int prog, char *calls, char **argv)
+void bench_prog_argv(const struct bench *b, int prog, char bufs[2][24], char **argv)
 {
-	bench_fmt(calls, 24, "%ld", b->o.calls);
-	argv[0] = (char *)b->prog[prog];
-	argv[1] = prog == P_GETPPID ? calls : NULL;
-	argv[2] = NULL;
+	int i = 0;
+
+	argv[i++] = (char *)b->prog[prog];
+	if (prog == P_GETPPID) {
+		bench_fmt(bufs[0], 24, "%ld", b->o.calls);
+		argv[i++] = bufs[0];
+	} else if (prog == P_CONSOLE) {
+		argv[i++] = "cat";
+		argv[i++] = BENCH_CONSOLE_FILE;
+	} else if (prog == P_NET) {
+		bench_fmt(bufs[0], 24, "%d", BENCH_NET_PORT);
+		bench_fmt(bufs[1], 24, "%d", NETSRV_SECS);
+		argv[i++] = bufs[0];
+		argv[i++] = bufs[1];
+	}
+	argv[i] = NULL;
 }
 
-/* Forks and execs argv with stdout on a new pipe (returned in *fd) and
- * stderr appended to errlog (or /dev/null).  Returns the pid or -1. */
-static pid_t spawn_piped(char *const *argv, const char *errlog, int *fd)
+pid_t bench_spawn(char *const *argv, const char *errlog, int *fd)
 {
 	int p[2];
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
+	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
 		int in = open("/dev/null", O_RDONLY);
@@ -213,247 +295,22 @@ static pid_t spawn_piped(char *const *argv, const char *errlog, int *fd)
 	return pid;
 }
 
-/* Reads a child's stdout to the end (killing it at the deadline) and reaps
- * it; *t_eof is when the pipe closed, i.e. when QEMU ended (vm_run takes
- * t_exit the same way).  Returns the wait status, or -1 after a timeout. */
-static int follow_child(pid_t pid, int fd, struct capture *c, int64_t deadline, int64_t *t_eof)
-{
-	int r = capture_fd(c, fd, deadline), ws = 0;
+/* ---- one run: start, wait for a record, end ------------------------------ */
 
-	*t_eof = vm_now_ns();
-	close(fd);
-	if (r != 0)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	return r == 1 ? -1 : ws;
-}
-
-/* ---- the host reference --------------------------------------------------- */
-
-double bench_host_getppid(const struct bench *b)
-{
-	char calls[24], *argv[3];
-	struct capture c = { 0 };
-	struct sample s = { .getppid_ns = -1 };
-	int64_t t_eof;
-	int fd;
+struct proc {
+	int vm, prog;
 	pid_t pid;
-
-	prog_argv(b, P_GETPPID, calls, argv);
-	pid = spawn_piped(argv, NULL, &fd);
-	if (pid < 0)
-		return -1;
-	if (follow_child(pid, fd, &c, vm_now_ns() + 60 * 1000000000LL, &t_eof) == 0) {
-		s.ok = 1;
-		sample_parse(&s, &c, P_GETPPID, b->o.calls);
-	}
-	capture_free(&c);
-	return s.ok ? s.getppid_ns : -1;
-}
-
-/* ---- the Linux VM --------------------------------------------------------------- */
-
-/* Mirrors vmm.c's build_argv: same machine, CPU, devices; Linux's console
- * is COM1.  With pic=off Linux cannot calibrate the TSC against the PIT
- * and stalls, so it is told the host's TSC rate (tsc_early_khz). */
-const char *bench_machine(const struct bench_opts *o)
-{
-	return !strcmp(o->machine, "q35") ? "q35" : "microvm,isa-serial=off,pit=on,pic=off,rtc=on";
-}
-
-static void linux_argv(const struct bench *b, int prog, char *cmdline, const char **argv)
-{
-	const char *qemu = getenv("ELFVM_QEMU");
-	int kvm = b->o.accel == VM_ACCEL_KVM, i = 0;
-
-	bench_fmt(cmdline, 256,
-		  "console=ttyS0 loglevel=1 edd=off reboot=t "
-		  "panic=-1 tsc_early_khz=%ld",
-		  b->o.tsc_khz);
-	const char *fixed[] = {
-		qemu && *qemu ? qemu : "qemu-system-x86_64",
-		"-M",
-		bench_machine(&b->o),
-		"-cpu",
-		"max",
-		"-m",
-		b->o.mem,
-		"-accel",
-		kvm ? "kvm" : "tcg",
-		"-nodefaults",
-		"-no-user-config",
-		"-display",
-		"none",
-		"-no-reboot",
-		"-kernel",
-		b->kernel[VM_LINUX],
-		"-initrd",
-		b->image[VM_LINUX][prog],
-		"-append",
-		cmdline,
-		"-chardev",
-		"file,id=out,path=/proc/self/fd/1,append=on",
-		"-chardev",
-		"null,id=err",
-		"-chardev",
-		"null,id=log",
-		"-device",
-		"isa-serial,chardev=out,index=0",
-		"-device",
-		"isa-serial,chardev=err,index=1",
-		"-device",
-		"isa-debugcon,iobase=0xe9,chardev=log",
-		"-device",
-		"isa-debug-exit,iobase=0xf4,iosize=4",
-		NULL,
-	};
-	for (; fixed[i]; i++)
-		argv[i] = fixed[i];
-	argv[i] = NULL;
-}
-
-void bench_linux_boot(struct bench *b, int prog, struct sample *s)
-{
-	const char *argv[40];
-	char cmdline[256], errlog[PATH_MAX];
-	struct capture c = { 0 };
-	int64_t t0, t_eof;
-	int fd, ws;
-	pid_t pid;
-
-	linux_argv(b, prog, cmdline, argv);
-	path_join(errlog, b->o.outdir, "linux-qemu.log");
-	t0 = vm_now_ns();
-	pid = spawn_piped((char *const *)argv, errlog, &fd);
-	if (pid < 0) {
-		bench_fmt(s->why, sizeof(s->why), "fork: %s", strerror(errno));
-		return;
-	}
-	ws = follow_child(pid, fd, &c, t0 + (int64_t)(BENCH_TIMEOUT_S * 1e9), &t_eof);
-	s->exit_ms = ws >= 0 ? ms_since(t0, t_eof) : -1;
-	s->first_ms = ms_since(t0, capture_when(&c, prog_marker[P_HELLO]));
-	s->ok = ws == 0;
-	if (ws < 0)
-		bench_fmt(s->why, sizeof(s->why), "timed out after %g s", BENCH_TIMEOUT_S);
-	else if (ws)
-		bench_fmt(s->why, sizeof(s->why), "qemu exit status %d (see %s)",
-			  WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws), errlog);
-	sample_parse(s, &c, prog, b->o.calls);
-	capture_free(&c);
-}
-
-/* The newest /boot/vmlinuz-* (by version) into out; 0, or -1 if none. */
-static int linux_newest(char *out)
-{
-	DIR *d = opendir("/boot");
-	struct dirent *e;
-	char best[256] = "";
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, "vmlinuz-", 8) && strlen(e->d_name) < sizeof(best) &&
-		    strverscmp(e->d_name, best) > 0)
-			bench_fmt(best, sizeof(best), "%s", e->d_name);
-	closedir(d);
-	if (!best[0])
-		return -1;
-	path_join(out, "/boot", best);
-	return 0;
-}
-
-/* Finds (or installs) Debian's kernel.  Returns 0, or -1 with why set. */
-static int linux_kernel(struct bench *b, char *why, size_t n)
-{
-	char *k = b->kernel[VM_LINUX];
-
-	if (b->o.linux_kernel)
-		bench_fmt(k, PATH_MAX, "%s", b->o.linux_kernel);
-	else if (linux_newest(k) < 0) {
-		fprintf(stderr,
-			"elfvm bench: no /boot/vmlinuz-*; installing "
-			"linux-image-amd64\n");
-		if (geteuid() != 0 ||
-		    system("DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
-			   "linux-image-amd64 >&2") != 0 ||
-		    linux_newest(k) < 0) {
-			bench_fmt(why, n,
-				  "no Linux kernel: run apt-get install "
-				  "linux-image-amd64 as root, or give --linux PATH");
-			return -1;
-		}
-	}
-	if (access(k, R_OK) < 0) {
-		bench_fmt(why, n, "cannot read %s: %s%s", k, strerror(errno),
-			  errno == EACCES ? " (Debian makes it root-only: run as root "
-					    "or give --linux PATH to a readable copy)"
-					  : "");
-		return -1;
-	}
-	return 0;
-}
-
-/* The initramfs: busybox, the program at its host path, and /init, which
- * runs it, waits for nothing else and resets the VM (reboot=t: a triple
- * fault, which -no-reboot turns into QEMU's exit). */
-static int linux_initrd(struct bench *b, int prog, const unsigned char *bb, size_t bblen, char *why,
-			size_t n)
-{
-	struct cpio_out o = { 0 };
-	size_t plen = 0;
-	unsigned char *p = bench_file_read(b->prog[prog], &plen);
-	char init[PATH_MAX + 128], calls[24], *argv[3];
-	int r = -1;
-
-	prog_argv(b, prog, calls, argv);
-	bench_fmt(init, sizeof(init),
-		  "#!/bin/busybox sh\n%s%s%s\n"
-		  "exec /bin/busybox reboot -f\n",
-		  argv[0], argv[1] ? " " : "", argv[1] ? argv[1] : "");
-	if (!p)
-		bench_fmt(why, n, "cannot read %s", b->prog[prog]);
-	else if (cpio_add_path(&o, "bin/busybox", 0100755, bb, bblen, 0) < 0 ||
-		 cpio_add_path(&o, b->prog[prog] + 1, 0100755, p, plen, 0) < 0 ||
-		 cpio_add(&o, "init", 0100755, init, strlen(init), 0) < 0 || cpio_finish(&o) < 0)
-		bench_fmt(why, n, "out of memory building the initramfs");
-	else if ((r = image_write(&o, b->image[VM_LINUX][prog])) < 0)
-		bench_fmt(why, n, "%s: %s", b->image[VM_LINUX][prog], strerror(-r));
-	free(p);
-	cpio_free(&o);
-	return r < 0 ? -1 : 0;
-}
-
-/* Prepares the Linux side; a failure is recorded in b->why. */
-void bench_linux_prepare(struct bench *b)
-{
-	char why[BENCH_WHY] = "";
-	unsigned char *bb = NULL;
-	size_t bblen = 0;
-
-	if (linux_kernel(b, why, sizeof(why)) == 0 && !(bb = bench_file_read(b->o.busybox, &bblen)))
-		bench_fmt(why, sizeof(why),
-			  "cannot read %s (apt-get install "
-			  "busybox-static)",
-			  b->o.busybox);
-	for (int p = 0; p < P_N; p++) {
-		char name[64];
-
-		bench_fmt(name, sizeof(name), "linux-%s.cpio", bench_prog_names[p]);
-		path_join(b->image[VM_LINUX][p], b->o.outdir, name);
-		if (!why[0] && bb)
-			linux_initrd(b, p, bb, bblen, b->why[VM_LINUX][p], BENCH_WHY);
-		else
-			bench_fmt(b->why[VM_LINUX][p], BENCH_WHY, "%s", why);
-	}
-	free(bb);
-}
-
-/* ---- elfvm ------------------------------------------------------------------------ */
+	int fd, res;          /* the console; elfvm: the vm_result pipe, else -1 */
+	int64_t t0, deadline; /* just before the fork; when to give up */
+	int stopped;          /* the host ended it on purpose (stop_now) */
+	struct capture c;
+	char errlog[PATH_MAX];
+};
 
 /* Runs in a child whose fd 1 is the capture pipe (vm_run hands fd 1 to
- * QEMU for COM1); sends the vm_result back on fd res and exits. */
-static void elfvm_child(struct bench *b, int prog, int res)
+ * QEMU for the program's stdout); sends the vm_result back on fd res and
+ * exits. */
+static void elfvm_child(struct bench *b, int prog, const char *netdev, double timeout, int res)
 {
 	char logpath[PATH_MAX], name[64];
 	struct vm_result r;
@@ -464,11 +321,12 @@ static void elfvm_child(struct bench *b, int prog, int res)
 		.cpus = 1,
 		.accel = b->o.accel,
 		.machine = b->o.machine,
-		.timeout = BENCH_TIMEOUT_S,
+		.timeout = timeout,
+		.netdev = netdev,
 	};
 
 	bench_fmt(name, sizeof(name), "elfvm-%s.log", bench_prog_names[prog]);
-	path_join(logpath, b->o.outdir, name);
+	bench_path_join(logpath, b->o.outdir, name);
 	cfg.log = fopen(logpath, "w");
 	vm_run(&cfg, &r);
 	if (cfg.log)
@@ -476,6 +334,57 @@ static void elfvm_child(struct bench *b, int prog, int res)
 	if (write(res, &r, sizeof(r)) != (ssize_t)sizeof(r))
 		_exit(1);
 	_exit(0);
+}
+
+static pid_t elfvm_spawn(struct bench *b, int prog, const char *netdev, double timeout, int *fd,
+			 int *res)
+{
+	int out[2], rp[2];
+	pid_t pid;
+
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return -1;
+	if (pipe2(rp, O_CLOEXEC) < 0) {
+		close(out[0]), close(out[1]);
+		return -1;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(out[0]), close(rp[0]);
+		dup2(out[1], 1);
+		elfvm_child(b, prog, netdev, timeout, rp[1]);
+	}
+	close(out[1]), close(rp[1]);
+	if (pid < 0) {
+		close(out[0]), close(rp[0]);
+		return -1;
+	}
+	*fd = out[0], *res = rp[0];
+	return pid;
+}
+
+/* Starts prog on p->vm (timeout in s; netdev for a virtio-net device, or
+ * NULL; argv for the host).  Returns 0, or -1 with s->why set. */
+static int proc_start(struct bench *b, struct proc *p, const char *netdev, double timeout,
+		      char *const *argv, struct sample *s)
+{
+	char name[64];
+
+	bench_fmt(name, sizeof(name), "%s-qemu.log", bench_vm_names[p->vm]);
+	bench_path_join(p->errlog, b->o.outdir, name);
+	p->res = -1;
+	p->t0 = vm_now_ns();
+	p->deadline = p->t0 + (int64_t)(timeout * 1.2e9); /* vm_run's own timeout comes first */
+	if (p->vm == VM_ELFVM)
+		p->pid = elfvm_spawn(b, p->prog, netdev, timeout, &p->fd, &p->res);
+	else if (p->vm == VM_LINUX)
+		p->pid = bench_linux_spawn(b, p->prog, netdev, p->errlog, &p->fd);
+	else
+		p->pid = bench_spawn(argv, NULL, &p->fd);
+	if (p->pid < 0)
+		bench_fmt(s->why, sizeof(s->why), "fork: %s", strerror(errno));
+	return p->pid < 0 ? -1 : 0;
 }
 
 /* Reads the child's vm_result.  Returns 0 or -1. */
@@ -506,44 +415,174 @@ static void elfvm_judge(struct sample *s, const struct vm_result *r, const struc
 		bench_fmt(s->why, sizeof(s->why), "exit status %d", r->status);
 }
 
-void bench_elfvm_boot(struct bench *b, int prog, struct sample *s)
+/* Reads the console to its end (killing the child at the deadline), reaps
+ * the child and judges the run: s->ok, the boot times, s->why.  The pipe
+ * closes when QEMU ends (vm_run takes t_exit the same way). */
+static void proc_end(struct proc *p, struct sample *s)
 {
-	struct vm_result r;
-	struct capture c = { 0 };
-	int64_t t_eof;
-	int out[2], res[2];
-	pid_t pid;
+	int r = p->stopped ? 1 : capture_fd(&p->c, p->fd, p->deadline, NULL), ws = 0;
+	int64_t t_eof = vm_now_ns();
+	struct vm_result res;
 
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0) {
-		bench_fmt(s->why, sizeof(s->why), "pipe: %s", strerror(errno));
+	close(p->fd);
+	if (r != 0)
+		kill(p->pid, SIGKILL);
+	while (waitpid(p->pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (p->stopped) { /* nothing to judge: the caller has what it wanted */
+		if (p->res >= 0)
+			close(p->res);
+		s->ok = 1;
 		return;
 	}
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		close(out[0]), close(res[0]);
-		dup2(out[1], 1);
-		elfvm_child(b, prog, res[1]);
-	}
-	close(out[1]), close(res[1]);
-	if (pid < 0) {
-		close(out[0]), close(res[0]);
-		bench_fmt(s->why, sizeof(s->why), "fork: %s", strerror(errno));
+	if (p->vm == VM_ELFVM) {
+		if (read_result(p->res, &res) < 0)
+			bench_fmt(s->why, sizeof(s->why), "the vm_run child died");
+		else
+			elfvm_judge(s, &res, &p->c);
+		close(p->res);
 		return;
 	}
-	/* vm_run enforces the timeout; the margin covers a lost child. */
-	follow_child(pid, out[0], &c, vm_now_ns() + (int64_t)(BENCH_TIMEOUT_S * 1.2e9), &t_eof);
-	if (read_result(res[0], &r) < 0)
-		bench_fmt(s->why, sizeof(s->why), "the vm_run child died");
-	else
-		elfvm_judge(s, &r, &c);
-	close(res[0]);
-	sample_parse(s, &c, prog, b->o.calls);
-	capture_free(&c);
+	s->exit_ms = r == 0 ? ms_since(p->t0, t_eof) : -1;
+	s->first_ms = ms_since(p->t0, capture_when(&p->c, prog_marker[P_HELLO]));
+	s->ok = r == 0 && ws == 0;
+	if (r != 0)
+		bench_fmt(s->why, sizeof(s->why), "timed out after %.0f s", (p->deadline - p->t0) / 1e9);
+	else if (ws)
+		bench_fmt(s->why, sizeof(s->why), "%s exit status %d%s%s",
+			  p->vm == VM_LINUX ? "qemu" : "the program",
+			  WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws),
+			  p->vm == VM_LINUX ? " (see " : "", p->vm == VM_LINUX ? p->errlog : "");
+	if (ws && p->vm == VM_LINUX)
+		strcat(s->why, ")");
 }
 
-/* Builds elfvm's images as `elfvm run` would (image_build); failures are
- * recorded in b->why. */
+/* ---- the network rows ------------------------------------------------------ */
+
+/* netsrv's "@@bench error WHAT: REASON" line, into s->why. */
+static void net_error(struct sample *s, const char *line, const char *vm)
+{
+	const char *t = line + strlen("@@bench error ");
+	int n = (int)strcspn(t, "\r\n");
+
+	bench_fmt(s->why, sizeof(s->why), "%s in %s: %.*s", "netsrv could not start", vm, n, t);
+}
+
+/* Ends a TCP run: the side's end judged apart from the client's figures,
+ * which stand only when the run ended well and netsrv said it was done;
+ * the client's reason comes first. */
+static void net_end(struct proc *p, struct sample *s)
+{
+	struct sample end = *s;
+
+	end.why[0] = '\0';
+	proc_end(p, &end);
+	s->first_ms = end.first_ms, s->start_ms = end.start_ms, s->exit_ms = end.exit_ms;
+	s->ok = s->ok && end.ok && capture_line(&p->c, prog_marker[P_NET]);
+	if (!s->why[0] && end.why[0])
+		bench_fmt(s->why, sizeof(s->why), "%s", end.why);
+}
+
+/* Boots netsrv with hostfwd from a free port on 127.0.0.1 to its port (on
+ * the host: netsrv listens on that port), runs the client once it
+ * listens, and tells it to quit.  A side whose netsrv cannot create a
+ * socket, or whose port nothing forwards (no network device), is
+ * "unavailable"; any other error is a failure. */
+static void net_run(struct bench *b, struct proc *p, struct sample *s)
+{
+	int port = bench_net_free_port(), r;
+	const char *pub[1];
+	char pubspec[64], why[BENCH_WHY] = "", bufs[2][24], *argv[6];
+	struct net_opts no = { .mode = "user", .publish = pub, .npublish = 1 };
+	static struct net_plan plan;
+	const char *line;
+
+	bench_prog_argv(b, P_NET, bufs, argv);
+	if (port < 0) {
+		bench_fmt(s->why, sizeof(s->why), "no free port on 127.0.0.1: %s", strerror(errno));
+		return;
+	}
+	bench_fmt(pubspec, sizeof(pubspec), "127.0.0.1:%d:%d", port, BENCH_NET_PORT);
+	bench_fmt(bufs[0], 24, "%d", port); /* the host's netsrv, on loopback only */
+	argv[3] = "127.0.0.1", argv[4] = NULL;
+	pub[0] = pubspec;
+	if (p->vm != VM_HOST && netopts_prepare(&no, &plan, why, sizeof(why)) < 0) {
+		bench_fmt(s->why, sizeof(s->why), "%s", why);
+		return;
+	}
+	if (proc_start(b, p, p->vm == VM_HOST ? NULL : plan.netdev, BENCH_TIMEOUT_S + NETSRV_SECS, argv,
+		       s) < 0)
+		return;
+	r = capture_fd(&p->c, p->fd, p->deadline, &(struct stop){ .line = "@@bench " });
+	line = capture_line(&p->c, "@@bench ");
+	if (r == 2 && !strncmp(line, "@@bench listening", 17)) {
+		bench_net_client(&b->o, port, s);
+		if ((r = bench_net_quit(port)) < 0) {
+			if (!s->why[0])
+				bench_fmt(s->why, sizeof(s->why), "telling netsrv to quit: %s",
+					  strerror(-r));
+			p->deadline = vm_now_ns(); /* it would wait for its alarm: end it now */
+		}
+	}
+	net_end(p, s);
+	line = capture_line(&p->c, "@@bench "); /* the capture may have moved */
+	if (line && !strncmp(line, "@@bench error ", 14)) {
+		/* No socket at all is a side without a network yet; a bind or
+		 * listen that fails on a side that has one is a failure. */
+		net_error(s, line, bench_vm_names[p->vm]);
+		s->unavailable = !strncmp(line, "@@bench error socket(", 21);
+	} else if (p->vm != VM_HOST && strstr(s->why, strerror(ECONNREFUSED))) {
+		/* slirp accepts for a forwarded port even when the guest does
+		 * not: a refusal means QEMU was given no hostfwd at all. */
+		bench_fmt(s->why, sizeof(s->why),
+			  "netsrv listens in %s, but nothing forwards 127.0.0.1:%d to it "
+			  "(the VM has no network device)",
+			  bench_vm_names[p->vm], port);
+		s->unavailable = 1;
+	} else if (!line && !s->why[0])
+		bench_fmt(s->why, sizeof(s->why), "netsrv never said it listens");
+	else if (!s->ok && !s->why[0])
+		bench_fmt(s->why, sizeof(s->why), "no '%s' in the output", prog_marker[P_NET]);
+}
+
+/* Seconds the console row may take: a boot plus the copy at 0.1 MB/s,
+ * the speed of a slow serial console under TCG. */
+static double console_timeout(const struct bench *b)
+{
+	return BENCH_TIMEOUT_S + 10.0 * (double)b->o.console_mb;
+}
+
+void bench_run(struct bench *b, int vm, int prog, struct sample *s)
+{
+	struct proc p = { .vm = vm, .prog = prog, .fd = -1, .res = -1 };
+	char bufs[2][24], *argv[6];
+
+	bench_prog_argv(b, prog, bufs, argv);
+	if (prog == P_NET)
+		net_run(b, &p, s);
+	else if (proc_start(b, &p, NULL, prog == P_CONSOLE ? console_timeout(b) : BENCH_TIMEOUT_S, argv,
+			    s) == 0) {
+		/* Linux's virtio-serial driver returns from write() while the
+		 * data still waits in the virtqueue, so QEMU may still hold
+		 * megabytes when cat ends and /init resets the VM: /init waits
+		 * (at most 60 s), and the host ends QEMU once it has the file. */
+		if (prog == P_CONSOLE && vm == VM_LINUX)
+			p.stopped = capture_fd(&p.c, p.fd, p.deadline,
+					       &(struct stop){ .head = b->console,
+							       .len = b->console_len }) == 2;
+		proc_end(&p, s);
+		if (prog == P_CONSOLE && s->ok)
+			console_parse(s, &p.c, b);
+		else
+			sample_parse(s, &p.c, prog, b->o.calls);
+	}
+	capture_free(&p.c);
+}
+
+/* ---- elfvm's images ----------------------------------------------------------- */
+
+/* Builds elfvm's images as `elfvm run` would (image_build), the console
+ * row's with its file; failures are recorded in b->why. */
 void bench_elfvm_prepare(struct bench *b)
 {
 	char *envp[] = { "HOME=/", "TERM=linux", NULL };
@@ -556,18 +595,22 @@ void bench_elfvm_prepare(struct bench *b)
 	for (int p = 0; p < P_N; p++) {
 		struct cpio_out o = { 0 };
 		struct prog_file pf = { 0 };
-		char calls[24], *argv[3], name[64], *why = b->why[VM_ELFVM][p];
+		char bufs[2][24], *argv[6], name[64], *why = b->why[VM_ELFVM][p];
 		struct image_spec spec = { .prog = &pf, .argv = argv, .envp = envp };
 		int r;
 
 		bench_fmt(name, sizeof(name), "elfvm-%s.cpio", bench_prog_names[p]);
-		path_join(b->image[VM_ELFVM][p], b->o.outdir, name);
-		prog_argv(b, p, calls, argv);
+		bench_path_join(b->image[VM_ELFVM][p], b->o.outdir, name);
+		if (!(b->o.groups & 1u << p))
+			continue;
+		bench_prog_argv(b, p, bufs, argv);
 		if (access(k, R_OK) < 0)
 			bench_fmt(why, BENCH_WHY, "no kernel %s (make build/kernel.elf)", k);
 		else if (prog_load(b->prog[p], &pf, why, BENCH_WHY) < 0)
 			continue;
-		else if (image_build(&o, &spec) < 0)
+		else if ((p == P_CONSOLE && cpio_add_path(&o, BENCH_CONSOLE_FILE + 1, 0100644,
+							  b->console, b->console_len, 0) < 0) ||
+			 image_build(&o, &spec) < 0)
 			bench_fmt(why, BENCH_WHY, "out of memory building the image");
 		else if ((r = image_write(&o, b->image[VM_ELFVM][p])) < 0)
 			bench_fmt(why, BENCH_WHY, "%s: %s", b->image[VM_ELFVM][p], strerror(-r));

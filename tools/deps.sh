@@ -4,30 +4,61 @@
 # the build tools first (a minimal Debian has no make or gcc), then QEMU,
 # musl, libelf, clang and the programs the compat tests compare.  Quiet
 # unless apt fails (its output is shown then); one line says what it
-# installs.  Needs root or sudo.  Run by ./elfvm before make exists, and by
+# installs; and a deb-src entry for bookworm main, since the build unpacks
+# lwIP with `apt-get source`.  Needs root or sudo.  Run by ./elfvm before make exists, and by
 # make through its stamp (build/.deps).
 set -e
 BUILD="make gcc libc6-dev binutils"
 PKGS="$BUILD qemu-system-x86 musl-tools musl-dev libelf-dev busybox-static cpio
       clang libclang-rt-14-dev clang-format git
       bc file gawk jq xz-utils bzip2 zstd pigz pbzip2 perl nodejs qemu-utils
-      curl python3-minimal gnuplot-nox"
+      curl python3-minimal gnuplot-nox dpkg-dev"
 [ "${1:-}" = --build-tools ] && PKGS=$BUILD
 
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# A deb-src entry for bookworm main, in either format apt reads.
+has_src() {
+	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		grep -Eq '^deb-src .* bookworm .*main' && return 0
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk 'BEGIN { RS = ""; found = 1 }
+		     /Types:[^\n]*deb-src/ && /Suites:[^\n]*bookworm( |\n|$)/ && /Components:[^\n]*main/ { found = 0 }
+		     END { exit found }' "$f" && return 0
+	done
+	return 1
+}
+[ -z "$missing" ] && has_src && exit 0
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
 	command -v sudo >/dev/null 2>&1 || {
-		echo "elfvm: these Debian packages are missing:$missing (install them as root)" >&2
+		echo "elfvm: missing Debian packages or deb-src entry:$missing (install them as root)" >&2
 		exit 1
 	}
 	SUDO=sudo
 fi
+
+# The deb-src twin of the deb entries: same URIs, suites and key.
+if ! has_src; then
+	echo "elfvm: adding deb-src entries (/etc/apt/sources.list.d/elfvm-src.sources)" >&2
+	src=/etc/apt/sources.list.d/debian.sources
+	if [ -f "$src" ]; then
+		awk 'BEGIN { RS = ""; ORS = "\n\n" }
+		     /Types:[^\n]*deb( |\n)/ { sub(/Types:[^\n]*/, "Types: deb-src"); print }' "$src"
+	else
+		grep -E '^deb ' /etc/apt/sources.list | awk '{ printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents:", $2, $3;
+			for (i = 4; i <= NF; i++) printf " %s", $i; printf "\n\n" }'
+	fi | $SUDO tee /etc/apt/sources.list.d/elfvm-src.sources >/dev/null
+	$SUDO apt-get update -q >/dev/null 2>&1 || {
+		echo "elfvm: apt-get update failed after adding deb-src entries" >&2
+		exit 1
+	}
+fi
+[ -z "$missing" ] && exit 0
 echo "elfvm: installing Debian packages:$missing" >&2
 log=$(mktemp "${TMPDIR:-/tmp}/elfvm-apt.XXXXXX")
 apt_install() {

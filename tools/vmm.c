@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Starts the VM under QEMU and follows it to the end.  This is the one place
- * on the host that knows the device mapping of docs/protocol.md (COM1 =
- * stdout, COM2 = stderr, debugcon 0xe9 = log and records, isa-debug-exit
- * 0xf4), so another VMM means another file like this one.  The program's
+ * on the host that knows the device mapping of docs/protocol.md (the
+ * virtio console's ports elfvm.stdout and elfvm.stderr, or else COM1 and
+ * COM2; debugcon 0xe9 = log and records, isa-debug-exit 0xf4; virtio-net),
+ * so another VMM means another file like this one.  The program's
  * output never passes through here: QEMU writes it to the host's fds
  * itself.  What passes through is the debugcon log, turned into an exit
  * status.  Images are built in run.c; nothing here knows about ELF.
@@ -124,12 +125,19 @@ int vm_default_kernel(char *path, size_t n)
 
 /* ---- the QEMU command line ------------------------------------------------ */
 
-#define MAX_ARGS 48
+#define MAX_ARGS 80
 
 /* Fills argv (MAX_ARGS) with the command line of docs/protocol.md; the
- * strings live in the caller's buffers cmdline and smp. */
+ * strings live in the caller's buffers cmdline, smp and net.
+ *
+ * The program's stdout and stderr leave through a virtio console's two
+ * named ports (docs/virtio.md), whose chardevs write to fds 1 and 3; the
+ * serial lines stay, on chardevs of their own to the same fds, for a
+ * kernel that finds no virtio console.  On microvm, acpi=off makes QEMU
+ * append the virtio_mmio.device= words the kernel finds its devices by;
+ * on q35 the devices are PCI, modern only (disable-legacy=on). */
 static void build_argv(const struct vm_config *cfg, const char *cmdline, char *smp, size_t smpn,
-		       const char **argv)
+		       char *net, size_t netn, const char **argv)
 {
 	int q35 = cfg->machine && !strcmp(cfg->machine, "q35");
 	int kvm = cfg->accel == VM_ACCEL_KVM;
@@ -138,7 +146,7 @@ static void build_argv(const struct vm_config *cfg, const char *cmdline, char *s
 
 	argv[i++] = qemu && *qemu ? qemu : "qemu-system-x86_64";
 	argv[i++] = "-M";
-	argv[i++] = q35 ? "q35" : "microvm,isa-serial=off,pit=on,pic=off,rtc=on";
+	argv[i++] = q35 ? "q35" : "microvm,isa-serial=off,pit=on,pic=off,rtc=on,acpi=off";
 	/* Transactional memory is masked: TCG cannot run it and glibc would
 	 * pick lock elision where a KVM host offers it. */
 	argv[i++] = "-cpu";
@@ -163,16 +171,39 @@ static void build_argv(const struct vm_config *cfg, const char *cmdline, char *s
 	argv[i++] = cfg->initrd;
 	argv[i++] = "-append";
 	argv[i++] = cmdline;
+	if (!q35) {
+		argv[i++] = "-global";
+		argv[i++] = "virtio-mmio.force-legacy=false";
+	}
 	argv[i++] = "-chardev";
 	argv[i++] = "file,id=out,path=/proc/self/fd/1,append=on"; /* QFD_OUT */
 	argv[i++] = "-chardev";
 	argv[i++] = "file,id=err,path=/proc/self/fd/3,append=on"; /* QFD_ERR */
 	argv[i++] = "-chardev";
+	argv[i++] = "file,id=uout,path=/proc/self/fd/1,append=on";
+	argv[i++] = "-chardev";
+	argv[i++] = "file,id=uerr,path=/proc/self/fd/3,append=on";
+	argv[i++] = "-chardev";
 	argv[i++] = "file,id=log,path=/proc/self/fd/4,append=on"; /* QFD_LOG */
 	argv[i++] = "-device";
-	argv[i++] = "isa-serial,chardev=out,index=0"; /* COM1 0x3f8 */
+	argv[i++] = q35 ? "virtio-serial-pci,disable-legacy=on,max_ports=3"
+			: "virtio-serial-device,max_ports=3";
 	argv[i++] = "-device";
-	argv[i++] = "isa-serial,chardev=err,index=1"; /* COM2 0x2f8 */
+	argv[i++] = "virtserialport,chardev=out,name=elfvm.stdout,nr=1";
+	argv[i++] = "-device";
+	argv[i++] = "virtserialport,chardev=err,name=elfvm.stderr,nr=2";
+	if (cfg->netdev) {
+		snprintf(net, netn, "%s,id=net0", cfg->netdev);
+		argv[i++] = "-netdev";
+		argv[i++] = net;
+		argv[i++] = "-device";
+		argv[i++] = q35 ? "virtio-net-pci,disable-legacy=on,romfile=,netdev=net0"
+				: "virtio-net-device,netdev=net0";
+	}
+	argv[i++] = "-device";
+	argv[i++] = "isa-serial,chardev=uout,index=0"; /* COM1 0x3f8 */
+	argv[i++] = "-device";
+	argv[i++] = "isa-serial,chardev=uerr,index=1"; /* COM2 0x2f8 */
 	argv[i++] = "-device";
 	argv[i++] = "isa-debugcon,iobase=0xe9,chardev=log";
 	argv[i++] = "-device";
@@ -628,7 +659,7 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 	struct linebuf lb[LB_N];
 	struct vm_state st = { .cfg = cfg, .res = res };
 	const char *argv[MAX_ARGS], *env = getenv("ELFVM_PRINT_QEMU");
-	char cmdline[4096], smp[16];
+	char cmdline[4096], smp[16], net[2100];
 	struct sigaction old[NSIGS];
 	struct timespec rt;
 	sigset_t old_mask;
@@ -645,7 +676,7 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 		 extra && *extra && cfg->cmdline && *cfg->cmdline ? " " : "", extra ? extra : "");
 	snprintf(cmdline, sizeof(cmdline), "%s%srealtime=%lld", base, *base ? " " : "",
 		 (long long)rt.tv_sec * 1000000000 + rt.tv_nsec);
-	build_argv(cfg, cmdline, smp, sizeof(smp), argv);
+	build_argv(cfg, cmdline, smp, sizeof(smp), net, sizeof(net), argv);
 	if (env && *env && strcmp(env, "0"))
 		print_argv(argv);
 

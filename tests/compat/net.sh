@@ -8,7 +8,9 @@
 # Sourced by tests/run.sh inside all_cases.  One line per case:
 #     net_case NAME 'SHELL SNIPPET'
 # The snippet runs in the case's own directory with $EV = the elfvm to
-# test, $BB = busybox, $VT = the VM timeout; it passes by exiting 0 and
+# test, $BB = busybox, $VT = the VM timeout, $JS = static_httpd.js (a
+# static file server on node's http module: busybox httpd forks for each
+# connection, and a program here has no fork); it passes by exiting 0 and
 # otherwise prints why as its last line (die).
 
 NET_LIB='
@@ -37,16 +39,18 @@ net_case() {
 		command -v $tool >/dev/null 2>&1 || fail "cannot run: $tool is missing (tools/deps.sh installs it)"
 	done
 	[ -x "$BUSYBOX" ] || fail "cannot run: $BUSYBOX missing (apt-get install busybox-static)"
-	out=$(cd "$D" && EV=$ELFVM BB=$BUSYBOX VT=$VM_TIMEOUT sh -c "$NET_LIB$2" 2>&1) && pass
+	command -v node >/dev/null 2>&1 || fail "cannot run: node is missing (tools/deps.sh installs nodejs)"
+	out=$(cd "$D" && EV=$ELFVM BB=$BUSYBOX VT=$VM_TIMEOUT JS=$ROOT/tests/compat/static_httpd.js sh -c "$NET_LIB$2" 2>&1) && pass
 	fail "$(printf '%s\n' "$out" | tail -n 1)"
 }
 
-# busybox httpd in the VM, published on a host port, fetched by the host's
-# curl: a small page and a 3 MB file, compared by checksum.
-net_case httpd-publish '
+# node's http server in the VM, published on a host port, fetched by the
+# host's curl: a small page and a 3 MB file, compared by checksum.
+net_case http-publish '
 mkdir www && echo hello from the VM >www/index.html && head -c 3000000 /dev/urandom >www/big
 p=$(free_port)
-vm_bg vm --dir "$PWD/www:/www" --publish "$p:8080" "$BB" httpd -f -p 8080 -h /www
+vm_bg vm --mem 512M --file "$JS:/srv.js" --dir "$PWD/www:/www" --publish "$p:8080" \
+	"$(command -v node)" /srv.js /www 8080
 wait_http "http://127.0.0.1:$p/"
 [ "$(curl -sf "http://127.0.0.1:$p/")" = "hello from the VM" ] || { stop_vm; die "index.html differs"; }
 curl -sf -o got "http://127.0.0.1:$p/big" || { stop_vm; die "curl of /big failed"; }
@@ -83,12 +87,23 @@ wait $VM; st=$?
 cmp -s vm.out data || die "the VM received $(wc -c <vm.out) bytes, not the $(wc -c <data) sent"
 '
 
+# (busybox nc cannot listen on 127.0.0.1 alone: the host side is python.)
 net_case nc-guest-to-host '
-p=$(free_port)
-"$BB" nc -l -p "$p" -s 127.0.0.1 >got & L=$!
-sleep 0.3
+cat >sink.py <<"PY"
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+s.settimeout(60); c, _ = s.accept(); c.settimeout(60)
+with open("got", "wb") as f:
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        f.write(b)
+PY
+python3 sink.py >port & L=$!
+i=0; until [ -s port ]; do i=$((i+1)); [ $i -lt 50 ] || die "the host listener did not start"; sleep 0.1; done
 seq 1 20000 >data
-"$EV" run --timeout "$VT" "$BB" nc 10.0.2.2 "$p" <data >vm.out 2>vm.err; st=$?
+"$EV" run --timeout "$VT" "$BB" nc 10.0.2.2 "$(cat port)" <data >vm.out 2>vm.err; st=$?
 wait $L
 [ $st = 0 ] || die "nc in the VM: status $st: $(tail -c 300 vm.err)"
 cmp -s got data || die "the host received $(wc -c <got) bytes, not the $(wc -c <data) sent"
@@ -124,7 +139,7 @@ grep -q "^elfvm: cannot publish 127.0.0.1:$p/tcp: Address already in use$" err |
 
 # --net tap:IF, inside a network namespace this case makes and that ends
 # with it: the namespace's side of tap0 is 10.0.3.1, the guest 10.0.3.15;
-# curl in the namespace fetches from busybox httpd in the VM.
+# curl in the namespace fetches from node's http server in the VM.
 net_case tap-netns '
 command -v unshare >/dev/null && command -v ip >/dev/null || die "cannot run: needs unshare and ip (util-linux, iproute2)"
 mkdir www && echo hello over tap >www/index.html
@@ -134,8 +149,9 @@ ip link set lo up
 ip tuntap add tap0 mode tap
 ip addr add 10.0.3.1/24 dev tap0
 ip link set tap0 up
-"$EV" run --timeout "$VT" --net tap:tap0 --ip 10.0.3.15/24 --gateway 10.0.3.1 \
-	--dir "$PWD/www:/www" "$BB" httpd -f -p 8080 -h /www >vm.out 2>vm.err & VM=$!
+"$EV" run --timeout "$VT" --net tap:tap0 --ip 10.0.3.15/24 --gateway 10.0.3.1 --mem 512M \
+	--file "$JS:/srv.js" --dir "$PWD/www:/www" "$(command -v node)" /srv.js /www 8080 \
+	>vm.out 2>vm.err & VM=$!
 i=0
 until curl -sf --max-time 5 -o got http://10.0.3.15:8080/; do
 	i=$((i+1)); kill -0 $VM 2>/dev/null || { echo "the VM ended: $(tail -c 300 vm.err)"; exit 1; }
@@ -143,6 +159,6 @@ until curl -sf --max-time 5 -o got http://10.0.3.15:8080/; do
 done
 kill $VM; wait $VM 2>/dev/null || true
 INNER
-o=$(unshare -n env EV="$EV" BB="$BB" VT="$VT" sh inner.sh 2>&1) || die "$(printf "%s\n" "$o" | tail -n 1)"
+o=$(unshare -n env EV="$EV" BB="$BB" VT="$VT" JS="$JS" sh inner.sh 2>&1) || die "$(printf "%s\n" "$o" | tail -n 1)"
 [ "$(cat got)" = "hello over tap" ] || die "got: $(head -c 100 got)"
 '

@@ -5,7 +5,7 @@
  * (-EFAULT); a fault in the program becomes its signal (kernel/signal.h
  * decides between a handler and the default action); a fault in the kernel
  * itself prints a report and ends the VM with a panic record.  The timer
- * goes to kernel/time.c.
+ * goes to kernel/time.c; device vectors go to their drivers (intr.c).
  */
 #include "kernel/arch/x86_64/x86.h"
 #include "kernel/kernel.h"
@@ -159,7 +159,7 @@ void trap_dispatch(struct regs *r)
 	} else if (r->nr == VEC_TIMER) {
 		apic_eoi();
 		sched_tick();
-	} else if (r->nr != VEC_SPURIOUS) {
+	} else if (r->nr != VEC_SPURIOUS && !intr_dispatch(r->nr)) {
 		apic_eoi();
 	}
 	if (from_program(r))

@@ -43,6 +43,12 @@ static inline uint8_t inb(uint16_t port)
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
 /* Writes n bytes to one port with a single string instruction. */
 static inline void outsb(uint16_t port, const void *p, unsigned long n)
 {

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* The part of <string.h> lwIP uses, served by kernel/string.c (lwIP is
+ * built with -nostdinc and must not see kernel/kernel.h). */
+#ifndef KERNEL_NET_LIBC_STRING_H
+#define KERNEL_NET_LIBC_STRING_H
+#include <stddef.h>
+void *memcpy(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the boot sequence and the socket layer (syscalls/net_*.c) use of
+ * the stack (kernel/net/port.c).  Every call into lwIP, and every read or
+ * change of a socket's lwIP state, holds net_lock; lwIP's callbacks run
+ * with it held (they never sleep).  docs/net.md, "The stack", has the
+ * whole picture.
+ */
+#ifndef KERNEL_NET_STACK_H
+#define KERNEL_NET_STACK_H
+
+#include "kernel/kernel.h"
+
+/* Starts lwIP, the loopback interface and the stack's thread.  Called once
+ * from kmain, before any network driver registers its device. */
+void net_init(void);
+
+/* The one lock over lwIP, a sleeping mutex (docs/threads.md has its
+ * place in the lock order). */
+extern struct mutex net_mutex;
+
+/* net_unlock delivers what lwIP queued on its loopback paths (lo, and
+ * packets to the machine's own address) and wakes the stack's thread when
+ * a timer came due sooner, then lets the lock go.  net_flush does the same
+ * work without letting go: call it before sleeping with net_mutex held
+ * (sock_wait), so no queued packet waits for someone else's unlock. */
+static inline void net_lock(void)
+{
+	mutex_lock(&net_mutex);
+}
+void net_flush(void);
+void net_unlock(void);
+
+#endif

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-console (virtio 1.2 §5.3) as the program's stdout and stderr.  The
+ * device is multiport: the VMM names two ports elfvm.stdout and
+ * elfvm.stderr (docs/virtio.md), found through the control queue's
+ * handshake at boot.  Each stream owns a 256 KiB byte ring: a write copies
+ * the program's bytes in once and makes them available as one request per
+ * contiguous piece, so the program waits for the host only when a ring is
+ * full.  The guarantees are the serial lines': every byte, in order, per
+ * stream; and the host gets a stream's bytes before any later-written
+ * byte of the other stream (a switch of stream waits for the first to be
+ * taken), so `2>&1` interleaves as it did.  console_flush waits until the
+ * host has taken everything, before the end-of-run records.  stdin stays
+ * the image's .elfvm/stdin; no port is read.
+ */
+#include "kernel/virtio/virtio.h"
+
+#define VIRTIO_CONSOLE_F_MULTIPORT (1ULL << 1)
+#define CONSOLE_CFG_MAX_NR_PORTS 4 /* config offset of max_nr_ports */
+
+/* struct virtio_console_control's events (§5.3.6.2). */
+#define VIRTIO_CONSOLE_DEVICE_READY 0
+#define VIRTIO_CONSOLE_PORT_ADD 1
+#define VIRTIO_CONSOLE_PORT_READY 3
+#define VIRTIO_CONSOLE_PORT_OPEN 6
+#define VIRTIO_CONSOLE_PORT_NAME 7
+
+#define RING_SIZE (256 * 1024)
+#define MAX_PORTS 6      /* ports whose transmit queues are set up */
+#define CTRL_BUFS 32     /* receive buffers of the control queue */
+#define CTRL_BUF_SIZE 64 /* a header and a port name */
+#define TXQ_SIZE 128
+#define HANDSHAKE_NS 2000000000ULL
+
+struct console_control {
+	uint32_t id;
+	uint16_t event, value;
+};
+
+/* A piece of a ring that one request carries. */
+struct chunk {
+	uint64_t end; /* the ring position after its last byte */
+	bool done;
+};
+
+struct stream {
+	const char *name; /* the port's name */
+	int port;         /* -1 until the device names it */
+	struct virtqueue *txq;
+	uint8_t *ring;
+	uint64_t head, tail;  /* bytes queued, bytes the host has taken */
+	struct chunk *chunks; /* in flight, oldest at chunk_tail */
+	uint32_t chunk_head, chunk_tail;
+};
+
+static struct {
+	struct virtio_dev *dev;
+	struct virtqueue *ctrl_rx, *ctrl_tx;
+	struct virtqueue *port_tx[MAX_PORTS];
+	int nports;
+	struct stream out[2]; /* stdout, stderr */
+	int last;             /* the stream written last: 0, 1, or -1 */
+	bool ready;
+	struct waitq wq;   /* writers waiting for the host */
+	struct mutex lock; /* one writer at a time, both streams */
+	uint8_t (*ctrl_bufs)[CTRL_BUF_SIZE];
+} con = {
+	.out = { { "elfvm.stdout", -1 }, { "elfvm.stderr", -1 } },
+	.last = -1,
+	.lock = MUTEX_INIT("virtio-console"),
+};
+
+bool virtio_console_ready(void)
+{
+	return con.ready;
+}
+
+/* ---- the control queue (boot only) --------------------------------------- */
+
+static long ctrl_send(uint32_t id, uint16_t event, uint16_t value)
+{
+	static struct console_control msg;
+	uint64_t deadline = clock_monotonic_ns() + HANDSHAKE_NS;
+
+	msg = (struct console_control){ id, event, value };
+	struct virtq_buf b = { &msg, sizeof(msg) };
+	long r = virtq_add(con.ctrl_tx, &b, 1, 0, &msg);
+	if (r < 0)
+		return r;
+	virtq_kick(con.ctrl_tx);
+	/* One message at a time: msg is reused. */
+	while (!virtq_get(con.ctrl_tx, NULL)) {
+		if (clock_monotonic_ns() > deadline)
+			return -ETIMEDOUT;
+		cpu_relax();
+	}
+	return 0;
+}
+
+static void ctrl_post(uint8_t *buf)
+{
+	struct virtq_buf b = { buf, CTRL_BUF_SIZE };
+	virtq_add(con.ctrl_rx, &b, 0, 1, buf);
+}
+
+/* One control message from the device during the handshake. */
+static long ctrl_message(const uint8_t *buf, uint32_t len)
+{
+	struct console_control c;
+
+	if (len < sizeof(c))
+		return 0;
+	memcpy(&c, buf, sizeof(c));
+	if (c.event == VIRTIO_CONSOLE_PORT_ADD && c.id < (uint32_t)con.nports)
+		return ctrl_send(c.id, VIRTIO_CONSOLE_PORT_READY, 1);
+	if (c.event != VIRTIO_CONSOLE_PORT_NAME || c.id >= (uint32_t)con.nports)
+		return 0;
+	const char *name = (const char *)buf + sizeof(c);
+	size_t nlen = strnlen(name, len - sizeof(c));
+	for (int s = 0; s < 2; s++) {
+		struct stream *st = &con.out[s];
+		if (st->port < 0 && nlen == strlen(st->name) && !memcmp(name, st->name, nlen)) {
+			st->port = (int)c.id;
+			return ctrl_send(c.id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+		}
+	}
+	return 0;
+}
+
+/* DEVICE_READY, then answers the device's PORT_ADDs until both streams'
+ * ports are named or HANDSHAKE_NS pass. */
+static long handshake(void)
+{
+	uint64_t deadline = clock_monotonic_ns() + HANDSHAKE_NS;
+	long r = ctrl_send(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
+
+	while (r == 0 && (con.out[0].port < 0 || con.out[1].port < 0)) {
+		uint32_t len;
+		uint8_t *buf = virtq_get(con.ctrl_rx, &len);
+		if (!buf) {
+			if (clock_monotonic_ns() > deadline)
+				return -ETIMEDOUT;
+			cpu_relax();
+			continue;
+		}
+		r = ctrl_message(buf, len);
+		ctrl_post(buf);
+		virtq_kick(con.ctrl_rx);
+	}
+	return r;
+}
+
+/* ---- the transmit path --------------------------------------------------- */
+
+static void tx_done(struct virtqueue *q)
+{
+	(void)q;
+	wake_up(&con.wq);
+}
+
+/* Takes back what the host has used; the ring's tail moves over the
+ * pieces done, oldest first.  Called with con.lock held. */
+static void reclaim(struct stream *st)
+{
+	struct chunk *c;
+
+	while ((c = virtq_get(st->txq, NULL)))
+		c->done = true;
+	while (st->chunk_tail != st->chunk_head && st->chunks[st->chunk_tail % TXQ_SIZE].done) {
+		st->tail = st->chunks[st->chunk_tail % TXQ_SIZE].end;
+		st->chunk_tail++;
+	}
+}
+
+static bool drained(struct stream *st)
+{
+	reclaim(st);
+	return st->tail == st->head;
+}
+
+/* Sleeps until the host has taken all of st (interrupts on for its queue
+ * meanwhile). */
+static void wait_drained(struct stream *st)
+{
+	while (!drained(st)) {
+		if (virtq_cb_enable(st->txq))
+			wait_event_uninterruptible(&con.wq, drained(st));
+		virtq_cb_disable(st->txq);
+	}
+}
+
+/* Free bytes at the ring's head that one request can carry. */
+static size_t contiguous_space(struct stream *st)
+{
+	if (st->txq->nfree == 0 || st->chunk_head - st->chunk_tail == TXQ_SIZE)
+		return 0;
+	size_t free = RING_SIZE - (size_t)(st->head - st->tail);
+	size_t to_end = RING_SIZE - (size_t)(st->head % RING_SIZE);
+	return MIN(free, to_end);
+}
+
+static bool has_space(struct stream *st)
+{
+	reclaim(st);
+	return contiguous_space(st) > 0;
+}
+
+/* Makes the n bytes just copied at the ring's head available. */
+static void submit(struct stream *st, size_t n)
+{
+	struct chunk *c = &st->chunks[st->chunk_head % TXQ_SIZE];
+	struct virtq_buf b = { st->ring + st->head % RING_SIZE, (uint32_t)n };
+
+	st->head += n;
+	*c = (struct chunk){ st->head, false };
+	st->chunk_head++;
+	if (virtq_add(st->txq, &b, 1, 0, c) < 0)
+		panic("virtio-console: no descriptor although the ring had space");
+}
+
+/* Copies from either a kernel buffer or a uio (exactly one is set) into
+ * stream s; returns the bytes taken, or -EFAULT if none could be read. */
+static long stream_write(int s, const void *buf, struct uio *u, size_t len)
+{
+	struct stream *st = &con.out[s];
+	size_t done = 0;
+	long r = 0;
+
+	mutex_lock(&con.lock);
+	if (con.last >= 0 && con.last != s)
+		wait_drained(&con.out[con.last]); /* keep the order between streams */
+	con.last = s;
+	while (done < len) {
+		if (!has_space(st)) {
+			if (virtq_cb_enable(st->txq))
+				wait_event_uninterruptible(&con.wq, has_space(st));
+			virtq_cb_disable(st->txq);
+			continue;
+		}
+		size_t n = MIN(contiguous_space(st), len - done);
+		uint8_t *dst = st->ring + st->head % RING_SIZE;
+		if (u) {
+			r = uio_copy_in(u, dst, n);
+			if (r <= 0)
+				break;
+			n = (size_t)r;
+		} else {
+			memcpy(dst, (const uint8_t *)buf + done, n);
+		}
+		submit(st, n);
+		virtq_kick(st->txq);
+		done += n;
+		if (u && !u->count)
+			break;
+	}
+	mutex_unlock(&con.lock);
+	return done ? (long)done : r < 0 ? r : 0;
+}
+
+void virtio_console_write(int stream, const void *buf, size_t len)
+{
+	stream_write(stream == 2, buf, NULL, len);
+}
+
+long virtio_console_write_uio(int stream, struct uio *u)
+{
+	return stream_write(stream == 2, NULL, u, u->count);
+}
+
+void virtio_console_flush(void)
+{
+	/* The end of the run, perhaps with interrupts off or with a writer
+	 * asleep holding the lock: look, never take. */
+	for (int s = 0; s < 2; s++) {
+		struct virtqueue *q = con.out[s].txq;
+		while (q && __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) != q->avail_idx)
+			cpu_relax();
+	}
+}
+
+/* ---- start-up ---------------------------------------------------------------- */
+
+static struct virtqueue *tx_queue(int port)
+{
+	return port == 0 ? virtq_create(con.dev, 1, TXQ_SIZE, tx_done)
+			 : virtq_create(con.dev, 3 + 2 * port, TXQ_SIZE, tx_done);
+}
+
+long virtio_console_probe(struct virtio_dev *d)
+{
+	long r;
+
+	if (con.dev) {
+		klog("virtio-console: %s: a second console is not used", d->where);
+		return -EBUSY;
+	}
+	r = virtio_negotiate(d, VIRTIO_CONSOLE_F_MULTIPORT);
+	if (r < 0)
+		return r;
+	if (!(d->features & VIRTIO_CONSOLE_F_MULTIPORT)) {
+		klog("virtio-console: %s: no multiport support, so no named ports", d->where);
+		virtio_fail(d);
+		return -ENODEV;
+	}
+	con.dev = d;
+	con.nports = (int)MIN(d->tr->config_read(d, CONSOLE_CFG_MAX_NR_PORTS, 4), (uint32_t)MAX_PORTS);
+	con.ctrl_bufs = kzalloc(CTRL_BUFS * CTRL_BUF_SIZE);
+	con.ctrl_rx = virtq_create(d, 2, CTRL_BUFS, NULL);
+	con.ctrl_tx = virtq_create(d, 3, 8, NULL);
+	for (int p = 0; p < con.nports; p++)
+		if (!(con.port_tx[p] = tx_queue(p)))
+			goto fail;
+	if (!con.ctrl_bufs || !con.ctrl_rx || !con.ctrl_tx)
+		goto fail;
+	for (int i = 0; i < CTRL_BUFS && i < con.ctrl_rx->size; i++)
+		ctrl_post(con.ctrl_bufs[i]);
+	virtio_driver_ok(d);
+	virtq_kick(con.ctrl_rx);
+	r = handshake();
+	if (r < 0) {
+		klog("virtio-console: %s: ports %s and %s not both found (error %ld): output stays on "
+		     "the serial lines",
+		     d->where, con.out[0].name, con.out[1].name, r);
+		goto fail;
+	}
+	for (int s = 0; s < 2; s++) {
+		struct stream *st = &con.out[s];
+		uint64_t pa = pages_alloc(RING_SIZE / PAGE_SIZE);
+		st->chunks = kzalloc(TXQ_SIZE * sizeof(struct chunk));
+		st->txq = con.port_tx[st->port];
+		if (!pa || !st->chunks)
+			panic("virtio-console: out of memory for the stream rings");
+		st->ring = phys_to_virt(pa);
+		virtq_cb_disable(st->txq);
+	}
+	con.ready = true;
+	kdebug("virtio-console: %s: stdout on port %d, stderr on port %d", d->where, con.out[0].port,
+	       con.out[1].port);
+	return 0;
+fail:
+	virtio_fail(d);
+	con.out[0].txq = con.out[1].txq = NULL;
+	return -ENODEV;
+}
