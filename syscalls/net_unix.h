@@ -111,9 +111,11 @@ long unix_addr_valid(const void *addr, int len);
 long unix_find(const void *addr, int len, int type, struct usock **out);
 /* Takes u's name out of the tables (unix_lock held); the address stays. */
 void unix_unbind(struct usock *u);
+/* The proto_ops getname: the name's length, or -ENOTCONN for a peer. */
 long unix_getname(struct socket *s, void *addr, bool peer);
 
 /* ---- net_unix_msg.c ----------------------------------------------------- */
+/* Appends m to to's receive queue (unix_lock held). */
 void unix_queue(struct usock *to, struct umsg *m);
 /* Frees m (unix_lock held): its sender's wmem goes down and the sender
  * may write again; its file references are handed to *drop for
@@ -121,6 +123,8 @@ void unix_queue(struct usock *to, struct umsg *m);
 void unix_msg_free(struct umsg *m, struct umsg **drop);
 /* Puts the file references of the messages on the list (no lock held). */
 void unix_drop_files(struct umsg *list);
+/* The proto_ops sendmsg and recvmsg of each kind (seqpacket uses the
+ * datagram pair): bytes moved, or -errno as Linux answers. */
 long unix_stream_sendmsg(struct socket *s, struct sock_msg *m, bool nonblock);
 long unix_stream_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock);
 long unix_dgram_sendmsg(struct socket *s, struct sock_msg *m, bool nonblock);
@@ -134,8 +138,8 @@ struct uscm {
 	struct ucred cred;
 };
 /* Parses m's control messages: SCM_RIGHTS takes a reference to each file,
- * SCM_CREDENTIALS replaces the caller's credentials.  0, -EINVAL or
- * -EBADF; on error nothing is held. */
+ * SCM_CREDENTIALS replaces the caller's credentials.  0, -EINVAL, -EBADF,
+ * -ESRCH or -ENOMEM; on error nothing is held.  Call without unix_lock. */
 long unix_scm_send(const struct sock_msg *m, struct uscm *scm);
 void unix_scm_destroy(struct uscm *scm);
 /* Writes the receive side's control messages (credentials when the
