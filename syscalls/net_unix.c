@@ -351,17 +351,19 @@ static unsigned dgram_poll(struct socket *s)
 static long unix_ioctl(struct socket *s, unsigned cmd, uint64_t arg)
 {
 	struct usock *u = s->sk;
-	int n;
+	int n = 0;
 
+	if (cmd == SIOCATMARK) /* never at an urgent mark: there is no MSG_OOB */
+		return copy_to_user((void __user *)arg, &n, sizeof(n));
+	if (cmd != SIOCINQ && cmd != SIOCOUTQ)
+		return -ENOTTY;
 	mutex_lock(&unix_lock);
 	if (cmd == SIOCINQ)
 		n = u->type == SOCK_DGRAM ? (u->rq ? (int)u->rq->len : 0) : (int)u->rq_bytes;
-	else if (cmd == SIOCOUTQ)
+	else
 		n = u->wmem;
 	bool listening = u->state == US_LISTEN;
 	mutex_unlock(&unix_lock);
-	if (cmd != SIOCINQ && cmd != SIOCOUTQ)
-		return -ENOTTY;
 	if (listening)
 		return -EINVAL;
 	return copy_to_user((void __user *)arg, &n, sizeof(n));

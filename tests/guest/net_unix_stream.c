@@ -243,6 +243,8 @@ static void connections(void)
 	send(ca.fd, "abcdef", 6, 0);
 	int n = -1;
 	ok(ioctl(a, FIONREAD, &n) == 0 && n == 6, "FIONREAD: 6 bytes");
+	n = -1;
+	ok(ioctl(a, SIOCATMARK, &n) == 0 && n == 0, "SIOCATMARK: no urgent mark");
 	ok(recv(a, buf, 3, MSG_PEEK) == 3 && !memcmp(buf, "abc", 3), "MSG_PEEK looks");
 	ok(recv(a, buf, sizeof buf, 0) == 6 && !memcmp(buf, "abcdef", 6), "then reads the same");
 	fails(recv(a, buf, sizeof buf, MSG_DONTWAIT), EAGAIN, "MSG_DONTWAIT on nothing -> EAGAIN");
