@@ -48,7 +48,21 @@ static bool v4mapped(const uint8_t *a)
 	return memcmp(a, prefix, 12) == 0;
 }
 
+static long addr_in(struct inet_sock *is, const void *addr, int len, ip_addr_t *ip, u16_t *port,
+		    bool peer);
+
 long inet_addr_in(struct inet_sock *is, const void *addr, int len, ip_addr_t *ip, u16_t *port)
+{
+	return addr_in(is, addr, len, ip, port, false);
+}
+
+long inet_peer_in(struct inet_sock *is, const void *addr, int len, ip_addr_t *ip, u16_t *port)
+{
+	return addr_in(is, addr, len, ip, port, true);
+}
+
+static long addr_in(struct inet_sock *is, const void *addr, int len, ip_addr_t *ip, u16_t *port,
+		    bool peer)
 {
 	uint16_t fam;
 
@@ -78,8 +92,8 @@ long inet_addr_in(struct inet_sock *is, const void *addr, int len, ip_addr_t *ip
 		return -EAFNOSUPPORT;
 	*port = lwip_ntohs(sin6.sin6_port);
 	if (v4mapped(sin6.sin6_addr.s6_addr)) {
-		if (is->v6only)
-			return -EINVAL;
+		if (is->v6only) /* Linux: no route to IPv4 from here */
+			return peer ? -ENETUNREACH : -EINVAL;
 		uint32_t a4;
 		memcpy(&a4, sin6.sin6_addr.s6_addr + 12, 4);
 		IP_SET_TYPE_VAL(*ip, IPADDR_TYPE_V4);

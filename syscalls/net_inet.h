@@ -72,8 +72,10 @@ struct inet_sock {
 /* A socket address (len bytes) to lwIP's form for a socket of is's family:
  * v4-mapped addresses on AF_INET6 become IPv4 (EINVAL on a V6ONLY
  * socket, EAFNOSUPPORT for another family, EINVAL for a short address).
- * unspec: whether AF_UNSPEC is accepted (and then reported as 1). */
+ * inet_peer_in is the same for a peer (connect, sendto), where a v4-mapped
+ * address on a V6ONLY socket is ENETUNREACH. */
 long inet_addr_in(struct inet_sock *is, const void *addr, int len, ip_addr_t *ip, u16_t *port);
+long inet_peer_in(struct inet_sock *is, const void *addr, int len, ip_addr_t *ip, u16_t *port);
 /* lwIP's address to a socket address for is's family; returns its length. */
 int inet_addr_out(const struct inet_sock *is, const ip_addr_t *ip, u16_t port, void *addr);
 /* Whether ip is one of the machine's (or any, or 127/8); EADDRNOTAVAIL

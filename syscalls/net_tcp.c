@@ -19,8 +19,11 @@
 #define EPOLLOUT_BITS (EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND)
 /* Writable (poll) once this much send room is free, as lwIP's own sockets. */
 #define TCP_WRITABLE_ROOM TCP_SNDLOWAT
+/* The most connections a listener queues, whatever its backlog: SOMAXCONN + 1. */
+#define ACCEPT_MAX 4097
 
 static long tcp_pcb_new(struct inet_sock *is);
+static void tcp_unlisten(struct inet_sock *is);
 
 /* ---- lwIP's callbacks (net_mutex held; they never sleep) ----------------- */
 
@@ -114,9 +117,12 @@ static err_t tcp_accept_cb(void *arg, struct tcp_pcb *npcb, err_t err)
 
 	if (err != ERR_OK || !npcb)
 		return ERR_VAL;
-	/* The accept queue holds backlog + 1, as Linux's; beyond it the
-	 * connection is reset (lwIP cannot leave the handshake unfinished). */
-	if (ls->acc_len > ls->backlog || !(is = inet_sock_new(ls->family))) {
+	/* Beyond backlog + 1 queued connections Linux drops the handshake's
+	 * last ACK: the client believes it is connected and is served once
+	 * the queue has room.  lwIP cannot leave a handshake unfinished, so
+	 * the queue takes such connections at once, up to ACCEPT_MAX, and only
+	 * beyond that resets them (docs/net.md). */
+	if (ls->acc_len >= MAX(ls->backlog + 1, ACCEPT_MAX) || !(is = inet_sock_new(ls->family))) {
 		tcp_abort(npcb);
 		return ERR_ABRT;
 	}
@@ -394,7 +400,7 @@ static long tcp_connect_op(struct socket *s, const void *addr, int len, bool non
 		goto out;
 	if (is->state == INET_LISTEN)
 		goto out;
-	if ((r = inet_addr_in(is, addr, len, &ip, &port)) < 0)
+	if ((r = inet_peer_in(is, addr, len, &ip, &port)) < 0)
 		goto out;
 	/* A socket whose last connection failed or ended gets a new pcb. */
 	if (!is->pcb.tcp) {
@@ -466,8 +472,15 @@ static long tcp_shutdown_op(struct socket *s, int how)
 		return -EINVAL;
 	net_lock();
 	if (is->state == INET_LISTEN) {
-		/* Linux: shutting a listener down stops it accepting. */
-		r = 0;
+		/* Linux: SHUT_RD disconnects a listener (a blocked accept
+		 * returns EINVAL, queued connections are reset); SHUT_WR alone
+		 * does nothing. */
+		if (how != SHUT_WR) {
+			tcp_unlisten(is);
+			r = tcp_pcb_new(is);
+			inet_wake(is, EPOLLIN_BITS | EPOLLOUT_BITS | EPOLLHUP);
+		}
+		goto out;
 	} else if (is->state != INET_CONNECTED && is->state != INET_CONNECTING) {
 		r = -ENOTCONN;
 		goto out;
@@ -701,6 +714,54 @@ out:
 	return r;
 }
 
+/* include/uapi/linux/tcp.h: struct tcp_info up to tcpi_total_retrans. */
+struct tcp_info_k {
+	uint8_t state, ca_state, retransmits, probes, backoff, options, wscale, flags;
+	uint32_t rto, ato, snd_mss, rcv_mss;
+	uint32_t unacked, sacked, lost, retrans, fackets;
+	uint32_t last_data_sent, last_ack_sent, last_data_recv, last_ack_recv;
+	uint32_t pmtu, rcv_ssthresh, rtt, rttvar, snd_ssthresh, snd_cwnd, advmss, reordering;
+	uint32_t rcv_rtt, rcv_space, total_retrans;
+};
+#define TCPI_OPT_WSCALE 4
+
+/* TCP_INFO from what lwIP keeps: the state, timers, MSS, window scales,
+ * congestion window and threshold (in segments), unacknowledged segments;
+ * what lwIP does not track (SACK, losses, last-activity times, totals)
+ * reads 0.  RTT and RTO have lwIP's 500 ms granularity. */
+static void tcp_info_fill(struct inet_sock *is, struct tcp_info_k *ti)
+{
+	/* lwIP's enum tcp_state, in order, to Linux's TCP_* numbers */
+	static const uint8_t linux_state[] = { 7, 10, 2, 3, 1, 4, 5, 8, 11, 9, 6 };
+	struct tcp_pcb *p = is->pcb.tcp;
+
+	memset(ti, 0, sizeof(*ti));
+	if (!p) {
+		ti->state = 7; /* TCP_CLOSE */
+		return;
+	}
+	ti->state = p->state < sizeof(linux_state) ? linux_state[p->state] : 7;
+	if (is->state == INET_LISTEN)
+		return;
+	u16_t mss = p->mss ? p->mss : 536;
+	ti->retransmits = p->nrtx;
+	if (p->flags & TF_WND_SCALE) {
+		ti->options |= TCPI_OPT_WSCALE;
+		ti->wscale = (uint8_t)((p->snd_scale & 0xf) | (p->rcv_scale << 4));
+	}
+	ti->rto = (uint32_t)p->rto * TCP_SLOW_INTERVAL * 1000;
+	ti->snd_mss = ti->rcv_mss = ti->advmss = mss;
+	for (struct tcp_seg *g = p->unacked; g; g = g->next)
+		ti->unacked++;
+	ti->rtt = (uint32_t)(p->sa >> 3) * TCP_SLOW_INTERVAL * 1000;
+	ti->rttvar = (uint32_t)(p->sv >> 2) * TCP_SLOW_INTERVAL * 1000;
+	ti->snd_ssthresh = p->ssthresh / mss;
+	ti->snd_cwnd = p->cwnd / mss;
+	ti->rcv_space = p->rcv_wnd;
+	ti->rcv_ssthresh = p->rcv_wnd;
+	ti->reordering = 3;
+}
+
 static long tcp_getsockopt_op(struct socket *s, int level, int name, void *val, unsigned *len)
 {
 	struct inet_sock *is = s->sk;
@@ -720,6 +781,14 @@ static long tcp_getsockopt_op(struct socket *s, int level, int name, void *val, 
 	case TCP_KEEPINTVL: v = is->keepintvl; break;
 	case TCP_KEEPCNT: v = is->keepcnt; break;
 	case TCP_MAXSEG: v = is->pcb.tcp && is->state != INET_LISTEN ? is->pcb.tcp->mss : 536; break;
+	case TCP_INFO: {
+		struct tcp_info_k ti;
+		tcp_info_fill(is, &ti);
+		*len = MIN(*len, (unsigned)sizeof(ti));
+		memcpy(val, &ti, *len);
+		r = 0;
+		goto out;
+	}
 	default: goto out;
 	}
 	r = sockopt_put_int(val, len, v);
@@ -751,14 +820,11 @@ static void tcp_orphan(struct inet_sock *is)
 		tcp_abort(p);
 }
 
-static void tcp_release_op(struct socket *s)
+/* A listener stops: connections nobody accepted are reset, the listening
+ * pcb is closed; the socket is as if never bound. */
+static void tcp_unlisten(struct inet_sock *is)
 {
-	struct inet_sock *is = s->sk;
-
-	if (!is)
-		return;
-	net_lock();
-	while (is->acc_head) { /* connections nobody accepted: reset */
+	while (is->acc_head) {
 		struct inet_sock *c = is->acc_head;
 		is->acc_head = c->next;
 		c->linger_on = 1;
@@ -767,6 +833,22 @@ static void tcp_release_op(struct socket *s)
 		rx_drop(c);
 		kfree(c);
 	}
+	is->acc_tail = NULL;
+	is->acc_len = 0;
+	tcp_orphan(is);
+	is->state = INET_FRESH;
+	is->bound = false;
+}
+
+static void tcp_release_op(struct socket *s)
+{
+	struct inet_sock *is = s->sk;
+
+	if (!is)
+		return;
+	net_lock();
+	if (is->state == INET_LISTEN)
+		tcp_unlisten(is);
 	tcp_orphan(is);
 	rx_drop(is);
 	net_unlock();

@@ -129,7 +129,7 @@ static long udp_connect_op(struct socket *s, const void *addr, int len, bool non
 		r = 0;
 		goto out;
 	}
-	if ((r = inet_addr_in(is, addr, len, &ip, &port)) < 0)
+	if ((r = inet_peer_in(is, addr, len, &ip, &port)) < 0)
 		goto out;
 	udp_fix_type(is);
 	r = -inet_errno(udp_connect(is->pcb.udp, &ip, port));
@@ -201,7 +201,7 @@ static long udp_send_op(struct socket *s, struct sock_msg *m, bool nonblock)
 	if (len > UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
 	net_lock();
-	if (m->addr && (r = inet_addr_in(is, m->addr, m->addrlen, &ip, &port)) < 0)
+	if (m->addr && (r = inet_peer_in(is, m->addr, m->addrlen, &ip, &port)) < 0)
 		goto out;
 	r = -EPIPE;
 	if (is->shut_wr)

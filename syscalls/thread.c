@@ -8,6 +8,7 @@
  * another program is not possible in a unikernel: they answer -ENOSYS,
  * which posix_spawn and system() report as "Function not implemented".
  */
+#include "kernel/net/stack.h"
 #include "syscalls/syscalls.h"
 
 #define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD)
@@ -165,6 +166,7 @@ SYSCALL_DEFINE1(exit, int, status)
 
 SYSCALL_DEFINE1(exit_group, int, status)
 {
+	net_drain(); /* what the program sent must leave before the VM ends */
 	vm_exit_status(status);
 }
 

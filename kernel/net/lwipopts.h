@@ -30,7 +30,7 @@
 #define LWIP_TCP 1
 #define LWIP_IPV4 1
 #define LWIP_IPV6 1
-#define LWIP_IPV6_MLD 1
+#define LWIP_IPV6_MLD 0 /* its 100 ms timer would wake an idle VM; ND works without */
 #define LWIP_IPV6_AUTOCONFIG 1
 #define LWIP_IPV6_DHCP6 0
 #define LWIP_IPV6_NUM_ADDRESSES 3 /* NET_IF_ADDR6_MAX: link-local, ip6=, one more */
@@ -40,6 +40,9 @@
 #define IP_FORWARD 0
 #define IP_REASSEMBLY 1
 #define IP_FRAG 1
+/* Fragments held for reassembly, all datagrams together: a 64 KiB UDP
+ * datagram is 45 fragments at eth0's MTU (lwIP's default is 10). */
+#define IP_REASS_MAX_PBUFS 256
 #define LWIP_IPV6_FRAG 1
 #define LWIP_IPV6_REASS 1
 #define IPV6_FRAG_COPYHEADER 1 /* 64-bit pointers do not fit in the fragment header */
@@ -96,6 +99,9 @@ void *lwip_port_calloc(size_t n, size_t size);
 #define TCP_SND_BUF (256 * 1024)
 #define TCP_SND_QUEUELEN 1024 /* segments queued: 256 KiB of 1460-byte ones, and more */
 #define TCP_SNDLOWAT (32 * 1024)
+/* A window update once the program has read this much: lwIP's default
+ * (4 MSS) would wait for 64 KiB, a peer's whole unscaled window. */
+#define TCP_WND_UPDATE_THRESHOLD (4 * 1460)
 #define LWIP_DISABLE_TCP_SANITY_CHECKS 1
 #define TCP_OVERSIZE TCP_MSS
 #define TCP_QUEUE_OOSEQ 1

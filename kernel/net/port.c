@@ -28,6 +28,7 @@
 #define NET_TX_BACKLOG 256  /* frames kept while the driver's ring is full */
 #define NET_RX_LENT_MAX 128 /* driver buffers held by the stack before it copies */
 #define LO_MTU 16384
+#define NET_DRAIN_NS 1000000000 /* the longest an exit waits for sends to leave */
 
 struct mutex net_mutex = MUTEX_INIT("net_lock");
 static struct waitq net_wq;       /* the stack's thread sleeps here */
@@ -118,7 +119,7 @@ void net_flush(void)
 		if (!any)
 			break;
 	}
-	/* lwip_init starts the cyclic timers (ARP, ND, MLD, reassembly); with
+	/* lwip_init starts the cyclic timers (ARP, ND, reassembly); with
 	 * no device they have nothing to do, so only the TCP timer's need (a
 	 * connection that lives) makes the thread wake for them. */
 	if (!timers_on && !tcp_active_pcbs && !tcp_tw_pcbs)
@@ -194,11 +195,6 @@ static void rx_free_custom(struct pbuf *p)
 	rx_free = w;
 }
 
-/* lwIP fills every checksum it sends and checks none it receives. */
-#define NET_CSUM_GEN_ONLY \
-	(NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_UDP | NETIF_CHECKSUM_GEN_TCP | \
-	 NETIF_CHECKSUM_GEN_ICMP | NETIF_CHECKSUM_GEN_ICMP6)
-
 /* d->rx: runs in the stack's thread, inside d->poll, with net_lock held. */
 static void dev_rx(struct netdev *d, void *buf, uint32_t len, bool csum_ok)
 {
@@ -227,14 +223,17 @@ static void dev_rx(struct netdev *d, void *buf, uint32_t len, bool csum_ok)
 		p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &w->pc, buf, (u16_t)len);
 		nd->lent++;
 	}
-	/* The input runs to its end inside this call, so the netif's
-	 * checksum flags can say, frame by frame, whether lwIP checks: not
-	 * when the device has (DATA_VALID), nor when the frame comes from
-	 * the host's own stack with its checksum left to fill (NEEDS_CSUM, a
-	 * tap's offload), where checking would drop a good frame. */
-	NETIF_SET_CHECKSUM_CTRL(&nd->nif, csum_ok ? NET_CSUM_GEN_ONLY : NETIF_CHECKSUM_ENABLE_ALL);
+	/* The device vouched for the TCP/UDP checksum (virtio's DATA_VALID),
+	 * or left it partial for us to trust (NEEDS_CSUM, a packet from the
+	 * host itself): lwIP must not check it.  lwIP's checks are per
+	 * interface, and the frame is processed whole within input(), so the
+	 * flags hold for this frame alone. */
+	if (csum_ok)
+		nd->nif.chksum_flags = NETIF_CHECKSUM_ENABLE_ALL &
+				       ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
 	if (nd->nif.input(p, &nd->nif) != ERR_OK)
 		pbuf_free(p);
+	nd->nif.chksum_flags = NETIF_CHECKSUM_ENABLE_ALL;
 	return;
 drop:
 	d->rx_recycle(d, buf);
@@ -311,7 +310,7 @@ static err_t dev_netif_init(struct netif *nif)
 	memcpy(nif->hwaddr, nd->d->mac, 6);
 	nif->mtu = nd->d->mtu ? nd->d->mtu : 1500;
 	nif->mtu6 = nif->mtu;
-	nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_MLD6;
+	nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
 	nif->output = etharp_output;
 	nif->output_ip6 = ethip6_output;
 	nif->linkoutput = dev_linkoutput;
@@ -395,6 +394,57 @@ void netdev_register(struct netdev *d)
 	net_unlock();
 	wake_up(&net_wq);
 	klog("net: %s is eth%d, %s/%d", d->name, ndevs - 1, ip4addr_ntoa(&nd->addr), prefix);
+}
+
+/* ---- the end of the run ---------------------------------------------------- */
+
+/* Whether a connects to this machine (its packets never leave it). */
+static bool peer_is_local(const ip_addr_t *a)
+{
+	struct netif *n;
+
+	if (IP_IS_V4(a) && ip4_addr_isloopback(ip_2_ip4(a)))
+		return true;
+	if (IP_IS_V6(a) && ip6_addr_isloopback(ip_2_ip6(a)))
+		return true;
+	NETIF_FOREACH(n)
+	{
+		if (IP_IS_V4(a) ? ip4_addr_cmp(ip_2_ip4(a), netif_ip4_addr(n))
+				: netif_get_ip6_addr_match(n, ip_2_ip6(a)) >= 0)
+			return true;
+	}
+	return false;
+}
+
+/* A connection to another machine still owes it bytes or its FIN. */
+static bool net_owes(void)
+{
+	for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next) {
+		if (peer_is_local(&p->remote_ip))
+			continue;
+		if (p->unsent || p->unacked || p->state == FIN_WAIT_1 || p->state == CLOSING ||
+		    p->state == LAST_ACK)
+			return true;
+	}
+	return false;
+}
+
+void net_drain(void)
+{
+	uint64_t end = clock_monotonic_ns() + NET_DRAIN_NS;
+	bool owes;
+
+	if (!ndevs)
+		return;
+	for (;;) {
+		net_lock();
+		owes = net_owes();
+		net_unlock();
+		if (!owes || clock_monotonic_ns() >= end)
+			break;
+		/* The stack's thread does the work; look again in 5 ms. */
+		wait_event_deadline(NULL, false, MIN(end, clock_monotonic_ns() + 5000000));
+	}
 }
 
 /* ---- what netlink and the SIOCGIF* ioctls see ----------------------------- */

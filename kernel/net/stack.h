@@ -31,4 +31,11 @@ static inline void net_lock(void)
 void net_flush(void);
 void net_unlock(void);
 
+/* The program is ending (exit_group): waits, at most a second, until every
+ * TCP connection to another machine has had its queued bytes and its FIN
+ * acknowledged, since nothing sends them once the VM is gone (a Linux
+ * kernel would go on sending after the process died).  Sleeps; returns at
+ * once without a device. */
+void net_drain(void);
+
 #endif

@@ -5,7 +5,8 @@
  * not the machine's (EADDRNOTAVAIL), connecting to a port nobody listens
  * on (ECONNREFUSED, blocking and non-blocking with POLLERR and SO_ERROR
  * read once), calls in the wrong state (EISCONN, ENOTCONN, EINVAL, EPIPE),
- * a peer that closes with unread bytes (ECONNRESET), bad pointers (EFAULT;
+ * shutdown(SHUT_RD) of a listener (accept: EINVAL), a peer that closes
+ * with unread bytes (ECONNRESET), bad pointers (EFAULT;
  * TCP keeps the bytes, UDP drops the datagram), datagrams with nowhere to go (EDESTADDRREQ) or too big
  * (EMSGSIZE), and unknown options (ENOPROTOOPT). */
 #define _GNU_SOURCE
@@ -47,7 +48,7 @@ static int closed_port(int *holder)
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
-	int s, t, v, h;
+	int s, t, v, h, r;
 	socklen_t len;
 	char buf[64];
 
@@ -89,6 +90,9 @@ int main(void)
 	a6.sin6_addr.s6_addr[12] = 127;
 	a6.sin6_addr.s6_addr[15] = 1;
 	fails(bind(s, (void *)&a6, sizeof(a6)), EINVAL, "bind V6ONLY to a v4-mapped address: EINVAL");
+	a6.sin6_port = htons(9);
+	fails(connect(s, (void *)&a6, sizeof(a6)), ENETUNREACH,
+	      "connect V6ONLY to a v4-mapped address: ENETUNREACH");
 	close(s);
 
 	/* UDP: two binds, no destination, too big, bad pointers. */
@@ -164,6 +168,18 @@ int main(void)
 	fails(recv(s, buf, sizeof(buf), 0), ECONNRESET, "recv after the reset: ECONNRESET");
 	ok(recv(s, buf, sizeof(buf), 0) == 0, "then end-of-file");
 	fails(send(s, "x", 1, MSG_NOSIGNAL), EPIPE, "send after the reset: EPIPE");
+	close(s);
+
+	/* shutdown(SHUT_RD) stops a listener: accept is EINVAL, and a
+	 * connection it had queued is reset. */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	ok(connect(s, (void *)&a, sizeof(a)) == 0, "a connection left in the accept queue");
+	ok(shutdown(ls, SHUT_RD) == 0, "shutdown(SHUT_RD) of the listener");
+	fails(accept(ls, NULL, NULL), EINVAL, "accept after it: EINVAL");
+	p = (struct pollfd){ s, POLLIN, 0 };
+	ok(poll(&p, 1, 5000) == 1, "the queued connection sees its end");
+	r = recv(s, buf, sizeof(buf), 0);
+	okf(r == 0 || (r == -1 && errno == ECONNRESET), "recv: end-of-file or ECONNRESET", "%d", r);
 	close(s);
 	close(ls);
 	return bad;

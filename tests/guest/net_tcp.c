@@ -5,7 +5,7 @@
  * getsockname/getpeername agree on both ends; MSG_PEEK, MSG_DONTWAIT,
  * MSG_WAITALL and FIONREAD behave; shutdown(SHUT_WR) is end-of-file for the
  * peer; a non-blocking connect ends writable with SO_ERROR 0; the socket
- * options a server sets read back as set.  With the argument "bench" it
+ * options a server sets read back as set; TCP_INFO says established.  With the argument "bench" it
  * prints round-trip latency and throughput instead (not a test). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -192,6 +192,11 @@ static void flags_and_names(void)
 	   "client's name is the server's peer");
 	ok(!memcmp(&ap, &bn, sizeof(ap)), "server's name is the client's peer");
 	fails(recv(a, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN, "recv MSG_DONTWAIT on nothing: EAGAIN");
+	struct tcp_info ti;
+	socklen_t til = sizeof(ti);
+	ok(getsockopt(a, IPPROTO_TCP, TCP_INFO, &ti, &til) == 0 && ti.tcpi_state == TCP_ESTABLISHED &&
+		   ti.tcpi_snd_mss > 0,
+	   "TCP_INFO: established, with an MSS");
 	ok(send(b, "hello", 5, 0) == 5, "send 5 bytes");
 	struct pollfd p = { a, POLLIN, 0 };
 	ok(poll(&p, 1, 5000) == 1 && (p.revents & POLLIN), "poll: readable");
