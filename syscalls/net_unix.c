@@ -18,6 +18,31 @@ static struct usock *all_usocks;
 #define SOCK_MIN_SNDBUF 4608 /* 2 * (2048 + sizeof(struct sk_buff)), roughly */
 #define SOCK_MIN_RCVBUF 2304
 
+/* The SOL_SOCKET options Linux's sock_setsockopt keeps for any socket and
+ * AF_UNIX has no use for: kept (a flag as 0 or 1) so that getsockopt
+ * reads them back, changing nothing else. */
+static const struct {
+	int name;
+	bool flag;
+	int initial;
+} generic[UNIX_GENERIC_OPTS] = {
+	{ SO_DEBUG, true, 0 },       { SO_REUSEADDR, true, 0 },      { SO_DONTROUTE, true, 0 },
+	{ SO_BROADCAST, true, 0 },   { SO_KEEPALIVE, true, 0 },      { SO_OOBINLINE, true, 0 },
+	{ SO_NO_CHECK, true, 0 },    { SO_WIFI_STATUS, true, 0 },    { SO_NOFCS, true, 0 },
+	{ SO_LOCK_FILTER, true, 0 }, { SO_PRIORITY, false, 0 },      { SO_MARK, false, 0 },
+	{ SO_BUSY_POLL, false, 0 },  { SO_INCOMING_CPU, false, -1 },
+};
+
+static int *generic_int(struct usock *u, int name, bool *flag)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(generic); i++)
+		if (generic[i].name == name) {
+			*flag = generic[i].flag;
+			return &u->generic[i];
+		}
+	return NULL;
+}
+
 struct usock *unix_alloc(struct socket *s)
 {
 	struct usock *u = kzalloc(sizeof(*u));
@@ -33,6 +58,8 @@ struct usock *unix_alloc(struct socket *s)
 	u->backlog = UNIX_DGRAM_QLEN;
 	u->rcvlowat = 1;
 	u->peek_off = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(generic); i++)
+		u->generic[i] = generic[i].initial;
 	u->cred = unix_cred_now();
 	u->peercred = (struct ucred){ .pid = 0, .uid = -1, .gid = -1 };
 	s->sk = u;
@@ -371,20 +398,11 @@ static long unix_ioctl(struct socket *s, unsigned cmd, uint64_t arg)
 
 /* ---- options ------------------------------------------------------------------ */
 
-/* The SOL_SOCKET options Linux's sock_setsockopt keeps for any socket and
- * AF_UNIX has no use for; kept so that getsockopt reads them back. */
-static int *generic_int(struct usock *u, int name)
+/* SO_TIMESTAMP and SO_TIMESTAMPNS (sock_set_timestamp): setting either
+ * chooses the format of the receive timestamp; clearing either clears it. */
+static void tstamp_set(struct usock *u, int name, int v)
 {
-	switch (name) {
-	case SO_REUSEADDR: return &u->reuseaddr;
-	case SO_REUSEPORT: return &u->reuseport;
-	case SO_KEEPALIVE: return &u->keepalive;
-	case SO_BROADCAST: return &u->broadcast;
-	case SO_PRIORITY: return &u->priority;
-	case SO_MARK: return &u->mark;
-	case SO_TIMESTAMP: return &u->timestamp;
-	}
-	return NULL;
+	u->tstamp = !v ? 0 : name == SO_TIMESTAMP ? SO_TIMESTAMP : SO_TIMESTAMPNS;
 }
 
 /* sock_setsockopt's SO_SNDBUF/SO_RCVBUF: the value doubled (for the
@@ -404,6 +422,7 @@ static long unix_setsockopt(struct socket *s, int level, int name, const void *v
 	struct usock *u = s->sk;
 	struct linger l;
 	int v, *p;
+	bool flag;
 	long r;
 
 	if (level != SOL_SOCKET)
@@ -430,14 +449,14 @@ static long unix_setsockopt(struct socket *s, int level, int name, const void *v
 	case SO_RCVBUFFORCE: u->rcvbuf = buf_size(v, name == SO_RCVBUF, SOCK_MIN_RCVBUF); break;
 	case SO_PEEK_OFF: u->peek_off = v; break;
 	case SO_RCVLOWAT: u->rcvlowat = v < 0 ? 0x7fffffff : v ? v : 1; break;
-	case SO_DEBUG:
-	case SO_DONTROUTE:
-	case SO_OOBINLINE:
-	case SO_NO_CHECK:
-	case SO_BSDCOMPAT: break; /* accepted, as Linux does; nothing here depends on them */
+	case SO_TIMESTAMP:
+	case SO_TIMESTAMPNS: tstamp_set(u, name, v); break;
+	case SO_BSDCOMPAT: break;                          /* accepted and ignored, as by Linux */
+	case SO_REUSEPORT: r = v ? -EOPNOTSUPP : 0; break; /* Linux: inet sockets only */
+	case SO_ZEROCOPY: r = -EOPNOTSUPP; break;
 	default:
-		if ((p = generic_int(u, name)))
-			*p = name == SO_PRIORITY || name == SO_MARK ? v : v != 0;
+		if ((p = generic_int(u, name, &flag)))
+			*p = flag ? v != 0 : v;
 		else
 			r = -ENOPROTOOPT;
 	}
@@ -449,6 +468,7 @@ static long unix_getsockopt(struct socket *s, int level, int name, void *val, un
 {
 	struct usock *u = s->sk;
 	int *p;
+	bool flag;
 	long r = 0;
 
 	if (level != SOL_SOCKET)
@@ -476,13 +496,13 @@ static long unix_getsockopt(struct socket *s, int level, int name, void *val, un
 	case SO_RCVLOWAT: r = sockopt_put_int(val, len, u->rcvlowat); break;
 	case SO_SNDLOWAT: r = sockopt_put_int(val, len, 1); break;
 	case SO_PEEK_OFF: r = sockopt_put_int(val, len, u->peek_off); break;
-	case SO_DEBUG:
-	case SO_DONTROUTE:
-	case SO_OOBINLINE:
-	case SO_NO_CHECK:
+	case SO_TIMESTAMP:
+	case SO_TIMESTAMPNS: r = sockopt_put_int(val, len, u->tstamp == name); break;
+	case SO_REUSEPORT:
+	case SO_ZEROCOPY:
 	case SO_BSDCOMPAT: r = sockopt_put_int(val, len, 0); break;
 	default:
-		if ((p = generic_int(u, name)))
+		if ((p = generic_int(u, name, &flag)))
 			r = sockopt_put_int(val, len, *p);
 		else
 			r = -ENOPROTOOPT;

@@ -24,6 +24,7 @@
 #define UNIX_DGRAM_QLEN 10   /* net.unix.max_dgram_qlen */
 #define UNIX_MSG_OVERHEAD 64 /* what a queued message costs beyond its bytes */
 #define UNIX_ADDR_MIN 2      /* offsetof(struct sockaddr_un, sun_path) */
+#define UNIX_GENERIC_OPTS 14 /* SOL_SOCKET options only kept (net_unix.c) */
 
 #define RCV_SHUTDOWN 1
 #define SEND_SHUTDOWN 2
@@ -76,8 +77,10 @@ struct usock {
 	/* Blocked connectors and datagram senders wait here for room. */
 	struct waitq peer_wait;
 	/* The generic SOL_SOCKET options, kept for getsockopt. */
-	int peek_off; /* SO_PEEK_OFF; -1: off */
-	int reuseaddr, reuseport, keepalive, priority, rcvlowat, mark, timestamp, broadcast;
+	int peek_off;                   /* SO_PEEK_OFF; -1: off */
+	int generic[UNIX_GENERIC_OPTS]; /* net_unix.c's table of them */
+	int rcvlowat;
+	int tstamp; /* SO_TIMESTAMP or SO_TIMESTAMPNS: the receive timestamp; 0 none */
 	struct linger linger;
 };
 
@@ -142,11 +145,12 @@ struct uscm {
  * -ESRCH or -ENOMEM; on error nothing is held.  Call without unix_lock. */
 long unix_scm_send(const struct sock_msg *m, struct uscm *scm);
 void unix_scm_destroy(struct uscm *scm);
-/* Writes the receive side's control messages (credentials when the
- * receiver asked for them, then the files, installed as new descriptors)
+/* Writes the receive side's control messages (a receive timestamp when
+ * tstamp is SO_TIMESTAMP or SO_TIMESTAMPNS, credentials when the receiver
+ * asked for them, then the files, installed as new descriptors)
  * into m->control, setting m->controllen and MSG_CTRUNC.  Takes over the
  * file references in fds (nfds of them); call without unix_lock. */
-void unix_scm_recv(struct sock_msg *m, bool passcred, const struct ucred *cred, struct file **fds,
-		   int nfds);
+void unix_scm_recv(struct sock_msg *m, int tstamp, bool passcred, const struct ucred *cred,
+		   struct file **fds, int nfds);
 
 #endif

@@ -284,7 +284,7 @@ out:
 	mutex_unlock(&unix_lock);
 	unix_drop_files(drop);
 	if (got)
-		unix_scm_recv(m, u->passcred, &cred, fds, nfds);
+		unix_scm_recv(m, 0, u->passcred, &cred, fds, nfds);
 	else
 		m->controllen = 0;
 	return done ? (long)done : r;
@@ -492,7 +492,7 @@ long unix_dgram_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 		kfree(fds);
 		return r;
 	}
-	unix_scm_recv(m, u->passcred, &cred, fds, nfds);
+	unix_scm_recv(m, u->tstamp, u->passcred, &cred, fds, nfds);
 	return r;
 out:
 	mutex_unlock(&unix_lock);

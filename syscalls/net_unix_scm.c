@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * AF_UNIX control messages (Linux's net/core/scm.c and af_unix's scm
- * glue): SCM_RIGHTS passes open files, SCM_CREDENTIALS a pid, uid and gid.
+ * glue): SCM_RIGHTS passes open files, SCM_CREDENTIALS a pid, uid and gid;
+ * a datagram read adds its timestamp when SO_TIMESTAMP(NS) asks.
  * The send side parses the copied-in control data and takes a reference
  * to each file; the message carries them (net_unix_msg.c) until a reader
  * installs them as new descriptors or the message is dropped.  Files in
@@ -140,13 +141,21 @@ static void put_cmsg(struct sock_msg *m, size_t *used, int type, const void *dat
 	*used += MIN(CMSG_ALIGN(full), room);
 }
 
-void unix_scm_recv(struct sock_msg *m, bool passcred, const struct ucred *cred, struct file **fds,
-		   int nfds)
+void unix_scm_recv(struct sock_msg *m, int tstamp, bool passcred, const struct ucred *cred,
+		   struct file **fds, int nfds)
 {
+	uint64_t now = clock_realtime_ns();
 	size_t used = 0;
 
 	if (!m->control)
 		m->controllen = 0;
+	if (tstamp == SO_TIMESTAMP) { /* __sock_recv_timestamp: the time of the read */
+		struct timeval tv = { now / NSEC_PER_SEC, now % NSEC_PER_SEC / 1000 };
+		put_cmsg(m, &used, SO_TIMESTAMP, &tv, sizeof(tv));
+	} else if (tstamp == SO_TIMESTAMPNS) {
+		struct timespec ts = { now / NSEC_PER_SEC, now % NSEC_PER_SEC };
+		put_cmsg(m, &used, SO_TIMESTAMPNS, &ts, sizeof(ts));
+	}
 	if (passcred)
 		put_cmsg(m, &used, SCM_CREDENTIALS, cred, sizeof(*cred));
 	if (nfds) {

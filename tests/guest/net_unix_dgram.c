@@ -9,7 +9,7 @@
  * gives them; a receiver's queue that is full answers EAGAIN; a connected
  * peer that closed gives ECONNREFUSED.  Seqpacket: listen/accept/connect
  * between threads, records, end of file, EPIPE; SOCK_RAW is a datagram
- * socket; poll and epoll readiness; SO_PEEK_OFF. */
+ * socket; poll and epoll readiness; SO_PEEK_OFF; SO_TIMESTAMP(NS). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -350,6 +351,65 @@ static void peek_offsets(void)
 	}
 }
 
+/* SO_TIMESTAMP / SO_TIMESTAMPNS: a datagram read carries the time of the
+ * read first among its control messages; a stream read none. */
+static int first_cmsg(int s, int *type, struct timespec *when)
+{
+	char buf[8], ctl[256];
+	struct iovec iov = { buf, sizeof buf };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl
+	};
+	if (recvmsg(s, &m, MSG_DONTWAIT) < 0)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	if (!c)
+		return 0;
+	*type = c->cmsg_type;
+	if (c->cmsg_type == SO_TIMESTAMP) {
+		struct timeval tv;
+		memcpy(&tv, CMSG_DATA(c), sizeof tv);
+		*when = (struct timespec){ tv.tv_sec, tv.tv_usec * 1000 };
+	} else if (c->cmsg_type == SO_TIMESTAMPNS) {
+		memcpy(when, CMSG_DATA(c), sizeof *when);
+	}
+	return 1;
+}
+
+static void timestamps(void)
+{
+	int s[2], on = 1, type = 0, v = -1;
+	struct timespec when = { 0 }, t0;
+	socklen_t len = sizeof v;
+
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, s);
+	ok(setsockopt(s[1], SOL_SOCKET, SO_TIMESTAMP, &on, sizeof on) == 0 &&
+		   getsockopt(s[1], SOL_SOCKET, SO_TIMESTAMP, &v, &len) == 0 && v == 1,
+	   "SO_TIMESTAMP sets and reads back");
+	clock_gettime(CLOCK_REALTIME, &t0);
+	send(s[0], "t", 1, 0);
+	ok(first_cmsg(s[1], &type, &when) == 1 && type == SO_TIMESTAMP && when.tv_sec >= t0.tv_sec &&
+		   when.tv_sec - t0.tv_sec < 5,
+	   "a datagram read carries SCM_TIMESTAMP, the time now");
+	setsockopt(s[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+	send(s[0], "t", 1, 0);
+	ok(first_cmsg(s[1], &type, &when) == 1 && type == SO_TIMESTAMP, "before the credentials");
+	ok(setsockopt(s[1], SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0, "SO_TIMESTAMPNS");
+	len = sizeof v;
+	ok(getsockopt(s[1], SOL_SOCKET, SO_TIMESTAMP, &v, &len) == 0 && v == 0, "replaces SO_TIMESTAMP");
+	send(s[0], "t", 1, 0);
+	ok(first_cmsg(s[1], &type, &when) == 1 && type == SO_TIMESTAMPNS && when.tv_sec >= t0.tv_sec,
+	   "a read carries SCM_TIMESTAMPNS");
+	close(s[0]);
+	close(s[1]);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, s);
+	setsockopt(s[1], SOL_SOCKET, SO_TIMESTAMP, &on, sizeof on);
+	send(s[0], "t", 1, 0);
+	ok(first_cmsg(s[1], &type, &when) == 0, "a stream read carries no timestamp");
+	close(s[0]);
+	close(s[1]);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -360,6 +420,7 @@ int main(void)
 	seqpacket();
 	readiness();
 	peek_offsets();
+	timestamps();
 	leave_workdir();
 	return bad;
 }

@@ -402,6 +402,11 @@ static void options(void)
 	ok(getsockopt(s, SOL_SOCKET, SO_REUSEADDR, &v, &len) == 0 && v == 1, "and reads back");
 	v = 1;
 	ok(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof v) == 0, "SO_KEEPALIVE is accepted");
+	v = 7;
+	len = sizeof v;
+	ok(setsockopt(s, SOL_SOCKET, SO_DEBUG, &v, sizeof v) == 0 &&
+		   getsockopt(s, SOL_SOCKET, SO_DEBUG, &v, &len) == 0 && v == 1,
+	   "SO_DEBUG: a flag, reads back 1");
 	struct linger l = { 1, 5 }, lg;
 	len = sizeof lg;
 	ok(setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof l) == 0 &&
