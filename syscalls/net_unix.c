@@ -73,6 +73,11 @@ struct usock *unix_alloc(struct socket *s)
 	return u;
 }
 
+struct usock *unix_all(void)
+{
+	return all_usocks;
+}
+
 void unix_get(struct usock *u)
 {
 	u->refs++;
@@ -326,6 +331,7 @@ static void unix_release(struct socket *s)
 		sock_free(e->sock);
 	}
 	unix_drop_files(drop);
+	unix_gc();
 }
 
 /* ---- readiness and ioctls --------------------------------------------------- */

@@ -74,6 +74,10 @@ struct usock {
 	struct inode *inode; /* a path's node, referenced */
 	struct usock *abs_next;
 	struct usock *all_next, **all_pprev; /* every usock, for unix_wake_senders */
+	/* Files in flight (net_unix_scm.c): how many queued messages hold
+	 * this socket's file, and the collector's marks. */
+	int inflight, gc_refs;
+	bool gc_cand, gc_alive;
 	/* Blocked connectors and datagram senders wait here for room. */
 	struct waitq peer_wait;
 	/* The generic SOL_SOCKET options, kept for getsockopt. */
@@ -97,6 +101,8 @@ void unix_wake(struct usock *u, unsigned key);
 /* Wakes the sockets connected to u (unix_lock held): u's datagram queue
  * has room again, or u is gone (Linux's unix_dgram_peer_wake_relay). */
 void unix_wake_senders(struct usock *u);
+/* Every usock, linked through all_next (unix_lock held). */
+struct usock *unix_all(void);
 /* The credentials of the caller (getpid, getuid, getgid's answers). */
 struct ucred unix_cred_now(void);
 
@@ -150,6 +156,13 @@ void unix_scm_destroy(struct uscm *scm);
  * asked for them, then the files, installed as new descriptors)
  * into m->control, setting m->controllen and MSG_CTRUNC.  Takes over the
  * file references in fds (nfds of them); call without unix_lock. */
+/* Counts fds (n files) into (delta 1) or out of (-1) a queued message,
+ * for the collector (unix_lock held). */
+void unix_inflight(struct file **fds, int n, int delta);
+/* Frees the unix sockets that only messages in flight keep open, in
+ * cycles no program can reach any more (Linux's unix_gc); call without
+ * unix_lock, after a unix socket was closed. */
+void unix_gc(void);
 void unix_scm_recv(struct sock_msg *m, int tstamp, bool passcred, const struct ucred *cred,
 		   struct file **fds, int nfds);
 

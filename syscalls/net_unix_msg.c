@@ -54,6 +54,7 @@ void unix_msg_free(struct umsg *m, struct umsg **drop)
 		unix_put(from);
 	}
 	if (m->nfds) {
+		unix_inflight(m->fds, m->nfds, -1);
 		m->next = *drop;
 		*drop = m;
 	} else {
@@ -90,6 +91,7 @@ static struct umsg *msg_new(struct usock *u, size_t len, struct uscm *scm, bool 
 		m->nfds = scm->nfds;
 		scm->fds = NULL;
 		scm->nfds = 0;
+		unix_inflight(m->fds, m->nfds, 1);
 	}
 	m->addrlen = u->addrlen;
 	memcpy(&m->addr, &u->addr, u->addrlen);
@@ -272,6 +274,7 @@ long unix_stream_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 				nfds = msg->nfds;
 				msg->fds = NULL;
 				msg->nfds = 0;
+				unix_inflight(fds, nfds, -1);
 			}
 			if (msg->off == msg->len)
 				unix_msg_free(dequeue(u), &drop);
@@ -478,6 +481,7 @@ long unix_dgram_recvmsg(struct socket *s, struct sock_msg *m, bool nonblock)
 		nfds = msg->nfds;
 		msg->fds = NULL;
 		msg->nfds = 0;
+		unix_inflight(fds, nfds, -1);
 		unix_msg_free(dequeue(u), &drop);
 		wake_up(&u->peer_wait);
 		if (was_full)

@@ -5,9 +5,9 @@
  * a datagram read adds its timestamp when SO_TIMESTAMP(NS) asks.
  * The send side parses the copied-in control data and takes a reference
  * to each file; the message carries them (net_unix_msg.c) until a reader
- * installs them as new descriptors or the message is dropped.  Files in
- * flight are not garbage-collected: a unix socket sent over itself keeps
- * itself alive until the VM ends (docs/net.md).
+ * installs them as new descriptors or the message is dropped.  Unix
+ * sockets that only messages in flight keep open, in cycles nobody can
+ * read, are collected when a unix socket closes (unix_gc, docs/net.md).
  */
 #include "syscalls/net_unix.h"
 
@@ -187,4 +187,112 @@ void unix_scm_recv(struct sock_msg *m, int tstamp, bool passcred, const struct u
 	}
 	kfree(fds);
 	m->controllen = used;
+}
+
+/* ---- files in flight ---------------------------------------------------------- */
+
+static int inflight_total; /* unix sockets' files held by queued messages */
+
+static struct usock *unix_of(struct file *f)
+{
+	struct socket *s = sock_of_file(f);
+
+	return s && s->family == AF_UNIX ? s->sk : NULL;
+}
+
+void unix_inflight(struct file **fds, int n, int delta)
+{
+	for (int i = 0; i < n; i++) {
+		struct usock *v = unix_of(fds[i]);
+		if (v) {
+			v->inflight += delta;
+			inflight_total += delta;
+		}
+	}
+}
+
+/* Calls fn on every collector candidate whose file a message queued on u
+ * holds (on a listener, also those queued on its connections waiting for
+ * accept: Linux's scan_children). */
+static void scan(struct usock *u, bool (*fn)(struct usock *v), bool *changed)
+{
+	for (struct umsg *m = u->rq; m; m = m->next) {
+		if (m->embryo)
+			scan(m->embryo, fn, changed);
+		for (int i = 0; i < m->nfds; i++) {
+			struct usock *v = unix_of(m->fds[i]);
+			if (v && v->gc_cand && fn(v))
+				*changed = true;
+		}
+	}
+}
+
+static bool dec_refs(struct usock *v)
+{
+	v->gc_refs--;
+	return false;
+}
+
+static bool mark_alive(struct usock *v)
+{
+	if (v->gc_alive)
+		return false;
+	v->gc_alive = true;
+	return true;
+}
+
+/* The candidates are the sockets whose every file reference is a message
+ * in flight.  Taking away the references candidates hold on each other
+ * leaves those still referenced from outside; they and whatever they
+ * hold stay, the rest is a cycle nobody can read: its queues are
+ * emptied, which drops the last references. */
+void unix_gc(void)
+{
+	static bool running; /* the drops below close sockets, which call here */
+	struct umsg *drop = NULL;
+	bool changed = false;
+
+	if (running || !inflight_total)
+		return;
+	running = true;
+	mutex_lock(&unix_lock);
+	for (struct usock *u = unix_all(); u; u = u->all_next) {
+		u->gc_cand = u->sock && u->inflight && u->sock->file->refs == u->inflight;
+		u->gc_refs = u->inflight;
+		u->gc_alive = false;
+	}
+	for (struct usock *u = unix_all(); u; u = u->all_next)
+		if (u->gc_cand)
+			scan(u, dec_refs, &changed);
+	for (struct usock *u = unix_all(); u; u = u->all_next)
+		if (u->gc_cand && u->gc_refs > 0)
+			u->gc_alive = true;
+	do {
+		changed = false;
+		for (struct usock *u = unix_all(); u; u = u->all_next)
+			if (u->gc_cand && u->gc_alive)
+				scan(u, mark_alive, &changed);
+	} while (changed);
+	for (struct usock *u = unix_all(); u; u = u->all_next) {
+		if (!u->gc_cand || u->gc_alive)
+			continue;
+		/* Connections waiting for accept stay: the listener's close
+		 * resets them once the drops below release it. */
+		for (struct umsg **pp = &u->rq, *m; (m = *pp);) {
+			if (m->embryo) {
+				pp = &m->next;
+				continue;
+			}
+			*pp = m->next;
+			u->rq_count--;
+			u->rq_bytes -= m->len - m->off;
+			unix_msg_free(m, &drop);
+		}
+		u->rq_tail = &u->rq;
+		while (*u->rq_tail)
+			u->rq_tail = &(*u->rq_tail)->next;
+	}
+	mutex_unlock(&unix_lock);
+	unix_drop_files(drop);
+	running = false;
 }

@@ -5,7 +5,8 @@
  * descriptor writes into the same pipe; MSG_CMSG_CLOEXEC sets FD_CLOEXEC;
  * a short control buffer installs what fits and sets MSG_CTRUNC (the rest
  * are closed: the pipe sees end of file); files in a message nobody reads
- * are closed when the socket goes; MSG_PEEK passes copies; a stream read
+ * are closed when the socket goes, and cycles of sockets in flight are
+ * collected; MSG_PEEK passes copies; a stream read
  * stops after the bytes that carried files.  SCM_CREDENTIALS: with
  * SO_PASSCRED the receiver gets the sender's pid, uid and gid (getpid,
  * getuid, getgid) or what it sent; bad control messages answer EBADF and
@@ -13,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -217,6 +219,26 @@ static void rights(void)
 	close(s[0]);
 	close(s[1]);
 	ok(1, "sockets in flight to themselves close");
+
+	/* A cycle: each end of a pair in flight in the other's queue, with a
+	 * pipe's write end beside them.  Once the program closes them nothing
+	 * can read those messages; the next unix socket to close sets off the
+	 * collector, which closes the pipe's end (Linux does the same). */
+	socketpair(AF_UNIX, SOCK_STREAM, 0, s);
+	pipe(p);
+	send_fds(s[0], "c", 1, &s[0], 1);
+	send_fds(s[1], "c", 1, &s[1], 1);
+	send_fds(s[1], "c", 1, &p[1], 1);
+	close(p[1]);
+	close(s[0]);
+	close(s[1]);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, q);
+	close(q[0]);
+	close(q[1]);
+	struct pollfd pf = { .fd = p[0], .events = POLLIN };
+	ok(poll(&pf, 1, 5000) == 1 && read(p[0], buf, sizeof buf) == 0,
+	   "a cycle of sockets in flight is collected: the pipe it held sees end of file");
+	close(p[0]);
 
 	/* Bad control messages. */
 	socketpair(AF_UNIX, SOCK_STREAM, 0, s);
