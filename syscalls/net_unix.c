@@ -26,11 +26,14 @@ static const struct {
 	bool flag;
 	int initial;
 } generic[UNIX_GENERIC_OPTS] = {
-	{ SO_DEBUG, true, 0 },       { SO_REUSEADDR, true, 0 },      { SO_DONTROUTE, true, 0 },
-	{ SO_BROADCAST, true, 0 },   { SO_KEEPALIVE, true, 0 },      { SO_OOBINLINE, true, 0 },
-	{ SO_NO_CHECK, true, 0 },    { SO_WIFI_STATUS, true, 0 },    { SO_NOFCS, true, 0 },
-	{ SO_LOCK_FILTER, true, 0 }, { SO_PRIORITY, false, 0 },      { SO_MARK, false, 0 },
-	{ SO_BUSY_POLL, false, 0 },  { SO_INCOMING_CPU, false, -1 },
+	{ SO_DEBUG, true, 0 },      { SO_REUSEADDR, true, 0 },
+	{ SO_DONTROUTE, true, 0 },  { SO_BROADCAST, true, 0 },
+	{ SO_KEEPALIVE, true, 0 },  { SO_OOBINLINE, true, 0 },
+	{ SO_NO_CHECK, true, 0 },   { SO_WIFI_STATUS, true, 0 },
+	{ SO_NOFCS, true, 0 },      { SO_LOCK_FILTER, true, 0 },
+	{ SO_PRIORITY, false, 0 },  { SO_MARK, false, 0 },
+	{ SO_BUSY_POLL, false, 0 }, { SO_INCOMING_CPU, false, -1 },
+	{ SO_PASSSEC, true, 0 }, /* no security module: no SCM_SECURITY comes */
 };
 
 static int *generic_int(struct usock *u, int name, bool *flag)

@@ -24,7 +24,7 @@
 #define UNIX_DGRAM_QLEN 10   /* net.unix.max_dgram_qlen */
 #define UNIX_MSG_OVERHEAD 64 /* what a queued message costs beyond its bytes */
 #define UNIX_ADDR_MIN 2      /* offsetof(struct sockaddr_un, sun_path) */
-#define UNIX_GENERIC_OPTS 14 /* SOL_SOCKET options only kept (net_unix.c) */
+#define UNIX_GENERIC_OPTS 15 /* SOL_SOCKET options only kept (net_unix.c) */
 
 #define RCV_SHUTDOWN 1
 #define SEND_SHUTDOWN 2
