@@ -3,6 +3,7 @@
 #   make            kernel, the elfvm command and the test programs
 #   make test       every test; ends with "N passed, N failed"
 #   make bench      the benchmark suite (elfvm bench)
+#   make soak       the long load tests (tests/soak/*.sh), never part of test
 
 B := build
 HOSTCC ?= gcc
@@ -194,12 +195,14 @@ test: tests
 	@sh tests/run.sh
 bench: all
 	$(B)/elfvm bench
+soak: tests
+	@sh tests/soak.sh
 format-check: | $(DEPS_STAMP)
 	sh tests/format.sh
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests test bench format-check clean
+.PHONY: all tests test bench soak format-check clean
 .DEFAULT_GOAL := all
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -268,6 +268,7 @@ struct linux_dirent64 {
 #define DT_DIR 4
 #define DT_REG 8
 #define DT_LNK 10
+#define DT_SOCK 12
 
 /* include/uapi/linux/stat.h: struct statx */
 struct statx_timestamp {
@@ -596,6 +597,7 @@ struct itimerspec {
 #define SO_SNDTIMEO 21
 #define SO_BINDTODEVICE 25
 #define SO_TIMESTAMP 29
+#define SO_TIMESTAMPNS 35
 #define SO_ACCEPTCONN 30
 #define SO_PEERSEC 31
 #define SO_SNDBUFFORCE 32
@@ -605,6 +607,9 @@ struct itimerspec {
 #define SO_PROTOCOL 38
 #define SO_DOMAIN 39
 #define SO_RXQ_OVFL 40
+#define SO_WIFI_STATUS 41
+#define SO_NOFCS 43
+#define SO_LOCK_FILTER 44
 #define SO_PEEK_OFF 42
 #define SO_BUSY_POLL 46
 #define SO_INCOMING_CPU 49

@@ -65,6 +65,7 @@ struct inode {
 	char *path;                  /* where it was created (for maps), or NULL */
 	const struct mfs_gen *gen;   /* synthetic files and directories (/proc) */
 	long gen_arg;
+	void *sock; /* S_IFSOCK: the AF_UNIX socket bound to this name, or NULL */
 };
 
 struct dentry {

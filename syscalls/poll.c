@@ -5,7 +5,7 @@
  * timeouts.  A file announces a
  * change by waking file->wq; a waiting thread queues one waiter per file,
  * sleeps, and rescans everything after each wake-up, as Linux's do_poll
- * does.  The kinds of files (pipe.c, eventfd.c, timerfd.c, socketpair.c,
+ * does.  The kinds of files (pipe.c, eventfd.c, timerfd.c, the sockets,
  * epoll.c) keep their own state behind their poll op; nothing here knows
  * them.  poll, select and epoll_wait are never restarted after a handler:
  * they return -EINTR, as on Linux.

@@ -124,6 +124,9 @@ all_cases() {
 	guest timerfd -x 0 --
 	guest poll_select -x 0 --
 	guest socketpair -x 0 --
+	guest net_unix_stream -x 0 --
+	guest net_unix_dgram -x 0 --
+	guest net_unix_scm -x 0 --
 	guest net_tcp -x 0 -t 120 --
 	guest net_udp -x 0 --
 	guest net_errors -x 0 --
