@@ -701,6 +701,15 @@ struct sockaddr_in6 {
 	struct in6_addr sin6_addr;
 	uint32_t sin6_scope_id;
 };
+/* struct in_pktinfo, struct in6_pktinfo (IP_PKTINFO, IPV6_PKTINFO) */
+struct in_pktinfo {
+	int32_t ifindex;
+	struct in_addr spec_dst, addr;
+};
+struct in6_pktinfo {
+	struct in6_addr addr;
+	int32_t ifindex;
+};
 #define UNIX_PATH_MAX 108
 struct sockaddr_un {
 	uint16_t sun_family;

@@ -216,6 +216,7 @@ long inet_setsockopt(struct inet_sock *is, int level, int name, const void *val,
 	} else if (level == SOL_IP) {
 		switch (name) {
 		case IP_TOS: is->tos = v & 0xfc; break;
+		case IP_PKTINFO: is->pktinfo = v; break;
 		case IP_TTL:
 			if (v < -1 || v == 0 || v > 255)
 				return -EINVAL;
@@ -230,6 +231,7 @@ long inet_setsockopt(struct inet_sock *is, int level, int name, const void *val,
 				return -EINVAL;
 			is->v6only = v;
 			break;
+		case IPV6_RECVPKTINFO: is->pktinfo6 = v; break;
 		case IPV6_TCLASS:
 			if (v < -1 || v > 255)
 				return -EINVAL;
@@ -280,11 +282,13 @@ long inet_getsockopt(struct inet_sock *is, int level, int name, void *val, unsig
 		switch (name) {
 		case IP_TOS: v = is->tos; break;
 		case IP_TTL: v = is->ttl; break;
+		case IP_PKTINFO: v = is->pktinfo; break;
 		default: return -ENOPROTOOPT;
 		}
 	} else if (level == SOL_IPV6 && is->family == AF_INET6) {
 		switch (name) {
 		case IPV6_V6ONLY: v = is->v6only; break;
+		case IPV6_RECVPKTINFO: v = is->pktinfo6; break;
 		case IPV6_TCLASS: v = is->tos; break;
 		case IPV6_UNICAST_HOPS: v = is->ttl; break;
 		default: return -ENOPROTOOPT;

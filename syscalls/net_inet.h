@@ -30,8 +30,9 @@ enum inet_state {
 struct inet_dgram {
 	struct inet_dgram *next;
 	struct pbuf *p;
-	ip_addr_t from;
+	ip_addr_t from, to; /* to: for IP_PKTINFO / IPV6_PKTINFO */
 	u16_t port;
+	u8_t ifindex;
 };
 
 struct inet_sock {
@@ -62,6 +63,7 @@ struct inet_sock {
 	u16_t lport, rport;
 	/* Options, kept here and applied to each pcb the socket gets. */
 	bool reuseaddr, reuseport, keepalive, nodelay, cork, broadcast;
+	bool pktinfo, pktinfo6; /* IP_PKTINFO, IPV6_RECVPKTINFO (UDP) */
 	int linger_on, linger_s;
 	int rcvbuf, sndbuf; /* what the program asked for, doubled as Linux does */
 	int tos, ttl;

@@ -589,6 +589,7 @@ static long tcp_recv_op(struct socket *s, struct sock_msg *m, bool nonblock)
 	}
 	if (m->addr)
 		m->addrlen = 0;
+	m->controllen = 0; /* no control messages on a stream */
 	net_lock();
 	if (is->state == INET_LISTEN || is->state == INET_FRESH) {
 		r = -ENOTCONN;

@@ -4,15 +4,18 @@
  * that arrives is queued whole with its sender until the program reads it,
  * up to SO_RCVBUF bytes (then dropped, as Linux drops).  A send copies the
  * program's bytes straight into a pbuf (the one copy) and hands it to lwIP.
- * Not here: ICMP errors reported to connected sockets (lwIP does not pass
- * them up), IP_PKTINFO and the other control messages, multicast
- * (docs/net.md).
+ * Control messages: IP_PKTINFO and IPV6_PKTINFO, both ways; others are
+ * EINVAL on send.  Not here: ICMP errors reported to connected sockets
+ * (lwIP does not pass them up), multicast (docs/net.md).
  */
 #include "syscalls/net_inet.h"
 
 #include "lwip/udp.h"
 
 #define UDP_MAX_PAYLOAD (0xffff - 8 - 20) /* what IPv4 can carry */
+
+static long pktinfo_in(struct inet_sock *is, const struct sock_msg *m, ip_addr_t *src,
+		       struct netif **nif);
 
 static void udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
 			u16_t port)
@@ -29,6 +32,8 @@ static void udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip
 	d->next = NULL;
 	d->p = p;
 	d->from = *addr;
+	d->to = *ip_current_dest_addr();
+	d->ifindex = netif_get_index(ip_current_input_netif());
 	d->port = port;
 	if (is->dq_tail)
 		is->dq_tail->next = d;
@@ -221,7 +226,25 @@ static long udp_send_op(struct socket *s, struct sock_msg *m, bool nonblock)
 		goto out;
 	}
 	udp_fix_type(is);
-	err_t e = m->addr ? udp_sendto(is->pcb.udp, p, &ip, port) : udp_send(is->pcb.udp, p);
+	ip_addr_t src = { 0 };
+	struct netif *nif = NULL;
+	if (m->controllen && (r = pktinfo_in(is, m, &src, &nif)) < 0) {
+		pbuf_free(p);
+		goto out;
+	}
+	if (!m->addr) {
+		ip = is->pcb.udp->remote_ip;
+		port = is->pcb.udp->remote_port;
+	}
+	err_t e;
+	if (!nif && ip_addr_isany(&src))
+		e = udp_sendto(is->pcb.udp, p, &ip, port);
+	else if (!(nif = nif ? nif : ip_route(&src, &ip)))
+		e = ERR_RTE;
+	else if (ip_addr_isany(&src))
+		e = udp_sendto_if(is->pcb.udp, p, &ip, port, nif);
+	else
+		e = udp_sendto_if_src(is->pcb.udp, p, &ip, port, nif, &src);
 	pbuf_free(p);
 	is->bound = true;
 	r = e == ERR_OK ? (long)len : e == ERR_VAL ? -EAFNOSUPPORT : -inet_errno(e);
@@ -230,6 +253,92 @@ out:
 		sock_sigpipe(m->flags);
 	net_unlock();
 	return r;
+}
+
+/* Appends one control message to m's buffer; MSG_CTRUNC when it does
+ * not fit (put_cmsg). */
+static void cmsg_put(struct sock_msg *m, size_t *used, int level, int type, const void *data, size_t len)
+{
+	struct cmsghdr h = { sizeof(h) + len, level, type };
+	size_t space = CMSG_ALIGN(sizeof(h) + len);
+
+	if (*used + space > m->controllen) {
+		m->out_flags |= MSG_CTRUNC;
+		return;
+	}
+	memcpy((char *)m->control + *used, &h, sizeof(h));
+	memcpy((char *)m->control + *used + sizeof(h), data, len);
+	*used += space;
+}
+
+/* The receive side's IP_PKTINFO / IPV6_PKTINFO for datagram d. */
+static void pktinfo_out(struct inet_sock *is, struct inet_dgram *d, struct sock_msg *m)
+{
+	size_t used = 0;
+
+	if (!m->control)
+		return;
+	if (is->pktinfo && IP_IS_V4(&d->to)) {
+		struct in_pktinfo pi = { .ifindex = d->ifindex };
+		pi.spec_dst.s_addr = pi.addr.s_addr = ip4_addr_get_u32(ip_2_ip4(&d->to));
+		cmsg_put(m, &used, SOL_IP, IP_PKTINFO, &pi, sizeof(pi));
+	}
+	if (is->pktinfo6 && is->family == AF_INET6) {
+		struct in6_pktinfo pi = { .ifindex = d->ifindex };
+		struct sockaddr_in6 sa;
+		inet_addr_out(is, &d->to, 0, &sa);
+		pi.addr = sa.sin6_addr;
+		cmsg_put(m, &used, SOL_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+	}
+	m->controllen = used;
+}
+
+/* The send side's control messages: IP_PKTINFO / IPV6_PKTINFO choose the
+ * source address and interface; anything else is EINVAL. */
+static long pktinfo_in(struct inet_sock *is, const struct sock_msg *m, ip_addr_t *src,
+		       struct netif **nif)
+{
+	size_t off = 0;
+
+	while (m->controllen - off >= sizeof(struct cmsghdr)) {
+		struct cmsghdr h;
+		memcpy(&h, (const char *)m->control + off, sizeof(h));
+		if (h.len < sizeof(h) || h.len > m->controllen - off)
+			return -EINVAL;
+		const char *data = (const char *)m->control + off + sizeof(h);
+		int ifindex = 0;
+		if (h.level == SOL_IP && h.type == IP_PKTINFO &&
+		    h.len >= sizeof(h) + sizeof(struct in_pktinfo)) {
+			struct in_pktinfo pi;
+			memcpy(&pi, data, sizeof(pi));
+			ifindex = pi.ifindex;
+			if (pi.spec_dst.s_addr) {
+				IP_SET_TYPE_VAL(*src, IPADDR_TYPE_V4);
+				ip4_addr_set_u32(ip_2_ip4(src), pi.spec_dst.s_addr);
+			}
+		} else if (h.level == SOL_IPV6 && h.type == IPV6_PKTINFO && is->family == AF_INET6 &&
+			   h.len >= sizeof(h) + sizeof(struct in6_pktinfo)) {
+			struct in6_pktinfo pi;
+			struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+			ip_addr_t a;
+			u16_t port;
+			memcpy(&pi, data, sizeof(pi));
+			sa.sin6_addr = pi.addr;
+			ifindex = pi.ifindex;
+			if (inet_addr_in(is, &sa, sizeof(sa), &a, &port) == 0 && !ip_addr_isany(&a))
+				*src = a;
+		} else {
+			klog("sendmsg: control message level %d type %d on UDP is not implemented: -EINVAL",
+			     h.level, h.type);
+			return -EINVAL;
+		}
+		if (ifindex && !(*nif = netif_get_by_index((u8_t)ifindex)))
+			return -ENXIO;
+		off += CMSG_ALIGN(h.len);
+	}
+	if (!ip_addr_isany(src) && !inet_addr_local(src))
+		return -EINVAL;
+	return 0;
 }
 
 /* Takes the first datagram off the queue and frees it. */
@@ -292,6 +401,7 @@ static long udp_recv_op(struct socket *s, struct sock_msg *m, bool nonblock)
 	}
 	if (m->addr)
 		m->addrlen = inet_addr_out(is, &d->from, d->port, m->addr);
+	pktinfo_out(is, d, m);
 	if (!(m->flags & MSG_PEEK))
 		dgram_pop(is);
 	r = m->flags & MSG_TRUNC ? (long)len : (long)done;

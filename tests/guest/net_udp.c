@@ -5,7 +5,9 @@
  * recvmmsg; boundaries are kept (a short read truncates with MSG_TRUNC and
  * the rest of that datagram is gone); MSG_PEEK leaves it; FIONREAD is the
  * next datagram's size; a dual-stack socket talks to IPv4 through
- * v4-mapped addresses; an empty socket answers EAGAIN to MSG_DONTWAIT. */
+ * v4-mapped addresses; an empty socket answers EAGAIN to MSG_DONTWAIT;
+ * IP_PKTINFO and IPV6_RECVPKTINFO tell each datagram's destination, and
+ * IP_PKTINFO on send picks the source. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -143,10 +145,84 @@ static void dual_stack(void)
 	close(s6);
 }
 
+/* IP_PKTINFO / IPV6_RECVPKTINFO: the destination and interface of each
+ * datagram; IP_PKTINFO on send picks the source; other control messages
+ * are EINVAL. */
+static void pktinfo(void)
+{
+	struct sockaddr_storage ba, aa;
+	socklen_t bl, al;
+	int b = bound(AF_INET, "127.0.0.1", &ba, &bl), a = bound(AF_INET, "127.0.0.1", &aa, &al),
+	    one = 1;
+	char buf[64], ctl[256];
+	ok(setsockopt(b, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) == 0, "set IP_PKTINFO");
+	sendto(a, "pi", 2, 0, (void *)&ba, bl);
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)
+	};
+	ok(recvmsg(b, &mh, 0) == 2, "recvmsg with a control buffer");
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	struct in_pktinfo pi;
+	int got = c && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO;
+	if (got)
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+	ok(got && pi.ipi_ifindex == 1 && pi.ipi_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+		   pi.ipi_spec_dst.s_addr == htonl(INADDR_LOOPBACK) &&
+		   mh.msg_controllen == CMSG_SPACE(sizeof(pi)),
+	   "IP_PKTINFO: lo, 127.0.0.1");
+
+	/* Sending with IP_PKTINFO naming the source. */
+	union {
+		char b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr sh = { .msg_name = &ba,
+			     .msg_namelen = bl,
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.b,
+			     .msg_controllen = sizeof(u.b) };
+	c = CMSG_FIRSTHDR(&sh);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+	memset(&pi, 0, sizeof(pi));
+	pi.ipi_spec_dst.s_addr = htonl(INADDR_LOOPBACK);
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	iov.iov_len = 3;
+	memcpy(buf, "src", 3);
+	ok(sendmsg(a, &sh, 0) == 3, "sendmsg with IP_PKTINFO");
+	ok(recv(b, buf, sizeof(buf), 0) == 3, "and it arrives");
+	c->cmsg_type = 12345;
+	fails(sendmsg(a, &sh, 0), EINVAL, "an unknown IPPROTO_IP control message: EINVAL");
+	close(a);
+	close(b);
+
+	int b6 = bound(AF_INET6, "::1", &ba, &bl), a6 = bound(AF_INET6, "::1", &aa, &al);
+	ok(setsockopt(b6, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) == 0,
+	   "set IPV6_RECVPKTINFO");
+	sendto(a6, "pi6", 3, 0, (void *)&ba, bl);
+	iov.iov_len = sizeof(buf);
+	mh.msg_controllen = sizeof(ctl);
+	ok(recvmsg(b6, &mh, 0) == 3, "recvmsg on IPv6");
+	c = CMSG_FIRSTHDR(&mh);
+	struct in6_pktinfo pi6;
+	got = c && c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO;
+	if (got)
+		memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+	ok(got && pi6.ipi6_ifindex == 1 && IN6_IS_ADDR_LOOPBACK(&pi6.ipi6_addr),
+	   "IPV6_PKTINFO: lo, ::1");
+	close(a6);
+	close(b6);
+}
+
 int main(void)
 {
 	both_ways(AF_INET, "127.0.0.1", "127.0.0.1");
 	both_ways(AF_INET6, "::1", "::1");
 	dual_stack();
+	pktinfo();
 	return bad;
 }
