@@ -52,6 +52,7 @@ struct ndev {
 	int index; /* netlink's: 2 for eth0 */
 	struct pbuf *backlog[NET_TX_BACKLOG];
 	int bl_head, bl_len;
+	int inflight;     /* frames the driver has, before their tx_done */
 	int lent;         /* receive buffers held in pbufs */
 	u16_t csum_flags; /* the netif's checksum flags between frames */
 	ip4_addr_t addr, mask, gw;
@@ -306,7 +307,10 @@ static long dev_xmit(struct ndev *nd, struct pbuf *p)
 			return -EINVAL; /* the caller made p one piece first */
 		f[n++] = (struct netdev_frag){ q->payload, q->len };
 	}
-	return nd->d->xmit(nd->d, f, n, &csum, p);
+	long r = nd->d->xmit(nd->d, f, n, &csum, p);
+	if (!r)
+		nd->inflight++;
+	return r;
 }
 
 static void dev_tx_done(struct netdev *d, void *token)
@@ -314,6 +318,7 @@ static void dev_tx_done(struct netdev *d, void *token)
 	struct ndev *nd = d->stack;
 
 	pbuf_free(token);
+	nd->inflight--;
 	while (nd->bl_len) {
 		struct pbuf *p = nd->backlog[nd->bl_head];
 		if (dev_xmit(nd, p) == -EAGAIN)
@@ -481,9 +486,14 @@ static bool peer_is_local(const ip_addr_t *a)
 	return false;
 }
 
-/* A connection to another machine still owes it bytes or its FIN. */
+/* A connection to another machine still owes it bytes or its FIN, or a
+ * frame (a UDP datagram sent just before exit, say) has not yet left
+ * through the device. */
 static bool net_owes(void)
 {
+	for (int i = 0; i < ndevs; i++)
+		if (devs[i]->inflight || devs[i]->bl_len)
+			return true;
 	for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next) {
 		if (peer_is_local(&p->remote_ip))
 			continue;

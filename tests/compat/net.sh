@@ -125,6 +125,30 @@ stop_vm
 [ "$(sha256sum <got)" = "$(sha256sum <srv/file)" ] || die "the file arrived changed"
 '
 
+# A UDP port published with /udp: node's dgram socket in the VM answers
+# one datagram and exits at once; its answer must still leave the VM.
+net_case udp-publish-reply-at-exit '
+p=$(free_port)
+"$EV" run --timeout "$VT" --mem 512M --publish "$p:5000/udp" "$(command -v node)" -e "
+const d = require(\"dgram\").createSocket(\"udp4\");
+d.on(\"message\", (m, r) => d.send(Buffer.concat([Buffer.from(\"echo \"), m]), r.port, r.address, () => d.close()));
+d.bind(5000);" >vm.out 2>vm.err & VM=$!
+cat >client.py <<"PY"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.5)
+for i in range(120):
+    s.sendto(b"ping", ("127.0.0.1", int(sys.argv[1])))
+    try:
+        print(s.recvfrom(100)[0].decode()); break
+    except socket.timeout:
+        pass
+PY
+got=$(python3 client.py "$p")
+wait $VM; st=$?
+[ "$got" = "echo ping" ] || die "the host got \"$got\", not \"echo ping\" (VM status $st: $(tail -c 200 vm.err))"
+[ $st = 0 ] || die "the VM ended with status $st: $(tail -c 300 vm.err)"
+'
+
 # A host port that is taken is refused before the VM starts.
 net_case publish-busy '
 p=$(free_port)
