@@ -29,6 +29,9 @@
 #define NET_RX_LENT_MAX 128 /* driver buffers held by the stack before it copies */
 #define LO_MTU 16384
 #define NET_DRAIN_NS 1000000000 /* the longest an exit waits for sends to leave */
+/* Frames the devices may hold at once, all of them: more than NET_DEV_MAX
+ * times (a ring's 256 + NET_TX_BACKLOG); a power of two. */
+#define NET_TX_SEQS 2048
 
 struct mutex net_mutex = MUTEX_INIT("net_lock");
 static struct waitq net_wq;       /* the stack's thread sleeps here */
@@ -46,11 +49,19 @@ struct rx_wrap {
 	struct rx_wrap *next;
 };
 
+/* A frame held for a device (in its ring or the backlog), numbered in the
+ * order the stack handed frames over, so that net_free_after_tx knows when
+ * every frame older than a moment has been let go. */
+struct tx_rec {
+	struct pbuf *p;
+	bool busy;
+};
+
 struct ndev {
 	struct netif nif;
 	struct netdev *d;
 	int index; /* netlink's: 2 for eth0 */
-	struct pbuf *backlog[NET_TX_BACKLOG];
+	struct tx_rec *backlog[NET_TX_BACKLOG];
 	int bl_head, bl_len;
 	int inflight;     /* frames the driver has, before their tx_done */
 	int lent;         /* receive buffers held in pbufs */
@@ -63,6 +74,15 @@ static struct ndev *devs[NET_DEV_MAX];
 static int ndevs;
 static struct rx_wrap *rx_free;
 static struct netif *lo_netif; /* lwip_init's; netif_list's head only until a device is added */
+static struct tx_rec tx_recs[NET_TX_SEQS]; /* indexed by number % NET_TX_SEQS */
+static uint64_t tx_next, tx_low;           /* the next number, the oldest still held */
+/* Memory waiting for the frames that may point into it (net_free_after_tx):
+ * a FIFO in number order, linked through the memory itself. */
+struct tx_deferred {
+	struct tx_deferred *next;
+	uint64_t seq; /* freed once tx_low reaches it */
+};
+static struct tx_deferred *dfr_head, *dfr_tail;
 
 /* ---- lwIP's platform ------------------------------------------------------ */
 
@@ -288,9 +308,52 @@ static void tcp_pseudo_sum(uint8_t *f, uint16_t start)
 	f[start + 17] = (uint8_t)sum;
 }
 
-/* Hands one frame to the driver; -EAGAIN when its ring is full. */
-static long dev_xmit(struct ndev *nd, struct pbuf *p)
+/* Frees what waited for frames now let go. */
+static void tx_deferred_run(void)
 {
+	while (dfr_head && dfr_head->seq <= tx_low) {
+		struct tx_deferred *d = dfr_head;
+		if (!(dfr_head = d->next))
+			dfr_tail = NULL;
+		kfree(d);
+	}
+}
+
+void net_free_after_tx(void *mem)
+{
+	struct tx_deferred *d = mem;
+
+	if (!mem)
+		return;
+	if (tx_low == tx_next && !dfr_head) {
+		kfree(mem);
+		return;
+	}
+	d->next = NULL;
+	d->seq = tx_next;
+	if (dfr_tail)
+		dfr_tail->next = d;
+	else
+		dfr_head = d;
+	dfr_tail = d;
+}
+
+/* A frame is let go (sent, or dropped): its pbuf is freed and the oldest
+ * number still held moves on. */
+static void tx_rec_done(struct tx_rec *r)
+{
+	pbuf_free(r->p);
+	r->p = NULL;
+	r->busy = false;
+	while (tx_low < tx_next && !tx_recs[tx_low % NET_TX_SEQS].busy)
+		tx_low++;
+	tx_deferred_run();
+}
+
+/* Hands one frame to the driver; -EAGAIN when its ring is full. */
+static long dev_xmit(struct ndev *nd, struct tx_rec *rec)
+{
+	struct pbuf *p = rec->p;
 	struct netdev_frag f[NET_TX_FRAGS];
 	struct netdev_csum csum = { 0 };
 	int n = 0;
@@ -307,7 +370,7 @@ static long dev_xmit(struct ndev *nd, struct pbuf *p)
 			return -EINVAL; /* the caller made p one piece first */
 		f[n++] = (struct netdev_frag){ q->payload, q->len };
 	}
-	long r = nd->d->xmit(nd->d, f, n, &csum, p);
+	long r = nd->d->xmit(nd->d, f, n, &csum, rec);
 	if (!r)
 		nd->inflight++;
 	return r;
@@ -317,14 +380,17 @@ static void dev_tx_done(struct netdev *d, void *token)
 {
 	struct ndev *nd = d->stack;
 
-	pbuf_free(token);
 	nd->inflight--;
+	tx_rec_done(token);
 	while (nd->bl_len) {
-		struct pbuf *p = nd->backlog[nd->bl_head];
-		if (dev_xmit(nd, p) == -EAGAIN)
+		struct tx_rec *rec = nd->backlog[nd->bl_head];
+		long r = dev_xmit(nd, rec);
+		if (r == -EAGAIN)
 			break;
 		nd->bl_head = (nd->bl_head + 1) % NET_TX_BACKLOG;
 		nd->bl_len--;
+		if (r)
+			tx_rec_done(rec);
 	}
 }
 
@@ -349,20 +415,22 @@ static err_t dev_linkoutput(struct netif *nif, struct pbuf *p)
 	}
 	if (start)
 		tcp_pseudo_sum(p->payload, start);
-	if (!nd->bl_len) {
-		long r = dev_xmit(nd, p);
-		if (r == 0)
-			return ERR_OK;
-		if (r != -EAGAIN) {
-			pbuf_free(p);
-			return ERR_IF;
-		}
-	}
-	if (nd->bl_len == NET_TX_BACKLOG) {
+	if (nd->bl_len == NET_TX_BACKLOG || tx_next - tx_low >= NET_TX_SEQS) {
 		pbuf_free(p);
 		return ERR_MEM; /* TCP sends it again */
 	}
-	nd->backlog[(nd->bl_head + nd->bl_len++) % NET_TX_BACKLOG] = p;
+	struct tx_rec *rec = &tx_recs[tx_next++ % NET_TX_SEQS];
+	*rec = (struct tx_rec){ .p = p, .busy = true };
+	if (!nd->bl_len) {
+		long r = dev_xmit(nd, rec);
+		if (r == 0)
+			return ERR_OK;
+		if (r != -EAGAIN) {
+			tx_rec_done(rec);
+			return ERR_IF;
+		}
+	}
+	nd->backlog[(nd->bl_head + nd->bl_len++) % NET_TX_BACKLOG] = rec;
 	return ERR_OK;
 }
 
