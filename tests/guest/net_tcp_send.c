@@ -161,8 +161,8 @@ int main(void)
 	connect(c, (void *)&laddr, sizeof(laddr));
 	s = accept(lsock, NULL, NULL);
 	long lim = fill_until_eagain(c, b);
-	okf(lim > 0 && lim < dflt, "with SO_SNDBUF 8192 EAGAIN comes sooner", "%ld, default %ld",
-	    lim, dflt);
+	okf(lim > 0 && lim < dflt, "with SO_SNDBUF 8192 EAGAIN comes sooner", "%ld, default %ld", lim,
+	    dflt);
 	shutdown(c, SHUT_WR);
 	r = (struct reader){ s, 0, 0 };
 	read_all(&r);
@@ -231,8 +231,8 @@ int main(void)
 	t0 = now();
 	ok(close(c) == 0, "close with SO_LINGER {1, 10} and a peer that reads");
 	dt = now() - t0;
-	okf(dt >= 0.3 && dt < 5, "it waits until the peer has the bytes, not the whole time",
-	    "%.3f s", dt);
+	okf(dt >= 0.3 && dt < 5, "it waits until the peer has the bytes, not the whole time", "%.3f s",
+	    dt);
 	pthread_join(th, NULL);
 	ok_vals(r.got == queued, "the peer gets every byte, then EOF", r.got, queued);
 	close(s);
