@@ -32,6 +32,7 @@
 /* Frames the devices may hold at once, all of them: more than NET_DEV_MAX
  * times (a ring's 256 + NET_TX_BACKLOG); a power of two. */
 #define NET_TX_SEQS 2048
+#define NET_ACK_HOLD 8 /* connections whose ACKs one poll holds (ack_hold) */
 
 struct mutex net_mutex = MUTEX_INIT("net_lock");
 static struct waitq net_wq;       /* the stack's thread sleeps here */
@@ -63,7 +64,10 @@ struct ndev {
 	int index; /* netlink's: 2 for eth0 */
 	struct tx_rec *backlog[NET_TX_BACKLOG];
 	int bl_head, bl_len;
-	int inflight;     /* frames the driver has, before their tx_done */
+	int inflight; /* frames the driver has, before their tx_done */
+	bool polling; /* the stack's thread is in d->poll: ACKs are held */
+	struct pbuf *held[NET_ACK_HOLD];
+	int nheld;
 	int lent;         /* receive buffers held in pbufs */
 	u16_t csum_flags; /* the netif's checksum flags between frames */
 	ip4_addr_t addr, mask, gw;
@@ -71,6 +75,7 @@ struct ndev {
 };
 
 static struct ndev *devs[NET_DEV_MAX];
+static void ack_flush(struct ndev *nd);
 static int ndevs;
 static struct rx_wrap *rx_free;
 static struct netif *lo_netif; /* lwip_init's; netif_list's head only until a device is added */
@@ -179,9 +184,14 @@ static void net_thread_fn(void *arg)
 
 		net_lock();
 		net_kicked = false;
-		for (int i = 0; i < ndevs; i++)
-			if (devs[i]->d->poll(devs[i]->d, NET_POLL_BUDGET) >= NET_POLL_BUDGET)
+		for (int i = 0; i < ndevs; i++) {
+			struct ndev *nd = devs[i];
+			nd->polling = true;
+			if (nd->d->poll(nd->d, NET_POLL_BUDGET) >= NET_POLL_BUDGET)
 				more = true;
+			nd->polling = false;
+			ack_flush(nd);
+		}
 		if (timers_on || tcp_active_pcbs || tcp_tw_pcbs)
 			sys_check_timeouts();
 		net_deadline = 0;
@@ -213,6 +223,8 @@ void net_init(void)
 }
 
 /* ---- a device as an lwIP netif ------------------------------------------ */
+
+static err_t dev_queue(struct ndev *nd, struct pbuf *p);
 
 static void rx_free_custom(struct pbuf *p)
 {
@@ -394,6 +406,81 @@ static void dev_tx_done(struct netdev *d, void *token)
 	}
 }
 
+/* ---- ACKs held while the stack's thread takes frames off a device ---------
+ * lwIP acknowledges every second segment, and each ACK is a frame for the
+ * device.  While one poll hands lwIP up to NET_POLL_BUDGET frames, a pure
+ * ACK (no data, no SYN/FIN/RST) is held, and a later one of the same
+ * connection that acknowledges more replaces it; what is held leaves when
+ * the poll ends or before any other frame, so a batch of segments costs
+ * one ACK per connection, as Linux's GRO makes it.  A duplicate ACK (the
+ * same number again: the peer's fast retransmit counts them) is never
+ * folded. */
+
+/* Where p's TCP header starts, when p is one piece holding a pure ACK
+ * over IPv4 or IPv6; 0 otherwise. */
+static uint16_t pure_ack(const struct pbuf *p)
+{
+	const uint8_t *f = p->payload;
+	uint16_t t;
+	unsigned iplen;
+
+	if (p->len != p->tot_len || !(t = tcp_start(f, p->len)) || p->len < t + 20u)
+		return 0;
+	if (f[12] == 0x08)
+		iplen = ((unsigned)f[16] << 8 | f[17]) - (t - 14u);
+	else
+		iplen = (unsigned)f[18] << 8 | f[19];
+	unsigned doff = (f[t + 12] >> 4) * 4u;
+	return iplen == doff && f[t + 13] == 0x10 ? t : 0;
+}
+
+static uint32_t be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Whether the two frames (their TCP headers at t) belong to one
+ * connection: the same addresses and ports. */
+static bool same_flow(const uint8_t *a, const uint8_t *b, uint16_t t)
+{
+	unsigned from = a[12] == 0x08 ? 26 : 22;
+
+	return a[12] == b[12] && a[13] == b[13] && !memcmp(a + from, b + from, t - from) &&
+	       !memcmp(a + t, b + t, 4);
+}
+
+static void ack_flush(struct ndev *nd)
+{
+	for (int i = 0; i < nd->nheld; i++)
+		dev_queue(nd, nd->held[i]);
+	nd->nheld = 0;
+}
+
+/* Holds p, a reference the caller gave up, when it is a pure ACK; false
+ * when p is to be sent now (after what is held). */
+static bool ack_hold(struct ndev *nd, struct pbuf *p)
+{
+	uint16_t t = pure_ack(p);
+
+	if (!t)
+		return false;
+	const uint8_t *f = p->payload;
+	for (int i = 0; i < nd->nheld; i++) {
+		const uint8_t *h = nd->held[i]->payload;
+		if (pure_ack(nd->held[i]) != t || !same_flow(f, h, t))
+			continue;
+		if ((int32_t)(be32(f + t + 8) - be32(h + t + 8)) <= 0)
+			return false; /* a duplicate: both go, in order */
+		pbuf_free(nd->held[i]);
+		nd->held[i] = p;
+		return true;
+	}
+	if (nd->nheld == NET_ACK_HOLD)
+		ack_flush(nd);
+	nd->held[nd->nheld++] = p;
+	return true;
+}
+
 static err_t dev_linkoutput(struct netif *nif, struct pbuf *p)
 {
 	struct ndev *nd = nif->state;
@@ -415,6 +502,16 @@ static err_t dev_linkoutput(struct netif *nif, struct pbuf *p)
 	}
 	if (start)
 		tcp_pseudo_sum(p->payload, start);
+	if (nd->polling && ack_hold(nd, p))
+		return ERR_OK;
+	ack_flush(nd);
+	return dev_queue(nd, p);
+}
+
+/* Hands p (a reference the caller gave up) to the driver, or to the
+ * backlog while its ring is full. */
+static err_t dev_queue(struct ndev *nd, struct pbuf *p)
+{
 	if (nd->bl_len == NET_TX_BACKLOG || tx_next - tx_low >= NET_TX_SEQS) {
 		pbuf_free(p);
 		return ERR_MEM; /* TCP sends it again */
