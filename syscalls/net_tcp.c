@@ -883,14 +883,14 @@ static void tcp_linger(struct socket *s, struct inet_sock *is)
 			break;
 		/* An acknowledgement of the FIN alone calls none of lwIP's
 		 * callbacks: once only the FIN is outstanding, look again
-		 * every 10 ms. */
-		uint64_t t = end - now;
-		if (!sndq_queued(is->sndq))
-			t = MIN(t, (uint64_t)10000000);
+		 * every 10 ms; before, the sent callback wakes us. */
+		bool data = sndq_queued(is->sndq) != 0;
+		uint64_t t = data ? end - now : MIN(end - now, (uint64_t)10000000);
 		net_flush();
-		long r = sock_wait(&s->wq,
-				   !is->pcb.tcp || fin_acked(is->pcb.tcp) || !sndq_queued(is->sndq),
-				   false, t, &net_mutex);
+		long r = sock_wait(
+			&s->wq,
+			!is->pcb.tcp || fin_acked(is->pcb.tcp) || (data && !sndq_queued(is->sndq)),
+			false, t, &net_mutex);
 		if (r && r != -EAGAIN)
 			break; /* a signal */
 	}
