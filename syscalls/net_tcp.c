@@ -35,7 +35,10 @@ static size_t snd_limit(const struct inet_sock *is)
 	return MIN((size_t)is->sndbuf, (size_t)TCP_SND_BUF);
 }
 
-/* Bytes a send may queue now. */
+/* Bytes a send may queue now: within the limit, lwIP's send buffer, and
+ * its segment queue (tcp_write cuts at most mss_local bytes per segment,
+ * as tcp_write computes it, and each segment takes a header pbuf and one
+ * or two pbufs of data). */
 static size_t snd_room(const struct inet_sock *is)
 {
 	const struct tcp_pcb *p = is->pcb.tcp;
@@ -44,7 +47,9 @@ static size_t snd_room(const struct inet_sock *is)
 	if (!p || is->state != INET_CONNECTED || p->snd_queuelen + 64 >= TCP_SND_QUEUELEN ||
 	    queued >= limit)
 		return 0;
-	return MIN((size_t)p->snd_buf, limit - queued);
+	size_t mss = MIN(p->mss, TCPWND_MIN16(p->snd_wnd_max / 2));
+	size_t segs = (TCP_SND_QUEUELEN - p->snd_queuelen - 8) / 3;
+	return MIN(MIN((size_t)p->snd_buf, limit - queued), segs * (mss ? mss : p->mss));
 }
 
 /* Whether a send that still has want bytes may go on: room for them or a
