@@ -15,6 +15,8 @@ PKGS="$BUILD qemu-system-x86 musl-tools musl-dev libelf-dev busybox-static cpio
       curl python3-minimal gnuplot-nox dpkg-dev"
 # The servers the compat tests run unmodified (tests/compat/redis.sh).
 PKGS="$PKGS redis-server redis-tools"
+# The servers of tests/compat/{memcached,nginx}.sh and their load clients.
+PKGS="$PKGS memcached libmemcached-tools nginx-light wrk"
 [ "${1:-}" = --build-tools ] && PKGS=$BUILD
 
 missing=""
