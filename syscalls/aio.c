@@ -8,7 +8,8 @@
  * only while there are fewer than min_nr.  A request therefore never is
  * "in flight", and io_cancel (not implemented: -ENOSYS) would have nothing
  * to cancel.  Not supported: IOCB_FLAG_RESFD (an eventfd told of each
- * completion) and the poll command: -EINVAL, as a Linux without them.
+ * completion), per-request RWF_* flags and the poll command: -EINVAL, as a
+ * Linux without them.
  *
  * A context's id is, as on Linux, the address of a page in the program's
  * memory: libaio reads a ring header there before it makes the syscall.
