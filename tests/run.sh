@@ -122,6 +122,7 @@ all_cases() {
 	guest events_pipe_eventfd -x 0 --
 	guest epoll -x 0 --
 	guest timerfd -x 0 --
+	guest aio -x 0 --
 	guest poll_select -x 0 --
 	guest socketpair -x 0 --
 	guest net_unix_stream -x 0 --

@@ -19,7 +19,10 @@ $2" 2>&1) && pass
 
 # Start; a table of 10,000 rows made by the host's client and read back in
 # order, with the same sha256 as the rows sent; then 3 s of sysbench
-# oltp_read_write (1 thread: no deadlock can happen) with no error at all.
+# oltp_read_write (1 thread: no deadlock can happen) with no error at all;
+# InnoDB must have used Linux native AIO (syscalls/aio.c); and SHUTDOWN must
+# end the server and the VM with status 0 (io_destroy wakes InnoDB's AIO
+# thread out of io_getevents).
 mariadb_case rows-sysbench '
 mdb_init "$PWD/data" || exit 1
 mdb_start "$PWD/data" "$MDB_PORT" vm || exit 1
@@ -37,6 +40,10 @@ mdb_sql sbtest <rows.sql >ins.out 2>&1 || { mdb_stop; die "INSERT failed: $(tail
 mdb_sql -N -B sbtest -e "SELECT id, v FROM t ORDER BY id" >got.tsv 2>sel.err || { mdb_stop; die "SELECT failed: $(tail -n 1 sel.err)"; }
 [ "$(sha256sum <got.tsv)" = "$(sha256sum <rows.tsv)" ] || { mdb_stop; die "the rows read back differ: $(wc -l <got.tsv) lines"; }
 mdb_sysbench 3 1 sb.out || { mdb_stop; exit 1; }
-mdb_stop
-grep -q "ready for connections" vm.err || die "mariadbd never said it was ready: $(tail -c 200 vm.err)"
+grep -q "InnoDB: Using Linux native AIO" vm.err || { mdb_stop; die "InnoDB did not use native AIO: $(grep -m1 -i aio vm.err)"; }
+mdb_sql -e SHUTDOWN >shut.out 2>&1 || { mdb_stop; die "SHUTDOWN failed: $(tail -n 1 shut.out)"; }
+i=0; while kill -0 "$VM" 2>/dev/null; do i=$((i + 1)); [ $i -lt 40 ] || { mdb_stop; die "the VM still runs 20 s after SHUTDOWN"; }; sleep 0.5; done
+wait "$VM"; st=$?
+[ $st = 0 ] || die "after SHUTDOWN the VM ended with status $st: $(tail -c 200 vm.err)"
+grep -q "Shutdown complete" vm.err || die "mariadbd did not complete its shutdown: $(tail -c 200 vm.err)"
 '
