@@ -112,6 +112,7 @@ all_cases() {
 	guest mmap -x 0 --
 	guest getrandom -x 0 --
 	guest uname -x 0 --
+	guest cred -x 0 --
 	guest sysinfo -x 0 --
 	guest proc_self_exe -x 0 --
 	guest procfs -x 0 -- one "two words" ""

@@ -372,6 +372,13 @@ struct net_plan {
  * bound.  Returns 0, or -1 with a one-line reason in why. */
 int netopts_prepare(const struct net_opts *n, struct net_plan *plan, char *why, size_t whyn);
 
+/* ---- hostfwd.c ------------------------------------------------------------ */
+
+/* Raises the listen backlog of QEMU's hostfwd TCP sockets named in netdev
+ * (a -netdev value) to SOMAXCONN, from QEMU's parent; a failure is written
+ * to log (may be NULL) and changes nothing. */
+void hostfwd_widen(int qemu, const char *netdev, FILE *log);
+
 /* ---- run.c ---------------------------------------------------------------- */
 
 /* The verbs: argv[0] is the verb's name.  Return the process exit status. */

@@ -46,6 +46,7 @@ struct vm_state {
 	int stdout_is_pipe;    /* watch it for its reader leaving */
 	int qmp_fd;            /* our end of QEMU's QMP socket */
 	int qmp_ready;         /* capabilities asked for */
+	pid_t qemu;            /* QEMU's pid */
 	int64_t stopped_at;    /* when the VM was seen to stop without a record */
 	char stop_why[256];    /* and why */
 	char shutdown_why[64]; /* the reason of QMP's SHUTDOWN event */
@@ -465,6 +466,9 @@ static void on_qmp_line(struct vm_state *st, char *line)
 		 * must not end elfvm with SIGPIPE; the end of its pipes tells. */
 		if (send(st->qmp_fd, hello, sizeof(hello) - 1, MSG_NOSIGNAL) < 0)
 			return;
+		/* The -netdev exists by now: its published ports can be widened. */
+		if (st->cfg->netdev)
+			hostfwd_widen(st->qemu, st->cfg->netdev, st->cfg->log);
 	} else if (strstr(line, "\"event\": \"STOP\"")) {
 		vm_stopped(st, "QEMU paused the VM");
 	} else if (strstr(line, "\"event\": \"GUEST_PANICKED\"")) {
@@ -688,6 +692,7 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 	res->t_spawn = vm_now_ns();
 	pid = spawn(cfg, argv, lb, &old_mask);
 	st.qmp_fd = lb[LB_QMP].fd;
+	st.qemu = pid;
 	if (pid < 0) {
 		int e = errno;
 		signals_restore(&old_mask, old);
