@@ -330,6 +330,8 @@ struct statfs {
 #define MADV_WILLNEED 3
 #define MADV_DONTNEED 4
 #define MADV_FREE 8
+#define MADV_DONTDUMP 16
+#define MADV_DODUMP 17
 #define MLOCK_ONFAULT 1
 
 /* include/uapi/asm-generic/ioctls.h */

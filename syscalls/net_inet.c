@@ -14,8 +14,6 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
-char inet_bounce[INET_BOUNCE];
-
 #define RCVBUF_DEFAULT 131072 /* what Linux reports for a fresh socket: 2 × 65536 */
 #define SNDBUF_DEFAULT 262144
 
@@ -205,8 +203,10 @@ long inet_setsockopt(struct inet_sock *is, int level, int name, const void *val,
 		case SO_REUSEPORT: is->reuseport = v; break; /* as SO_REUSEADDR (docs/net.md) */
 		case SO_KEEPALIVE: is->keepalive = v; break;
 		case SO_BROADCAST: is->broadcast = v; break;
-		/* Recorded and reported (doubled, as Linux), but lwIP's windows
-		 * and buffers are fixed (lwipopts.h). */
+		/* Recorded and reported (doubled, as Linux); SO_SNDBUF bounds
+		 * a TCP socket's unacknowledged bytes (up to lwIP's send
+		 * buffer), SO_RCVBUF a UDP socket's queue; lwIP's window is
+		 * fixed (lwipopts.h). */
 		case SO_RCVBUF:
 		case SO_RCVBUFFORCE: is->rcvbuf = MAX(2 * MIN(v, 1 << 29), 2304); break;
 		case SO_SNDBUF:

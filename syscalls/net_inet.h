@@ -17,6 +17,7 @@
 
 struct tcp_pcb;
 struct udp_pcb;
+struct tcp_sndq;
 
 /* A TCP socket's state, as Linux's socket state sees it. */
 enum inet_state {
@@ -58,6 +59,7 @@ struct inet_sock {
 	/* The accept queue of a listener: children linked through next. */
 	struct inet_sock *acc_head, *acc_tail, *next;
 	int acc_len, backlog;
+	struct tcp_sndq *sndq; /* TCP: bytes sent and not yet acknowledged */
 	/* Addresses, kept for getsockname/getpeername once the pcb is gone. */
 	ip_addr_t lip, rip;
 	u16_t lport, rport;
@@ -96,10 +98,6 @@ static inline void inet_wake(struct inet_sock *is, unsigned key)
 long inet_setsockopt(struct inet_sock *is, int level, int name, const void *val, unsigned len);
 long inet_getsockopt(struct inet_sock *is, int level, int name, void *val, unsigned *len);
 struct inet_sock *inet_sock_new(int family);
-/* The buffer a send copies the program's bytes into before lwIP copies
- * them on (never a user pointer inside lwIP); used under net_mutex. */
-#define INET_BOUNCE 65535
-extern char inet_bounce[INET_BOUNCE];
 
 /* ---- net_tcp.c, net_udp.c ------------------------------------------------- */
 extern const struct proto_ops inet_stream_ops, inet6_stream_ops;
@@ -109,5 +107,24 @@ long udp_sock_init(struct inet_sock *is);
 /* Applies is's options to its pcb (after each new pcb, and on a change). */
 void tcp_sock_apply(struct inet_sock *is);
 void udp_sock_apply(struct inet_sock *is);
+
+/* ---- net_tcp_sndq.c: the send queue (net_mutex held) ----------------------- */
+/* Copies up to n bytes of u into *qp's queue (made on first use) and hands
+ * them to lwIP without a copy (tcp_write, flags as given); returns the
+ * bytes queued (fewer at a chunk's end), or -EFAULT with nothing given to
+ * lwIP, -ENOMEM, or lwIP's error as an errno. */
+long sndq_write(struct tcp_sndq **qp, struct tcp_pcb *p, struct uio *u, size_t n, u8_t flags);
+/* lwIP's sent callback: n more bytes were acknowledged. */
+void sndq_acked(struct tcp_sndq *q, size_t n);
+/* Bytes written and not yet acknowledged (0 for no queue). */
+size_t sndq_queued(const struct tcp_sndq *q);
+/* The connection is gone: nothing will be acknowledged; the memory is
+ * freed once the devices let go of it.  sndq_free does that and frees q. */
+void sndq_drop(struct tcp_sndq *q);
+void sndq_free(struct tcp_sndq *q);
+/* The socket closes with bytes unacknowledged: q becomes pcb's (its arg,
+ * sent and err callbacks) and is freed once they are acknowledged or the
+ * connection dies. */
+void sndq_give_to_pcb(struct tcp_sndq *q, struct tcp_pcb *pcb);
 
 #endif

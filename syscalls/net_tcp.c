@@ -7,8 +7,9 @@
  * system calls take net_mutex, copy to and from the program, and sleep
  * with sock_wait after net_flush.  The receive window opens as the program
  * reads (tcp_recved), so an unread socket holds at most one window.  Sends
- * copy the program's bytes into a kernel buffer, then lwIP copies them into
- * its segments: lwIP never sees a user pointer.
+ * copy the program's bytes once, into the socket's send queue, which lwIP's
+ * segments reference until acknowledged (net_tcp_sndq.c): lwIP never sees
+ * a user pointer.
  */
 #include "syscalls/net_inet.h"
 
@@ -27,11 +28,46 @@ static void tcp_unlisten(struct inet_sock *is);
 
 /* ---- lwIP's callbacks (net_mutex held; they never sleep) ----------------- */
 
+/* The most bytes a socket keeps unacknowledged: SO_SNDBUF (doubled, as
+ * Linux reports it) up to lwIP's send buffer. */
+static size_t snd_limit(const struct inet_sock *is)
+{
+	return MIN((size_t)is->sndbuf, (size_t)TCP_SND_BUF);
+}
+
+/* Bytes a send may queue now: within the limit, lwIP's send buffer, and
+ * its segment queue (tcp_write cuts at most mss_local bytes per segment,
+ * as tcp_write computes it, and each segment takes a header pbuf and one
+ * or two pbufs of data). */
+static size_t snd_room(const struct inet_sock *is)
+{
+	const struct tcp_pcb *p = is->pcb.tcp;
+	size_t queued = sndq_queued(is->sndq), limit = snd_limit(is);
+
+	if (!p || is->state != INET_CONNECTED || p->snd_queuelen + 64 >= TCP_SND_QUEUELEN ||
+	    queued >= limit)
+		return 0;
+	size_t mss = MIN(p->mss, TCPWND_MIN16(p->snd_wnd_max / 2));
+	size_t segs = (TCP_SND_QUEUELEN - p->snd_queuelen - 8) / 3;
+	return MIN(MIN((size_t)p->snd_buf, limit - queued), segs * (mss ? mss : p->mss));
+}
+
+/* Whether a send that still has want bytes may go on: room for them or a
+ * full segment, or for a quarter of the limit (so one large send does not
+ * wait for the queue to empty). */
+static bool snd_may(const struct inet_sock *is, size_t want)
+{
+	size_t room = snd_room(is);
+
+	return room && (room >= MIN(want, (size_t)TCP_MSS) || room >= snd_limit(is) / 4);
+}
+
 static bool tcp_writable(const struct inet_sock *is)
 {
 	const struct tcp_pcb *p = is->pcb.tcp;
 
-	return !p || (p->snd_buf >= TCP_WRITABLE_ROOM && p->snd_queuelen < TCP_SNDQUEUELOWAT);
+	return !p || (snd_room(is) >= MIN((size_t)TCP_WRITABLE_ROOM, snd_limit(is) / 2) &&
+		      p->snd_queuelen < TCP_SNDQUEUELOWAT);
 }
 
 static err_t tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -67,7 +103,7 @@ static err_t tcp_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len)
 	struct inet_sock *is = arg;
 
 	(void)pcb;
-	(void)len;
+	sndq_acked(is->sndq, len);
 	if (tcp_writable(is))
 		inet_wake(is, EPOLLOUT_BITS);
 	return ERR_OK;
@@ -79,6 +115,7 @@ static void tcp_err_cb(void *arg, err_t err)
 	struct inet_sock *is = arg;
 
 	is->pcb.tcp = NULL;
+	sndq_drop(is->sndq); /* nothing more will be acknowledged */
 	if (is->state == INET_CONNECTING)
 		is->err = err == ERR_RST ? ECONNREFUSED : ETIMEDOUT;
 	else if (err == ERR_RST)
@@ -532,21 +569,14 @@ static long tcp_send_op(struct socket *s, struct sock_msg *m, bool nonblock)
 		if (!len)
 			break;
 		/* Room for the bytes and for the segments lwIP cuts them into. */
-		size_t room = p && is->state == INET_CONNECTED && p->snd_queuelen + 64 < TCP_SND_QUEUELEN
-				      ? MIN((size_t)p->snd_buf, (size_t)INET_BOUNCE)
-				      : 0;
-		if (room >= MIN(len - done, (size_t)TCP_MSS) || (room && room >= TCP_SND_BUF / 4)) {
-			long c = uio_copy_in(u, inet_bounce, MIN(room, len - done));
-			if (c <= 0) {
-				r = c < 0 ? c : -EFAULT;
-				break;
-			}
-			u8_t fl = TCP_WRITE_FLAG_COPY;
-			if ((m->flags & MSG_MORE) || is->cork || done + c < len)
+		if (snd_may(is, len - done)) {
+			size_t n = MIN(snd_room(is), len - done);
+			u8_t fl = 0;
+			if ((m->flags & MSG_MORE) || is->cork || done + n < len)
 				fl |= TCP_WRITE_FLAG_MORE;
-			err_t e = tcp_write(p, inet_bounce, (u16_t)c, fl);
-			if (e != ERR_OK) {
-				r = -(e == ERR_MEM ? ENOBUFS : inet_errno(e));
+			long c = sndq_write(&is->sndq, p, u, n, fl);
+			if (c < 0) {
+				r = c;
 				break;
 			}
 			done += c;
@@ -559,11 +589,7 @@ static long tcp_send_op(struct socket *s, struct sock_msg *m, bool nonblock)
 		if (p)
 			tcp_output(p);
 		net_flush();
-		r = sock_wait(&s->wq,
-			      is->err || !is->pcb.tcp || is->shut_wr ||
-				      (is->state == INET_CONNECTED &&
-				       is->pcb.tcp->snd_buf >= MIN(len - done, (size_t)TCP_MSS) &&
-				       is->pcb.tcp->snd_queuelen + 64 < TCP_SND_QUEUELEN),
+		r = sock_wait(&s->wq, is->err || !is->pcb.tcp || is->shut_wr || snd_may(is, len - done),
 			      nonblock, s->sndtimeo, &net_mutex);
 		if (r)
 			break;
@@ -800,8 +826,9 @@ out:
 }
 
 /* Ends a connection whose socket is gone: lwIP finishes it alone (the FIN,
- * the data still queued, TIME_WAIT); unread data or SO_LINGER with a zero
- * time reset it, as Linux does. */
+ * the data still queued, TIME_WAIT), and the send queue goes with the pcb
+ * while it holds bytes not yet acknowledged; unread data or SO_LINGER with
+ * a zero time reset it, as Linux does. */
 static void tcp_orphan(struct inet_sock *is)
 {
 	struct tcp_pcb *p = is->pcb.tcp;
@@ -818,8 +845,60 @@ static void tcp_orphan(struct inet_sock *is)
 	tcp_recv(p, NULL);
 	tcp_sent(p, NULL);
 	tcp_err(p, NULL);
-	if (is->rx_bytes || (is->linger_on && !is->linger_s) || tcp_close(p) != ERR_OK)
+	/* lwIP's tcp_close resets, and frees the pcb at once, when it holds
+	 * bytes the program did not read: the same case as rx_bytes. */
+	bool unread = (p->state == ESTABLISHED || p->state == CLOSE_WAIT) &&
+		      (p->refused_data || p->rcv_wnd != TCP_WND_MAX(p));
+	if (is->rx_bytes || unread || (is->linger_on && !is->linger_s)) {
 		tcp_abort(p);
+		return;
+	}
+	if (sndq_queued(is->sndq)) {
+		sndq_give_to_pcb(is->sndq, p); /* its callbacks free it */
+		is->sndq = NULL;
+	}
+	if (tcp_close(p) != ERR_OK)
+		tcp_abort(p);
+}
+
+/* Whether the peer acknowledged our FIN (and so every byte before it). */
+static bool fin_acked(const struct tcp_pcb *p)
+{
+	return p->state == FIN_WAIT_2 || p->state == TIME_WAIT || p->state == CLOSED;
+}
+
+/* SO_LINGER with a time: close sends the FIN after the bytes queued and
+ * waits, at most that long, until the peer acknowledged it, as Linux's
+ * tcp_close (sk_stream_wait_close); a signal ends the wait early, and the
+ * connection is then left to lwIP as without SO_LINGER.  Linux lingers on
+ * a non-blocking socket too. */
+static void tcp_linger(struct socket *s, struct inet_sock *is)
+{
+	if (!is->linger_on || is->linger_s <= 0 || !is->pcb.tcp || is->state != INET_CONNECTED ||
+	    is->rx_bytes)
+		return;
+	if (!is->shut_wr) {
+		is->shut_wr = true;
+		tcp_shutdown(is->pcb.tcp, 0, 1);
+	}
+	uint64_t end = clock_monotonic_ns() + (uint64_t)is->linger_s * NSEC_PER_SEC;
+	while (is->pcb.tcp && !fin_acked(is->pcb.tcp)) {
+		uint64_t now = clock_monotonic_ns();
+		if (now >= end)
+			break;
+		/* An acknowledgement of the FIN alone calls none of lwIP's
+		 * callbacks: once only the FIN is outstanding, look again
+		 * every 10 ms; before, the sent callback wakes us. */
+		bool data = sndq_queued(is->sndq) != 0;
+		uint64_t t = data ? end - now : MIN(end - now, (uint64_t)10000000);
+		net_flush();
+		long r = sock_wait(
+			&s->wq,
+			!is->pcb.tcp || fin_acked(is->pcb.tcp) || (data && !sndq_queued(is->sndq)),
+			false, t, &net_mutex);
+		if (r && r != -EAGAIN)
+			break; /* a signal */
+	}
 }
 
 /* A listener stops: connections nobody accepted are reset, the listening
@@ -833,6 +912,7 @@ static void tcp_unlisten(struct inet_sock *is)
 		c->linger_s = 0;
 		tcp_orphan(c);
 		rx_drop(c);
+		sndq_free(c->sndq);
 		kfree(c);
 	}
 	is->acc_tail = NULL;
@@ -851,8 +931,11 @@ static void tcp_release_op(struct socket *s)
 	net_lock();
 	if (is->state == INET_LISTEN)
 		tcp_unlisten(is);
+	else
+		tcp_linger(s, is);
 	tcp_orphan(is);
 	rx_drop(is);
+	sndq_free(is->sndq);
 	net_unlock();
 	kfree(is);
 }

@@ -9,6 +9,11 @@
  * RTM_DEL*) or any other netlink protocol is refused with Linux's errors:
  * -EPROTONOSUPPORT at socket(), an NLMSG_ERROR reply of -EOPNOTSUPP for a
  * request.  The SIOCGIF* ioctls, which every socket answers, are here too.
+ * Multicast groups (RTMGRP_LINK, RTMGRP_IPV4_IFADDR…, bound through
+ * nl_groups; dnsmasq and others watch them) are joined and read back by
+ * getsockname; they never carry a message, because nothing changes the
+ * interfaces, addresses or routes after boot: they come from the kernel
+ * command line and every RTM_NEW and RTM_DEL is refused.
  */
 #include "kernel/net/netdev.h"
 #include "syscalls/net.h"
@@ -26,6 +31,7 @@ struct nl_dgram {
 struct nlsock {
 	struct mutex lock;
 	uint32_t portid; /* 0 until bound */
+	uint32_t groups; /* the nl_groups joined at bind; see the top */
 	struct nl_dgram *head, **tail;
 	size_t queued;
 };
@@ -216,11 +222,8 @@ static long nl_bind(struct socket *s, const void *addr, int len)
 
 	if (len < (int)sizeof(*a) || a->nl_family != AF_NETLINK)
 		return -EINVAL;
-	if (a->nl_groups) {
-		klog("netlink: multicast groups are not implemented: -EOPNOTSUPP");
-		return -EOPNOTSUPP;
-	}
 	mutex_lock(&n->lock);
+	n->groups = a->nl_groups;
 	if (a->nl_pid && !n->portid)
 		n->portid = a->nl_pid;
 	nl_autobind(n);
@@ -233,7 +236,9 @@ static long nl_getname(struct socket *s, void *addr, bool peer)
 	struct nlsock *n = s->sk;
 	struct sockaddr_nl *a = addr;
 
-	*a = (struct sockaddr_nl){ .nl_family = AF_NETLINK, .nl_pid = peer ? 0 : n->portid };
+	*a = (struct sockaddr_nl){ .nl_family = AF_NETLINK,
+				   .nl_pid = peer ? 0 : n->portid,
+				   .nl_groups = peer ? 0 : n->groups };
 	return sizeof(*a);
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The process as the program sees it: one process (pid 1, the only one),
- * uid 0.  Identity, limits, uname, sysinfo, CPU affinity, arch_prctl (FS
- * and GS bases), getrandom.  Threads and exit are in thread.c.  The limits are real
+ * The process as the program sees it: one process (pid 1, the only one);
+ * its user and group ids are in cred.c.  Identity, limits, uname, sysinfo,
+ * CPU affinity, arch_prctl (FS and GS bases), getrandom.  Threads and exit are in thread.c.  The limits are real
  * bookkeeping: what setrlimit stores, getrlimit returns.
  */
 #include "syscalls/syscalls.h"
@@ -24,22 +24,6 @@ SYSCALL_DEFINE0(getpid)
 SYSCALL_DEFINE0(getppid)
 {
 	return 0; /* like init: the VM is the whole world */
-}
-SYSCALL_DEFINE0(getuid)
-{
-	return 0;
-}
-SYSCALL_DEFINE0(geteuid)
-{
-	return 0;
-}
-SYSCALL_DEFINE0(getgid)
-{
-	return 0;
-}
-SYSCALL_DEFINE0(getegid)
-{
-	return 0;
 }
 
 static void limits_init(void)

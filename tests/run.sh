@@ -128,6 +128,7 @@ all_cases() {
 	guest net_unix_dgram -x 0 --
 	guest net_unix_scm -x 0 --
 	guest net_tcp -x 0 -t 120 --
+	guest net_tcp_send -x 0 -t 120 --
 	guest net_udp -x 0 --
 	guest net_errors -x 0 --
 	guest net_epoll -x 0 -t 120 --

@@ -60,6 +60,14 @@
 #define LWIP_LOOPBACK_MAX_PBUFS 0
 #define LWIP_NETIF_LOOPBACK_MULTITHREADING 0
 
+/* A TCP send buffer's bytes are referenced by PBUF_ROM pbufs (tcp_write
+ * without copying, syscalls/net_tcp_sndq.c) and may be reused once
+ * acknowledged: a packet held longer than the call that sent it (ARP and
+ * ND queues waiting for an address) is copied, as lwIP already does for
+ * PBUF_REF. */
+#define PBUF_NEEDS_COPY(p) \
+	((p)->type_internal == PBUF_ROM || ((p)->type_internal & PBUF_TYPE_FLAG_DATA_VOLATILE))
+
 /* Checksums: lwIP computes and checks them, per interface, so that the
  * loopback interface does neither (its packets never leave memory). */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1

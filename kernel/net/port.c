@@ -29,6 +29,10 @@
 #define NET_RX_LENT_MAX 128 /* driver buffers held by the stack before it copies */
 #define LO_MTU 16384
 #define NET_DRAIN_NS 1000000000 /* the longest an exit waits for sends to leave */
+/* Frames the devices may hold at once, all of them: more than NET_DEV_MAX
+ * times (a ring's 256 + NET_TX_BACKLOG); a power of two. */
+#define NET_TX_SEQS 2048
+#define NET_ACK_HOLD 8 /* connections whose ACKs one poll holds (ack_hold) */
 
 struct mutex net_mutex = MUTEX_INIT("net_lock");
 static struct waitq net_wq;       /* the stack's thread sleeps here */
@@ -46,13 +50,24 @@ struct rx_wrap {
 	struct rx_wrap *next;
 };
 
+/* A frame held for a device (in its ring or the backlog), numbered in the
+ * order the stack handed frames over, so that net_free_after_tx knows when
+ * every frame older than a moment has been let go. */
+struct tx_rec {
+	struct pbuf *p;
+	bool busy;
+};
+
 struct ndev {
 	struct netif nif;
 	struct netdev *d;
 	int index; /* netlink's: 2 for eth0 */
-	struct pbuf *backlog[NET_TX_BACKLOG];
+	struct tx_rec *backlog[NET_TX_BACKLOG];
 	int bl_head, bl_len;
-	int inflight;     /* frames the driver has, before their tx_done */
+	int inflight; /* frames the driver has, before their tx_done */
+	bool polling; /* the stack's thread is in d->poll: ACKs are held */
+	struct pbuf *held[NET_ACK_HOLD];
+	int nheld;
 	int lent;         /* receive buffers held in pbufs */
 	u16_t csum_flags; /* the netif's checksum flags between frames */
 	ip4_addr_t addr, mask, gw;
@@ -60,9 +75,19 @@ struct ndev {
 };
 
 static struct ndev *devs[NET_DEV_MAX];
+static void ack_flush(struct ndev *nd);
 static int ndevs;
 static struct rx_wrap *rx_free;
 static struct netif *lo_netif; /* lwip_init's; netif_list's head only until a device is added */
+static struct tx_rec tx_recs[NET_TX_SEQS]; /* indexed by number % NET_TX_SEQS */
+static uint64_t tx_next, tx_low;           /* the next number, the oldest still held */
+/* Memory waiting for the frames that may point into it (net_free_after_tx):
+ * a FIFO in number order, linked through the memory itself. */
+struct tx_deferred {
+	struct tx_deferred *next;
+	uint64_t seq; /* freed once tx_low reaches it */
+};
+static struct tx_deferred *dfr_head, *dfr_tail;
 
 /* ---- lwIP's platform ------------------------------------------------------ */
 
@@ -159,9 +184,14 @@ static void net_thread_fn(void *arg)
 
 		net_lock();
 		net_kicked = false;
-		for (int i = 0; i < ndevs; i++)
-			if (devs[i]->d->poll(devs[i]->d, NET_POLL_BUDGET) >= NET_POLL_BUDGET)
+		for (int i = 0; i < ndevs; i++) {
+			struct ndev *nd = devs[i];
+			nd->polling = true;
+			if (nd->d->poll(nd->d, NET_POLL_BUDGET) >= NET_POLL_BUDGET)
 				more = true;
+			nd->polling = false;
+			ack_flush(nd);
+		}
 		if (timers_on || tcp_active_pcbs || tcp_tw_pcbs)
 			sys_check_timeouts();
 		net_deadline = 0;
@@ -193,6 +223,8 @@ void net_init(void)
 }
 
 /* ---- a device as an lwIP netif ------------------------------------------ */
+
+static err_t dev_queue(struct ndev *nd, struct pbuf *p);
 
 static void rx_free_custom(struct pbuf *p)
 {
@@ -288,9 +320,52 @@ static void tcp_pseudo_sum(uint8_t *f, uint16_t start)
 	f[start + 17] = (uint8_t)sum;
 }
 
-/* Hands one frame to the driver; -EAGAIN when its ring is full. */
-static long dev_xmit(struct ndev *nd, struct pbuf *p)
+/* Frees what waited for frames now let go. */
+static void tx_deferred_run(void)
 {
+	while (dfr_head && dfr_head->seq <= tx_low) {
+		struct tx_deferred *d = dfr_head;
+		if (!(dfr_head = d->next))
+			dfr_tail = NULL;
+		kfree(d);
+	}
+}
+
+void net_free_after_tx(void *mem)
+{
+	struct tx_deferred *d = mem;
+
+	if (!mem)
+		return;
+	if (tx_low == tx_next && !dfr_head) {
+		kfree(mem);
+		return;
+	}
+	d->next = NULL;
+	d->seq = tx_next;
+	if (dfr_tail)
+		dfr_tail->next = d;
+	else
+		dfr_head = d;
+	dfr_tail = d;
+}
+
+/* A frame is let go (sent, or dropped): its pbuf is freed and the oldest
+ * number still held moves on. */
+static void tx_rec_done(struct tx_rec *r)
+{
+	pbuf_free(r->p);
+	r->p = NULL;
+	r->busy = false;
+	while (tx_low < tx_next && !tx_recs[tx_low % NET_TX_SEQS].busy)
+		tx_low++;
+	tx_deferred_run();
+}
+
+/* Hands one frame to the driver; -EAGAIN when its ring is full. */
+static long dev_xmit(struct ndev *nd, struct tx_rec *rec)
+{
+	struct pbuf *p = rec->p;
 	struct netdev_frag f[NET_TX_FRAGS];
 	struct netdev_csum csum = { 0 };
 	int n = 0;
@@ -307,7 +382,7 @@ static long dev_xmit(struct ndev *nd, struct pbuf *p)
 			return -EINVAL; /* the caller made p one piece first */
 		f[n++] = (struct netdev_frag){ q->payload, q->len };
 	}
-	long r = nd->d->xmit(nd->d, f, n, &csum, p);
+	long r = nd->d->xmit(nd->d, f, n, &csum, rec);
 	if (!r)
 		nd->inflight++;
 	return r;
@@ -317,15 +392,93 @@ static void dev_tx_done(struct netdev *d, void *token)
 {
 	struct ndev *nd = d->stack;
 
-	pbuf_free(token);
 	nd->inflight--;
+	tx_rec_done(token);
 	while (nd->bl_len) {
-		struct pbuf *p = nd->backlog[nd->bl_head];
-		if (dev_xmit(nd, p) == -EAGAIN)
+		struct tx_rec *rec = nd->backlog[nd->bl_head];
+		long r = dev_xmit(nd, rec);
+		if (r == -EAGAIN)
 			break;
 		nd->bl_head = (nd->bl_head + 1) % NET_TX_BACKLOG;
 		nd->bl_len--;
+		if (r)
+			tx_rec_done(rec);
 	}
+}
+
+/* ---- ACKs held while the stack's thread takes frames off a device ---------
+ * lwIP acknowledges every second segment, and each ACK is a frame for the
+ * device.  While one poll hands lwIP up to NET_POLL_BUDGET frames, a pure
+ * ACK (no data, no SYN/FIN/RST) is held, and a later one of the same
+ * connection that acknowledges more replaces it; what is held leaves when
+ * the poll ends or before any other frame, so a batch of segments costs
+ * one ACK per connection, as Linux's GRO makes it.  A duplicate ACK (the
+ * same number again: the peer's fast retransmit counts them) is never
+ * folded. */
+
+/* Where p's TCP header starts, when p is one piece holding a pure ACK
+ * over IPv4 or IPv6; 0 otherwise. */
+static uint16_t pure_ack(const struct pbuf *p)
+{
+	const uint8_t *f = p->payload;
+	uint16_t t;
+	unsigned iplen;
+
+	if (p->len != p->tot_len || !(t = tcp_start(f, p->len)) || p->len < t + 20u)
+		return 0;
+	if (f[12] == 0x08)
+		iplen = ((unsigned)f[16] << 8 | f[17]) - (t - 14u);
+	else
+		iplen = (unsigned)f[18] << 8 | f[19];
+	unsigned doff = (f[t + 12] >> 4) * 4u;
+	return iplen == doff && f[t + 13] == 0x10 ? t : 0;
+}
+
+static uint32_t be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Whether the two frames (their TCP headers at t) belong to one
+ * connection: the same addresses and ports. */
+static bool same_flow(const uint8_t *a, const uint8_t *b, uint16_t t)
+{
+	unsigned from = a[12] == 0x08 ? 26 : 22;
+
+	return a[12] == b[12] && a[13] == b[13] && !memcmp(a + from, b + from, t - from) &&
+	       !memcmp(a + t, b + t, 4);
+}
+
+static void ack_flush(struct ndev *nd)
+{
+	for (int i = 0; i < nd->nheld; i++)
+		dev_queue(nd, nd->held[i]);
+	nd->nheld = 0;
+}
+
+/* Holds p, a reference the caller gave up, when it is a pure ACK; false
+ * when p is to be sent now (after what is held). */
+static bool ack_hold(struct ndev *nd, struct pbuf *p)
+{
+	uint16_t t = pure_ack(p);
+
+	if (!t)
+		return false;
+	const uint8_t *f = p->payload;
+	for (int i = 0; i < nd->nheld; i++) {
+		const uint8_t *h = nd->held[i]->payload;
+		if (pure_ack(nd->held[i]) != t || !same_flow(f, h, t))
+			continue;
+		if ((int32_t)(be32(f + t + 8) - be32(h + t + 8)) <= 0)
+			return false; /* a duplicate: both go, in order */
+		pbuf_free(nd->held[i]);
+		nd->held[i] = p;
+		return true;
+	}
+	if (nd->nheld == NET_ACK_HOLD)
+		ack_flush(nd);
+	nd->held[nd->nheld++] = p;
+	return true;
 }
 
 static err_t dev_linkoutput(struct netif *nif, struct pbuf *p)
@@ -349,20 +502,32 @@ static err_t dev_linkoutput(struct netif *nif, struct pbuf *p)
 	}
 	if (start)
 		tcp_pseudo_sum(p->payload, start);
-	if (!nd->bl_len) {
-		long r = dev_xmit(nd, p);
-		if (r == 0)
-			return ERR_OK;
-		if (r != -EAGAIN) {
-			pbuf_free(p);
-			return ERR_IF;
-		}
-	}
-	if (nd->bl_len == NET_TX_BACKLOG) {
+	if (nd->polling && ack_hold(nd, p))
+		return ERR_OK;
+	ack_flush(nd);
+	return dev_queue(nd, p);
+}
+
+/* Hands p (a reference the caller gave up) to the driver, or to the
+ * backlog while its ring is full. */
+static err_t dev_queue(struct ndev *nd, struct pbuf *p)
+{
+	if (nd->bl_len == NET_TX_BACKLOG || tx_next - tx_low >= NET_TX_SEQS) {
 		pbuf_free(p);
 		return ERR_MEM; /* TCP sends it again */
 	}
-	nd->backlog[(nd->bl_head + nd->bl_len++) % NET_TX_BACKLOG] = p;
+	struct tx_rec *rec = &tx_recs[tx_next++ % NET_TX_SEQS];
+	*rec = (struct tx_rec){ .p = p, .busy = true };
+	if (!nd->bl_len) {
+		long r = dev_xmit(nd, rec);
+		if (r == 0)
+			return ERR_OK;
+		if (r != -EAGAIN) {
+			tx_rec_done(rec);
+			return ERR_IF;
+		}
+	}
+	nd->backlog[(nd->bl_head + nd->bl_len++) % NET_TX_BACKLOG] = rec;
 	return ERR_OK;
 }
 

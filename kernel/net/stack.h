@@ -31,6 +31,13 @@ static inline void net_lock(void)
 void net_flush(void);
 void net_unlock(void);
 
+/* Frees mem (kmalloc's, at least 16 bytes) once every frame handed to a
+ * device before now has been let go by it: for memory that frames may
+ * point into without a reference (a TCP send buffer, whose bytes lwIP's
+ * segments reference until acknowledged, and a driver a little longer).
+ * net_mutex held; never sleeps. */
+void net_free_after_tx(void *mem);
+
 /* The program is ending (exit_group): waits, at most a second, until every
  * TCP connection to another machine has had its queued bytes and its FIN
  * acknowledged, since nothing sends them once the VM is gone (a Linux

@@ -109,6 +109,43 @@ wait $L
 cmp -s got data || die "the host received $(wc -c <got) bytes, not the $(wc -c <data) sent"
 '
 
+# SO_LINGER {1, 10} over the device: python in the VM sends 4 MB to a
+# host listener and closes; close returns once the FIN is acknowledged,
+# well before the 10 s, and the host gets every byte.
+net_case linger-guest-to-host '
+py=/usr/bin/python3
+[ -x $py ] || die "cannot run: $py missing (apt-get install python3-minimal)"
+lib=$($py -c "import sys; print(sys.prefix + \"/lib/python%d.%d\" % sys.version_info[:2])")
+cat >sink.py <<"PY"
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+s.settimeout(60); c, _ = s.accept(); c.settimeout(60)
+with open("got", "wb") as f:
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        f.write(b)
+PY
+cat >send.py <<"PY"
+import socket, struct, sys, time
+s = socket.create_connection(("10.0.2.2", int(sys.argv[1])))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 10))
+s.sendall(open(sys.argv[2], "rb").read())
+t = time.monotonic(); s.close()
+print("close %.3f" % (time.monotonic() - t))
+PY
+python3 sink.py >port & L=$!
+i=0; until [ -s port ]; do i=$((i+1)); [ $i -lt 50 ] || die "the host listener did not start"; sleep 0.1; done
+head -c 4000000 /dev/urandom >data
+"$EV" run --timeout "$VT" --mem 512M --dir "$lib" --dir "$PWD:/w" $py /w/send.py "$(cat port)" /w/data >vm.out 2>vm.err; st=$?
+wait $L
+[ $st = 0 ] || die "python in the VM: status $st: $(tail -c 300 vm.err)"
+cmp -s got data || die "the host received $(wc -c <got) bytes, not the $(wc -c <data) sent"
+dt=$(sed -n "s/^close //p" vm.out)
+[ -n "$dt" ] && awk "BEGIN { exit !($dt < 5) }" || die "close with SO_LINGER {1, 10} took ${dt:-?} s: $(cat vm.out)"
+'
+
 # python3 -m http.server in the VM (its standard library passed with --dir
 # until host files are shared), serving a file the host checks.
 net_case python-http-server '

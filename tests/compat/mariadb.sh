@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: MIT
+# tests/compat/mariadb.sh: Debian's mariadbd (10.11), unmodified, in the VM
+# on a data directory made natively and packed in with --dir; the host's
+# mariadb client and sysbench through --publish.  One boot for everything
+# (a MariaDB start is the slow part under TCG); the shared functions are
+# in tests/compat/mariadb.lib, the 30 s load in tests/soak/mariadb.sh.
+# Sourced by tests/run.sh inside all_cases.
+
+mariadb_case() {
+	next_case "mariadb/$1" || return 0
+	case $ELFVM in *fake_elfvm.sh) fail "cannot run: needs the VM's network (not the fake elfvm)" ;; esac
+	out=$(cd "$D" && EV=$ELFVM VT=$VM_TIMEOUT sh -c ". '$ROOT/tests/compat/mariadb.lib'
+die() { echo \"\$*\"; exit 1; }
+mdb_check || exit 1
+MDB_PORT=\$(python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])')
+$2" 2>&1) && pass
+	fail "$(printf '%s\n' "$out" | tail -n 1)"
+}
+
+# Start; a table of 10,000 rows made by the host's client and read back in
+# order, with the same sha256 as the rows sent; then 3 s of sysbench
+# oltp_read_write (1 thread: no deadlock can happen) with no error at all.
+mariadb_case rows-sysbench '
+mdb_init "$PWD/data" || exit 1
+mdb_start "$PWD/data" "$MDB_PORT" vm || exit 1
+python3 -c "
+import hashlib
+rows = [(i, \"row-%d-%s\" % (i, hashlib.sha1(str(i).encode()).hexdigest())) for i in range(1, 10001)]
+with open(\"rows.tsv\", \"w\") as f:
+    f.writelines(\"%d\t%s\n\" % r for r in rows)
+with open(\"rows.sql\", \"w\") as f:
+    f.write(\"CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(100)) ENGINE=InnoDB;\n\")
+    for k in range(0, 10000, 500):
+        f.write(\"INSERT INTO t VALUES \" + \",\".join(\"(%d,\x27%s\x27)\" % r for r in rows[k:k + 500]) + \";\n\")
+"
+mdb_sql sbtest <rows.sql >ins.out 2>&1 || { mdb_stop; die "INSERT failed: $(tail -n 1 ins.out)"; }
+mdb_sql -N -B sbtest -e "SELECT id, v FROM t ORDER BY id" >got.tsv 2>sel.err || { mdb_stop; die "SELECT failed: $(tail -n 1 sel.err)"; }
+[ "$(sha256sum <got.tsv)" = "$(sha256sum <rows.tsv)" ] || { mdb_stop; die "the rows read back differ: $(wc -l <got.tsv) lines"; }
+mdb_sysbench 3 1 sb.out || { mdb_stop; exit 1; }
+mdb_stop
+grep -q "ready for connections" vm.err || die "mariadbd never said it was ready: $(tail -c 200 vm.err)"
+'
