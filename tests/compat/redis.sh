@@ -47,7 +47,7 @@ native_redis() {
 	done
 }
 # no_warning LOG: the kernel log has no warning, oops or crash report.
-no_warning() { ! grep -Eiq "warn|panic|oops|crash|assert" "$1" || die "kernel log: $(grep -Ei "warn|panic|oops|crash|assert" "$1" | head -n 2)"; }
+no_warning() { [ -s "$1" ] || die "no kernel log in $1"; ! grep -Eiq "warn|panic|oops|crash|assert" "$1" || die "kernel log: $(grep -Ei "warn|panic|oops|crash|assert" "$1" | head -n 2)"; }
 '
 
 redis_case() {
