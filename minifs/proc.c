@@ -522,10 +522,12 @@ static const struct entry system_entries[] = {
 	E_FILE("proc/sys/kernel/random/uuid", show_uuid),
 	E_TEXT("proc/sys/kernel/random/entropy_avail", "256\n"),
 	E_TEXT("proc/sys/kernel/random/poolsize", "256\n"),
-	E_TEXT("proc/sys/vm/overcommit_memory", "0\n"),
+	/* 1, "always": mmap checks no commit charge against memory (syscalls/mm.c);
+	 * pages are only counted when first touched. */
+	E_TEXT("proc/sys/vm/overcommit_memory", "1\n"),
 	E_TEXT("proc/sys/vm/max_map_count", "65530\n"),
 	E_TEXT("proc/sys/vm/mmap_min_addr", "65536\n"),
-	E_TEXT("proc/sys/fs/nr_open", "1048576\n"),
+	E_TEXT("proc/sys/fs/nr_open", "4096\n"),
 	E_TEXT("sys/devices/system/cpu/online", "0\n"),
 	E_TEXT("sys/devices/system/cpu/possible", "0\n"),
 	E_TEXT("sys/devices/system/cpu/present", "0\n"),

@@ -2,16 +2,18 @@
 # tests/compat/redis_load.py: many clients writing to one redis at once,
 # then a check that the server holds exactly what they wrote.
 #
-#     python3 redis_load.py PORT CLIENTS SECONDS [RSS_FILE]
+#     python3 redis_load.py PORT CLIENTS SECONDS [KEYS [RSS_FILE]]
 #
-# CLIENTS connections on 127.0.0.1:PORT each SET their own keys
-# (k:CLIENT:N = a value derived from both) one request at a time, round
-# after round, until SECONDS have passed.  Then one connection checks:
-# DBSIZE equals the number of keys written, and the SHA-256 over every
-# key=value read back (MGET, in key order) equals the SHA-256 over what was
-# sent.  With RSS_FILE, INFO memory's used_memory_rss (the guest kernel's
-# resident pages of the server, from /proc/self/stat) is appended to it
-# every 5 s.  Prints one summary line; exits 1 with the reason as the last
+# CLIENTS connections on 127.0.0.1:PORT each SET their own keys one
+# request at a time, round after round, until SECONDS have passed: the
+# N-th SET of client C writes k:C:N (or k:C:N%KEYS when KEYS > 0, so the
+# data set stops growing and later SETs overwrite) with a value derived
+# from C and N.  Then one connection checks: DBSIZE equals the number of
+# keys written, and the SHA-256 over every key=value read back (MGET, in
+# key order) equals the SHA-256 over the last value sent for each key.
+# With RSS_FILE, INFO memory's used_memory_rss (the guest kernel's count of
+# the server's resident pages: redis reads it from /proc/self/stat) is
+# appended to it as "SECONDS BYTES" every 5 s.  Prints one summary line; exits 1 with the reason as the last
 # line when anything differs, a connection fails or a reply is not +OK.
 import hashlib, selectors, socket, sys, time
 
@@ -78,11 +80,18 @@ def info_rss(port):
 
 def main():
     port, nclients, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-    rss_file = sys.argv[4] if len(sys.argv) > 4 else None
+    nkeys = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    rss_file = sys.argv[5] if len(sys.argv) > 5 else None
     sel = selectors.DefaultSelector()
     socks = []
     for c in range(nclients):
+        # One at a time, each answering PING before the next: QEMU user
+        # networking listens on the host with a backlog of 1, and a burst
+        # of connects costs each dropped SYN a 1 s retransmission.
         s = connect(port)
+        s.sendall(cmd("PING"))
+        if s.recv(16) != b"+PONG\r\n":
+            die("client %d: no +PONG on a new connection" % c)
         s.setblocking(False)
         socks.append(s)
     count = [0] * nclients  # keys each client has had acknowledged
@@ -91,8 +100,11 @@ def main():
     end = start + seconds
     next_rss = start
 
+    def slot(n):
+        return n % nkeys if nkeys else n
+
     def send_next(c):
-        socks[c].sendall(cmd("SET", "k:%d:%d" % (c, count[c]), value(c, count[c])))
+        socks[c].sendall(cmd("SET", "k:%d:%d" % (c, slot(count[c])), value(c, count[c])))
 
     for c, s in enumerate(socks):
         sel.register(s, selectors.EVENT_READ, c)
@@ -131,23 +143,26 @@ def main():
     r = Reader(s)
     s.sendall(cmd("DBSIZE"))
     dbsize = int(r.reply())
-    keys = sorted("k:%d:%d" % (c, n) for c in range(nclients) for n in range(count[c]))
+    last = {}  # key -> the N of the last SET acknowledged for it
+    for c in range(nclients):
+        for n in range(max(0, count[c] - nkeys) if nkeys else 0, count[c]):
+            last["k:%d:%d" % (c, slot(n))] = (c, n)
+    keys = sorted(last)
     want, got = hashlib.sha256(), hashlib.sha256()
     for k in keys:
-        c, n = map(int, k.split(":")[1:])
-        want.update(k.encode() + b"=" + value(c, n) + b"\n")
+        want.update(k.encode() + b"=" + value(*last[k]) + b"\n")
     for i in range(0, len(keys), 500):
         batch = keys[i : i + 500]
         s.sendall(cmd("MGET", *batch))
         for k, v in zip(batch, r.reply()):
             got.update(k.encode() + b"=" + (v if v is not None else b"<nil>") + b"\n")
     print(
-        "%d clients, %.1f s: %d SETs acknowledged (%.0f/s), DBSIZE %d, sha256 %s"
-        % (nclients, elapsed, written, written / elapsed, dbsize, got.hexdigest()[:16]),
+        "%d clients, %.1f s: %d SETs acknowledged (%.0f/s), %d keys, DBSIZE %d, sha256 %s"
+        % (nclients, elapsed, written, written / elapsed, len(keys), dbsize, got.hexdigest()[:16]),
         flush=True,
     )
-    if dbsize != written:
-        die("DBSIZE %d, but %d keys were written" % (dbsize, written))
+    if dbsize != len(keys):
+        die("DBSIZE %d, but %d keys were written" % (dbsize, len(keys)))
     if got.digest() != want.digest():
         die("the values read back differ from those written (sha256 %s, expected %s)"
             % (got.hexdigest()[:16], want.hexdigest()[:16]))
