@@ -189,6 +189,11 @@ void bench_srv_run(struct bench *b, int vm, struct srv_sample *s)
 		s->unavailable = 1;
 		return;
 	}
+	if (vm == VM_HOST && (access(srv_tools[0], X_OK) < 0 || access(srv_tools[1], X_OK) < 0)) {
+		bench_fmt(s->why, sizeof(s->why), "apt-get install redis-server redis-tools");
+		s->unavailable = 1;
+		return;
+	}
 	if (port < 0) {
 		bench_fmt(s->why, sizeof(s->why), "no free port on 127.0.0.1");
 		return;
