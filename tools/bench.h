@@ -4,8 +4,8 @@
  * bench.c runs the suite (options, schedule); bench_report.c writes the
  * table and CSV; bench_vm.c boots
  * elfvm and reads the consoles; bench_linux.c builds and starts the Linux
- * VM; bench_net.c is the host's TCP client; bench_plot.c draws the
- * figures.  The rest of the elfvm command is in tools/tools.h.
+ * VM; bench_net.c is the host's TCP client; bench_srv.c runs the
+ * servers group (redis); bench_plot.c draws the figures.  The rest of the elfvm command is in tools/tools.h.
  */
 #ifndef TOOLS_BENCH_H
 #define TOOLS_BENCH_H
