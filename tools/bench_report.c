@@ -215,7 +215,7 @@ static void row_size(FILE *f, const char *label, long e, long l)
 static void srv_rows(FILE *f, const struct bench *b)
 {
 	static const char *const label[] = {
-		"redis: QEMU start → first PING answered, ms",
+		"redis: start (elfvm run, QEMU, redis-server) → first PING answered, ms",
 		"redis SET, 20 clients, requests/s",
 		"redis GET, 20 clients, requests/s",
 		"redis SET, 20 clients, pipeline 16, requests/s",
@@ -259,7 +259,7 @@ static void report_md(FILE *f, const struct bench *b, const struct sizes *z)
 			"%sServers: Debian's redis-server (--save '' --appendonly no, elfvm run "
 			"--publish; the Linux VM's busybox init starts it once eth0 is up; the host "
 			"column is it natively on 127.0.0.1), redis-benchmark -c 20 -n %ld -t set,get "
-			"from the host; elfvm's start includes `elfvm run` packing the image.",
+			"from the host; elfvm's start is `elfvm run`'s (its image cache warm after a first run).",
 			b->o.groups & (1u << P_CONSOLE | 1u << P_NET) ? " " : "", b->o.redis_n);
 	if (b->o.groups & (1u << P_CONSOLE | 1u << P_NET | BENCH_G_SERVERS))
 		fputs("\n\n", f);
