@@ -29,7 +29,9 @@ static const char usage[] =
 	"cat of a file to stdout); TCP round-trip latency, bulk throughput both\n"
 	"ways and connection rate against build/bench/netsrv through QEMU's user\n"
 	"network and a port published on 127.0.0.1 (natively on the host too, as a\n"
-	"reference); image size.  Writes bench.md, bench.csv and one PNG per row\n"
+	"reference); image size; with --groups servers, redis-benchmark against\n"
+	"Debian's redis-server in each VM (and natively) and its start to the\n"
+	"first PING answered.  Writes bench.md, bench.csv and one PNG per row\n"
 	"group (gnuplot) to the output directory and prints the table.  A side that\n"
 	"cannot run a row shows why in its cells.  Under TCG only the ratios mean\n"
 	"something.\n"
@@ -37,7 +39,10 @@ static const char usage[] =
 	"  -o DIR              output directory (default: bench-results beside\n"
 	"                      elfvm, i.e. build/bench-results)\n"
 	"  --groups LIST       row groups, comma-separated, of: boot, syscall,\n"
-	"                      console, tcp (default: all of them)\n"
+	"                      console, tcp, servers (default: all but servers,\n"
+	"                      which boots redis-server in each VM and runs\n"
+	"                      redis-benchmark against it: minutes under TCG)\n"
+	"  --redis-n N         requests of each redis-benchmark test (default 20000)\n"
 	"  --runs N            boots of each program on each VM (default 3)\n"
 	"  --calls N           getppid calls per boot (default 200000)\n"
 	"  --console-mb N      MB (10^6 bytes) the console row copies (default 20)\n"
@@ -81,16 +86,16 @@ static int bench_long(const char *v, long lo, long hi, long *out)
 /* --groups: names to the bits of bench_opts.groups. */
 static int bench_groups(const char *v, unsigned *out)
 {
-	static const char *const names[P_N] = { "boot", "syscall", "console", "tcp" };
+	static const char *const names[P_N + 1] = { "boot", "syscall", "console", "tcp", "servers" };
 	const char *p = v;
 
 	*out = 0;
 	while (*p) {
 		size_t n = strcspn(p, ","), i;
-		for (i = 0; i < P_N; i++)
+		for (i = 0; i <= P_N; i++)
 			if (strlen(names[i]) == n && !strncmp(p, names[i], n))
 				break;
-		if (i == P_N)
+		if (i > P_N)
 			return -1;
 		*out |= 1u << i;
 		p += n + (p[n] == ',');
@@ -115,7 +120,8 @@ static int bench_value(struct bench_opts *o, const char *name, const char *v)
 	} else if (!strcmp(name, "--groups")) {
 		if (bench_groups(v, &o->groups) < 0)
 			return bench_bad(
-				"--groups takes boot, syscall, console, tcp (comma-separated), not", v);
+				"--groups takes boot, syscall, console, tcp, servers (comma-separated), not",
+				v);
 	} else if (!strcmp(name, "--console-mb")) {
 		if (bench_long(v, 1, 4000, &o->console_mb) < 0)
 			return bench_bad("--console-mb takes 1 to 4000, not", v);
@@ -128,6 +134,9 @@ static int bench_value(struct bench_opts *o, const char *name, const char *v)
 	} else if (!strcmp(name, "--bulk-mb")) {
 		if (bench_long(v, 1, 100000, &o->bulk_mb) < 0)
 			return bench_bad("--bulk-mb takes 1 to 100000, not", v);
+	} else if (!strcmp(name, "--redis-n")) {
+		if (bench_long(v, 1, 10000000, &o->redis_n) < 0)
+			return bench_bad("--redis-n takes 1 to 10000000, not", v);
 	} else if (!strcmp(name, "--conns")) {
 		if (bench_long(v, 1, 1000000, &o->conns) < 0)
 			return bench_bad("--conns takes 1 to 1000000, not", v);
@@ -158,9 +167,9 @@ static int bench_value(struct bench_opts *o, const char *name, const char *v)
 static int bench_known(const char *name)
 {
 	static const char *const names[] = {
-		"-o",        "--output",   "--runs",    "--calls",         "--groups", "--console-mb",
-		"--rtt",     "--rtt-size", "--bulk-mb", "--conns",         "--accel",  "--mem",
-		"--machine", "--kernel",   "--linux",   "--linux-modules", "--busybox"
+		"-o",        "--output",   "--runs",    "--calls",         "--groups",  "--console-mb",
+		"--rtt",     "--rtt-size", "--bulk-mb", "--conns",         "--accel",   "--mem",
+		"--machine", "--kernel",   "--linux",   "--linux-modules", "--busybox", "--redis-n"
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -333,6 +342,26 @@ static void bench_one(struct bench *b, int vm, int prog, int run)
 		fprintf(stderr, "%s\n", s->why);
 }
 
+_Static_assert(BENCH_G_SERVERS == 1u << P_N, "servers' bit follows the programs'");
+
+/* One run of the servers group on vm, with a line on stderr. */
+static void bench_srv_one(struct bench *b, int vm, int run)
+{
+	struct srv_sample *s = &b->srv[vm][run];
+
+	memset(s, 0, sizeof(*s));
+	bench_srv_run(b, vm, s);
+	fprintf(stderr, "elfvm bench: run %d redis   %-5s ", run + 1, bench_vm_names[vm]);
+	if (s->ok)
+		fprintf(stderr,
+			"ok ready %.0f ms; SET %.0f, GET %.0f requests/s; pipelined 16: SET %.0f, "
+			"GET %.0f\n",
+			s->ready_ms, s->rps[SRV_SET1], s->rps[SRV_GET1], s->rps[SRV_SET16],
+			s->rps[SRV_GET16]);
+	else
+		fprintf(stderr, "%s%s\n", s->unavailable ? "unavailable: " : "failed: ", s->why);
+}
+
 int bench_main(int argc, char **argv)
 {
 	struct bench *b = calloc(1, sizeof(*b));
@@ -352,6 +381,7 @@ int bench_main(int argc, char **argv)
 		.rtt_size = 64,
 		.bulk_mb = 64,
 		.conns = 200,
+		.redis_n = 20000,
 		.busybox = "/bin/busybox"
 	};
 	r = bench_parse(argc, argv, &b->o);
@@ -362,6 +392,8 @@ int bench_main(int argc, char **argv)
 	}
 	bench_linux_prepare(b);
 	bench_elfvm_prepare(b);
+	if (b->o.groups & BENCH_G_SERVERS)
+		bench_srv_prepare(b);
 	/* Both VMs run under what elfvm's kernel can run under. */
 	r = accel_choose(b->o.accel, b->kernel[VM_ELFVM], why, sizeof(why));
 	if (r < 0) {
@@ -378,7 +410,7 @@ int bench_main(int argc, char **argv)
 				fprintf(stderr, "elfvm bench: %s %s cannot run: %s\n",
 					bench_vm_names[vm], bench_prog_names[p], b->why[vm][p]);
 	/* Interleaved, so that a change in the host's load hits every side. */
-	for (int run = 0; run < b->o.runs; run++)
+	for (int run = 0; run < b->o.runs; run++) {
 		for (int p = 0; p < P_N; p++) {
 			if (!(b->o.groups & 1u << p))
 				continue;
@@ -387,6 +419,10 @@ int bench_main(int argc, char **argv)
 			if (p == P_GETPPID || p == P_NET)
 				bench_one(b, VM_HOST, p, run);
 		}
+		if (b->o.groups & BENCH_G_SERVERS)
+			for (int vm = 0; vm <= VM_HOST; vm++)
+				bench_srv_one(b, vm, run);
+	}
 	r = bench_report(b);
 	bench_plot(b);
 	free(b->console);

@@ -4,8 +4,8 @@
  * bench.c runs the suite (options, schedule); bench_report.c writes the
  * table and CSV; bench_vm.c boots
  * elfvm and reads the consoles; bench_linux.c builds and starts the Linux
- * VM; bench_net.c is the host's TCP client; bench_plot.c draws the
- * figures.  The rest of the elfvm command is in tools/tools.h.
+ * VM; bench_net.c is the host's TCP client; bench_srv.c runs the
+ * servers group (redis); bench_plot.c draws the figures.  The rest of the elfvm command is in tools/tools.h.
  */
 #ifndef TOOLS_BENCH_H
 #define TOOLS_BENCH_H
@@ -21,6 +21,8 @@
 #define BENCH_NET_IO_S 20                       /* one connect, send or receive */
 #define BENCH_NET_PORT 7777                     /* netsrv's port inside the guest */
 #define BENCH_CONSOLE_FILE "/bench/console.dat" /* what the console row cats */
+#define BENCH_SRV_READY_S 180                   /* boot to the first PING answered */
+#define BENCH_SRV_CMD_S 120                     /* one redis-benchmark run */
 
 struct bench_opts {
 	const char *outdir, *mem, *machine, *kernel, *linux_kernel, *linux_modules, *busybox;
@@ -31,6 +33,7 @@ struct bench_opts {
 	long rtt, rtt_size; /* round trips of rtt_size bytes */
 	long bulk_mb;       /* bytes each bulk transfer moves, in 10^6 */
 	long conns;         /* connections of the connection rate */
+	long redis_n;       /* requests of each redis-benchmark test */
 	enum vm_accel accel;
 	char selfdir[PATH_MAX]; /* the directory elfvm runs from */
 	char outbuf[PATH_MAX];
@@ -52,6 +55,18 @@ struct sample {
 	char why[BENCH_WHY];
 };
 
+/* The servers group (redis): not one of P_*, its bit in groups is
+ * 1 << P_N; out of the default groups because it is slow under TCG.
+ * rps: SET and GET with pipelining 1, then SET and GET with 16. */
+enum { SRV_SET1, SRV_GET1, SRV_SET16, SRV_GET16, SRV_N };
+struct srv_sample {
+	int ok, unavailable;
+	double ready_ms; /* spawn -> first +PONG */
+	double rps[SRV_N];
+	char why[BENCH_WHY];
+};
+#define BENCH_G_SERVERS (1u << 4) /* == 1 << P_N, checked in bench.c */
+
 /* VM_HOST: the program run natively, as a reference (not a VM). */
 enum { VM_ELFVM, VM_LINUX, VM_N, VM_HOST = VM_N };
 /* hello, getppid, busybox cat of a file to stdout, netsrv. */
@@ -67,7 +82,10 @@ struct bench {
 	char why[VM_N][P_N][BENCH_WHY];  /* set when a side cannot run */
 	char qemu_version[128], host_cpu[128];
 	struct sample s[VM_N + 1][P_N][BENCH_MAX_RUNS]; /* [VM_HOST]: getppid, net */
-	unsigned char *console;                         /* the console row's file */
+	struct srv_sample srv[VM_N + 1][BENCH_MAX_RUNS];
+	char srv_image[PATH_MAX];      /* the Linux VM's initramfs with redis-server */
+	char srv_why[VM_N][BENCH_WHY]; /* set when a side cannot run redis */
+	unsigned char *console;        /* the console row's file */
 	size_t console_len;
 };
 
@@ -84,7 +102,14 @@ enum metric {
 	M_RX,
 	M_TX,
 	M_CONN,
-	M_N
+	M_N,
+	/* the servers group: not in bench_stat's prog-based path */
+	M_SRV_READY = M_N,
+	M_SRV_SET1,
+	M_SRV_GET1,
+	M_SRV_SET16,
+	M_SRV_GET16,
+	M_SRV_END
 };
 
 /* Metric m of one side over the runs: median, least and most (-1 when no
@@ -148,6 +173,24 @@ int bench_net_free_port(void);
 void bench_net_client(const struct bench_opts *o, int port, struct sample *s);
 /* Asks netsrv to exit.  Returns 0 or -errno. */
 int bench_net_quit(int port);
+
+/* ---- bench_srv.c ------------------------------------------------------------ */
+
+/* Checks the redis programs and builds the Linux VM's redis initramfs;
+ * a side that cannot run gets b->srv_why set. */
+void bench_srv_prepare(struct bench *b);
+/* One run of redis-server on vm (VM_HOST: natively): boot to PING, then
+ * redis-benchmark from the host. */
+void bench_srv_run(struct bench *b, int vm, struct srv_sample *s);
+/* Median/range of a servers metric (M_SRV_*) on vm. */
+struct stat3 bench_srv_stat(const struct bench *b, int vm, enum metric m);
+
+/* ---- bench_linux.c (servers) --------------------------------------------- */
+
+/* Writes b->srv_image: busybox, the virtio modules, redis-server and what
+ * its dynamic linker opens, an /init that brings eth0 up and runs it.
+ * Returns 0, or -1 with why set. */
+int bench_linux_srv_initrd(struct bench *b, char *why, size_t n);
 
 /* ---- bench_plot.c ----------------------------------------------------------- */
 

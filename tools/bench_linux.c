@@ -95,7 +95,7 @@ pid_t bench_linux_spawn(const struct bench *b, int prog, const char *netdev, con
 		"-kernel",
 		b->kernel[VM_LINUX],
 		"-initrd",
-		b->image[VM_LINUX][prog],
+		prog == P_N ? b->srv_image : b->image[VM_LINUX][prog],
 		"-append",
 		cmdline,
 		"-chardev",
@@ -116,7 +116,7 @@ pid_t bench_linux_spawn(const struct bench *b, int prog, const char *netdev, con
 	};
 	for (; fixed[i]; i++)
 		argv[i] = fixed[i];
-	if (prog == P_CONSOLE || prog == P_NET)
+	if (prog == P_CONSOLE || prog == P_NET || prog == P_N) /* P_N: redis */
 		i = linux_virtio(b, prog, netdev, nd, argv, i);
 	argv[i] = NULL;
 	return bench_spawn((char *const *)argv, errlog, fd);
@@ -256,7 +256,7 @@ static size_t linux_init_virtio(char *s, size_t n, int prog)
 	for (size_t m = 0; m < LINUX_NMOD && k < n; m++)
 		k += snprintf(s + k, n - k, "$B insmod /lib/modules/%s.ko || echo 'insmod %s failed'\n",
 			      strrchr(linux_modules[m], '/') + 1, strrchr(linux_modules[m], '/') + 1);
-	if (prog == P_NET && k < n)
+	if ((prog == P_NET || prog == P_N) && k < n)
 		k += snprintf(s + k, n - k,
 			      "$B ip link set lo up\n"
 			      "$B ip link set eth0 up\n"
@@ -358,4 +358,71 @@ void bench_linux_prepare(struct bench *b)
 			linux_initrd(b, p, bb, bblen, moddir, b->why[VM_LINUX][p], BENCH_WHY);
 	}
 	free(bb);
+}
+
+/* ---- the servers group: redis-server ------------------------------------ */
+
+static int srv_add(void *ctx, const char *path)
+{
+	struct cpio_out *o = ctx;
+	size_t len = 0;
+	unsigned char *d = bench_file_read(path, &len); /* follows symlinks */
+	int r;
+
+	if (!d)
+		return -1;
+	r = cpio_add_path(o, path + 1, 0100755, d, len, 0);
+	free(d);
+	return r;
+}
+
+/* /init runs redis-server with the flags docs/servers.md gives elfvm's
+ * run, and resets the VM when it exits (SHUTDOWN NOSAVE from the host). */
+int bench_linux_srv_initrd(struct bench *b, char *why, size_t n)
+{
+	struct cpio_out o = { 0 };
+	struct prog_file pf = { 0 };
+	unsigned char *bb = NULL;
+	size_t bblen = 0, k;
+	char init[8192], moddir[PATH_MAX];
+	int r = -1;
+
+	bench_path_join(b->srv_image, b->o.outdir, "linux-redis.cpio");
+	if (linux_kernel(b, why, n) < 0 || linux_moddir(b, moddir, why, n) < 0)
+		return -1;
+	if (!(bb = bench_file_read(b->o.busybox, &bblen))) {
+		bench_fmt(why, n, "cannot read %s (apt-get install busybox-static)", b->o.busybox);
+		return -1;
+	}
+	if (prog_load("/usr/bin/redis-server", &pf, why, n) < 0)
+		goto out;
+	k = snprintf(init, sizeof(init), "#!/bin/busybox sh\n");
+	k += linux_init_virtio(init + k, sizeof(init) - k, P_N);
+	if (k < sizeof(init))
+		snprintf(init + k, sizeof(init) - k,
+			 "$B mkdir -p /tmp; cd /tmp\n"
+			 "/usr/bin/redis-server --port 6379 --save '' --appendonly no "
+			 "--protected-mode no --daemonize no --logfile ''\n"
+			 "exec /bin/busybox reboot -f\n");
+	if (linux_add_modules(&o, moddir, why, n) < 0)
+		goto out;
+	if (cpio_add_path(&o, "bin/busybox", 0100755, bb, bblen, 0) < 0 ||
+	    cpio_add_path(&o, "usr/bin/redis-server", 0100755, pf.data, pf.size, 0) < 0) {
+		bench_fmt(why, n, "out of memory building the initramfs");
+		goto out;
+	}
+	if (needed_resolve(&pf, NULL, 0, srv_add, &o, why, n) < 0)
+		goto out;
+	if (cpio_add(&o, "init", 0100755, init, strlen(init), 0) < 0 || cpio_finish(&o) < 0) {
+		bench_fmt(why, n, "out of memory building the initramfs");
+		goto out;
+	}
+	if ((r = image_write(&o, b->srv_image)) < 0)
+		bench_fmt(why, n, "%s: %s", b->srv_image, strerror(-r));
+out:
+	free(bb);
+	if (pf.data)
+		prog_free(&pf);
+	cpio_free(&o);
+	return r < 0 ? -1 : 0;
 }

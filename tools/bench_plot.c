@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PLOT_MAX_METRICS 2
+#define PLOT_MAX_METRICS 4
 
 static const struct group {
 	const char *name, *title, *unit;
@@ -73,6 +73,22 @@ static const struct group {
 	  1,
 	  1,
 	  1 },
+	{ "servers",
+	  "redis-benchmark -c 20 against redis-server",
+	  "requests per s",
+	  { M_SRV_SET1, M_SRV_GET1, M_SRV_SET16, M_SRV_GET16 },
+	  { "SET", "GET", "SET -P 16", "GET -P 16" },
+	  4,
+	  1,
+	  1 },
+	{ "servers-ready",
+	  "redis-server: start to first PING answered",
+	  "ms",
+	  { M_SRV_READY },
+	  { "ready" },
+	  1,
+	  1,
+	  0 },
 };
 #define PLOT_NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -130,7 +146,8 @@ static int plot_data(const struct bench *b, const struct group *g, FILE *f, stru
 	for (int i = 0; i < g->n; i++) {
 		fprintf(f, "\"%s\"", g->label[i]);
 		for (int v = 0; v < sides; v++) {
-			struct stat3 s = bench_stat(b, v, g->m[i]);
+			struct stat3 s = g->m[i] >= M_SRV_READY ? bench_srv_stat(b, v, g->m[i])
+								: bench_stat(b, v, g->m[i]);
 			if (s.med < 0) {
 				fputs(" NaN NaN NaN", f);
 				if (!st[v].miss.why)
@@ -271,7 +288,9 @@ int bench_plot(const struct bench *b)
 		return -1;
 	}
 	for (size_t i = 0; i < PLOT_NGROUPS; i++)
-		if (b->o.groups & 1u << bench_metric_prog(groups[i].m[0]))
+		if (groups[i].m[0] >= M_SRV_READY
+			    ? b->o.groups & BENCH_G_SERVERS
+			    : b->o.groups & 1u << bench_metric_prog(groups[i].m[0]))
 			r |= plot_group(b, &groups[i]);
 	return r ? -1 : 0;
 }

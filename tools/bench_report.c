@@ -211,6 +211,33 @@ static void row_size(FILE *f, const char *label, long e, long l)
 		fputs(" – | |\n", f);
 }
 
+/* The servers group: redis-server, its own rows (bench_srv_stat). */
+static void srv_rows(FILE *f, const struct bench *b)
+{
+	static const char *const label[] = {
+		"redis: start (elfvm run, QEMU, redis-server) → first PING answered, ms",
+		"redis SET, 20 clients, requests/s",
+		"redis GET, 20 clients, requests/s",
+		"redis SET, 20 clients, pipeline 16, requests/s",
+		"redis GET, 20 clients, pipeline 16, requests/s",
+	};
+
+	for (int m = M_SRV_READY; m < M_SRV_END; m++) {
+		struct stat3 e = bench_srv_stat(b, VM_ELFVM, m), l = bench_srv_stat(b, VM_LINUX, m),
+			     h = bench_srv_stat(b, VM_HOST, m);
+
+		fprintf(f, "| %s |", label[m - M_SRV_READY]);
+		cell(f, &e);
+		cell(f, &l);
+		if (e.med > 0 && l.med > 0)
+			fprintf(f, " %.3f |", e.med / l.med);
+		else
+			fputs(" – |", f);
+		cell(f, &h);
+		fputc('\n', f);
+	}
+}
+
 static void report_md(FILE *f, const struct bench *b, const struct sizes *z)
 {
 	fprintf(f,
@@ -227,7 +254,14 @@ static void report_md(FILE *f, const struct bench *b, const struct sizes *z)
 			"QEMU user networking, hostfwd from 127.0.0.1; the host column is "
 			"netsrv natively on the host's loopback.",
 			b->o.rtt, b->o.rtt_size, b->o.bulk_mb, b->o.conns);
-	if (b->o.groups & (1u << P_CONSOLE | 1u << P_NET))
+	if (b->o.groups & BENCH_G_SERVERS)
+		fprintf(f,
+			"%sServers: Debian's redis-server (--save '' --appendonly no, elfvm run "
+			"--publish; the Linux VM's busybox init starts it once eth0 is up; the host "
+			"column is it natively on 127.0.0.1), redis-benchmark -c 20 -n %ld -t set,get "
+			"from the host; elfvm's start is `elfvm run`'s (its image cache warm after a first run).",
+			b->o.groups & (1u << P_CONSOLE | 1u << P_NET) ? " " : "", b->o.redis_n);
+	if (b->o.groups & (1u << P_CONSOLE | 1u << P_NET | BENCH_G_SERVERS))
 		fputs("\n\n", f);
 	fputs("| measure | elfvm | Linux VM | elfvm / Linux | host natively |\n"
 	      "|---|---:|---:|---:|---:|\n",
@@ -235,6 +269,8 @@ static void report_md(FILE *f, const struct bench *b, const struct sizes *z)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		if (b->o.groups & 1u << bench_metric_prog(rows[i].m))
 			row_timed(f, b, &rows[i]);
+	if (b->o.groups & BENCH_G_SERVERS)
+		srv_rows(f, b);
 	row_size(f, "image: kernel file, bytes", z->kernel[VM_ELFVM], z->kernel[VM_LINUX]);
 	if (b->o.groups & 1u << P_HELLO) {
 		row_size(f, "image: initramfs with hello, bytes", z->image[VM_ELFVM],
@@ -299,6 +335,25 @@ static void csv_run(FILE *f, const struct bench *b, int vm, int p, int r)
 		csv_sample(f, n, p, r, "qemu_exit", s->exit_ms, "ms");
 }
 
+static void srv_csv(FILE *f, const struct bench *b, int vm, int r)
+{
+	static const char *const metric[SRV_N] = { "redis_set", "redis_get", "redis_set_p16",
+						   "redis_get_p16" };
+	const struct srv_sample *s = &b->srv[vm][r];
+	const char *n = bench_vm_names[vm];
+
+	if (!s->ok) {
+		fprintf(f, "%s,redis,%d,%s,,\"", n, r + 1, s->unavailable ? "unavailable" : "failed");
+		for (const char *c = s->why; *c; c++)
+			fputs(*c == '"' ? "\"\"" : (char[]){ *c, 0 }, f);
+		fputs("\"\n", f);
+		return;
+	}
+	fprintf(f, "%s,redis,%d,ready,%.1f,ms\n", n, r + 1, s->ready_ms);
+	for (int k = 0; k < SRV_N; k++)
+		fprintf(f, "%s,redis,%d,%s,%.1f,per_s\n", n, r + 1, metric[k], s->rps[k]);
+}
+
 static void report_csv(FILE *f, const struct bench *b, const struct sizes *z)
 {
 	fputs("vm,program,run,metric,value,unit\n", f);
@@ -308,6 +363,10 @@ static void report_csv(FILE *f, const struct bench *b, const struct sizes *z)
 				if (b->o.groups & 1u << p &&
 				    (vm != VM_HOST || p == P_GETPPID || p == P_NET))
 					csv_run(f, b, vm, p, r);
+	if (b->o.groups & BENCH_G_SERVERS)
+		for (int vm = 0; vm <= VM_HOST; vm++)
+			for (int r = 0; r < b->o.runs; r++)
+				srv_csv(f, b, vm, r);
 	for (int vm = 0; vm < VM_N; vm++) {
 		fprintf(f, "%s,,,kernel_size,%ld,bytes\n", bench_vm_names[vm], z->kernel[vm]);
 		if (b->o.groups & 1u << P_HELLO)
