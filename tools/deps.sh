@@ -71,6 +71,18 @@ apt_install() {
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
 		--no-install-recommends $missing >>"$log" 2>&1
 }
+# The servers the tests run (redis, memcached, nginx, dnsmasq, mariadb)
+# are packages with services: their daemons must not start on this host,
+# nor fail the install where no init system runs.  Unless the machine has
+# a policy of its own, one that refuses every start (invoke-rc.d and
+# deb-systemd-invoke both ask it) stands while apt runs.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# elfvm (tools/deps.sh): no service starts while it installs\nexit 101\n' |
+		$SUDO tee "$policy" >/dev/null && $SUDO chmod 755 "$policy" && own_policy=1
+fi
+trap '[ -n "$own_policy" ] && $SUDO rm -f "$policy"' EXIT
 # The package lists may be missing (a fresh image) or stale (a package
 # moved): update them once when the first try fails.
 if ! apt_install; then
