@@ -155,6 +155,15 @@ bool inet_addr_local(const ip_addr_t *ip)
 	return false;
 }
 
+long inet_bind_addr(const struct inet_sock *is, ip_addr_t *ip)
+{
+	if (!inet_addr_local(ip))
+		return -EADDRNOTAVAIL;
+	if (is->family == AF_INET6 && ip_addr_isany(ip) && IP_IS_V6(ip) && !is->v6only)
+		*ip = *IP_ANY_TYPE;
+	return 0;
+}
+
 struct inet_sock *inet_sock_new(int family)
 {
 	struct inet_sock *is = kzalloc(sizeof(*is));

@@ -85,6 +85,9 @@ int inet_addr_out(const struct inet_sock *is, const ip_addr_t *ip, u16_t port, v
 /* Whether ip is one of the machine's (or any, or 127/8); EADDRNOTAVAIL
  * for bind otherwise. */
 bool inet_addr_local(const ip_addr_t *ip);
+/* The address bind gives lwIP for ip: EADDRNOTAVAIL unless local, and
+ * "::" on a dual-stack AF_INET6 socket widened to take IPv4 too. */
+long inet_bind_addr(const struct inet_sock *is, ip_addr_t *ip);
 /* The errno of an lwIP error. */
 int inet_errno(err_t e);
 /* Wakes the socket's waiters with the readiness bits that changed. */

@@ -322,11 +322,8 @@ static long tcp_bind_op(struct socket *s, const void *addr, int len)
 	r = -EINVAL;
 	if (is->bound || is->state != INET_FRESH || !is->pcb.tcp)
 		goto out;
-	r = -EADDRNOTAVAIL;
-	if (!inet_addr_local(&ip))
+	if ((r = inet_bind_addr(is, &ip)) < 0)
 		goto out;
-	if (is->family == AF_INET6 && ip_addr_isany(&ip) && IP_IS_V6(&ip) && !is->v6only)
-		ip = *IP_ANY_TYPE; /* "::" on a dual-stack socket takes IPv4 too */
 	tcp_sock_apply(is);
 	r = -inet_errno(tcp_bind(is->pcb.tcp, &ip, port));
 	if (!r) {

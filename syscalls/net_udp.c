@@ -101,11 +101,8 @@ static long udp_bind_op(struct socket *s, const void *addr, int len)
 	r = -EINVAL;
 	if (is->bound)
 		goto out;
-	r = -EADDRNOTAVAIL;
-	if (!inet_addr_local(&ip))
+	if ((r = inet_bind_addr(is, &ip)) < 0)
 		goto out;
-	if (is->family == AF_INET6 && ip_addr_isany(&ip) && IP_IS_V6(&ip) && !is->v6only)
-		ip = *IP_ANY_TYPE;
 	udp_sock_apply(is);
 	r = -inet_errno(udp_bind(is->pcb.udp, &ip, port));
 	if (!r)
