@@ -6,12 +6,15 @@
 # the text and binary protocols; its output from the VM must equal its
 # output from a native memcached started with the same flags on a
 # 127.0.0.1 port.  memcslap (libmemcached-tools) then loads the VM's
-# server in both protocols and must report no error.  Sourced by
-# tests/run.sh inside all_cases; one line per case:
+# server in both protocols and must report no error, and the soak's own
+# client (tests/soak/memcached_load.py) holds 200 connections of checked
+# set/get for 15 s.  Sourced by tests/run.sh inside all_cases; one line
+# per case:
 #     mc_case NAME 'SHELL SNIPPET'
 # The snippet runs in the case's directory with $EV = the elfvm to test,
-# $VT = the VM timeout, $PROTO = memcached_proto.py, $MC = memcached; it
-# passes by exiting 0 and otherwise prints why as its last line (die).
+# $VT = the VM timeout, $PROTO = memcached_proto.py, $LOAD =
+# memcached_load.py, $MC = memcached; it passes by exiting 0 and otherwise
+# prints why as its last line (die).
 
 MC_LIB='
 die() { echo "$*"; exit 1; }
@@ -48,7 +51,7 @@ mc_case() {
 		command -v $tool >/dev/null 2>&1 || fail "cannot run: $tool is missing (tools/deps.sh installs memcached, libmemcached-tools)"
 	done
 	out=$(cd "$D" && EV=$ELFVM VT=$VM_TIMEOUT MC=$(command -v memcached) PROTO=$ROOT/tests/compat/memcached_proto.py \
-		sh -c "$MC_LIB$2" 2>&1) && pass
+		LOAD=$ROOT/tests/soak/memcached_load.py sh -c "$MC_LIB$2" 2>&1) && pass
 	fail "$(printf '%s\n' "$out" | tail -n 1)"
 }
 
@@ -81,4 +84,17 @@ for b in "" --binary; do
 	done
 done
 stop $VM
+'
+
+# The short version of tests/soak/memcached.sh: its client, 200 connections
+# opened at once against the VM's 4 workers, each setting and getting its
+# own 20 keys for 15 s with every answer checked, then every key read back
+# once more.  The client prints the first wrong answer as its last line;
+# memcached must still be running after it.
+mc_case load-200-15s '
+mc_vm 4
+python3 "$LOAD" 127.0.0.1 "$P" 200 15 >load.out 2>&1; st=$?
+kill -0 $VM 2>/dev/null || die "memcached in the VM ended during the load: $(tail -c 300 vm.err)"
+stop $VM
+[ $st = 0 ] || die "memcached_load.py, 200 connections for 15 s: status $st: $(tail -n 1 load.out)"
 '
