@@ -30,6 +30,25 @@ wait_http() {
 	done
 }
 stop_vm() { kill "$VM" 2>/dev/null; wait "$VM" 2>/dev/null; }
+# host_sink: a listener on the host'\''s 127.0.0.1 (python: busybox nc
+# cannot listen on 127.0.0.1 alone) that writes what its one connection
+# sends into the file got, until EOF; its port in the file port, its pid
+# in $L.
+host_sink() {
+	cat >sink.py <<"PY"
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+s.settimeout(60); c, _ = s.accept(); c.settimeout(60)
+with open("got", "wb") as f:
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        f.write(b)
+PY
+	python3 sink.py >port & L=$!
+	i=0; until [ -s port ]; do i=$((i+1)); [ $i -lt 50 ] || die "the host listener did not start"; sleep 0.1; done
+}
 '
 
 net_case() {
@@ -87,21 +106,9 @@ wait $VM; st=$?
 cmp -s vm.out data || die "the VM received $(wc -c <vm.out) bytes, not the $(wc -c <data) sent"
 '
 
-# (busybox nc cannot listen on 127.0.0.1 alone: the host side is python.)
+# The other way: nc in the VM sends to host_sink.
 net_case nc-guest-to-host '
-cat >sink.py <<"PY"
-import socket, sys
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
-print(s.getsockname()[1], flush=True)
-s.settimeout(60); c, _ = s.accept(); c.settimeout(60)
-with open("got", "wb") as f:
-    while True:
-        b = c.recv(65536)
-        if not b: break
-        f.write(b)
-PY
-python3 sink.py >port & L=$!
-i=0; until [ -s port ]; do i=$((i+1)); [ $i -lt 50 ] || die "the host listener did not start"; sleep 0.1; done
+host_sink
 seq 1 20000 >data
 "$EV" run --timeout "$VT" "$BB" nc 10.0.2.2 "$(cat port)" <data >vm.out 2>vm.err; st=$?
 wait $L
@@ -116,17 +123,6 @@ net_case linger-guest-to-host '
 py=/usr/bin/python3
 [ -x $py ] || die "cannot run: $py missing (apt-get install python3-minimal)"
 lib=$($py -c "import sys; print(sys.prefix + \"/lib/python%d.%d\" % sys.version_info[:2])")
-cat >sink.py <<"PY"
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
-print(s.getsockname()[1], flush=True)
-s.settimeout(60); c, _ = s.accept(); c.settimeout(60)
-with open("got", "wb") as f:
-    while True:
-        b = c.recv(65536)
-        if not b: break
-        f.write(b)
-PY
 cat >send.py <<"PY"
 import socket, struct, sys, time
 s = socket.create_connection(("10.0.2.2", int(sys.argv[1])))
@@ -135,8 +131,7 @@ s.sendall(open(sys.argv[2], "rb").read())
 t = time.monotonic(); s.close()
 print("close %.3f" % (time.monotonic() - t))
 PY
-python3 sink.py >port & L=$!
-i=0; until [ -s port ]; do i=$((i+1)); [ $i -lt 50 ] || die "the host listener did not start"; sleep 0.1; done
+host_sink
 head -c 4000000 /dev/urandom >data
 "$EV" run --timeout "$VT" --mem 512M --dir "$lib" --dir "$PWD:/w" $py /w/send.py "$(cat port)" /w/data >vm.out 2>vm.err; st=$?
 wait $L
