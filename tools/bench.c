@@ -29,9 +29,11 @@ static const char usage[] =
 	"cat of a file to stdout); TCP round-trip latency, bulk throughput both\n"
 	"ways and connection rate against build/bench/netsrv through QEMU's user\n"
 	"network and a port published on 127.0.0.1 (natively on the host too, as a\n"
-	"reference); image size; with --groups servers, redis-benchmark against\n"
-	"Debian's redis-server in each VM (and natively) and its start to the\n"
-	"first PING answered.  Writes bench.md, bench.csv and one PNG per row\n"
+	"reference); image size; with --groups servers, Debian's redis-server,\n"
+	"memcached, nginx, dnsmasq and mariadbd in each VM and natively, loaded\n"
+	"from the host by redis-benchmark, memcslap, wrk, dnsperf and sysbench,\n"
+	"each server's start to its first answer, and the least memory that\n"
+	"runs redis.  Writes bench.md, bench.csv and one PNG per row\n"
 	"group (gnuplot) to the output directory and prints the table.  A side that\n"
 	"cannot run a row shows why in its cells.  Under TCG only the ratios mean\n"
 	"something.\n"
@@ -40,9 +42,13 @@ static const char usage[] =
 	"                      elfvm, i.e. build/bench-results)\n"
 	"  --groups LIST       row groups, comma-separated, of: boot, syscall,\n"
 	"                      console, tcp, servers (default: all but servers,\n"
-	"                      which boots redis-server in each VM and runs\n"
-	"                      redis-benchmark against it: minutes under TCG)\n"
-	"  --redis-n N         requests of each redis-benchmark test (default 20000)\n"
+	"                      which boots each server in each VM and loads it:\n"
+	"                      half an hour under TCG)\n"
+	"  --servers LIST      the servers group's servers, comma-separated, of:\n"
+	"                      redis, memcached, nginx, dnsmasq, mariadb (default all)\n"
+	"  --redis-n N         requests of each redis-benchmark test, keys of each\n"
+	"                      memcslap test (default 20000)\n"
+	"  --srv-seconds N     seconds of each wrk, dnsperf, sysbench run (default 10)\n"
 	"  --runs N            boots of each program on each VM (default 3)\n"
 	"  --calls N           getppid calls per boot (default 200000)\n"
 	"  --console-mb N      MB (10^6 bytes) the console row copies (default 20)\n"
@@ -137,6 +143,15 @@ static int bench_value(struct bench_opts *o, const char *name, const char *v)
 	} else if (!strcmp(name, "--redis-n")) {
 		if (bench_long(v, 1, 10000000, &o->redis_n) < 0)
 			return bench_bad("--redis-n takes 1 to 10000000, not", v);
+	} else if (!strcmp(name, "--srv-seconds")) {
+		if (bench_long(v, 1, 3600, &o->srv_secs) < 0)
+			return bench_bad("--srv-seconds takes 1 to 3600, not", v);
+	} else if (!strcmp(name, "--servers")) {
+		if (bench_srv_parse(v, &o->servers) < 0)
+			return bench_bad(
+				"--servers takes redis, memcached, nginx, dnsmasq, mariadb "
+				"(comma-separated), not",
+				v);
 	} else if (!strcmp(name, "--conns")) {
 		if (bench_long(v, 1, 1000000, &o->conns) < 0)
 			return bench_bad("--conns takes 1 to 1000000, not", v);
@@ -167,9 +182,11 @@ static int bench_value(struct bench_opts *o, const char *name, const char *v)
 static int bench_known(const char *name)
 {
 	static const char *const names[] = {
-		"-o",        "--output",   "--runs",    "--calls",         "--groups",  "--console-mb",
-		"--rtt",     "--rtt-size", "--bulk-mb", "--conns",         "--accel",   "--mem",
-		"--machine", "--kernel",   "--linux",   "--linux-modules", "--busybox", "--redis-n"
+		"-o",        "--output",     "--runs",        "--calls",
+		"--groups",  "--console-mb", "--rtt",         "--rtt-size",
+		"--bulk-mb", "--conns",      "--accel",       "--mem",
+		"--machine", "--kernel",     "--linux",       "--linux-modules",
+		"--busybox", "--redis-n",    "--srv-seconds", "--servers"
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -280,7 +297,9 @@ static int bench_setup(struct bench *b)
 		bench_fmt(o->outbuf, PATH_MAX, "%s/bench-results", o->selfdir);
 		o->outdir = o->outbuf;
 	}
-	if (mkdir(o->outdir, 0755) < 0 && errno != EEXIST) {
+	struct stat st;
+	if ((mkdir(o->outdir, 0755) < 0 && errno != EEXIST) || stat(o->outdir, &st) < 0 ||
+	    (!S_ISDIR(st.st_mode) && (errno = ENOTDIR))) {
 		fprintf(stderr, "elfvm bench: %s: %s\n", o->outdir, strerror(errno));
 		return -1;
 	}
@@ -344,21 +363,21 @@ static void bench_one(struct bench *b, int vm, int prog, int run)
 
 _Static_assert(BENCH_G_SERVERS == 1u << P_N, "servers' bit follows the programs'");
 
-/* One run of the servers group on vm, with a line on stderr. */
-static void bench_srv_one(struct bench *b, int vm, int run)
+/* One run of server srv on vm, with a line on stderr. */
+static void bench_srv_one(struct bench *b, int srv, int vm, int run)
 {
-	struct srv_sample *s = &b->srv[vm][run];
+	struct srv_sample *s = &b->srv[srv][vm][run];
 
 	memset(s, 0, sizeof(*s));
-	bench_srv_run(b, vm, s);
-	fprintf(stderr, "elfvm bench: run %d redis   %-5s ", run + 1, bench_vm_names[vm]);
-	if (s->ok)
-		fprintf(stderr,
-			"ok ready %.0f ms; SET %.0f, GET %.0f requests/s; pipelined 16: SET %.0f, "
-			"GET %.0f\n",
-			s->ready_ms, s->rps[SRV_SET1], s->rps[SRV_GET1], s->rps[SRV_SET16],
-			s->rps[SRV_GET16]);
-	else
+	bench_srv_run(b, srv, vm, s);
+	fprintf(stderr, "elfvm bench: run %d %-9s %-5s ", run + 1, bench_srv_name(srv),
+		bench_vm_names[vm]);
+	if (s->ok) {
+		fprintf(stderr, "ok ready %.0f ms;", s->v[0]);
+		for (int k = 1; k < bench_srv_nfig(srv); k++)
+			fprintf(stderr, " %s %.0f", bench_srv_fig(srv, k)->csv, s->v[k]);
+		fputc('\n', stderr);
+	} else
 		fprintf(stderr, "%s%s\n", s->unavailable ? "unavailable: " : "failed: ", s->why);
 }
 
@@ -382,6 +401,8 @@ int bench_main(int argc, char **argv)
 		.bulk_mb = 64,
 		.conns = 200,
 		.redis_n = 20000,
+		.srv_secs = 10,
+		.servers = (1u << S_N) - 1,
 		.busybox = "/bin/busybox"
 	};
 	r = bench_parse(argc, argv, &b->o);
@@ -420,9 +441,15 @@ int bench_main(int argc, char **argv)
 				bench_one(b, VM_HOST, p, run);
 		}
 		if (b->o.groups & BENCH_G_SERVERS)
-			for (int vm = 0; vm <= VM_HOST; vm++)
-				bench_srv_one(b, vm, run);
+			for (int srv = 0; srv < S_N; srv++)
+				for (int vm = 0; vm <= VM_HOST && b->o.servers & 1u << srv; vm++)
+					bench_srv_one(b, srv, vm, run);
 	}
+	for (int vm = 0; vm < VM_N; vm++)
+		b->least_mem[vm] = -1;
+	if (b->o.groups & BENCH_G_SERVERS)
+		for (int vm = 0; vm < VM_N; vm++)
+			bench_srv_least_mem(b, vm);
 	r = bench_report(b);
 	bench_plot(b);
 	free(b->console);

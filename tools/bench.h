@@ -33,7 +33,9 @@ struct bench_opts {
 	long rtt, rtt_size; /* round trips of rtt_size bytes */
 	long bulk_mb;       /* bytes each bulk transfer moves, in 10^6 */
 	long conns;         /* connections of the connection rate */
-	long redis_n;       /* requests of each redis-benchmark test */
+	long redis_n;       /* requests of each redis-benchmark test (memcslap: keys) */
+	long srv_secs;      /* seconds of each timed load (wrk, dnsperf, sysbench) */
+	unsigned servers;   /* 1 << S_*: the servers group's servers (--servers) */
 	enum vm_accel accel;
 	char selfdir[PATH_MAX]; /* the directory elfvm runs from */
 	char outbuf[PATH_MAX];
@@ -55,15 +57,27 @@ struct sample {
 	char why[BENCH_WHY];
 };
 
-/* The servers group (redis): not one of P_*, its bit in groups is
- * 1 << P_N; out of the default groups because it is slow under TCG.
- * rps: SET and GET with pipelining 1, then SET and GET with 16. */
-enum { SRV_SET1, SRV_GET1, SRV_SET16, SRV_GET16, SRV_N };
+/* The servers group: not one of P_*, its bit in groups is 1 << P_N; out
+ * of the default groups because it is slow under TCG.  Each server's
+ * figures are its srv_fig list (bench_srv.c); v[0] is always the time
+ * from the spawn to its first answer, ms. */
+enum { S_REDIS, S_MEMCACHED, S_NGINX, S_DNS, S_MARIADB, S_N };
+#define SRV_MAX_FIG 24
+struct srv_fig {
+	const char *csv, *label, *unit;
+	int higher_better;
+};
 struct srv_sample {
 	int ok, unavailable;
-	double ready_ms; /* spawn -> first +PONG */
-	double rps[SRV_N];
+	double v[SRV_MAX_FIG]; /* -1: not measured */
 	char why[BENCH_WHY];
+};
+/* One server on one side, as bench_srv.c's helpers see it. */
+struct srv_run {
+	const struct bench *b;
+	int vm, port;      /* port: the host's (published, or native) */
+	const char *files; /* the server's files ("" for none) */
+	char log[PATH_MAX], image[PATH_MAX];
 };
 #define BENCH_G_SERVERS (1u << 4) /* == 1 << P_N, checked in bench.c */
 
@@ -82,10 +96,12 @@ struct bench {
 	char why[VM_N][P_N][BENCH_WHY];  /* set when a side cannot run */
 	char qemu_version[128], host_cpu[128];
 	struct sample s[VM_N + 1][P_N][BENCH_MAX_RUNS]; /* [VM_HOST]: getppid, net */
-	struct srv_sample srv[VM_N + 1][BENCH_MAX_RUNS];
-	char srv_image[PATH_MAX];      /* the Linux VM's initramfs with redis-server */
-	char srv_why[VM_N][BENCH_WHY]; /* set when a side cannot run redis */
-	unsigned char *console;        /* the console row's file */
+	struct srv_sample srv[S_N][VM_N + 1][BENCH_MAX_RUNS];
+	char srv_image[S_N][PATH_MAX];      /* the Linux VM's initramfs for each server */
+	char srv_dir[S_N][PATH_MAX];        /* the VMs' files of a server ("" none) */
+	char srv_why[S_N][VM_N][BENCH_WHY]; /* set when a side cannot run a server */
+	int least_mem[VM_N];                /* MB that still run redis, or -1 */
+	unsigned char *console;             /* the console row's file */
 	size_t console_len;
 };
 
@@ -102,14 +118,7 @@ enum metric {
 	M_RX,
 	M_TX,
 	M_CONN,
-	M_N,
-	/* the servers group: not in bench_stat's prog-based path */
-	M_SRV_READY = M_N,
-	M_SRV_SET1,
-	M_SRV_GET1,
-	M_SRV_SET16,
-	M_SRV_GET16,
-	M_SRV_END
+	M_N
 };
 
 /* Metric m of one side over the runs: median, least and most (-1 when no
@@ -176,21 +185,35 @@ int bench_net_quit(int port);
 
 /* ---- bench_srv.c ------------------------------------------------------------ */
 
-/* Checks the redis programs and builds the Linux VM's redis initramfs;
- * a side that cannot run gets b->srv_why set. */
+/* Checks each server's programs, makes its files and the Linux VM's
+ * initramfs; a side that cannot run gets b->srv_why set. */
 void bench_srv_prepare(struct bench *b);
-/* One run of redis-server on vm (VM_HOST: natively): boot to PING, then
- * redis-benchmark from the host. */
-void bench_srv_run(struct bench *b, int vm, struct srv_sample *s);
-/* Median/range of a servers metric (M_SRV_*) on vm. */
-struct stat3 bench_srv_stat(const struct bench *b, int vm, enum metric m);
+/* One run of server s on vm (VM_HOST: natively): start to its first
+ * answer, then its load tool from the host. */
+void bench_srv_run(struct bench *b, int s, int vm, struct srv_sample *sm);
+/* The least memory (MB, by halving then bisecting) in which redis on vm
+ * answers redis-benchmark, into b->least_mem[vm]. */
+void bench_srv_least_mem(struct bench *b, int vm);
+/* Median/range of server s's figure k on vm. */
+struct stat3 bench_srv_stat(const struct bench *b, int s, int vm, int k);
+const char *bench_srv_name(int s);
+int bench_srv_nfig(int s);
+const struct srv_fig *bench_srv_fig(int s, int k);
+/* --servers LIST into bits 1 << S_*.  Returns 0, or -1 for a bad name. */
+int bench_srv_parse(const char *v, unsigned *out);
 
 /* ---- bench_linux.c (servers) --------------------------------------------- */
 
-/* Writes b->srv_image: busybox, the virtio modules, redis-server and what
- * its dynamic linker opens, an /init that brings eth0 up and runs it.
- * Returns 0, or -1 with why set. */
-int bench_linux_srv_initrd(struct bench *b, char *why, size_t n);
+/* Writes out: busybox, the virtio modules and an /init that brings eth0
+ * up, runs argv and resets the VM when it ends; then the files elfvm run
+ * would pack for argv[0] with --dir DIR:/srv (dir "" for none).  Returns
+ * 0, or -1 with why set. */
+int bench_linux_srv_initrd(struct bench *b, const char *out, const char *dir, const char *const *argv,
+			   char *why, size_t n);
+/* Starts QEMU on the Linux VM with initramfs initrd, mem and a virtio-net
+ * device on netdev.  Returns the pid with the console's pipe in *fd, or -1. */
+pid_t bench_linux_srv_spawn(const struct bench *b, const char *initrd, const char *mem,
+			    const char *netdev, const char *errlog, int *fd);
 
 /* ---- bench_plot.c ----------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include "tools/bench.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,9 @@ static int linux_virtio(const struct bench *b, int prog, const char *netdev, cha
 	return i;
 }
 
-pid_t bench_linux_spawn(const struct bench *b, int prog, const char *netdev, const char *errlog, int *fd)
+/* prog P_N: a server's initramfs, initrd, with mem. */
+static pid_t linux_spawn(const struct bench *b, int prog, const char *initrd, const char *mem,
+			 const char *netdev, const char *errlog, int *fd)
 {
 	const char *qemu = getenv("ELFVM_QEMU"), *argv[LINUX_MAX_ARGS];
 	int kvm = b->o.accel == VM_ACCEL_KVM, i = 0;
@@ -84,7 +87,7 @@ pid_t bench_linux_spawn(const struct bench *b, int prog, const char *netdev, con
 		"-cpu",
 		"max",
 		"-m",
-		b->o.mem,
+		mem,
 		"-accel",
 		kvm ? "kvm" : "tcg",
 		"-nodefaults",
@@ -95,7 +98,7 @@ pid_t bench_linux_spawn(const struct bench *b, int prog, const char *netdev, con
 		"-kernel",
 		b->kernel[VM_LINUX],
 		"-initrd",
-		prog == P_N ? b->srv_image : b->image[VM_LINUX][prog],
+		initrd,
 		"-append",
 		cmdline,
 		"-chardev",
@@ -116,10 +119,21 @@ pid_t bench_linux_spawn(const struct bench *b, int prog, const char *netdev, con
 	};
 	for (; fixed[i]; i++)
 		argv[i] = fixed[i];
-	if (prog == P_CONSOLE || prog == P_NET || prog == P_N) /* P_N: redis */
+	if (prog == P_CONSOLE || prog == P_NET || prog == P_N) /* P_N: a server */
 		i = linux_virtio(b, prog, netdev, nd, argv, i);
 	argv[i] = NULL;
 	return bench_spawn((char *const *)argv, errlog, fd);
+}
+
+pid_t bench_linux_spawn(const struct bench *b, int prog, const char *netdev, const char *errlog, int *fd)
+{
+	return linux_spawn(b, prog, b->image[VM_LINUX][prog], b->o.mem, netdev, errlog, fd);
+}
+
+pid_t bench_linux_srv_spawn(const struct bench *b, const char *initrd, const char *mem,
+			    const char *netdev, const char *errlog, int *fd)
+{
+	return linux_spawn(b, P_N, initrd, mem, netdev, errlog, fd);
 }
 
 /* ---- the kernel --------------------------------------------------------------- */
@@ -211,7 +225,8 @@ static int linux_moddir(const struct bench *b, char *dir, char *why, size_t n)
 	return 0;
 }
 
-/* Adds lib/modules/NAME.ko for each module, uncompressed as Debian ships
+/* Adds bench/modules/NAME.ko for each module (not under lib/, which a
+ * server's files make a symlink to usr/lib), uncompressed as Debian ships
  * them.  Returns 0, or -1 with why set. */
 static int linux_add_modules(struct cpio_out *o, const char *dir, char *why, size_t n)
 {
@@ -227,7 +242,7 @@ static int linux_add_modules(struct cpio_out *o, const char *dir, char *why, siz
 			bench_fmt(why, n, "cannot read %s (the virtio modules of the Linux VM)", path);
 			return -1;
 		}
-		bench_fmt(name, sizeof(name), "lib/modules/%s.ko", base);
+		bench_fmt(name, sizeof(name), "bench/modules/%s.ko", base);
 		r = cpio_add_path(o, name, 0100644, ko, len, 0);
 		free(ko);
 		if (r < 0) {
@@ -254,7 +269,8 @@ static size_t linux_init_virtio(char *s, size_t n, int prog)
 		      "$B mount -t proc proc /proc\n"
 		      "$B mount -t sysfs sys /sys\n");
 	for (size_t m = 0; m < LINUX_NMOD && k < n; m++)
-		k += snprintf(s + k, n - k, "$B insmod /lib/modules/%s.ko || echo 'insmod %s failed'\n",
+		k += snprintf(s + k, n - k,
+			      "$B insmod /bench/modules/%s.ko || echo 'insmod %s failed'\n",
 			      strrchr(linux_modules[m], '/') + 1, strrchr(linux_modules[m], '/') + 1);
 	if ((prog == P_NET || prog == P_N) && k < n)
 		k += snprintf(s + k, n - k,
@@ -360,69 +376,84 @@ void bench_linux_prepare(struct bench *b)
 	free(bb);
 }
 
-/* ---- the servers group: redis-server ------------------------------------ */
+/* ---- the servers group ------------------------------------------------------ */
 
-static int srv_add(void *ctx, const char *path)
+/* argv as one line of sh, each word in single quotes. */
+static size_t linux_quote(char *s, size_t n, const char *const *argv)
 {
-	struct cpio_out *o = ctx;
-	size_t len = 0;
-	unsigned char *d = bench_file_read(path, &len); /* follows symlinks */
-	int r;
+	size_t k = 0;
 
-	if (!d)
-		return -1;
-	r = cpio_add_path(o, path + 1, 0100755, d, len, 0);
-	free(d);
-	return r;
+	for (int i = 0; argv[i] && k < n; i++) {
+		k += snprintf(s + k, n - k, "%s'", i ? " " : "");
+		for (const char *c = argv[i]; *c && k < n; c++)
+			k += snprintf(s + k, n - k, *c == '\'' ? "'\\''" : "%c", *c);
+		if (k < n)
+			k += snprintf(s + k, n - k, "'");
+	}
+	if (k < n)
+		k += snprintf(s + k, n - k, "\n");
+	return k < n ? k : n;
 }
 
-/* /init runs redis-server with the flags docs/servers.md gives elfvm's
- * run, and resets the VM when it exits (SHUTDOWN NOSAVE from the host). */
-int bench_linux_srv_initrd(struct bench *b, char *why, size_t n)
+/* Two archives one after the other, which Linux unpacks in turn: ours
+ * (busybox, modules, /init), then the list elfvm run packs for the same
+ * program and --dir, so both VMs hold the same files. */
+int bench_linux_srv_initrd(struct bench *b, const char *out, const char *dir, const char *const *argv,
+			   char *why, size_t n)
 {
 	struct cpio_out o = { 0 };
 	struct prog_file pf = { 0 };
+	struct image_list l = { 0 };
+	struct pack_add add = { .dir = 1 };
+	struct pack_opts po = { .adds = &add, .nadds = dir[0] ? 1 : 0 };
 	unsigned char *bb = NULL;
 	size_t bblen = 0, k;
-	char init[8192], moddir[PATH_MAX];
-	int r = -1;
+	char init[8192], moddir[PATH_MAX], spec[PATH_MAX + 8];
+	int r = -1, fd = -1;
 
-	bench_path_join(b->srv_image, b->o.outdir, "linux-redis.cpio");
 	if (linux_kernel(b, why, n) < 0 || linux_moddir(b, moddir, why, n) < 0)
 		return -1;
 	if (!(bb = bench_file_read(b->o.busybox, &bblen))) {
 		bench_fmt(why, n, "cannot read %s (apt-get install busybox-static)", b->o.busybox);
 		return -1;
 	}
-	if (prog_load("/usr/bin/redis-server", &pf, why, n) < 0)
+	bench_fmt(spec, sizeof(spec), "%s:/srv", dir);
+	add.spec = spec;
+	if (prog_load(argv[0], &pf, why, n) < 0 || pack_list(&l, &pf, &po, why, n) < 0)
 		goto out;
 	k = snprintf(init, sizeof(init), "#!/bin/busybox sh\n");
 	k += linux_init_virtio(init + k, sizeof(init) - k, P_N);
 	if (k < sizeof(init))
-		snprintf(init + k, sizeof(init) - k,
-			 "$B mkdir -p /tmp; cd /tmp\n"
-			 "/usr/bin/redis-server --port 6379 --save '' --appendonly no "
-			 "--protected-mode no --daemonize no --logfile ''\n"
-			 "exec /bin/busybox reboot -f\n");
+		k += snprintf(init + k, sizeof(init) - k, "$B mkdir -p /tmp; cd /tmp\n");
+	k += linux_quote(init + k, sizeof(init) - k, argv);
+	if (k < sizeof(init))
+		snprintf(init + k, sizeof(init) - k, "exec /bin/busybox reboot -f\n");
 	if (linux_add_modules(&o, moddir, why, n) < 0)
 		goto out;
 	if (cpio_add_path(&o, "bin/busybox", 0100755, bb, bblen, 0) < 0 ||
-	    cpio_add_path(&o, "usr/bin/redis-server", 0100755, pf.data, pf.size, 0) < 0) {
+	    cpio_add(&o, "init", 0100755, init, strlen(init), 0) < 0 || cpio_finish(&o) < 0) {
 		bench_fmt(why, n, "out of memory building the initramfs");
 		goto out;
 	}
-	if (needed_resolve(&pf, NULL, 0, srv_add, &o, why, n) < 0)
-		goto out;
-	if (cpio_add(&o, "init", 0100755, init, strlen(init), 0) < 0 || cpio_finish(&o) < 0) {
-		bench_fmt(why, n, "out of memory building the initramfs");
+	if ((r = image_write(&o, out)) < 0) {
+		bench_fmt(why, n, "%s: %s", out, strerror(-r));
 		goto out;
 	}
-	if ((r = image_write(&o, b->srv_image)) < 0)
-		bench_fmt(why, n, "%s: %s", b->srv_image, strerror(-r));
+	if ((fd = open(out, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0) {
+		r = -errno;
+		bench_fmt(why, n, "%s: %s", out, strerror(errno));
+		goto out;
+	}
+	r = image_write_list(&l, fd, why, n);
+	if (close(fd) < 0 && r == 0) {
+		r = -errno;
+		bench_fmt(why, n, "%s: %s", out, strerror(errno));
+	}
 out:
 	free(bb);
 	if (pf.data)
 		prog_free(&pf);
+	image_list_free(&l);
 	cpio_free(&o);
 	return r < 0 ? -1 : 0;
 }

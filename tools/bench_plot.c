@@ -18,12 +18,16 @@
 #include <unistd.h>
 
 #define PLOT_MAX_METRICS 4
+#define PLOT_READY S_N
 
+/* srv: 0 for the program rows (m, label, n); 1 + S_*: that server's
+ * per-second figures; 1 + PLOT_READY: each server's start to its first
+ * answer. */
 static const struct group {
 	const char *name, *title, *unit;
 	enum metric m[PLOT_MAX_METRICS];
 	const char *label[PLOT_MAX_METRICS];
-	int n, host, higher_better;
+	int n, host, higher_better, srv;
 } groups[] = {
 	{ "boot",
 	  "Boot of hello: QEMU start to",
@@ -31,6 +35,7 @@ static const struct group {
 	  { M_FIRST, M_EXIT },
 	  { "first output byte", "QEMU exit" },
 	  2,
+	  0,
 	  0,
 	  0 },
 	{ "syscall",
@@ -40,6 +45,7 @@ static const struct group {
 	  { "guest clock", "host clock" },
 	  2,
 	  1,
+	  0,
 	  0 },
 	{ "console",
 	  "Console: busybox cat of a file to stdout",
@@ -48,7 +54,8 @@ static const struct group {
 	  { "cat" },
 	  1,
 	  0,
-	  1 },
+	  1,
+	  0 },
 	{ "tcp-latency",
 	  "TCP round trip",
 	  "µs",
@@ -56,6 +63,7 @@ static const struct group {
 	  { "median", "99th percentile" },
 	  2,
 	  1,
+	  0,
 	  0 },
 	{ "tcp-throughput",
 	  "TCP bulk transfer",
@@ -64,7 +72,8 @@ static const struct group {
 	  { "guest to host", "host to guest" },
 	  2,
 	  1,
-	  1 },
+	  1,
+	  0 },
 	{ "tcp-connections",
 	  "TCP connect, 64-byte round trip, close",
 	  "connections per s",
@@ -72,23 +81,19 @@ static const struct group {
 	  { "connections" },
 	  1,
 	  1,
-	  1 },
-	{ "servers",
-	  "redis-benchmark -c 20 against redis-server",
-	  "requests per s",
-	  { M_SRV_SET1, M_SRV_GET1, M_SRV_SET16, M_SRV_GET16 },
-	  { "SET", "GET", "SET -P 16", "GET -P 16" },
-	  4,
-	  1,
-	  1 },
-	{ "servers-ready",
-	  "redis-server: start to first PING answered",
-	  "ms",
-	  { M_SRV_READY },
-	  { "ready" },
-	  1,
 	  1,
 	  0 },
+	{ "servers-redis", "redis-benchmark against redis-server", "requests per s", .host = 1,
+	  .higher_better = 1, .srv = 1 + S_REDIS },
+	{ "servers-memcached", "memcslap against memcached", "keys per s", .host = 1, .higher_better = 1,
+	  .srv = 1 + S_MEMCACHED },
+	{ "servers-nginx", "wrk -c 32 against nginx", "requests per s", .host = 1, .higher_better = 1,
+	  .srv = 1 + S_NGINX },
+	{ "servers-dnsmasq", "dnsperf against dnsmasq", "queries per s", .host = 1, .higher_better = 1,
+	  .srv = 1 + S_DNS },
+	{ "servers-mariadb", "sysbench oltp_read_only against mariadbd", "per s", .host = 1,
+	  .higher_better = 1, .srv = 1 + S_MARIADB },
+	{ "servers-ready", "Servers: start to first answer", "ms", .host = 1, .srv = 1 + PLOT_READY },
 };
 #define PLOT_NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -132,6 +137,55 @@ static void plot_str(FILE *f, const char *s, size_t max)
 		fputs(" ...", f);
 }
 
+/* The servers group's bars: figure k of server srv for bar i. */
+static int plot_srv_bar(const struct bench *b, const struct group *g, int i, int *srv, int *k)
+{
+	int n = 0;
+
+	if (g->srv - 1 == PLOT_READY) {
+		for (int s = 0; s < S_N; s++)
+			if (b->o.servers & 1u << s && n++ == i) {
+				*srv = s, *k = 0;
+				return 1;
+			}
+		return 0;
+	}
+	*srv = g->srv - 1;
+	for (int f = 1; f < bench_srv_nfig(*srv); f++)
+		if (!strcmp(bench_srv_fig(*srv, f)->unit, "per_s") && n++ == i) {
+			*k = f;
+			return 1;
+		}
+	return 0;
+}
+
+/* How many bars g has. */
+static int plot_nbars(const struct bench *b, const struct group *g)
+{
+	int n = 0, srv, k;
+
+	if (!g->srv)
+		return g->n;
+	while (plot_srv_bar(b, g, n, &srv, &k))
+		n++;
+	return n;
+}
+
+/* Bar i's label and figure on side v. */
+static struct stat3 plot_bar(const struct bench *b, const struct group *g, int i, int v,
+			     const char **label)
+{
+	int srv, k;
+
+	if (!g->srv) {
+		*label = g->label[i];
+		return bench_stat(b, v, g->m[i]);
+	}
+	plot_srv_bar(b, g, i, &srv, &k);
+	*label = k ? bench_srv_fig(srv, k)->csv : bench_srv_name(srv);
+	return bench_srv_stat(b, srv, v, k);
+}
+
 /* The data file: one line per metric, three columns (median, least, most)
  * per side; NaN where a side has no figure.  Returns how many figures it
  * holds, with each side's (first) reason for a missing one in st and the
@@ -143,11 +197,12 @@ static int plot_data(const struct bench *b, const struct group *g, FILE *f, stru
 
 	range[0] = range[1] = -1;
 	fputs("# metric, then median least most for elfvm, Linux VM and the host\n", f);
-	for (int i = 0; i < g->n; i++) {
-		fprintf(f, "\"%s\"", g->label[i]);
+	for (int i = 0, n = plot_nbars(b, g); i < n; i++) {
+		const char *label;
+		plot_bar(b, g, i, 0, &label);
+		fprintf(f, "\"%s\"", label);
 		for (int v = 0; v < sides; v++) {
-			struct stat3 s = g->m[i] >= M_SRV_READY ? bench_srv_stat(b, v, g->m[i])
-								: bench_stat(b, v, g->m[i]);
+			struct stat3 s = plot_bar(b, g, i, v, &label);
 			if (s.med < 0) {
 				fputs(" NaN NaN NaN", f);
 				if (!st[v].miss.why)
@@ -288,8 +343,9 @@ int bench_plot(const struct bench *b)
 		return -1;
 	}
 	for (size_t i = 0; i < PLOT_NGROUPS; i++)
-		if (groups[i].m[0] >= M_SRV_READY
-			    ? b->o.groups & BENCH_G_SERVERS
+		if (groups[i].srv
+			    ? b->o.groups & BENCH_G_SERVERS && (groups[i].srv - 1 == PLOT_READY ||
+								b->o.servers & 1u << (groups[i].srv - 1))
 			    : b->o.groups & 1u << bench_metric_prog(groups[i].m[0]))
 			r |= plot_group(b, &groups[i]);
 	return r ? -1 : 0;

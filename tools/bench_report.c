@@ -211,31 +211,29 @@ static void row_size(FILE *f, const char *label, long e, long l)
 		fputs(" – | |\n", f);
 }
 
-/* The servers group: redis-server, its own rows (bench_srv_stat). */
+/* The servers group: each server's own rows (bench_srv_stat), then the
+ * least memory that runs redis. */
 static void srv_rows(FILE *f, const struct bench *b)
 {
-	static const char *const label[] = {
-		"redis: start (elfvm run, QEMU, redis-server) → first PING answered, ms",
-		"redis SET, 20 clients, requests/s",
-		"redis GET, 20 clients, requests/s",
-		"redis SET, 20 clients, pipeline 16, requests/s",
-		"redis GET, 20 clients, pipeline 16, requests/s",
-	};
+	for (int srv = 0; srv < S_N; srv++)
+		for (int k = 0; k < bench_srv_nfig(srv) && b->o.servers & 1u << srv; k++) {
+			struct stat3 e = bench_srv_stat(b, srv, VM_ELFVM, k),
+				     l = bench_srv_stat(b, srv, VM_LINUX, k),
+				     h = bench_srv_stat(b, srv, VM_HOST, k);
 
-	for (int m = M_SRV_READY; m < M_SRV_END; m++) {
-		struct stat3 e = bench_srv_stat(b, VM_ELFVM, m), l = bench_srv_stat(b, VM_LINUX, m),
-			     h = bench_srv_stat(b, VM_HOST, m);
-
-		fprintf(f, "| %s |", label[m - M_SRV_READY]);
-		cell(f, &e);
-		cell(f, &l);
-		if (e.med > 0 && l.med > 0)
-			fprintf(f, " %.3f |", e.med / l.med);
-		else
-			fputs(" – |", f);
-		cell(f, &h);
-		fputc('\n', f);
-	}
+			fprintf(f, "| %s |", bench_srv_fig(srv, k)->label);
+			cell(f, &e);
+			cell(f, &l);
+			if (e.med > 0 && l.med > 0)
+				fprintf(f, " %.3f |", e.med / l.med);
+			else
+				fputs(" – |", f);
+			cell(f, &h);
+			fputc('\n', f);
+		}
+	if (b->o.servers & 1u << S_REDIS)
+		row_size(f, "redis: least memory (--mem / -m) that answers redis-benchmark, MB",
+			 b->least_mem[VM_ELFVM], b->least_mem[VM_LINUX]);
 }
 
 static void report_md(FILE *f, const struct bench *b, const struct sizes *z)
@@ -256,11 +254,13 @@ static void report_md(FILE *f, const struct bench *b, const struct sizes *z)
 			b->o.rtt, b->o.rtt_size, b->o.bulk_mb, b->o.conns);
 	if (b->o.groups & BENCH_G_SERVERS)
 		fprintf(f,
-			"%sServers: Debian's redis-server (--save '' --appendonly no, elfvm run "
-			"--publish; the Linux VM's busybox init starts it once eth0 is up; the host "
-			"column is it natively on 127.0.0.1), redis-benchmark -c 20 -n %ld -t set,get "
-			"from the host; elfvm's start is `elfvm run`'s (its image cache warm after a first run).",
-			b->o.groups & (1u << P_CONSOLE | 1u << P_NET) ? " " : "", b->o.redis_n);
+			"%sServers: Debian's binaries (elfvm run --publish; the Linux VM's busybox "
+			"init starts the server once eth0 is up; the host column is it natively on "
+			"127.0.0.1), loaded from the host (redis-benchmark -n %ld, memcslap %ld keys, "
+			"wrk/dnsperf/sysbench %ld s; docs/bench.md says how); elfvm's start is "
+			"`elfvm run`'s (its image cache warm after a first run).",
+			b->o.groups & (1u << P_CONSOLE | 1u << P_NET) ? " " : "", b->o.redis_n,
+			b->o.redis_n, b->o.srv_secs);
 	if (b->o.groups & (1u << P_CONSOLE | 1u << P_NET | BENCH_G_SERVERS))
 		fputs("\n\n", f);
 	fputs("| measure | elfvm | Linux VM | elfvm / Linux | host natively |\n"
@@ -335,23 +335,22 @@ static void csv_run(FILE *f, const struct bench *b, int vm, int p, int r)
 		csv_sample(f, n, p, r, "qemu_exit", s->exit_ms, "ms");
 }
 
-static void srv_csv(FILE *f, const struct bench *b, int vm, int r)
+static void srv_csv(FILE *f, const struct bench *b, int srv, int vm, int r)
 {
-	static const char *const metric[SRV_N] = { "redis_set", "redis_get", "redis_set_p16",
-						   "redis_get_p16" };
-	const struct srv_sample *s = &b->srv[vm][r];
-	const char *n = bench_vm_names[vm];
+	const struct srv_sample *s = &b->srv[srv][vm][r];
+	const char *n = bench_vm_names[vm], *name = bench_srv_name(srv);
 
 	if (!s->ok) {
-		fprintf(f, "%s,redis,%d,%s,,\"", n, r + 1, s->unavailable ? "unavailable" : "failed");
+		fprintf(f, "%s,%s,%d,%s,,\"", n, name, r + 1, s->unavailable ? "unavailable" : "failed");
 		for (const char *c = s->why; *c; c++)
 			fputs(*c == '"' ? "\"\"" : (char[]){ *c, 0 }, f);
 		fputs("\"\n", f);
 		return;
 	}
-	fprintf(f, "%s,redis,%d,ready,%.1f,ms\n", n, r + 1, s->ready_ms);
-	for (int k = 0; k < SRV_N; k++)
-		fprintf(f, "%s,redis,%d,%s,%.1f,per_s\n", n, r + 1, metric[k], s->rps[k]);
+	for (int k = 0; k < bench_srv_nfig(srv); k++)
+		if (s->v[k] >= 0)
+			fprintf(f, "%s,%s,%d,%s,%.1f,%s\n", n, name, r + 1, bench_srv_fig(srv, k)->csv,
+				s->v[k], bench_srv_fig(srv, k)->unit);
 }
 
 static void report_csv(FILE *f, const struct bench *b, const struct sizes *z)
@@ -363,10 +362,15 @@ static void report_csv(FILE *f, const struct bench *b, const struct sizes *z)
 				if (b->o.groups & 1u << p &&
 				    (vm != VM_HOST || p == P_GETPPID || p == P_NET))
 					csv_run(f, b, vm, p, r);
-	if (b->o.groups & BENCH_G_SERVERS)
-		for (int vm = 0; vm <= VM_HOST; vm++)
-			for (int r = 0; r < b->o.runs; r++)
-				srv_csv(f, b, vm, r);
+	if (b->o.groups & BENCH_G_SERVERS) {
+		for (int srv = 0; srv < S_N; srv++)
+			for (int vm = 0; vm <= VM_HOST && b->o.servers & 1u << srv; vm++)
+				for (int r = 0; r < b->o.runs; r++)
+					srv_csv(f, b, srv, vm, r);
+		for (int vm = 0; vm < VM_N && b->o.servers & 1u << S_REDIS; vm++)
+			fprintf(f, "%s,redis,,least_memory,%d,MB\n", bench_vm_names[vm],
+				b->least_mem[vm]);
+	}
 	for (int vm = 0; vm < VM_N; vm++) {
 		fprintf(f, "%s,,,kernel_size,%ld,bytes\n", bench_vm_names[vm], z->kernel[vm]);
 		if (b->o.groups & 1u << P_HELLO)

@@ -77,10 +77,10 @@ static int qemu_fd_of(int qemu, unsigned long inode)
 	return fd;
 }
 
-void hostfwd_widen(int qemu, const char *netdev, FILE *log)
+int hostfwd_widen(int qemu, const char *netdev, FILE *log)
 {
 	const char *s = netdev;
-	int pidfd = -1;
+	int pidfd = -1, left = 0;
 
 	while (s && (s = strstr(s, ",hostfwd=tcp:"))) {
 		const char *c = strchr(s + 13, ':');
@@ -97,6 +97,7 @@ void hostfwd_widen(int qemu, const char *netdev, FILE *log)
 			close(mine);
 			continue;
 		}
+		left++;
 		if (log)
 			fprintf(log, "elfvm: published port %u keeps QEMU's accept queue of 1: %s\n",
 				port, fd < 0 ? "its socket was not found" : strerror(errno));
@@ -105,4 +106,5 @@ void hostfwd_widen(int qemu, const char *netdev, FILE *log)
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	return left;
 }

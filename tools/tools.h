@@ -376,8 +376,9 @@ int netopts_prepare(const struct net_opts *n, struct net_plan *plan, char *why, 
 
 /* Raises the listen backlog of QEMU's hostfwd TCP sockets named in netdev
  * (a -netdev value) to SOMAXCONN, from QEMU's parent; a failure is written
- * to log (may be NULL) and changes nothing. */
-void hostfwd_widen(int qemu, const char *netdev, FILE *log);
+ * to log (may be NULL) and changes nothing.  Returns how many ports it
+ * could not widen (0: all, or none named). */
+int hostfwd_widen(int qemu, const char *netdev, FILE *log);
 
 /* ---- run.c ---------------------------------------------------------------- */
 
