@@ -182,7 +182,8 @@ static struct stat3 plot_bar(const struct bench *b, const struct group *g, int i
 		return bench_stat(b, v, g->m[i]);
 	}
 	plot_srv_bar(b, g, i, &srv, &k);
-	*label = k ? bench_srv_fig(srv, k)->csv : bench_srv_name(srv);
+	/* the figure's CSV name without its server's prefix: set_c20_p16 */
+	*label = k ? strchr(bench_srv_fig(srv, k)->csv, '_') + 1 : bench_srv_name(srv);
 	return bench_srv_stat(b, srv, v, k);
 }
 
@@ -256,11 +257,12 @@ static void plot_script(const struct bench *b, const struct group *g, FILE *f,
 		"set style fill solid 0.6 border -1\n"
 		"set boxwidth 0.9\n"
 		"set grid ytics\n"
-		"%s\n"
+		"%s\n%s"
 		"set key outside below vertical Left reverse maxrows 3 font \",9\"\n",
 		g->name, g->name, g->title, g->higher_better ? "higher is better" : "lower is better",
 		b->o.runs, g->unit, log ? ", log scale" : "",
-		log ? "set logscale y" : "set yrange [0:*]");
+		log ? "set logscale y" : "set yrange [0:*]",
+		plot_nbars(b, g) > 6 ? "set xtics rotate by 40 right font \",8\"\n" : "");
 	fputs("plot ", f);
 	for (int v = 0; v < (g->host ? VM_N + 1 : VM_N); v++) {
 		if (!st[v].got)
