@@ -246,9 +246,10 @@ static int db_load(const struct srv_run *r, double *v, char *why)
 	bench_fmt(cmd, sizeof(cmd), "/usr/bin/sysbench oltp_read_only %s --threads=4 --time=%ld run", sb,
 		  r->b->o.srv_secs);
 	st = srv_popen(cmd, r->log, out, sizeof(out));
-	v[1] = srv_after(out, "transactions:") >= 0 ? srv_after(strstr(out, "transactions:") + 13, "(")
-						    : -1;
-	v[2] = srv_after(out, "queries:") >= 0 ? srv_after(strstr(out, "queries:") + 8, "(") : -1;
+	/* "transactions:  1234  (123.40 per sec.)": the rate in parentheses */
+	const char *t = strstr(out, "transactions:"), *q = strstr(out, "queries:");
+	v[1] = t ? srv_after(t, "(") : -1;
+	v[2] = q ? srv_after(q, "(") : -1;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) || v[1] <= 0 || v[2] <= 0) {
 		srv_tool_why(why, "sysbench run", st, "no transactions");
 		return -1;
@@ -510,21 +511,28 @@ static int srv_argv(const struct srv_def *d, int vm, int port, const char *dir, 
 	return i;
 }
 
-/* The VMs' memory for d: --mem, or d's least when that is more. */
-static void srv_mem(const struct bench *b, const struct srv_def *d, char *out, size_t n)
+/* --mem (checked by vm_check_mem: digits and an optional K, M, G or T) in
+ * MB, QEMU's unit when there is no suffix. */
+static double srv_mem_mb(const char *mem)
 {
 	char *end;
-	double v = strtod(b->o.mem, &end), mb = v;
+	double v = strtod(mem, &end);
 
 	switch (*end) {
 	case 'G':
-	case 'g': mb = v * 1024; break;
+	case 'g': return v * 1024;
 	case 'K':
-	case 'k': mb = v / 1024; break;
+	case 'k': return v / 1024;
 	case 'T':
-	case 't': mb = v * 1024 * 1024; break;
+	case 't': return v * 1024 * 1024;
 	}
-	if (d->mem_mb && mb < d->mem_mb)
+	return v;
+}
+
+/* The VMs' memory for d: --mem, or d's least when that is more. */
+static void srv_mem(const struct bench *b, const struct srv_def *d, char *out, size_t n)
+{
+	if (d->mem_mb && srv_mem_mb(b->o.mem) < d->mem_mb)
 		bench_fmt(out, n, "%dM", d->mem_mb);
 	else
 		bench_fmt(out, n, "%s", b->o.mem);
@@ -867,9 +875,7 @@ static int srv_mem_probe(struct bench *b, int vm, int mb)
  * Sets b->least_mem[vm] (MB), or -1 with why when even --mem fails. */
 void bench_srv_least_mem(struct bench *b, int vm)
 {
-	char *end;
-	double v = strtod(b->o.mem, &end);
-	int good = (int)(*end == 'G' || *end == 'g' ? v * 1024 : v), bad = 0;
+	int good = (int)srv_mem_mb(b->o.mem), bad = 0;
 
 	b->least_mem[vm] = -1;
 	if (b->srv_why[S_REDIS][vm][0] || !(b->o.servers & 1u << S_REDIS) || good < 2)
