@@ -58,6 +58,13 @@ static const char run_usage[] =
 	"  --gateway ADDR      its default route (default: the network's .2)\n"
 	"  --dns ADDR          its DNS server, in /etc/resolv.conf (default: the\n"
 	"                      network's .3)\n"
+	"  --volume HOST:GUEST[:ro]  share the host directory HOST at GUEST,\n"
+	"                      writable (or read-only): what the program writes\n"
+	"                      there stays on the host (repeatable)\n"
+	"  --sealed            the image alone: no host system files on demand\n"
+	"                      (by default a file the image lacks under /usr, /lib*,\n"
+	"                      /bin, /sbin or an allowed /etc entry is read from\n"
+	"                      the host, read-only; docs/hostfiles.md)\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit status: the program's own; 128+N when it died of signal N; 124 on\n"
@@ -122,6 +129,9 @@ static int set_value(struct run_opts *o, const char *name, const char *v)
 	r = netopts_set(o, name, v);
 	if (r <= 0)
 		return r;
+	r = shares_set(o, name, v);
+	if (r <= 0)
+		return r;
 	if (!strcmp(name, "-o") || !strcmp(name, "--output")) {
 		o->output = v;
 	} else if (!strcmp(name, "--image")) {
@@ -159,8 +169,9 @@ static int takes_value(const struct run_opts *o, const char *name)
 {
 	static const char *const both[] = { "--env", "--file", "--dir", "--lib", NULL };
 	static const char *const run_only[] = {
-		"--mem",   "--cpus", "--accel",   "--timeout", "--log",     "--kernel", "--machine",
-		"--image", "--net",  "--publish", "--ip",      "--gateway", "--dns",    NULL
+		"--mem",    "--cpus",    "--accel", "--timeout", "--log",
+		"--kernel", "--machine", "--image", "--net",     "--publish",
+		"--ip",     "--gateway", "--dns",   "--volume",  NULL
 	};
 	const char *const *v = !strcmp(o->verb, "pack") ? NULL : run_only;
 
@@ -187,6 +198,8 @@ static int set_flag(struct run_opts *o, const char *a)
 		o->verbose = 1;
 	else if (!strcmp(a, "--no-cache"))
 		o->no_cache = 1;
+	else if (run && !strcmp(a, "--sealed"))
+		o->sh.sealed = 1;
 	else
 		return 0;
 	return 1;
@@ -215,7 +228,8 @@ int opts_parse(int argc, char **argv, struct run_opts *o)
 	o->pk.adds = calloc((size_t)argc, sizeof(*o->pk.adds));
 	o->pk.libs = calloc((size_t)argc, sizeof(*o->pk.libs));
 	o->net.publish = calloc((size_t)argc, sizeof(*o->net.publish));
-	if (!o->env || !o->pk.adds || !o->pk.libs || !o->net.publish) {
+	o->sh.volumes = calloc((size_t)argc, sizeof(*o->sh.volumes));
+	if (!o->env || !o->pk.adds || !o->pk.libs || !o->net.publish || !o->sh.volumes) {
 		fputs("elfvm: out of memory\n", stderr);
 		return -1;
 	}
@@ -255,6 +269,7 @@ void opts_free(struct run_opts *o)
 	free(o->pk.adds);
 	free(o->pk.libs);
 	free(o->net.publish);
+	free(o->sh.volumes);
 	if (o->pk.also) {
 		prog_free(o->pk.also);
 		free(o->pk.also);

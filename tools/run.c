@@ -278,7 +278,7 @@ static int boot_accel(const struct run_opts *o, struct vm_config *cfg, struct vm
 static int boot(const struct run_opts *o, const struct net_plan *net, const char *kernel,
 		const char *path, int temp, FILE *log)
 {
-	char cmdline[256];
+	char cmdline[2560];
 	struct vm_result *res = malloc(sizeof(*res));
 	struct vm_config cfg = {
 		.kernel = kernel,
@@ -293,6 +293,7 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 				    : NULL,
 		.trace = log ? log : stderr,
 		.netdev = net->netdev[0] ? net->netdev : NULL,
+		.extra = net->shares.args,
 	};
 	int status;
 
@@ -301,8 +302,8 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 			unlink(path);
 		return fail125("out of memory");
 	}
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s", net->words, o->strace ? " strace=1" : "",
-		 o->verbose ? " verbose=1" : "");
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s", net->words, net->shares.words,
+		 o->strace ? " strace=1" : "", o->verbose ? " verbose=1" : "");
 	res->end = VM_END_EXIT; /* nothing to report when the choice failed */
 	status = boot_accel(o, &cfg, res);
 	if (temp)
@@ -428,12 +429,15 @@ int run_main(int argc, char **argv)
 		opts_free(&o);
 		return i == 0 ? 0 : ELFVM_EXIT_FAIL;
 	}
-	if (netopts_prepare(&o.net, &net, why, sizeof(why)) < 0) {
+	if (netopts_prepare(&o.net, &net, why, sizeof(why)) < 0 ||
+	    shares_prepare(&o.sh, o.machine && !strcmp(o.machine, "q35"), !o.no_cache, &net.shares, why,
+			   sizeof(why)) < 0) {
 		status = fail125("%s", why);
 	} else {
 		o.pk.dns = net.dns;
 		status = run_image(&o, &net, &spec);
 	}
+	shares_cleanup(&net.shares);
 	prog_free(&prog);
 	free(envp);
 	opts_free(&o);

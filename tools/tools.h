@@ -233,21 +233,23 @@ int pack_list(struct image_list *l, const struct prog_file *p, const struct pack
 enum vm_accel { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
 
 struct vm_config {
-	const char *kernel;  /* the PVH kernel ELF (see vm_default_kernel) */
-	const char *initrd;  /* the image file */
-	const char *cmdline; /* kernel command line words, or NULL; vm_run
+	const char *kernel;       /* the PVH kernel ELF (see vm_default_kernel) */
+	const char *initrd;       /* the image file */
+	const char *cmdline;      /* kernel command line words, or NULL; vm_run
 	                         appends realtime=NS itself */
-	const char *mem;     /* QEMU -m value, e.g. "256M" (NULL: 256M) */
-	int cpus;            /* 0 or 1: one CPU */
-	enum vm_accel accel; /* KVM or TCG, as accel_choose decided */
-	const char *machine; /* "microvm" (also when NULL) or "q35" */
-	double timeout;      /* seconds; 0: none */
-	FILE *log;           /* kernel log lines and QEMU's own stderr
+	const char *mem;          /* QEMU -m value, e.g. "256M" (NULL: 256M) */
+	int cpus;                 /* 0 or 1: one CPU */
+	enum vm_accel accel;      /* KVM or TCG, as accel_choose decided */
+	const char *machine;      /* "microvm" (also when NULL) or "q35" */
+	double timeout;           /* seconds; 0: none */
+	FILE *log;                /* kernel log lines and QEMU's own stderr
 	                         ("qemu: " prefix); NULL drops them */
-	FILE *trace;         /* @@strace records, prefix removed; NULL drops */
-	int quiet;           /* the program's stdout and stderr go nowhere */
-	const char *netdev;  /* QEMU -netdev value for a virtio-net device, or
+	FILE *trace;              /* @@strace records, prefix removed; NULL drops */
+	int quiet;                /* the program's stdout and stderr go nowhere */
+	const char *netdev;       /* QEMU -netdev value for a virtio-net device, or
 	                        NULL for none */
+	const char *const *extra; /* more QEMU arguments (the 9p shares),
+	                             NULL-terminated, or NULL */
 };
 
 enum vm_end {
@@ -335,6 +337,14 @@ struct net_opts {
 	const char *ip, *gateway, *dns;
 };
 
+/* --volume, --sealed and pack's --trace (shares.c). */
+struct share_opts {
+	const char **volumes; /* HOST:GUEST[:ro] */
+	int nvolumes;
+	int sealed; /* no host system files: the image alone */
+	int trace;  /* the kernel reports every host file it brings in */
+};
+
 struct run_opts {
 	const char *verb; /* "run" or "pack" */
 	const char *mem, *log, *kernel, *machine, *output, *image;
@@ -345,6 +355,7 @@ struct run_opts {
 	int nenv;
 	struct pack_opts pk;
 	struct net_opts net;
+	struct share_opts sh;
 };
 
 /* Parses the options before PROGRAM into o (o->verb set: "run" or
@@ -357,6 +368,33 @@ void opts_free(struct run_opts *o);
  * -1. */
 int opts_bad(const struct run_opts *o, const char *fmt, const char *arg);
 
+/* ---- shares.c ------------------------------------------------------------- */
+
+/* --volume: sets it in o->sh.  Returns 0, 1 when name is not it, or -1
+ * after a message. */
+int shares_set(struct run_opts *o, const char *name, const char *v);
+#define SHARE_MAX_ARGS 64
+/* The virtio-9p shares of one VM (docs/hostfiles.md). */
+struct share_plan {
+	const char *args[SHARE_MAX_ARGS + 1]; /* QEMU's -fsdev/-device pairs,
+	                                         NULL-terminated */
+	int nargs;
+	char words[2048];         /* the kernel's mount= (and trace=1) words */
+	char share_etc[PATH_MAX]; /* the copy of /etc's allowed entries shared */
+	char etc_dir[PATH_MAX];   /* that copy when it is the run's own, to remove */
+	char *strs[SHARE_MAX_ARGS];
+	int nstrs, nshares;
+};
+/* Fills p for o on a q35 or microvm machine (the system directories unless
+ * --sealed, a copy of /etc's allow-list, kept in the cache when use_cache,
+ * each volume).  Returns 0,
+ * or -1 with a one-line reason in why (a volume that is not a directory,
+ * too many shares); shares_cleanup undoes it either way. */
+int shares_prepare(const struct share_opts *o, int q35, int use_cache, struct share_plan *p, char *why,
+		   size_t n);
+/* Removes the /etc copy and frees p's strings. */
+void shares_cleanup(struct share_plan *p);
+
 /* ---- netopts.c ------------------------------------------------------------ */
 
 /* A network option of `run`: sets it in o->net.  Returns 0, 1 when name is
@@ -364,9 +402,10 @@ int opts_bad(const struct run_opts *o, const char *fmt, const char *arg);
 int netopts_set(struct run_opts *o, const char *name, const char *v);
 /* What the network options mean for one VM. */
 struct net_plan {
-	char netdev[2048]; /* QEMU's -netdev value; "" for no network device */
-	char words[192];   /* the kernel's ip=, gw=, dns= words */
-	char dns[16];      /* the DNS server, for /etc/resolv.conf */
+	char netdev[2048];        /* QEMU's -netdev value; "" for no network device */
+	char words[192];          /* the kernel's ip=, gw=, dns= words */
+	char dns[16];             /* the DNS server, for /etc/resolv.conf */
+	struct share_plan shares; /* the 9p shares (shares.c): devices too */
 };
 /* Fills plan from n, checking that every published host port can be
  * bound.  Returns 0, or -1 with a one-line reason in why. */

@@ -126,7 +126,7 @@ int vm_default_kernel(char *path, size_t n)
 
 /* ---- the QEMU command line ------------------------------------------------ */
 
-#define MAX_ARGS 80
+#define MAX_ARGS (80 + SHARE_MAX_ARGS)
 
 /* Fills argv (MAX_ARGS) with the command line of docs/protocol.md; the
  * strings live in the caller's buffers cmdline, smp and net.
@@ -215,6 +215,8 @@ static void build_argv(const struct vm_config *cfg, const char *cmdline, char *s
 	argv[i++] = "socket,id=qmp,fd=5"; /* QFD_QMP */
 	argv[i++] = "-mon";
 	argv[i++] = "chardev=qmp,mode=control";
+	for (int k = 0; cfg->extra && cfg->extra[k]; k++)
+		argv[i++] = cfg->extra[k];
 	argv[i] = NULL;
 }
 
