@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE /* copy_file_range, mkostemp */
 #include "tools/tools.h"
+#include "minifs/minifs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -537,5 +538,33 @@ int image_write_temp(const struct cpio_out *o, char *path, size_t n)
 		r = -errno;
 	if (r < 0)
 		unlink(path);
+	return r;
+}
+
+int image_sealed(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	struct stat st;
+	void *m = MAP_FAILED;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (st.st_size > 0)
+		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED) {
+		r = st.st_size > 0 ? -errno : 0;
+		goto out;
+	}
+	struct cpio_entry e;
+	const char *why;
+	size_t off = 0;
+	while (r == 0 && cpio_next(m, (size_t)st.st_size, &off, &e, &why) == 1)
+		r = e.namelen == strlen(SEALED_NAME) && !memcmp(e.name, SEALED_NAME, e.namelen);
+	munmap(m, (size_t)st.st_size);
+out:
+	if (fd >= 0)
+		close(fd);
 	return r;
 }

@@ -86,6 +86,11 @@ static const char pack_usage[] =
 	"  --env K=V           add or replace one environment variable (repeatable)\n"
 	"  --file HOST[:GUEST], --dir HOST[:GUEST], --lib NAME|PATH, --no-cache\n"
 	"                      as for `elfvm run` (see elfvm run --help)\n"
+	"  --trace             run the program once (stdin, --mem, --publish and\n"
+	"                      the other options of `elfvm run` apply) with the\n"
+	"                      host's system files on demand, and pack a sealed\n"
+	"                      image: exactly the files that run used, no host\n"
+	"                      needed to boot it (docs/hostfiles.md)\n"
 	"  -h, --help          this text\n";
 
 int opts_bad(const struct run_opts *o, const char *fmt, const char *arg)
@@ -164,7 +169,8 @@ static int set_value(struct run_opts *o, const char *name, const char *v)
 	return 0;
 }
 
-/* Does name take a value in this verb? */
+/* Does name take a value in this verb?  2 when it is an option of the VM
+ * (which pack takes only with --trace). */
 static int takes_value(const struct run_opts *o, const char *name)
 {
 	static const char *const both[] = { "--env", "--file", "--dir", "--lib", NULL };
@@ -173,16 +179,16 @@ static int takes_value(const struct run_opts *o, const char *name)
 		"--kernel", "--machine", "--image", "--net",     "--publish",
 		"--ip",     "--gateway", "--dns",   "--volume",  NULL
 	};
-	const char *const *v = !strcmp(o->verb, "pack") ? NULL : run_only;
+	int pack = !strcmp(o->verb, "pack");
 
 	for (int i = 0; both[i]; i++)
 		if (!strcmp(name, both[i]))
 			return 1;
-	if (!v)
-		return !strcmp(name, "-o") || !strcmp(name, "--output");
-	for (int i = 0; v[i]; i++)
-		if (!strcmp(name, v[i]))
-			return 1;
+	if (pack && (!strcmp(name, "-o") || !strcmp(name, "--output")))
+		return 1;
+	for (int i = 0; run_only[i]; i++)
+		if (!strcmp(name, run_only[i]))
+			return !pack || strcmp(name, "--image") ? 2 : 0;
 	return 0;
 }
 
@@ -192,16 +198,20 @@ static int set_flag(struct run_opts *o, const char *a)
 {
 	int run = !strcmp(o->verb, "run");
 
-	if (run && !strcmp(a, "--strace"))
+	if (!strcmp(a, "--strace"))
 		o->strace = 1;
-	else if (run && !strcmp(a, "--verbose"))
+	else if (!strcmp(a, "--verbose"))
 		o->verbose = 1;
 	else if (!strcmp(a, "--no-cache"))
 		o->no_cache = 1;
 	else if (run && !strcmp(a, "--sealed"))
 		o->sh.sealed = 1;
+	else if (!run && !strcmp(a, "--trace"))
+		o->sh.trace = 1;
 	else
 		return 0;
+	if (!run && strcmp(a, "--no-cache") && strcmp(a, "--trace"))
+		o->nvm++;
 	return 1;
 }
 
@@ -217,6 +227,9 @@ static int check_opts(const struct run_opts *o, int i, int argc, char **argv)
 				"--file, --dir or --lib (pack a new image)");
 	if (!o->image && i >= argc)
 		return opts_bad(o, "%s", "missing PROGRAM");
+	if (o->nvm && !o->sh.trace)
+		return opts_bad(o, "%s",
+				"the options of the VM need --trace (pack runs nothing without it)");
 	return 0;
 }
 
@@ -237,6 +250,7 @@ int opts_parse(int argc, char **argv, struct run_opts *o)
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		char name[32];
 		const char *a = argv[i], *eq = strchr(a, '=');
+		int kind;
 
 		if (!strcmp(a, "--")) {
 			i++;
@@ -249,9 +263,12 @@ int opts_parse(int argc, char **argv, struct run_opts *o)
 		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
 		if (!eq && set_flag(o, a)) {
 			continue;
-		} else if (!takes_value(o, name)) {
+		} else if (!(kind = takes_value(o, name))) {
 			return opts_bad(o, "unknown option '%s'", a);
-		} else if (eq) {
+		}
+		if (kind == 2 && !strcmp(o->verb, "pack"))
+			o->nvm++;
+		if (eq) {
 			if (set_value(o, name, eq + 1) < 0)
 				return -1;
 		} else if (i + 1 >= argc) {

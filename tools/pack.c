@@ -264,6 +264,26 @@ static int add_program(struct image_list *l, const struct prog_file *p, char *wh
 	return r < 0 ? pack_fail(why, n, "%s: %s", p->path, strerror(-r)) : 0;
 }
 
+/* A path a traced run brought in from the host (pack --trace): the
+ * symlinks on its way as symlinks, then what it is.  A path gone from the
+ * host since is left out. */
+static int add_used(struct image_list *l, const char *path, char *why, size_t n)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	int r = image_mirror(l, path, real, sizeof(real));
+
+	if (r == 0 && lstat(real, &st) < 0)
+		r = -errno;
+	if (r == 0 && S_ISDIR(st.st_mode))
+		r = image_add_dir(l, real, st.st_mode, (uint32_t)st.st_mtime);
+	else if (r == 0 && S_ISREG(st.st_mode))
+		r = image_add_file(l, real, real, &st);
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? pack_fail(why, n, "%s (used by the traced run): %s", path, strerror(-r)) : 0;
+}
+
 /* glibc dlopen()s libgcc_s.so.1 to unwind for pthread_exit and
  * pthread_cancel ("libgcc_s.so.1 must be installed" otherwise): a dynamic
  * glibc program gets it as if --lib libgcc_s.so.1 had been given, when the
@@ -299,6 +319,10 @@ int pack_list(struct image_list *l, const struct prog_file *p, const struct pack
 	if (r == 0)
 		r = needed_resolve(p, libs, nlibs, add_needed, l, why, n);
 	free(libs);
+	for (int i = 0; r == 0 && i < o->nused; i++)
+		r = add_used(l, o->used[i], why, n);
+	if (r == 0 && o->sealed && (r = image_add_data(l, SEALED_NAME, 0100644, "", 0, 0)) < 0)
+		r = pack_fail(why, n, "%s: %s", SEALED_NAME, strerror(-r));
 	if (r < 0 || add_etc(l, p, o->dns, why, n) < 0)
 		return -1;
 	if (o->also && (add_program(l, o->also, why, n) < 0 ||

@@ -293,6 +293,7 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 				    : NULL,
 		.trace = log ? log : stderr,
 		.netdev = net->netdev[0] ? net->netdev : NULL,
+		.used = o->used,
 		.extra = net->shares.args,
 	};
 	int status;
@@ -415,6 +416,28 @@ out:
 	return status;
 }
 
+/* Boots s as `run` does (its network, its shares).  Returns the exit
+ * status. */
+static int run_with(struct run_opts *o, struct image_spec *s)
+{
+	struct net_plan net;
+	char why[PATH_MAX + 256];
+	int status;
+
+	if (o->image && !o->sh.sealed && image_sealed(o->image) == 1)
+		o->sh.sealed = 1;
+	if (netopts_prepare(&o->net, &net, why, sizeof(why)) < 0 ||
+	    shares_prepare(&o->sh, o->machine && !strcmp(o->machine, "q35"), !o->no_cache, &net.shares,
+			   why, sizeof(why)) < 0) {
+		status = fail125("%s", why);
+	} else {
+		o->pk.dns = net.dns;
+		status = run_image(o, &net, s);
+	}
+	shares_cleanup(&net.shares);
+	return status;
+}
+
 int run_main(int argc, char **argv)
 {
 	struct run_opts o = { .verb = "run", .cpus = 1 };
@@ -422,22 +445,12 @@ int run_main(int argc, char **argv)
 	char **envp = NULL;
 	int i = prepare(&o, argc, argv, &prog, &envp), status;
 	struct image_spec spec = { .prog = o.image ? NULL : &prog, .argv = argv + i, .envp = envp };
-	struct net_plan net;
-	char why[256];
 
 	if (i <= 0) {
 		opts_free(&o);
 		return i == 0 ? 0 : ELFVM_EXIT_FAIL;
 	}
-	if (netopts_prepare(&o.net, &net, why, sizeof(why)) < 0 ||
-	    shares_prepare(&o.sh, o.machine && !strcmp(o.machine, "q35"), !o.no_cache, &net.shares, why,
-			   sizeof(why)) < 0) {
-		status = fail125("%s", why);
-	} else {
-		o.pk.dns = net.dns;
-		status = run_image(&o, &net, &spec);
-	}
-	shares_cleanup(&net.shares);
+	status = run_with(&o, &spec);
 	prog_free(&prog);
 	free(envp);
 	opts_free(&o);
@@ -461,18 +474,70 @@ static int pack_write(const struct run_opts *o, const struct image_spec *s)
 	return r;
 }
 
+/* Reads the paths the traced run brought in (one a line) into o->pk.used.
+ * Returns 0 or -ENOMEM. */
+static int read_used(struct run_opts *o)
+{
+	char line[PATH_MAX + 2];
+
+	rewind(o->used);
+	while (fgets(line, sizeof(line), o->used)) {
+		line[strcspn(line, "\n")] = 0;
+		if (line[0] != '/')
+			continue;
+		char **v = realloc(o->pk.used, (size_t)(o->pk.nused + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		o->pk.used = v;
+		if (!(v[o->pk.nused] = strdup(line)))
+			return -ENOMEM;
+		o->pk.nused++;
+	}
+	return 0;
+}
+
+/* pack --trace: runs the program once with the host's system files on
+ * demand, then packs a sealed image of what that run used.  The program's
+ * status does not decide: a traced run that ends 1 still used what it
+ * used; it is said on stderr.  Returns 0 or 125. */
+static int pack_traced(struct run_opts *o, struct image_spec *s)
+{
+	int status, r = ELFVM_EXIT_FAIL;
+
+	if (!(o->used = tmpfile()))
+		return fail125("cannot create a temporary file: %s", strerror(errno));
+	status = run_with(o, s);
+	if (status == ELFVM_EXIT_FAIL || status == ELFVM_EXIT_TIMEOUT) {
+		fprintf(stderr, "elfvm pack: the traced run failed (status %d); no image written\n",
+			status);
+	} else if (read_used(o) < 0) {
+		fail125("out of memory");
+	} else {
+		if (status)
+			fprintf(stderr, "elfvm pack: note: the traced run ended with status %d\n",
+				status);
+		o->pk.sealed = 1;
+		r = pack_write(o, s);
+	}
+	for (int i = 0; i < o->pk.nused; i++)
+		free(o->pk.used[i]);
+	free(o->pk.used);
+	fclose(o->used);
+	return r;
+}
+
 int pack_main(int argc, char **argv)
 {
 	struct run_opts o = { .verb = "pack", .cpus = 1 };
 	struct prog_file prog = { 0 };
 	char **envp = NULL;
 	int i = prepare(&o, argc, argv, &prog, &envp), r = ELFVM_EXIT_FAIL;
+	struct image_spec spec = { .prog = &prog, .argv = argv + i, .envp = envp };
 
 	if (i > 0 && !o.output)
 		opts_bad(&o, "%s", "missing -o IMAGE");
 	else if (i > 0)
-		r = pack_write(&o,
-			       &(struct image_spec){ .prog = &prog, .argv = argv + i, .envp = envp });
+		r = o.sh.trace ? pack_traced(&o, &spec) : pack_write(&o, &spec);
 	else if (i == 0)
 		r = 0;
 	prog_free(&prog);

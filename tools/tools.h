@@ -189,6 +189,11 @@ int image_temp(char *path, size_t n);
 /* Writes the image to a new file from image_temp.  The caller unlinks it.
  * Returns 0 or -errno. */
 int image_write_temp(const struct cpio_out *o, char *path, size_t n);
+/* The entry that marks an image as sealed (pack --trace): booted with
+ * --image it gets no host files. */
+#define SEALED_NAME ".elfvm/sealed"
+/* Does the image at path hold SEALED_NAME?  1 yes, 0 no, or -errno. */
+int image_sealed(const char *path);
 /* Writes all of buf to fd; copies what is left of in to out (an in-kernel
  * copy when the files allow it).  Return 0 or -errno. */
 int image_write_all(int fd, const void *buf, size_t n);
@@ -220,6 +225,10 @@ struct pack_opts {
 	struct prog_file *also; /* the program a dynamic linker run as the
 	                           program will load (ld.so PROG …), or NULL */
 	const char *dns;        /* /etc/resolv.conf's nameserver (NULL: 10.0.2.3) */
+	char **used;            /* pack --trace: the guest paths the run brought
+	                           in from the host, packed as the host has them */
+	int nused;
+	int sealed; /* the image says it wants no host files (.elfvm/sealed) */
 };
 
 /* Lists the content part of p's image: the program, what its linker opens
@@ -248,6 +257,7 @@ struct vm_config {
 	int quiet;                /* the program's stdout and stderr go nowhere */
 	const char *netdev;       /* QEMU -netdev value for a virtio-net device, or
 	                        NULL for none */
+	FILE *used;               /* @@used records' paths, one a line, or NULL */
 	const char *const *extra; /* more QEMU arguments (the 9p shares),
 	                             NULL-terminated, or NULL */
 };
@@ -356,6 +366,8 @@ struct run_opts {
 	struct pack_opts pk;
 	struct net_opts net;
 	struct share_opts sh;
+	int nvm;    /* options of the VM given (pack takes them with --trace) */
+	FILE *used; /* pack --trace: where the kernel's @@used paths go */
 };
 
 /* Parses the options before PROGRAM into o (o->verb set: "run" or

@@ -399,6 +399,11 @@ static void on_log_line(struct vm_state *st, char *line)
 			fprintf(cfg->trace, "%s\n", line + 9);
 		return;
 	}
+	if (!strncmp(line, "@@used ", 7)) {
+		if (cfg->used)
+			fprintf(cfg->used, "%s\n", line + 7);
+		return;
+	}
 	if (!strcmp(line, "@@output")) {
 		st->res->output = 1;
 		return;
