@@ -42,6 +42,7 @@ void file_put(struct file *f)
 		return;
 	if (f->epitems) /* registrations belong to the open file (Linux's __fput) */
 		epoll_file_release(f);
+	flock_release(f);
 	if (f->ops->release)
 		f->ops->release(f);
 	if (f->inode)

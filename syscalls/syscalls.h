@@ -90,6 +90,8 @@ void fd_init(void);
 struct file *file_alloc(const struct file_ops *ops, unsigned flags);
 void file_get(struct file *f);
 void file_put(struct file *f);
+/* flock.c: the last close of f lets go of its flock(2) lock. */
+void flock_release(struct file *f);
 /* The open file behind fd, or NULL (callers answer -EBADF). */
 struct file *fd_get(int fd);
 /* Installs f at the lowest free descriptor >= min, taking over the

@@ -124,6 +124,7 @@ all_cases() {
 	guest epoll -x 0 --
 	guest timerfd -x 0 --
 	guest aio -x 0 --
+	guest flock -x 0 --
 	guest poll_select -x 0 --
 	guest socketpair -x 0 --
 	guest net_unix_stream -x 0 --
