@@ -203,8 +203,8 @@ static struct inode *make_dirs(const char *path)
 			name[n] = 0;
 			next = mfs_create(cur, name, S_IFDIR | 0755);
 		}
-		if (!next || (next->mode & S_IFMT) != S_IFDIR)
-			return NULL;
+		if (!next || (next->mode & S_IFMT) != S_IFDIR || next->gen)
+			return NULL; /* nor inside a generated directory */
 		cur = next;
 		p = q;
 	}
@@ -217,6 +217,7 @@ static long walk_subdir(struct p9_dev *p, uint32_t root, const char *sub, uint32
 	const char *names[P9_MAXWELEM];
 	size_t lens[P9_MAXWELEM];
 	uint32_t fid = root;
+	struct p9_qid q = { P9_QTDIR, 0, 0 };
 	long e = 0;
 
 	for (const char *s = sub; e == 0;) {
@@ -224,17 +225,27 @@ static long walk_subdir(struct p9_dev *p, uint32_t root, const char *sub, uint32
 		while (n < P9_MAXWELEM && *s) {
 			while (*s == '/')
 				s++;
-			const char *q = s;
-			while (*q && *q != '/')
-				q++;
-			if (q != s) {
-				names[n] = s;
-				lens[n++] = (size_t)(q - s);
+			const char *end = s;
+			while (*end && *end != '/')
+				end++;
+			if ((end - s == 1 && s[0] == '.') ||
+			    (end - s == 2 && s[0] == '.' && s[1] == '.')) {
+				if (fid != root)
+					p9_clunk(p, fid);
+				return -EINVAL; /* SUBDIR stays inside the share */
 			}
-			s = q;
+			if (end != s) {
+				names[n] = s;
+				lens[n++] = (size_t)(end - s);
+			}
+			s = end;
 		}
 		uint32_t nf;
-		e = p9_walk(p, fid, names, lens, n, &nf, NULL);
+		e = p9_walk(p, fid, names, lens, n, &nf, &q);
+		if (e == 0 && n > 0 && !(q.type & P9_QTDIR)) {
+			p9_clunk(p, nf);
+			e = -ENOTDIR;
+		}
 		if (fid != root)
 			p9_clunk(p, fid);
 		if (e == 0)
@@ -270,7 +281,7 @@ static bool mount_word(const char *v, size_t len, void *arg)
 		   : !strcmp(f[2], "rw")  ? MOUNT_RW
 					  : -1;
 	if (kind < 0 || f[1][0] != '/') {
-		klog("9p: mount=%s: expected TAG:/GUESTPATH:sys|ro|rw[:SUBDIR]", v);
+		klog("9p: mount=%.*s: expected TAG:/GUESTPATH:sys|ro|rw[:SUBDIR]", (int)len, v);
 		return true;
 	}
 	struct p9_dev *p = p9_find(f[0], strlen(f[0]));
