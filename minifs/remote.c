@@ -221,7 +221,7 @@ static long instantiate(struct inode *dir, const char *name, size_t len, uint32_
 			struct inode **out)
 {
 	struct mfs_mount *m = dir->remote->m;
-	struct p9_attr a;
+	struct p9_attr a = { 0 };
 	char *path = kmalloc(PATH_MAX);
 	long e = path ? p9_getattr(m->p, fid, &a) : -ENOMEM;
 	unsigned type = a.mode & S_IFMT;
