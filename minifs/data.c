@@ -40,9 +40,8 @@ static uint64_t mfs_page(struct inode *ino, uint64_t index)
 	if (ino->pages[index])
 		return ino->pages[index];
 	if (ino->remote) { /* a host file: fetch a run of pages, read ahead */
-		size_t run = PAGE_UP(ino->size) / PAGE_SIZE > index
-				     ? PAGE_UP(ino->size) / PAGE_SIZE - index
-				     : 1;
+		uint64_t npages = PAGE_UP(ino->size) / PAGE_SIZE;
+		size_t run = npages > index ? MIN(npages - index, 32) : 1;
 		if (!grow_table(ino, index + run - 1) || mfs_remote_fill(ino, index, run) < 0)
 			return 0;
 		return ino->pages[index];
