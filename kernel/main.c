@@ -92,6 +92,7 @@ void kmain(uint32_t start_info)
 	if (cmdline_get("selftest", buf, sizeof(buf)))
 		selftest_run();
 	mfs_init(boot_info.image, boot_info.image_size);
+	mfs_remote_init(); /* the host's shares join the image's tree */
 	syscalls_init();
 	kdebug("memory: %lu MiB free", mem_free_pages() >> 8);
 	loader_start();

@@ -39,6 +39,13 @@ static uint64_t mfs_page(struct inode *ino, uint64_t index)
 		return 0;
 	if (ino->pages[index])
 		return ino->pages[index];
+	if (ino->remote) { /* a host file: fetch a run of pages, read ahead */
+		uint64_t npages = PAGE_UP(ino->size) / PAGE_SIZE;
+		size_t run = npages > index ? MIN(npages - index, 32) : 1;
+		if (!grow_table(ino, index + run - 1) || mfs_remote_fill(ino, index, run) < 0)
+			return 0;
+		return ino->pages[index];
+	}
 	uint64_t pa = page_alloc(), off = index * PAGE_SIZE;
 	if (!pa)
 		return 0;
@@ -62,12 +69,16 @@ static const uint8_t *source(const struct inode *ino, uint64_t off)
 
 long mfs_read(struct inode *ino, struct uio *u, uint64_t off)
 {
+	if (mfs_remote_volume(ino))
+		return mfs_remote_read(ino, u, off);
 	if (off >= ino->size)
 		return 0;
 	size_t len = MIN(u->count, ino->size - off), done = 0;
 	while (done < len) {
 		uint64_t at = off + done;
 		size_t n = MIN(len - done, PAGE_SIZE - at % PAGE_SIZE);
+		if (ino->remote && !mfs_page(ino, at / PAGE_SIZE))
+			return done ? (long)done : -EIO; /* the host did not answer */
 		const uint8_t *src = source(ino, at);
 		if (src && ino->image && src >= ino->image && src < ino->image + ino->image_size)
 			n = MIN(n, ino->image_size - at);
@@ -85,6 +96,8 @@ long mfs_write(struct inode *ino, struct uio *u, uint64_t off)
 {
 	size_t len = u->count, done = 0;
 
+	if (mfs_where(ino) != MFS_LOCAL)
+		return mfs_remote_write(ino, u, off);
 	if (!len)
 		return 0;
 	if (off > MAX_FILE_SIZE || len > MAX_FILE_SIZE - off)
@@ -115,6 +128,11 @@ long mfs_truncate(struct inode *ino, uint64_t size)
 {
 	if (size > MAX_FILE_SIZE)
 		return -EFBIG;
+	if (mfs_where(ino) != MFS_LOCAL) {
+		long r = mfs_remote_truncate(ino, size);
+		if (r < 0)
+			return r;
+	}
 	if (size < ino->size) {
 		for (uint64_t i = PAGE_UP(size) / PAGE_SIZE; i < ino->npages; i++) {
 			if (ino->pages[i])
@@ -151,6 +169,7 @@ static void backing_get(void *obj)
 
 static void backing_put(void *obj)
 {
+	mfs_remote_writeback(obj); /* a rw volume file's mapping ends: to the host */
 	mfs_put(obj);
 }
 

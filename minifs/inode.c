@@ -83,6 +83,7 @@ void mfs_put(struct inode *ino)
 		return;
 	if ((ino->mode & S_IFMT) == S_IFDIR)
 		clear_dir(ino);
+	mfs_remote_free(ino);
 	free_data(ino);
 	kfree(ino);
 }
@@ -197,6 +198,19 @@ void mfs_stat(const struct inode *ino, struct stat *st)
 	st->st_atim = (struct timespec){ ino->atime / 1000000000, ino->atime % 1000000000 };
 	st->st_mtim = (struct timespec){ ino->mtime / 1000000000, ino->mtime % 1000000000 };
 	st->st_ctim = (struct timespec){ ino->ctime / 1000000000, ino->ctime % 1000000000 };
+}
+
+uint8_t mfs_dtype(const struct inode *i)
+{
+	switch (i->mode & S_IFMT) {
+	case S_IFDIR: return DT_DIR;
+	case S_IFREG: return DT_REG;
+	case S_IFLNK: return DT_LNK;
+	case S_IFCHR: return DT_CHR;
+	case S_IFIFO: return DT_FIFO;
+	case S_IFSOCK: return DT_SOCK;
+	default: return DT_UNKNOWN;
+	}
 }
 
 void mfs_touch(struct inode *ino, bool modified)

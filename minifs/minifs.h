@@ -65,7 +65,8 @@ struct inode {
 	char *path;                  /* where it was created (for maps), or NULL */
 	const struct mfs_gen *gen;   /* synthetic files and directories (/proc) */
 	long gen_arg;
-	void *sock; /* S_IFSOCK: the AF_UNIX socket bound to this name, or NULL */
+	void *sock;                /* S_IFSOCK: the AF_UNIX socket bound to this name, or NULL */
+	struct mfs_remote *remote; /* host-backed (remote.c), or NULL */
 };
 
 struct dentry {
@@ -135,6 +136,8 @@ long mfs_walk(struct inode *start, const char *path, int flags, struct walk *w);
 struct inode *mfs_lookup(const char *path);
 /* Writes the absolute path of a directory; returns its length or -ERANGE. */
 long mfs_dir_path(struct inode *dir, char *buf, size_t size);
+/* The entry of dir that names child, or NULL. */
+const struct dentry *mfs_entry_of(const struct inode *dir, const struct inode *child);
 
 /* ---- file data (data.c) ---------------------------------------------------- */
 /* Each returns bytes moved, or -errno (-EFAULT, -ENOSPC/-ENOMEM, -EFBIG). */
@@ -144,6 +147,74 @@ long mfs_write(struct inode *ino, struct uio *u, uint64_t off);
 long mfs_truncate(struct inode *ino, uint64_t size);
 /* How mmap reaches a file's pages (kernel/vm.c). */
 extern const struct vm_backing mfs_backing;
+
+/* ---- host files (remote.c, remote_vol.c; docs/9p.md) ---------------------- */
+/* Joins the shares the command line's mount= words name; none: nothing. */
+void mfs_remote_init(void);
+/* The program is ending: writes back mapped pages of rw volume files and
+ * logs the 9P round trips made (verbose). */
+void mfs_remote_exit(void);
+/* Drops ino's host state (its fids); the inode is being freed. */
+void mfs_remote_free(struct inode *ino);
+/* name is not in dir's entries and dir is host-backed: asks the host (or
+ * the negative cache) and links what it finds.  0 with *out the inode or
+ * NULL (no such name), or -errno.  Tree lock held. */
+long mfs_remote_lookup(struct inode *dir, const char *name, size_t len, struct inode **out);
+/* Fetches up to n pages of a sys file from index on into ino->pages
+ * (index's page must be absent); 0 or -errno. */
+long mfs_remote_fill(struct inode *ino, uint64_t index, size_t n);
+/* Volume files (remote_vol.c): data straight from and to the host, as
+ * mfs_read/mfs_write/mfs_truncate answer (which call these).  Writes and
+ * truncation of a read-only inode are -EROFS. */
+long mfs_remote_read(struct inode *ino, struct uio *u, uint64_t off);
+long mfs_remote_write(struct inode *ino, struct uio *u, uint64_t off);
+long mfs_remote_truncate(struct inode *ino, uint64_t size);
+/* Changes below a volume, made on the host first (the tree follows when
+ * it agrees): 0 or the host's -errno; -EROFS where nothing may change,
+ * -EXDEV across shares.  dir is the directory of name; create leaves the
+ * new file's inode in *out.  Called without the tree lock. */
+long mfs_remote_create(struct inode *dir, const char *name, unsigned flags, uint32_t mode,
+		       struct inode **out);
+long mfs_remote_mkdir(struct inode *dir, const char *name, uint32_t mode);
+long mfs_remote_symlink(struct inode *dir, const char *name, const char *target);
+long mfs_remote_unlink(struct inode *dir, const char *name, struct inode *ino, bool is_dir);
+long mfs_remote_rename(struct inode *src, struct inode *odir, const char *oname, struct inode *ndir,
+		       const char *nname);
+long mfs_remote_link(struct inode *ino, struct inode *dir, const char *name);
+/* valid: P9_ATTR_* bits (kernel/virtio/p9.h) of mode and the times. */
+long mfs_remote_setattr(struct inode *ino, uint32_t valid, uint32_t mode, int64_t atime, int64_t mtime);
+/* Opens a host file's I/O fid, read-write when write is set: the host's
+ * -errno (-EACCES…) at open time rather than at the first write. */
+long mfs_remote_open(struct inode *ino, bool write);
+/* Re-reads a volume inode's attributes from the host (stat, open,
+ * SEEK_END); 0 for other inodes. */
+long mfs_remote_refresh(struct inode *ino);
+/* Writes a rw volume file's mapped pages back (msync, munmap, close) and
+ * with fsync asks the host to sync it too; 0 or -errno. */
+long mfs_remote_writeback(struct inode *ino);
+long mfs_remote_fsync(struct inode *ino, bool datasync);
+struct statfs;
+/* statfs of a volume, from the host; -ENOSYS for other inodes. */
+long mfs_remote_statfs(struct inode *ino, struct statfs *s);
+/* Whether ino lives on a volume (ro or rw): its data and attributes are
+ * the host's, read and written through. */
+bool mfs_remote_volume(const struct inode *ino);
+/* Where a change to ino (its data, attributes, or entries when a
+ * directory) is made: the tree, the host, or nowhere (-EROFS). */
+enum mfs_where { MFS_LOCAL, MFS_READONLY, MFS_HOST };
+enum mfs_where mfs_where(const struct inode *ino);
+/* A directory listing fixed when getdents64 starts at 0 (remote.c). */
+struct mfs_dirsnap;
+struct mfs_dirent {
+	size_t name_off, len;
+	uint64_t ino;
+	uint8_t type; /* DT_* */
+};
+long mfs_remote_snapshot(struct inode *dir, struct mfs_dirsnap **out);
+bool mfs_dirsnap_get(const struct mfs_dirsnap *s, size_t i, struct mfs_dirent *e, const char **name);
+void mfs_dirsnap_free(struct mfs_dirsnap *s);
+/* The DT_* type of an inode. */
+uint8_t mfs_dtype(const struct inode *ino);
 
 /* ---- boot (boot.c), devices (dev.c), /proc and /sys (proc.c) ----------- */
 /* Builds the tree from the image: the image's entries, /dev, /proc, /sys,

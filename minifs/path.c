@@ -73,6 +73,11 @@ static long walk(struct inode *cur, char *buf, int flags, struct walk *w)
 		if (cur->gen && cur->gen->fill)
 			cur->gen->fill(cur);
 		struct inode *next = mfs_dir_lookup(cur, p, len);
+		if (!next && cur->remote) {
+			long r = mfs_remote_lookup(cur, p, len, &next);
+			if (r < 0)
+				return r;
+		}
 		if (last) {
 			w->dir = cur;
 			memcpy(w->name, p, len);
@@ -135,7 +140,7 @@ struct inode *mfs_lookup(const char *path)
 	return r < 0 ? NULL : w.inode;
 }
 
-static const struct dentry *entry_of(const struct inode *dir, const struct inode *child)
+const struct dentry *mfs_entry_of(const struct inode *dir, const struct inode *child)
 {
 	for (const struct dentry *d = dir->children; d; d = d->next)
 		if (d->inode == child)
@@ -152,7 +157,7 @@ long mfs_dir_path(struct inode *dir, char *buf, size_t size)
 		return -ERANGE;
 	buf[size - 1] = 0;
 	for (struct inode *i = dir; i != mfs_root; i = i->parent) {
-		const struct dentry *d = entry_of(i->parent, i);
+		const struct dentry *d = mfs_entry_of(i->parent, i);
 		if (!d)
 			return -ENOENT; /* removed from the tree */
 		if (len + d->len + 1 >= size)

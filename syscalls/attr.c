@@ -4,6 +4,7 @@
  * utimensat in their path, descriptor and *at forms, and umask.  The
  * program is root, so every change is allowed; only /proc and /sys refuse.
  */
+#include "kernel/virtio/p9.h"
 #include "minifs/minifs.h"
 #include "syscalls/syscalls.h"
 
@@ -68,6 +69,9 @@ static long chmod_at(int dirfd, const char __user *upath, unsigned mode, int fla
 		return r;
 	if ((ino->mode & S_IFMT) == S_IFLNK)
 		return -EOPNOTSUPP;
+	if (mfs_where(ino) != MFS_LOCAL &&
+	    (r = mfs_remote_setattr(ino, P9_ATTR_MODE, mode & 07777, 0, 0)) < 0)
+		return r;
 	ino->mode = (ino->mode & S_IFMT) | (mode & 07777);
 	mfs_touch(ino, false);
 	ino->ctime = ino->atime;
@@ -98,6 +102,8 @@ static long chown_at(int dirfd, const char __user *upath, int uid, int gid, int 
 	long r = target(dirfd, upath, flags, &ino);
 	if (r < 0)
 		return r;
+	if (mfs_where(ino) != MFS_LOCAL && (uid != -1 || gid != -1))
+		return -EROFS; /* host files keep their owners (docs/9p.md) */
 	if (uid != -1)
 		ino->uid = uid;
 	if (gid != -1)
@@ -156,6 +162,12 @@ SYSCALL_DEFINE4(utimensat, int, dirfd, const char __user *, upath, const struct 
 		return r;
 	int64_t now = clock_realtime_ns(), a = ino->atime, m = ino->mtime;
 	if ((r = pick(&t[0], now, &a)) < 0 || (r = pick(&t[1], now, &m)) < 0)
+		return r;
+	if (mfs_where(ino) != MFS_LOCAL &&
+	    (r = mfs_remote_setattr(ino,
+				    P9_ATTR_ATIME | P9_ATTR_ATIME_SET | P9_ATTR_MTIME |
+					    P9_ATTR_MTIME_SET | P9_ATTR_CTIME,
+				    0, a, m)) < 0)
 		return r;
 	ino->atime = a;
 	ino->mtime = m;

@@ -12,39 +12,28 @@ static bool is_dir(const struct inode *i)
 	return (i->mode & S_IFMT) == S_IFDIR;
 }
 
-static uint8_t dtype(const struct inode *i)
-{
-	switch (i->mode & S_IFMT) {
-	case S_IFDIR: return DT_DIR;
-	case S_IFREG: return DT_REG;
-	case S_IFLNK: return DT_LNK;
-	case S_IFCHR: return DT_CHR;
-	case S_IFIFO: return DT_FIFO;
-	case S_IFSOCK: return DT_SOCK;
-	default: return DT_UNKNOWN;
-	}
-}
-
 /* Emits one record; false when it does not fit. */
-static bool emit(char *buf, size_t size, size_t *len, const char *name, size_t nlen,
-		 const struct inode *ino, uint64_t next)
+static bool emit(char *buf, size_t size, size_t *len, const char *name, size_t nlen, uint64_t ino,
+		 uint8_t type, uint64_t next)
 {
 	size_t rec = (offsetof(struct linux_dirent64, d_name) + nlen + 1 + 7) & ~7UL;
 
 	if (*len + rec > size)
 		return false;
 	struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + *len);
-	d->d_ino = ino->ino;
+	d->d_ino = ino;
 	d->d_off = next;
 	d->d_reclen = rec;
-	d->d_type = dtype(ino);
+	d->d_type = type;
 	memcpy(d->d_name, name, nlen);
 	memset(d->d_name + nlen, 0, rec - offsetof(struct linux_dirent64, d_name) - nlen);
 	*len += rec;
 	return true;
 }
 
-/* The position is an index: 0 is ".", 1 "..", then the entries in order. */
+/* The position is an index: 0 is ".", 1 "..", then the entries in order.
+ * A host-backed directory is listed from a snapshot taken at position 0
+ * (minifs/remote.c), kept in f->priv until the next rewind or the close. */
 SYSCALL_DEFINE3(getdents64, int, fd, void __user *, ubuf, unsigned, size)
 {
 	struct file *f = fd_get(fd);
@@ -63,19 +52,34 @@ SYSCALL_DEFINE3(getdents64, int, fd, void __user *, ubuf, unsigned, size)
 	mfs_lock();
 	if (dir->gen && dir->gen->fill && f->off == 0)
 		dir->gen->fill(dir);
+	long r = 0;
+	if (dir->remote && (f->off == 0 || !f->priv)) {
+		mfs_dirsnap_free(f->priv);
+		f->priv = NULL;
+		r = mfs_remote_snapshot(dir, (struct mfs_dirsnap **)&f->priv);
+	}
 	size_t len = 0;
 	uint64_t i = 0;
 	bool full = false;
 	/* f->off moves past an entry only once it is in the buffer. */
-	if (f->off == i && !(full = !emit(buf, size, &len, ".", 1, dir, i + 1)))
+	if (r == 0 && f->off == i && !(full = !emit(buf, size, &len, ".", 1, dir->ino, DT_DIR, i + 1)))
 		f->off++;
-	if (!full && f->off == ++i && !(full = !emit(buf, size, &len, "..", 2, dir->parent, i + 1)))
+	if (r == 0 && !full && f->off == ++i &&
+	    !(full = !emit(buf, size, &len, "..", 2, dir->parent->ino, DT_DIR, i + 1)))
 		f->off++;
-	for (struct dentry *d = dir->children; d && !full; d = d->next)
-		if (f->off == ++i && !(full = !emit(buf, size, &len, d->name, d->len, d->inode, i + 1)))
+	struct mfs_dirent e;
+	const char *name;
+	if (f->priv)
+		while (!full && mfs_dirsnap_get(f->priv, f->off - 2, &e, &name))
+			if (!(full = !emit(buf, size, &len, name, e.len, e.ino, e.type, f->off + 1)))
+				f->off++;
+	for (struct dentry *d = dir->children; d && !full && !f->priv; d = d->next)
+		if (f->off == ++i && !(full = !emit(buf, size, &len, d->name, d->len, d->inode->ino,
+						    mfs_dtype(d->inode), i + 1)))
 			f->off++;
 	mfs_unlock();
-	long r = len == 0 && full ? -EINVAL : (long)len;
+	if (r == 0)
+		r = len == 0 && full ? -EINVAL : (long)len;
 	if (len && copy_to_user(ubuf, buf, len) < 0)
 		r = -EFAULT;
 	kfree(buf);
@@ -147,6 +151,8 @@ SYSCALL_DEFINE3(mkdirat, int, dirfd, const char __user *, upath, unsigned, mode)
 
 	if (r < 0)
 		return r;
+	if (mfs_where(w.dir) != MFS_LOCAL)
+		return mfs_remote_mkdir(w.dir, w.name, mode & 07777 & ~vfs_umask());
 	mfs_lock();
 	struct inode *ino = mfs_create(w.dir, w.name, S_IFDIR | (mode & 07777 & ~vfs_umask()));
 	mfs_unlock();
@@ -174,13 +180,15 @@ static long remove(int dirfd, const char __user *upath, bool want_dir)
 			return -EINVAL;
 		if (w.len == 2 && w.name[0] == '.' && w.name[1] == '.')
 			return -ENOTEMPTY;
-		if (w.inode->children)
-			return -ENOTEMPTY;
+		if (w.inode->children && !mfs_remote_volume(w.inode))
+			return -ENOTEMPTY; /* a volume's host says (the tree holds what was looked up) */
 	} else if (is_dir(w.inode)) {
 		return -EISDIR;
 	}
 	if (w.dir->gen)
 		return -EPERM;
+	if (mfs_where(w.inode) != MFS_LOCAL)
+		return mfs_remote_unlink(w.dir, w.name, w.inode, want_dir);
 	mfs_lock();
 	r = mfs_unlink(w.dir, w.name, w.len);
 	mfs_unlock();
@@ -233,7 +241,7 @@ static long rename_check(struct walk *from, struct walk *to, unsigned flags)
 		return -ENOTDIR;
 	if (!is_dir(s) && is_dir(t))
 		return -EISDIR;
-	if (is_dir(t) && t->children)
+	if (is_dir(t) && t->children && !mfs_remote_volume(t))
 		return -ENOTEMPTY;
 	return 0;
 }
@@ -253,6 +261,13 @@ SYSCALL_DEFINE5(renameat2, int, olddir, const char __user *, oldp, int, newdir, 
 		r = rename_check(&from, &to, flags);
 	if (r < 0 || from.inode == to.inode)
 		return r;
+	if (r == 0 && (mfs_where(from.inode) != MFS_LOCAL || mfs_where(to.dir) != MFS_LOCAL)) {
+		if (flags)
+			return -EINVAL; /* 9P's Trenameat has no flags */
+		r = mfs_remote_rename(from.inode, from.dir, from.name, to.dir, to.name);
+		if (r < 0)
+			return r;
+	}
 	struct inode *s = from.inode, *t = to.inode;
 	mfs_get(s);
 	if (t)
@@ -301,6 +316,9 @@ SYSCALL_DEFINE5(linkat, int, olddir, const char __user *, oldp, int, newdir, con
 	r = new_entry(newdir, newp, &to);
 	if (r < 0)
 		return r;
+	if ((mfs_where(from.inode) != MFS_LOCAL || mfs_where(to.dir) != MFS_LOCAL) &&
+	    (r = mfs_remote_link(from.inode, to.dir, to.name)) < 0)
+		return r;
 	mfs_lock();
 	r = mfs_link(to.dir, to.name, to.len, from.inode);
 	mfs_unlock();
@@ -325,6 +343,11 @@ SYSCALL_DEFINE3(symlinkat, const char __user *, utarget, int, newdir, const char
 	if (r > 0)
 		r = new_entry(newdir, newp, &w);
 	struct inode *ino = NULL;
+	if (r == 0 && mfs_where(w.dir) != MFS_LOCAL) {
+		r = mfs_remote_symlink(w.dir, w.name, target);
+		kfree(target);
+		return r;
+	}
 	if (r == 0) {
 		mfs_lock();
 		ino = mfs_create(w.dir, w.name, S_IFLNK | 0777);

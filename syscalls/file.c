@@ -146,6 +146,8 @@ SYSCALL_DEFINE3(lseek, int, fd, int64_t, off, int, whence)
 		return -EBADF;
 	if (!f->ops->seekable)
 		return -ESPIPE;
+	if (whence == SEEK_END && f->inode)
+		mfs_remote_refresh(f->inode); /* a volume file: the host's size */
 	int64_t size = f->inode ? (int64_t)f->inode->size : 0, base;
 	switch (whence) {
 	case SEEK_SET: base = 0; break;
@@ -298,6 +300,8 @@ SYSCALL_DEFINE2(fstat, int, fd, struct stat __user *, ust)
 
 	if (!f)
 		return -EBADF;
+	if (f->inode)
+		mfs_remote_refresh(f->inode); /* a volume file: the host's attributes */
 	file_stat(f, &st);
 	return copy_to_user(ust, &st, sizeof(st));
 }
@@ -347,15 +351,27 @@ SYSCALL_DEFINE4(fallocate, int, fd, int, mode, int64_t, off, int64_t, len)
 }
 
 /* Memory is the storage: there is nothing to flush, and nothing persists
- * after the VM ends (docs/status.md). */
+ * after the VM ends (docs/status.md), except on a volume, whose host file
+ * gets its mapped pages and a Tfsync (docs/9p.md). */
+static long sync_fd(int fd, bool datasync)
+{
+	struct file *f = fd_get(fd);
+
+	if (!f)
+		return -EBADF;
+	if (f->inode && mfs_remote_volume(f->inode) && !(f->flags & O_PATH))
+		return mfs_remote_fsync(f->inode, datasync);
+	return 0;
+}
+
 SYSCALL_DEFINE1(fsync, int, fd)
 {
-	return fd_get(fd) ? 0 : -EBADF;
+	return sync_fd(fd, false);
 }
 
 SYSCALL_DEFINE1(fdatasync, int, fd)
 {
-	return fd_get(fd) ? 0 : -EBADF;
+	return sync_fd(fd, true);
 }
 
 /* Copies at most len bytes from a regular file (or a generated one's

@@ -198,13 +198,17 @@ SYSCALL_DEFINE3(msync, uint64_t, addr, uint64_t, len, int, flags)
 {
 	if ((addr & (PAGE_SIZE - 1)) || (flags & ~7) || ((flags & 1) && (flags & 4)))
 		return -EINVAL;
+	long r = 0;
 	for (uint64_t a = addr; a < addr + PAGE_UP(len);) {
 		struct vma *v = vm_find(a);
 		if (!v)
 			return -ENOMEM;
+		/* A shared mapping of a volume file: its pages go to the host. */
+		if (r == 0 && (v->flags & VMA_SHARED) && v->backing == &mfs_backing)
+			r = mfs_remote_writeback(v->obj);
 		a = v->end;
 	}
-	return 0;
+	return r;
 }
 
 /* Nothing is ever swapped out, so every page is locked in memory already;

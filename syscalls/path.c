@@ -56,11 +56,22 @@ static long open_existing(struct walk *w, unsigned flags, long mode)
 		return -ELOOP; /* O_NOFOLLOW met a link */
 	if (is_type(ino, S_IFDIR) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_CREAT)))
 		return -EISDIR;
-	long r = vfs_open(ino, flags, &f);
+	bool writes = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	long r = 0;
+	if (is_type(ino, S_IFREG) && !(flags & O_PATH) && mfs_remote_volume(ino))
+		r = writes && mfs_where(ino) == MFS_READONLY ? -EROFS : mfs_remote_refresh(ino);
+	if (r == 0 && mfs_where(ino) == MFS_HOST && (flags & O_ACCMODE) != O_RDONLY && !(flags & O_PATH))
+		r = mfs_remote_open(ino, true); /* the host's refusal comes at open */
+	else if (is_type(ino, S_IFREG) && !(flags & O_PATH) && writes && mfs_where(ino) != MFS_LOCAL)
+		r = -EROFS; /* a host file a sys mount brought in */
 	if (r < 0)
 		return r;
-	if ((flags & O_TRUNC) && is_type(ino, S_IFREG) && !(flags & O_PATH)) /* even O_RDONLY */
-		mfs_truncate(ino, 0);
+	if ((flags & O_TRUNC) && is_type(ino, S_IFREG) && !(flags & O_PATH) && /* even O_RDONLY */
+	    (r = mfs_truncate(ino, 0)) < 0)
+		return r;
+	r = vfs_open(ino, flags, &f);
+	if (r < 0)
+		return r;
 	return fd_install(f, 0, flags & O_CLOEXEC);
 }
 
@@ -95,6 +106,14 @@ SYSCALL_DEFINE4(openat, int, dirfd, const char __user *, upath, unsigned, flags,
 		return -ENOENT; /* a removed directory takes no new entries */
 	if (w.dir->gen)
 		return -EACCES;
+	if (mfs_where(w.dir) != MFS_LOCAL) {
+		struct inode *made;
+		r = mfs_remote_create(w.dir, w.name, flags, mode & 07777 & ~vfs_umask(), &made);
+		if (r < 0)
+			return r;
+		w.inode = made;
+		return open_existing(&w, flags & ~(O_EXCL | O_TRUNC), mode);
+	}
 	char full[PATH_MAX];
 	mfs_lock();
 	struct inode *ino = mfs_create(w.dir, w.name, S_IFREG | (mode & 07777 & ~vfs_umask()));
@@ -153,8 +172,13 @@ static long stat_at(int dirfd, const char __user *upath, struct stat *st, int fl
 	long r = resolve(dirfd, upath, flags, &ino, &f);
 	if (r < 0)
 		return r;
+	if (f && f->inode)
+		mfs_remote_refresh(f->inode);
 	if (f)
 		return file_stat(f, st);
+	long e = mfs_remote_refresh(ino); /* a volume's inode: the host's attributes */
+	if (e < 0)
+		return e;
 	mfs_stat(ino, st);
 	return 0;
 }
@@ -228,17 +252,30 @@ static long fill_statfs(struct statfs __user *u)
 	return copy_to_user(u, &s, sizeof(s));
 }
 
+/* A volume's numbers are the host file system's. */
+static long statfs_of(struct inode *ino, struct statfs __user *u)
+{
+	struct statfs s;
+
+	if (!ino || !mfs_remote_volume(ino))
+		return fill_statfs(u);
+	long r = mfs_remote_statfs(ino, &s);
+	return r < 0 ? r : copy_to_user(u, &s, sizeof(s));
+}
+
 SYSCALL_DEFINE2(statfs, const char __user *, upath, struct statfs __user *, u)
 {
 	struct walk w;
 	long r = vfs_walk_at(AT_FDCWD, upath, WALK_FOLLOW, &w);
 
-	return r < 0 ? r : fill_statfs(u);
+	return r < 0 ? r : statfs_of(w.inode, u);
 }
 
 SYSCALL_DEFINE2(fstatfs, int, fd, struct statfs __user *, u)
 {
-	return fd_get(fd) ? fill_statfs(u) : -EBADF;
+	struct file *f = fd_get(fd);
+
+	return f ? statfs_of(f->inode, u) : -EBADF;
 }
 
 SYSCALL_DEFINE4(faccessat2, int, dirfd, const char __user *, upath, int, mode, int, flags)

@@ -9,6 +9,7 @@
  * which posix_spawn and system() report as "Function not implemented".
  */
 #include "kernel/net/stack.h"
+#include "minifs/minifs.h"
 #include "syscalls/syscalls.h"
 
 #define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD)
@@ -166,7 +167,8 @@ SYSCALL_DEFINE1(exit, int, status)
 
 SYSCALL_DEFINE1(exit_group, int, status)
 {
-	net_drain(); /* what the program sent must leave before the VM ends */
+	net_drain();       /* what the program sent must leave before the VM ends */
+	mfs_remote_exit(); /* shared mappings of volume files reach the host */
 	vm_exit_status(status);
 }
 

@@ -52,10 +52,18 @@ static long reg_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 	return -ENOTTY;
 }
 
+/* A rw volume file's pages a mapping changed reach the host at close. */
+static void reg_release(struct file *f)
+{
+	if ((f->flags & O_ACCMODE) != O_RDONLY)
+		mfs_remote_writeback(f->inode);
+}
+
 static const struct file_ops reg_ops = {
 	.read = reg_read,
 	.write = reg_write,
 	.ioctl = reg_ioctl,
+	.release = reg_release,
 	.seekable = true,
 };
 
@@ -65,7 +73,15 @@ static long dir_read(struct file *f, struct uio *u, uint64_t *off)
 	return -EISDIR;
 }
 
-static const struct file_ops dir_ops = { .read = dir_read, .write = NULL, .seekable = true };
+/* A host-backed directory's listing snapshot (dir.c's getdents64). */
+static void dir_release(struct file *f)
+{
+	mfs_dirsnap_free(f->priv);
+}
+
+static const struct file_ops dir_ops = {
+	.read = dir_read, .write = NULL, .release = dir_release, .seekable = true
+};
 
 static long dev_read(struct file *f, struct uio *u, uint64_t *off)
 {

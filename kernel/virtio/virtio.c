@@ -9,6 +9,7 @@
  * hints (NO_INTERRUPT, NO_NOTIFY) are enough for the console and the NIC.
  */
 #include "kernel/virtio/virtio.h"
+#include "kernel/virtio/p9.h"
 
 /* The device is another agent reading and writing the rings: x86 keeps
  * stores in order, so a compiler barrier orders publications; a store
@@ -23,6 +24,7 @@ static const struct {
 } drivers[] = {
 	{ VIRTIO_ID_CONSOLE, virtio_console_probe },
 	{ VIRTIO_ID_NET, virtio_net_probe },
+	{ VIRTIO_ID_9P, virtio_9p_probe },
 };
 
 void virtio_probe(struct virtio_dev *d)

@@ -3,10 +3,11 @@
  * The virtio layer's one header (docs/virtio.md): the transport-independent
  * core (virtio.c: feature negotiation, split virtqueues, interrupts), the
  * two transports that find devices and reach their registers (mmio.c on
- * microvm, pci.c on q35), and the drivers on top (console.c, net.c).  A
- * transport fills a struct virtio_dev and calls virtio_probe, which hands
- * it to the driver of its device type.  Only virtio 1.x ("modern")
- * devices are driven: a legacy-only device is refused with a log line.
+ * microvm, pci.c on q35), and the drivers on top (console.c, net.c, and
+ * 9p.c, whose client interface is p9.h).  A transport fills a struct
+ * virtio_dev and calls virtio_probe, which hands it to the driver of its
+ * device type.  Only virtio 1.x ("modern") devices are driven: a
+ * legacy-only device is refused with a log line.
  */
 #ifndef KERNEL_VIRTIO_VIRTIO_H
 #define KERNEL_VIRTIO_VIRTIO_H
@@ -16,6 +17,7 @@
 /* Device types (virtio 1.2 §5). */
 #define VIRTIO_ID_NET 1
 #define VIRTIO_ID_CONSOLE 3
+#define VIRTIO_ID_9P 9
 
 /* Device status bits (§2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE 1
