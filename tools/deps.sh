@@ -19,6 +19,10 @@ PKGS="$PKGS redis-server redis-tools"
 PKGS="$PKGS memcached libmemcached-tools nginx-light wrk"
 # The servers of tests/compat/dns.sh and mariadb.sh, and their clients.
 PKGS="$PKGS dnsmasq-base dnsutils dnsperf mariadb-server mariadb-client sysbench"
+# The interpreters tests/compat/hostfiles.sh runs with the host's system
+# files on demand (python3's full standard library, tclsh, a JDK for javac
+# and java), and sqlite3 for a database on a volume.
+PKGS="$PKGS python3 tcl8.6 sqlite3 openjdk-17-jdk-headless"
 [ "${1:-}" = --build-tools ] && PKGS=$BUILD
 
 missing=""
