@@ -157,9 +157,14 @@ uint32_t mfs_remote_dir_fid(struct inode *dir)
 			return P9_NOFID;
 		depth++;
 	}
-	uint32_t fid = r->m->base;
+	uint32_t fid = mfs_mount_base(r->m);
 	struct p9_qid q;
 	bool own = false;
+
+	if (fid == P9_NOFID) {
+		r->absent = true;
+		return P9_NOFID;
+	}
 	while (depth > 0) {
 		int n = MIN(depth, P9_MAXWELEM), k = n;
 		/* Components depth-n+1 .. depth (counted from dir upward). */

@@ -20,8 +20,11 @@ enum { MOUNT_SYS, MOUNT_RO, MOUNT_RW };
 struct mfs_mount {
 	struct p9_dev *p;
 	int kind;          /* MOUNT_* */
-	uint32_t base;     /* fid of the share's SUBDIR, the mount point */
+	uint32_t base;     /* fid of the share's SUBDIR, the mount point
+	                      (P9_NOFID: a sys mount not used yet) */
 	struct inode *top; /* the mount point */
+	char sub[128];     /* SUBDIR, walked at the first use of a sys mount */
+	bool failed;       /* that walk failed: the host lends nothing here */
 };
 
 struct mfs_remote {
@@ -44,6 +47,10 @@ void mfs_remote_set_attr(struct inode *ino, const struct p9_attr *a);
 /* The fid of a host-backed directory, walked from its mount the first
  * time; P9_NOFID when the host has no such directory. */
 uint32_t mfs_remote_dir_fid(struct inode *dir);
+/* The fid of m's mount point: a sys mount attaches and walks its SUBDIR the
+ * first time the host is needed, so a program that never misses a file
+ * costs no round trip.  P9_NOFID when the share has no such directory. */
+uint32_t mfs_mount_base(struct mfs_mount *m);
 /* Writes back the pages of every rw volume file that was mapped. */
 void mfs_remote_writeback_mapped(void);
 /* Sets of names (a directory's misses, its whole host listing). */

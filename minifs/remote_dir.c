@@ -289,9 +289,16 @@ static bool mount_word(const char *v, size_t len, void *arg)
 		klog("9p: mount=%.*s: no virtio-9p device has tag %s", (int)len, v, f[0]);
 		return true;
 	}
-	long root = p9_root(p);
-	uint32_t base;
-	if (root < 0 || walk_subdir(p, (uint32_t)root, f[3] ? f[3] : "", &base) < 0) {
+	if (f[3] && strlen(f[3]) >= sizeof(mounts[0].sub)) {
+		klog("9p: mount=%.*s: SUBDIR too long", (int)len, v);
+		return true;
+	}
+	/* A sys mount asks the host nothing until a miss needs it; a volume
+	 * is attached now, since everything below it is the host's. */
+	long root = kind == MOUNT_SYS ? 0 : p9_root(p);
+	uint32_t base = P9_NOFID;
+	if (kind != MOUNT_SYS &&
+	    (root < 0 || walk_subdir(p, (uint32_t)root, f[3] ? f[3] : "", &base) < 0)) {
 		klog("9p: mount=%.*s: the share has no such directory", (int)len, v);
 		return true;
 	}
@@ -308,11 +315,13 @@ static bool mount_word(const char *v, size_t len, void *arg)
 			kdebug("9p: mount=%.*s: %s is a symlink in the image; kept", (int)len, v, f[1]);
 		else
 			klog("9p: mount=%.*s: %s is not a directory here", (int)len, v, f[1]);
-		if (base != (uint32_t)root)
+		if (base != P9_NOFID && base != (uint32_t)root)
 			p9_clunk(p, base);
 		return true;
 	}
-	*m = (struct mfs_mount){ p, kind, base, top };
+	*m = (struct mfs_mount){ .p = p, .kind = kind, .base = base, .top = top };
+	if (f[3])
+		memcpy(m->sub, f[3], strlen(f[3]) + 1);
 	nmounts++;
 	if (kind == MOUNT_SYS) {
 		mark_sys(top, m, base);
@@ -328,6 +337,22 @@ static bool mount_word(const char *v, size_t len, void *arg)
 	mfs_unlock();
 	kdebug("9p: %s on %s (%s)", f[0], f[1], f[2]);
 	return true;
+}
+
+uint32_t mfs_mount_base(struct mfs_mount *m)
+{
+	if (m->base != P9_NOFID || m->failed)
+		return m->base;
+	long root = p9_root(m->p);
+	uint32_t base;
+	if (root < 0 || walk_subdir(m->p, (uint32_t)root, m->sub, &base) < 0) {
+		klog("9p: %s: the share has no directory '%s'; nothing is read from it", p9_tag(m->p),
+		     m->sub);
+		m->failed = true;
+		return P9_NOFID;
+	}
+	m->base = base;
+	return base;
 }
 
 void mfs_remote_init(void)
