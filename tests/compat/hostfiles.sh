@@ -99,19 +99,25 @@ hf_sealed python3 "No module named 'encodings'" $HF_PY -c 'print(1)'
 hf_sealed perl "Can't locate POSIX.pm" /usr/bin/perl -MPOSIX -e 'print 1'
 hf_sealed java "could not find libjava.so" /usr/lib/jvm/java-17-openjdk-amd64/bin/java -version
 
-# hf_trace NAME PROG ARGS: pack --trace, then the image alone (no share is
-# given to QEMU) prints what the native run prints.
+# hf_trace NAME 'RUN OPTIONS' 'PACK OPTIONS' PROG ARGS: pack --trace (with
+# both sets of options), then the image alone, with only the run options
+# (no share is given to QEMU), prints what the native run prints.
 hf_trace() {
 	next_case "hostfiles/trace-$1" || return 0
-	shift
+	[ "$1" = java ] && { shared_inputs "$T/hf-java" 120 hf_java_class || fail "cannot run: javac failed"; }
+	[ "$1" = tclsh ] && printf '%s\n' "$HF_TCL_SCRIPT" >"$T/hf.tcl"
+	ropts=$2 popts=$3
+	shift 3
 	"$@" </dev/null >"$D/native.out" 2>"$D/native.err"
 	nst=$?
-	timeout -k 5 $((VM_TIMEOUT + 60)) "$ELFVM" pack --trace --timeout "$VM_TIMEOUT" -o "$D/img" "$@" \
-		</dev/null >"$D/trace.out" 2>"$D/trace.err" ||
+	# shellcheck disable=SC2086 # the options are words
+	timeout -k 5 $((VM_TIMEOUT + 60)) "$ELFVM" pack --trace --timeout "$VM_TIMEOUT" $ropts $popts \
+		-o "$D/img" "$@" </dev/null >"$D/trace.out" 2>"$D/trace.err" ||
 		fail "pack --trace failed: $(tail -n 2 "$D/trace.err")"
 	cpio -it --quiet <"$D/img" | grep -qx .elfvm/sealed || fail "the traced image is not marked sealed"
+	# shellcheck disable=SC2086
 	ELFVM_PRINT_QEMU=1 timeout -k 5 $((VM_TIMEOUT + 60)) "$ELFVM" run --timeout "$VM_TIMEOUT" \
-		--log "$D/log" --image "$D/img" </dev/null >"$D/vm.out" 2>"$D/vm.err"
+		--log "$D/log" $ropts --image "$D/img" </dev/null >"$D/vm.out" 2>"$D/vm.err"
 	vst=$?
 	grep -q -- -fsdev "$D/vm.err" && fail "a sealed image was given host shares"
 	[ "$vst" = "$nst" ] || fail "expected status $nst got $vst: $(grep -v qemu-system "$D/vm.err" | head -c 300)"
@@ -120,9 +126,13 @@ hf_trace() {
 	pass
 }
 
-hf_trace python3 $HF_PY -c "$HF_PY_SCRIPT"
-hf_trace perl /usr/bin/perl -e "$HF_PERL_SCRIPT"
-hf_trace node /usr/bin/node -e "$HF_NODE_SCRIPT"
+hf_trace python3 '' '' $HF_PY -c "$HF_PY_SCRIPT"
+hf_trace perl '' '' /usr/bin/perl -e "$HF_PERL_SCRIPT"
+hf_trace node '' '' /usr/bin/node -e "$HF_NODE_SCRIPT"
+hf_trace tclsh '' "--file $T/hf.tcl" /usr/bin/tclsh8.6 "$T/hf.tcl"
+# The JVM's image holds its 130 MB lib/modules (mapped whole at start).
+hf_trace java '--mem 1G' "--dir $T/hf-java" /usr/lib/jvm/java-17-openjdk-amd64/bin/java \
+	-Xshare:off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx128m -cp "$T/hf-java" Hello
 
 # The volume cases' script: every kind of change a program makes to a
 # tree, in the directory given as argv[1] (python3: busybox's shell would
