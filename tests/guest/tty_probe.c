@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/* tty_probe: what a program sees of its terminal, for tests/compat/tty.sh
+ * (which types at it through tmux).  Prints whether fds 0-2 are ttys, the
+ * window size, whether termios holds Linux's defaults, then answers each
+ * line read from fd 0: "got LINE"; "size" prints the window size; "raw"
+ * switches to non-canonical mode without echo, reads one byte, prints its
+ * code and switches back; "crash" dies of SIGSEGV; "quit" exits 0; end of
+ * file prints "eof" and exits 0.  SIGINT and SIGWINCH are caught and
+ * reported ("SIGINT", "winch ROWSxCOLS") before the next read. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t got_int, got_winch;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGINT)
+		got_int = 1;
+	else
+		got_winch = 1;
+}
+
+static void size(const char *what)
+{
+	struct winsize ws;
+
+	if (ioctl(0, TIOCGWINSZ, &ws) < 0)
+		printf("%s: TIOCGWINSZ: %s\n", what, strerror(errno));
+	else
+		printf("%s %dx%d\n", what, ws.ws_row, ws.ws_col);
+}
+
+static void raw_byte(void)
+{
+	struct termios t, r;
+	unsigned char c = 0;
+
+	tcgetattr(0, &t);
+	r = t;
+	r.c_lflag &= ~(ICANON | ECHO);
+	r.c_cc[VMIN] = 1;
+	r.c_cc[VTIME] = 0;
+	tcsetattr(0, TCSANOW, &r);
+	printf("raw ready\n");
+	fflush(stdout);
+	ssize_t n = read(0, &c, 1);
+	tcsetattr(0, TCSANOW, &t);
+	printf("raw byte %zd %d\n", n, c);
+}
+
+int main(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct termios t;
+	char line[256];
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGWINCH, &sa, NULL);
+	setvbuf(stdout, NULL, _IONBF, 0);
+	printf("isatty %d %d %d\n", isatty(0), isatty(1), isatty(2));
+	size("size");
+	if (tcgetattr(0, &t) == 0)
+		printf("termios %s\n",
+		       (t.c_lflag & (ICANON | ECHO | ISIG)) == (ICANON | ECHO | ISIG) &&
+				       (t.c_iflag & ICRNL) && (t.c_oflag & ONLCR) &&
+				       t.c_cc[VINTR] == 3 && t.c_cc[VEOF] == 4 && t.c_cc[VERASE] == 127
+			       ? "default"
+			       : "odd");
+	else
+		printf("tcgetattr: %s\n", strerror(errno));
+	for (;;) {
+		printf("> ");
+		ssize_t n = read(0, line, sizeof(line) - 1);
+		if (got_int) {
+			got_int = 0;
+			printf("SIGINT\n");
+		}
+		if (got_winch) {
+			got_winch = 0;
+			size("winch");
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			printf("read: %s\n", strerror(errno));
+			return 1;
+		}
+		if (n == 0) {
+			printf("eof\n");
+			return 0;
+		}
+		line[n] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		if (!strcmp(line, "quit"))
+			return 0;
+		if (!strcmp(line, "size"))
+			size("size");
+		else if (!strcmp(line, "raw"))
+			raw_byte();
+		else if (!strcmp(line, "crash"))
+			*(volatile int *)0 = 1;
+		else
+			printf("got %s\n", line);
+	}
+}
