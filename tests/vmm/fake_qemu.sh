@@ -11,6 +11,8 @@
 #   qmp-deaf        greet on QMP having shut down its reading side (as a
 #                   QEMU that exited right after its greeting), then send
 #                   the kernel's @@exit 0 record and exit
+#   mute            greet on QMP, then sleep: a VM whose kernel never says
+#                   @@ctl, so elfvm has nobody to forward a signal to
 #   kvm-broken      internal-error when asked for -accel kvm, else the real
 #                   QEMU
 #   kvm-once        the first -accel kvm run is real (under TCG: the probe
@@ -58,6 +60,10 @@ qmp-deaf)
 	exec perl -e 'open(my $q, "+<&=5") or die; shutdown($q, 0) or die;
 		syswrite($q, qq({"QMP": {"version": {}, "capabilities": []}}\r\n));
 		sleep 1; open(my $l, ">&=4") or die; syswrite($l, "\@\@exit 0\n")'
+	;;
+mute)
+	printf '{"QMP": {"version": {}, "capabilities": ["oob"]}}\r\n' >&5
+	exec sleep 100
 	;;
 kvm-broken) [ "$accel" = kvm ] && internal_error ;;
 kvm-once)
