@@ -165,22 +165,22 @@ static long console_write_op(struct file *f, struct uio *u, uint64_t *off)
 static long console_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 {
 	if (cmd == FIONREAD) {
-		/* Whether a read would find bytes: exact counts stay in the
-		 * device's buffers, and programs use this as a boolean. */
-		int n = f->stream == 0 && (virtio_console_input_poll() & EPOLLIN) &&
-					!(virtio_console_input_poll() & EPOLLHUP)
-				? 1
-				: 0;
+		size_t avail = f->stream == 0 ? virtio_console_input_bytes() : 0;
+		int n = (int)MIN(avail, (size_t)0x7fffffff);
 		return copy_to_user((void *)arg, &n, sizeof(n));
 	}
 	return -ENOTTY;
 }
 
-/* Output never waits for poll's sake (a full ring blocks the write). */
+/* Whether the host's stdin is a pipe (stdin=pipe): its end is then
+ * EPOLLHUP as a pipe's, else (a file, /dev/null) only EPOLLIN. */
+static bool stdin_pipe;
+
 static unsigned stdin_poll(struct file *f)
 {
 	(void)f;
-	return virtio_console_input_poll();
+	unsigned m = virtio_console_input_poll();
+	return stdin_pipe ? m : m & ~EPOLLHUP;
 }
 
 static unsigned console_poll(struct file *f)
@@ -250,6 +250,9 @@ static const struct proc_fd_ops proc_fd_ops = { .list = fd_list, .link = fd_link
 
 void fd_init(void)
 {
+	char v[8];
+
+	stdin_pipe = cmdline_get("stdin", v, sizeof(v)) && !strcmp(v, "pipe");
 	tty_init();
 	for (int i = 0; i < 3; i++) {
 		struct file *f = tty_file_for(i);

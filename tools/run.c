@@ -260,8 +260,9 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 		.used = o->used,
 		.extra = net->shares.args,
 	};
-	char tty[48] = "";
+	char tty[64] = "";
 	int status, rows, cols, mask = term_probe(&rows, &cols);
+	struct stat in;
 
 	if (!res) {
 		if (temp)
@@ -271,6 +272,9 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 	/* The guest's fds that are the host terminal (docs/terminal.md). */
 	if (mask)
 		snprintf(tty, sizeof(tty), " tty=%d winsize=%dx%d", mask, rows, cols);
+	/* A pipe's end is a hang-up to poll; a file's or /dev/null's is not. */
+	else if (fstat(0, &in) == 0 && (S_ISFIFO(in.st_mode) || S_ISSOCK(in.st_mode)))
+		snprintf(tty, sizeof(tty), " stdin=pipe");
 	cfg.tty = mask != 0;
 	cfg.relay_stdin = 1;
 	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s%s", net->words, net->shares.words,

@@ -408,6 +408,24 @@ unsigned virtio_console_input_poll(void)
 	return (data || closed ? EPOLLIN | EPOLLRDNORM : 0) | (closed ? EPOLLHUP : 0);
 }
 
+size_t virtio_console_input_bytes(void)
+{
+	struct in_port *p = &con.in;
+	size_t n = 0;
+
+	if (!p->rxq)
+		return 0;
+	mutex_lock(&p->lock);
+	struct virtqueue *q = p->rxq;
+	uint16_t end = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+	if (p->cur)
+		n = p->cur_len - p->cur_off;
+	for (uint16_t i = q->last_used; i != end; i++) /* used, not taken yet */
+		n += q->used->ring[i % q->size].len;
+	mutex_unlock(&p->lock);
+	return n;
+}
+
 long virtio_console_read(struct uio *u)
 {
 	struct in_port *p = &con.in;

@@ -177,6 +177,8 @@ void virtio_console_flush(void);
 bool virtio_console_has_input(void);
 long virtio_console_read(struct uio *u);
 unsigned virtio_console_input_poll(void);
+/* The bytes received and not read yet (FIONREAD). */
+size_t virtio_console_input_bytes(void);
 struct waitq *virtio_console_input_wq(void);
 /* Installs the hook that gets each elfvm.ctl record (a line without its
  * newline), called from the interrupt handler; then tells the host (the

@@ -101,3 +101,20 @@ stdin_case stdin/sigterm-ignored-grace-ends '
 signal_case TERM ignore 143 "ready"
 [ $ms -ge 9000 ] && [ $ms -lt 16000 ] || die "ended after $ms ms, expected the 10 s grace"
 grep -q "did not end within 10 s of SIGTERM" err || die "no line saying why: $(cat err)"'
+
+stdin_case stdin/nonblock-poll-epoll-eof '
+rm -f fifo && mkfifo fifo || die "cannot make a fifo"
+$R "$G/stdin_poll.gcc-static" <fifo >out 2>err &
+pid=$!
+exec 3>fifo
+i=0
+until grep -q ready out 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 200 ] || { kill -9 $pid; die "no ready line: $(cat out err)"; }
+	sleep 0.1
+done
+sleep 0.3
+echo x >&3
+sleep 0.3
+exec 3>&-
+wait $pid || die "status $?: $(grep FAIL out) $(cat err)"
+[ "$(grep -c "^ok" out)" = 9 ] || die "checks: $(cat out | tr "\n" "|")"'
