@@ -261,7 +261,11 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 		.extra = net->shares.args,
 	};
 	char tty[64] = "";
-	int status, rows, cols, mask = term_probe(&rows, &cols);
+	int status, rows = 0, cols = 0, mask = term_probe(&rows, &cols);
+	/* A background job of an interactive shell must not take the
+	 * terminal's input (nor be stopped by SIGTTIN/SIGTTOU for trying):
+	 * its program waits on an empty stdin, as it would wait stopped. */
+	int background = isatty(0) && tcgetpgrp(0) != getpgrp();
 	struct stat in;
 
 	if (!res) {
@@ -270,13 +274,15 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 		return fail125("out of memory");
 	}
 	/* The guest's fds that are the host terminal (docs/terminal.md). */
+	if (background)
+		mask = 0;
 	if (mask)
 		snprintf(tty, sizeof(tty), " tty=%d winsize=%dx%d", mask, rows, cols);
 	/* A pipe's end is a hang-up to poll; a file's or /dev/null's is not. */
 	else if (fstat(0, &in) == 0 && (S_ISFIFO(in.st_mode) || S_ISSOCK(in.st_mode)))
 		snprintf(tty, sizeof(tty), " stdin=pipe");
 	cfg.tty = mask != 0;
-	cfg.relay_stdin = 1;
+	cfg.relay_stdin = background ? -1 : 1;
 	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s%s", net->words, net->shares.words,
 		 o->strace ? " strace=1" : "", o->verbose ? " verbose=1" : "", tty);
 	res->end = VM_END_EXIT; /* nothing to report when the choice failed */

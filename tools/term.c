@@ -112,8 +112,10 @@ void relay_init(struct relay *r, int in, int sock, int ctl, int tty)
 	r->sock = sock;
 	r->ctl = ctl;
 	r->tty = tty;
-	if (in < 0)
+	if (in == -1)
 		relay_eof(r);
+	else if (in < 0)
+		r->in = -1; /* held open, nothing sent */
 }
 
 void relay_eof(struct relay *r)

@@ -260,8 +260,9 @@ struct vm_config {
 	FILE *used;               /* @@used records' paths, one a line, or NULL */
 	const char *const *extra; /* more QEMU arguments (the 9p shares),
 	                             NULL-terminated, or NULL */
-	int relay_stdin;          /* elfvm's fd 0 streams into the program's
-	                             (else it reads end-of-file at once) */
+	int relay_stdin;          /* 1: elfvm's fd 0 streams into the program's;
+	                             0: it reads end-of-file at once; -1: it
+	                             stays open and empty (a background job) */
 	int tty;                  /* the host terminal is raw and the guest has
 	                             a tty (term.c): Ctrl-] q, SIGWINCH */
 };
@@ -359,7 +360,7 @@ struct relay {
 	char buf[65536];
 };
 struct pollfd;
-/* in < 0: the program's stdin ends at once. */
+/* in -1: the program's stdin ends at once; -2: it stays open, empty. */
 void relay_init(struct relay *r, int in, int sock, int ctl, int tty);
 /* What to poll for next: stdin or the socket (an fd of -1: neither). */
 void relay_events(const struct relay *r, struct pollfd *in, struct pollfd *sock);

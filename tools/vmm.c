@@ -287,6 +287,10 @@ static void child_exec(const char *const *argv, const int fds[QFD_N], const sigs
 		if (hi[i] < 0 || dup2(hi[i], i) < 0)
 			_exit(127);
 	sigprocmask(SIG_SETMASK, mask, NULL);
+	/* A session of its own: Ctrl-C at a terminal, a hang-up or `kill %1`
+	 * reach elfvm, which forwards them to the program; QEMU would end the
+	 * VM on them before the program could answer. */
+	setsid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* QEMU must not outlive elfvm */
 	if (getppid() != parent)
 		_exit(127);
@@ -822,7 +826,11 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 		errno = e;
 		return fail_early(res);
 	}
-	relay_init(relay, cfg->relay_stdin ? 0 : -1, io[0], io[1], cfg->tty);
+	relay_init(relay,
+		   cfg->relay_stdin > 0   ? 0
+		   : cfg->relay_stdin < 0 ? -2
+					  : -1,
+		   io[0], io[1], cfg->tty);
 	st.relay = relay;
 	if (cfg->tty && term_raw() < 0 && cfg->log)
 		fprintf(cfg->log, "elfvm: cannot put the terminal in raw mode: %s\n", strerror(errno));

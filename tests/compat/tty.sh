@@ -122,3 +122,12 @@ sleep 2
 keys C-c
 ended 130
 wait_for "ignores Ctrl-C"'
+
+# stdin not a terminal, output to one: the terminal stays cooked, Ctrl-C
+# sends SIGINT to elfvm's process group, and elfvm forwards it; QEMU, in a
+# session of its own, must not end the VM first.
+tty_case tty/ctrl-c-cooked-forwarded "$ROOT/build/guest/sigterm.gcc-static pause </dev/null" '
+wait_for "ready"
+keys C-c
+ended 0
+wait_for "caught SIGINT"'
