@@ -118,3 +118,11 @@ sleep 0.3
 exec 3>&-
 wait $pid || die "status $?: $(grep FAIL out) $(cat err)"
 [ "$(grep -c "^ok" out)" = 9 ] || die "checks: $(cat out | tr "\n" "|")"'
+
+# A host without the input ports (tests/vmm/fake_qemu.sh old-host): fd 0
+# reads end-of-file at once, and a signal stops the VM at once (no @@ctl).
+stdin_case stdin/old-host-eof-and-signal '
+export ELFVM_QEMU=$G/../../tests/vmm/fake_qemu.sh FAKE_QEMU=old-host
+[ -z "$(echo data | $R cat)" ] || die "fd 0 read bytes without an elfvm.stdin port"
+signal_case TERM pause 143 "ready"
+[ $ms -lt 3000 ] || die "took $ms ms to stop the VM"'
