@@ -181,7 +181,7 @@ static void report(const struct run_opts *o, const struct vm_result *res)
 		 o->log ? o->log : "");
 	switch (res->end) {
 	case VM_END_EXIT:
-	case VM_END_SIGNAL: /* the crash report is in the log, by design */
+	case VM_END_SIGNAL: /* the crash report is in the log, by design */ break;
 	case VM_END_INTERRUPTED:
 		if (res->message[0]) /* a forwarded signal's grace ran out */
 			fprintf(stderr, "elfvm: %s\n", res->message);

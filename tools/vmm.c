@@ -416,6 +416,14 @@ static void record_end(struct vm_state *st, enum vm_end end, const char *arg)
 	st->recorded = 1;
 }
 
+/* The end of one of our lines on f: the terminal in raw mode has no
+ * output processing, so a line there ends in "\r\n" (--strace, --verbose
+ * at a terminal). */
+static const char *eol(const struct vm_config *cfg, FILE *f)
+{
+	return cfg->tty && isatty(fileno(f)) ? "\r\n" : "\n";
+}
+
 /* One debugcon line: a record (docs/protocol.md) or a log message. */
 static void on_log_line(struct vm_state *st, char *line)
 {
@@ -432,7 +440,7 @@ static void on_log_line(struct vm_state *st, char *line)
 
 	if (!strncmp(line, "@@strace ", 9)) {
 		if (cfg->trace)
-			fprintf(cfg->trace, "%s\n", line + 9);
+			fprintf(cfg->trace, "%s%s", line + 9, eol(cfg, cfg->trace));
 		return;
 	}
 	if (!strncmp(line, "@@used ", 7)) {
@@ -463,7 +471,7 @@ static void on_log_line(struct vm_state *st, char *line)
 	/* An unknown record is kept as a message: a newer kernel may send it. */
 	tail_push(st->res, line);
 	if (cfg->log)
-		fprintf(cfg->log, "%s\n", line);
+		fprintf(cfg->log, "%s%s", line, eol(cfg, cfg->log));
 }
 
 /* The VM stopped without a record: follow() gives QEMU STOP_GRACE_NS to
@@ -494,7 +502,7 @@ static void on_qemu_line(struct vm_state *st, char *line)
 		if (strstr(line, fatal[i]))
 			vm_stopped(st, line);
 	if (st->cfg->log)
-		fprintf(st->cfg->log, "qemu: %s\n", line);
+		fprintf(st->cfg->log, "qemu: %s%s", line, eol(st->cfg, st->cfg->log));
 }
 
 /* One message from QEMU's QMP monitor: its greeting (answered by entering
