@@ -466,7 +466,7 @@ static long tty_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 			return -ENOTTY;
 		if (v < 0)
 			return -EINVAL;
-		return v == 1 ? (tty.pgrp = v, 0) : -EPERM; /* the one process group */
+		return v == 1 ? (tty.pgrp = v, 0) : -ESRCH; /* the one process group */
 	case TIOCGSID: return tty.ctty ? copy_to_user(p, &(int){ 1 }, sizeof(int)) : -ENOTTY;
 	case TIOCSCTTY: tty.ctty = true; return 0;
 	case TIOCNOTTY:

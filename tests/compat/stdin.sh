@@ -15,7 +15,8 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 R="$EV run --timeout 25" # the elfvm run under test, bounded
 # signal_case SIG MODE WANT_STATUS WANT_OUT [twice]: the sigterm guest
 # program in MODE, SIG sent to elfvm (twice, 0.5 s apart) once it printed
-# "ready"; its stdin is a fifo held open; $ms: from the (last) signal to
+# "ready"; its stdin is a fifo held open (WRITE=LINE: written 0.5 s after
+# the signal); $ms: from the (last) signal to
 # the end of elfvm.  perl resets SIGINT, which a background job ignores.
 signal_case() {
 	rm -f fifo && mkfifo fifo || die "cannot make a fifo"
@@ -30,7 +31,8 @@ signal_case() {
 	done
 	t0=$(now_ms)
 	kill -s "$1" $pid
-	if [ -n "${5:-}" ]; then sleep 0.5; t0=$(now_ms); kill -s "$1" $pid; fi
+	if [ "${5:-}" = twice ]; then sleep 0.5; t0=$(now_ms); kill -s "$1" $pid; fi
+	if [ -n "${WRITE:-}" ]; then sleep 0.5; echo "$WRITE" >&3; fi
 	wait $pid
 	st=$?
 	ms=$(($(now_ms) - t0))
@@ -89,6 +91,9 @@ signal_case TERM pause 0 "ready\ncaught SIGTERM"
 
 stdin_case stdin/sigint-interrupts-read '
 signal_case INT stdin 0 "ready\ncaught SIGINT"'
+
+stdin_case stdin/sigint-restarts-read-with-sa-restart '
+WRITE=late signal_case INT restart 0 "ready\nread restarted: late\ncaught SIGINT"'
 
 stdin_case stdin/sighup-caught '
 signal_case HUP pause 0 "ready\ncaught SIGHUP"'

@@ -72,6 +72,10 @@ tmux -S sock resize-window -x 100 -y 30
 wait_for "winch 30x100"
 keys "size" Enter
 wait_for "size 30x100"
+keys "ioctls" Enter
+wait_for "ioctls "
+screen | grep -q "ioctls ok" || die "$(screen | grep -F -e FAIL -e ioctls | head -n 3 | tr "\n" "|")"
+screen | grep -q "via /dev/tty" || die "nothing written through /dev/tty"
 keys "raw" Enter
 wait_for "raw ready"
 keys "x"

@@ -3,7 +3,10 @@
  * a handler for SIGTERM, SIGINT and SIGHUP, prints "ready", then waits in
  * pause(); the handler prints "caught SIGNAME" and the program exits 0.
  * Argument "stdin" waits in read(0) instead, which must end with EINTR
- * (no SA_RESTART) rather than with bytes or end-of-file; "ignore" sets
+ * (no SA_RESTART) rather than with bytes or end-of-file; "restart" waits
+ * in read(0) with SA_RESTART handlers: the signal's handler runs, the
+ * read goes on and returns the line the host writes afterwards ("read
+ * restarted: LINE"); "ignore" sets
  * SIGTERM to SIG_IGN and waits forever (elfvm's grace period must end
  * it).  tests/compat/stdin.sh sends the signals to elfvm. */
 #include <errno.h>
@@ -23,8 +26,10 @@ int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "pause";
 	struct sigaction sa = { .sa_handler = on_signal };
-	char c;
+	char c, line[64];
 
+	if (!strcmp(mode, "restart"))
+		sa.sa_flags = SA_RESTART;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -32,7 +37,16 @@ int main(int argc, char **argv)
 		signal(SIGTERM, SIG_IGN);
 	printf("ready\n");
 	fflush(stdout);
-	if (!strcmp(mode, "stdin")) {
+	if (!strcmp(mode, "restart")) {
+		ssize_t r = read(0, line, sizeof(line) - 1);
+		if (r <= 0 || !got) {
+			printf("FAIL: read returned %zd (%s), signal %d\n", r, strerror(errno),
+			       (int)got);
+			return 1;
+		}
+		line[r] = '\0';
+		printf("read restarted: %s", line);
+	} else if (!strcmp(mode, "stdin")) {
 		ssize_t r = read(0, &c, 1);
 		if (r != -1 || errno != EINTR) {
 			printf("FAIL: read returned %zd (%s), expected EINTR\n", r, strerror(errno));

@@ -2,16 +2,20 @@
 /* tty_probe: what a program sees of its terminal, for tests/compat/tty.sh
  * (which types at it through tmux).  Prints whether fds 0-2 are ttys, the
  * window size, whether termios holds Linux's defaults, then answers each
- * line read from fd 0: "got LINE"; "size" prints the window size; "raw"
+ * line read from fd 0: "got LINE"; "size" prints the window size; "ioctls"
+ * checks the job-control, flush and window ioctls and /dev/tty ("ioctls
+ * ok", or FAIL lines); "raw"
  * switches to non-canonical mode without echo, reads one byte, prints its
  * code and switches back; "crash" dies of SIGSEGV; "quit" exits 0; end of
  * file prints "eof" and exits 0.  SIGINT and SIGWINCH are caught and
  * reported ("SIGINT", "winch ROWSxCOLS") before the next read. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -33,6 +37,46 @@ static void size(const char *what)
 		printf("%s: TIOCGWINSZ: %s\n", what, strerror(errno));
 	else
 		printf("%s %dx%d\n", what, ws.ws_row, ws.ws_col);
+}
+
+static int bad;
+
+static void check(int cond, const char *what)
+{
+	if (!cond) {
+		printf("FAIL: %s (%s)\n", what, strerror(errno));
+		bad = 1;
+	}
+}
+
+static void ioctls(void)
+{
+	struct winsize ws, big = { 50, 132, 0, 0 };
+	struct stat st;
+	int v = -1, fd;
+
+	bad = 0;
+	check(ioctl(0, TIOCGPGRP, &v) == 0 && v == getpgrp(), "TIOCGPGRP is our group");
+	check(tcsetpgrp(0, getpgrp()) == 0, "TIOCSPGRP to our group");
+	errno = 0;
+	check(tcsetpgrp(0, 12345) == -1 && errno == ESRCH, "TIOCSPGRP to no group: ESRCH");
+	check(tcgetsid(0) == getsid(0), "TIOCGSID is our session");
+	check(ioctl(0, FIONREAD, &v) == 0 && v == 0, "FIONREAD 0 with nothing typed");
+	check(tcflush(0, TCIFLUSH) == 0 && tcflow(0, TCOON) == 0, "TCFLSH, TCXONC");
+	errno = 0;
+	check(tcflush(0, 7) == -1 && errno == EINVAL, "TCFLSH 7: EINVAL");
+	check(tcdrain(1) == 0, "TCSBRK (tcdrain)");
+	check(fstat(0, &st) == 0 && S_ISCHR(st.st_mode), "fstat: a character device");
+	fd = open("/dev/tty", O_RDWR);
+	check(fd >= 0 && isatty(fd), "/dev/tty opens a terminal");
+	check(write(fd, "via /dev/tty\n", 13) == 13, "write to /dev/tty");
+	close(fd);
+	ioctl(0, TIOCGWINSZ, &ws);
+	got_winch = 0;
+	check(ioctl(1, TIOCSWINSZ, &big) == 0 && got_winch, "TIOCSWINSZ raises SIGWINCH");
+	ioctl(0, TIOCSWINSZ, &ws);
+	got_winch = 0;
+	printf("ioctls %s\n", bad ? "FAILED" : "ok");
 }
 
 static void raw_byte(void)
@@ -100,6 +144,8 @@ int main(void)
 			return 0;
 		if (!strcmp(line, "size"))
 			size("size");
+		else if (!strcmp(line, "ioctls"))
+			ioctls();
 		else if (!strcmp(line, "raw"))
 			raw_byte();
 		else if (!strcmp(line, "crash"))
