@@ -76,6 +76,8 @@ keys "ioctls" Enter
 wait_for "ioctls "
 screen | grep -q "ioctls ok" || die "$(screen | grep -F -e FAIL -e ioctls | head -n 3 | tr "\n" "|")"
 screen | grep -q "via /dev/tty" || die "nothing written through /dev/tty"
+keys "vtime" Enter
+wait_for "vtime 0 in time"
 keys "raw" Enter
 wait_for "raw ready"
 keys "x"

@@ -4,7 +4,8 @@
  * window size, whether termios holds Linux's defaults, then answers each
  * line read from fd 0: "got LINE"; "size" prints the window size; "ioctls"
  * checks the job-control, flush and window ioctls and /dev/tty ("ioctls
- * ok", or FAIL lines); "raw"
+ * ok", or FAIL lines); "vtime" reads with VMIN 0 and VTIME 5 ("vtime 0 in
+ * time"); "raw"
  * switches to non-canonical mode without echo, reads one byte, prints its
  * code and switches back; "crash" dies of SIGSEGV; "quit" exits 0; end of
  * file prints "eof" and exits 0.  SIGINT and SIGWINCH are caught and
@@ -17,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t got_int, got_winch;
@@ -77,6 +79,27 @@ static void ioctls(void)
 	ioctl(0, TIOCSWINSZ, &ws);
 	got_winch = 0;
 	printf("ioctls %s\n", bad ? "FAILED" : "ok");
+}
+
+/* VMIN 0, VTIME 5: a read with nothing typed returns 0 after 0.5 s. */
+static void vtime(void)
+{
+	struct termios t, r;
+	struct timespec a, b;
+	unsigned char c;
+
+	tcgetattr(0, &t);
+	r = t;
+	r.c_lflag &= ~(ICANON | ECHO);
+	r.c_cc[VMIN] = 0;
+	r.c_cc[VTIME] = 5;
+	tcsetattr(0, TCSANOW, &r);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ssize_t n = read(0, &c, 1);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	tcsetattr(0, TCSANOW, &t);
+	long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	printf("vtime %zd %s\n", n, ms >= 400 && ms < 3000 ? "in time" : "wrong time");
 }
 
 static void raw_byte(void)
@@ -144,6 +167,8 @@ int main(void)
 			return 0;
 		if (!strcmp(line, "size"))
 			size("size");
+		else if (!strcmp(line, "vtime"))
+			vtime();
 		else if (!strcmp(line, "ioctls"))
 			ioctls();
 		else if (!strcmp(line, "raw"))
