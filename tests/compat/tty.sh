@@ -86,12 +86,17 @@ keys C-d
 wait_for "eof"
 ended 0'
 
-tty_case tty/sigterm-to-elfvm-restores "$TTY_PROBE" '
+# A signal to elfvm: TERM is forwarded (the program dies of it: 143);
+# PIPE ends elfvm at once (141); SEGV stands for elfvm crashing (its
+# handler restores the terminal, then elfvm dies of it: 139).
+for sig in TERM:143 PIPE:141 SEGV:139; do
+	tty_case "tty/sig${sig%:*}-to-elfvm-restores" "$TTY_PROBE" '
 wait_for "termios default"
 pid=$(cat /proc/$(tmux -S sock display -p "#{pane_pid}")/task/*/children 2>/dev/null | head -n 1)
 [ -n "$pid" ] || die "cannot find elfvm in the pane"
-kill -TERM $pid
-ended 143'
+kill -'"${sig%:*} \$pid
+ended ${sig#*:}"
+done
 
 tty_case tty/crash-restores "$TTY_PROBE" '
 wait_for "termios default"
