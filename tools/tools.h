@@ -162,22 +162,19 @@ void image_key(const struct image_list *l, char hex[33]);
 int image_write_list(const struct image_list *l, int fd, char *why, size_t n);
 
 struct image_spec {
-	const struct prog_file *prog; /* NULL: only .elfvm/stdin (run --image) */
+	const struct prog_file *prog; /* the program */
 	char *const *argv;            /* the program's argv, NULL-terminated */
 	char *const *envp;            /* its environment, NULL-terminated */
-	const void *stdin_data;       /* .elfvm/stdin content; NULL: no such file */
-	size_t stdin_len;
 };
 
 /* Writes the per-run part to fd as its own archive: .elfvm/exe, .elfvm/argv,
- * .elfvm/envp, .elfvm/stdin when stdin_data is set, the trailer.  Returns 0
- * or -errno. */
+ * .elfvm/envp, the trailer (stdin streams: docs/terminal.md).  Returns 0 or
+ * -errno. */
 int image_write_control(int fd, const struct image_spec *s);
 /*
  * Appends a program-only image to o (docs/protocol.md): every parent
  * directory, the program at its absolute path without the leading '/',
- * .elfvm/exe, .elfvm/argv, .elfvm/envp, .elfvm/stdin when stdin_data is set,
- * then the trailer; no libraries.  Returns 0, or -ENOMEM.
+ * .elfvm/exe, .elfvm/argv, .elfvm/envp, then the trailer; no libraries.  Returns 0, or -ENOMEM.
  */
 int image_build(struct cpio_out *o, const struct image_spec *s);
 /* Writes the image to path (created or truncated, mode 0644).  Returns 0 or
