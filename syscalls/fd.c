@@ -254,6 +254,7 @@ void fd_init(void)
 
 	stdin_pipe = cmdline_get("stdin", v, sizeof(v)) && !strcmp(v, "pipe");
 	tty_init();
+	ctl_init();
 	for (int i = 0; i < 3; i++) {
 		struct file *f = tty_file_for(i);
 		if (!f)

@@ -9,9 +9,8 @@
  * elfvm.stdin port (kernel/virtio/console.c) as it arrives, so that
  * Ctrl-C acts while the program computes; it stops taking when the
  * program's buffer is full, and back-pressure reaches the host.  The
- * elfvm.ctl records (signals, window sizes) are handled here too, tty or
- * not.  Without a terminal, fd 0 is a stream (fd.c) and this file only
- * answers the ctl records.  Not here: job control (one process, one
+ * window size the host reports comes through ctl.c.  Without a terminal,
+ * fd 0 is a stream (fd.c) and nothing here runs.  Not here: job control (one process, one
  * group: SIGTSTP's default action is to be ignored, as for an orphaned
  * process group), pseudo-terminals, TIOCSTI, VREPRINT and VLNEXT.
  */
@@ -552,7 +551,7 @@ long tty_open(unsigned flags, struct file **out)
 	return 0;
 }
 
-/* ---- elfvm.ctl ------------------------------------------------------------ */
+/* ---- start-up -------------------------------------------------------------- */
 
 static bool parse_uint(const char **s, unsigned *v)
 {
@@ -566,29 +565,6 @@ static bool parse_uint(const char **s, unsigned *v)
 	*s = p;
 	*v = n;
 	return true;
-}
-
-/* One record, from the interrupt handler: "signal N" is kill() from
- * outside; "winsize ROWS COLS" is TIOCSWINSZ from the host.  Anything
- * else is logged and dropped (a newer host). */
-static void ctl_record(const char *line)
-{
-	unsigned a, b;
-	const char *p;
-
-	if (!strncmp(line, "signal ", 7) && (p = line + 7, parse_uint(&p, &a)) && !*p && a >= 1 &&
-	    a < NSIG) {
-		signal_send(NULL, (int)a, SI_USER);
-	} else if (!strncmp(line, "winsize ", 8) && (p = line + 8, parse_uint(&p, &a)) && *p++ == ' ' &&
-		   parse_uint(&p, &b) && !*p && a && b && a < 65536 && b < 65536) {
-		if (!tty.on || (tty.ws.ws_row == a && tty.ws.ws_col == b))
-			return;
-		tty.ws.ws_row = (uint16_t)a;
-		tty.ws.ws_col = (uint16_t)b;
-		signal_send(NULL, SIGWINCH, SI_KERNEL);
-	} else {
-		klog("elfvm.ctl: unknown record \"%.60s\" dropped", line);
-	}
 }
 
 static bool parse_winsize(const char *v, size_t len, void *arg)
@@ -629,5 +605,14 @@ void tty_init(void)
 		if (!kthread_create(tty_pump, NULL))
 			vm_exit_error("out of memory starting the terminal");
 	}
-	virtio_console_set_ctl(ctl_record);
+}
+
+void tty_host_winsize(unsigned rows, unsigned cols)
+{
+	if (!tty.on || !rows || !cols || rows > 65535 || cols > 65535 ||
+	    (tty.ws.ws_row == rows && tty.ws.ws_col == cols))
+		return;
+	tty.ws.ws_row = (uint16_t)rows;
+	tty.ws.ws_col = (uint16_t)cols;
+	signal_send(NULL, SIGWINCH, SI_KERNEL);
 }

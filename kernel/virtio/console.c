@@ -17,7 +17,7 @@
  * (so a fast producer waits in the host), ending when the host reports
  * the port closed (PORT_OPEN 0 on the control queue, after every byte);
  * and elfvm.ctl, whose text records ("signal 15") go to a hook that
- * syscalls/tty.c installs.  No port named elfvm.stdin: stdin is empty.
+ * syscalls/ctl.c installs.  No port named elfvm.stdin: stdin is empty.
  */
 #include "kernel/virtio/virtio.h"
 
