@@ -107,6 +107,14 @@ static void echo_erase(uint8_t c)
 		out_bytes(tty.echo_stream, (const uint8_t *)"\b \b", 3);
 }
 
+/* ^S/^Q, TCXONC or new termios may have changed whether output flows:
+ * writers wait on wq, pollers of EPOLLOUT on rq. */
+static void output_resumed(void)
+{
+	wake_up(&tty.wq);
+	poll_wake(&tty.rq, EPOLLOUT | EPOLLWRNORM);
+}
+
 /* ---- input: the line discipline ------------------------------------------ */
 
 static size_t buf_free(void)
@@ -198,12 +206,12 @@ static void receive(uint8_t c)
 	if (i & IXON) {
 		if (c == cc[VSTOP] || c == cc[VSTART]) {
 			tty.stopped = c == cc[VSTOP];
-			wake_up(&tty.wq);
+			output_resumed();
 			return;
 		}
 		if (tty.stopped && (i & IXANY)) {
 			tty.stopped = false;
-			wake_up(&tty.wq);
+			output_resumed();
 		}
 	}
 	if (c == '\r' && (i & IGNCR))
@@ -426,7 +434,7 @@ static long set_termios(unsigned cmd, uint64_t arg)
 	if (!(t.c_iflag & IXON))
 		tty.stopped = false;
 	mutex_unlock(&tty.lock);
-	wake_up(&tty.wq);
+	output_resumed();
 	poll_wake(&tty.rq, 0);
 	wake_up(virtio_console_input_wq());
 	return 0;
@@ -490,7 +498,7 @@ static long tty_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 			return -EINVAL;
 		if (arg == TCOOFF || arg == TCOON) {
 			tty.stopped = arg == TCOOFF;
-			wake_up(&tty.wq);
+			output_resumed();
 		} else {
 			uint8_t c = tty.t.c_cc[arg == TCIOFF ? VSTOP : VSTART];
 			console_write(tty.echo_stream, &c, 1);

@@ -66,6 +66,11 @@ keys "one two" C-w "three" Enter
 wait_for "got one three"
 keys "junk" C-u "kept" Enter
 wait_for "got kept"
+keys C-s "held" Enter
+sleep 1
+screen | grep -qF "got held" && die "output went on after Ctrl-S (IXON)"
+keys C-q
+wait_for "got held"
 keys C-c
 wait_for "SIGINT"
 tmux -S sock resize-window -x 100 -y 30
