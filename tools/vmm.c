@@ -72,9 +72,11 @@ struct vm_state {
 	int escaped;           /* Ctrl-] q */
 };
 
-/* The signals that end elfvm while QEMU runs: caught, so that QEMU is killed
- * and the image removed first.  SIGPIPE comes from writing the log or the
- * strace lines into a pipe whose reader left (`elfvm run --strace P | head`). */
+/* The signals caught while QEMU runs: SIGINT, SIGTERM and SIGHUP are
+ * forwarded to the program or end elfvm (on_signals), SIGPIPE ends it, so
+ * that QEMU is killed and the image removed first; SIGPIPE comes from
+ * writing the log or the strace lines into a pipe whose reader left
+ * (`elfvm run --strace P | head`).  SIGWINCH sends the terminal's size. */
 static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGWINCH };
 #define NSIGS (int)(sizeof(sigs) / sizeof(sigs[0]))
 /* The caught signals not yet acted on, one bit each; handlers run only
