@@ -4,13 +4,16 @@
  * description (offset, status flags), shared by dup'd descriptors through
  * its reference count; the table maps descriptors to files plus the
  * close-on-exec bit.  The console files behind fds 0-2 live here too: fd 0
- * reads the bytes the host delivered (.elfvm/stdin) then end-of-file, fds 1
- * and 2 write to COM1 and COM2.  To the program they look like pipes, as
- * they do when elfvm runs in a shell pipeline (TCGETS answers -ENOTTY).
+ * reads the host's stdin as it streams in (the virtio console's
+ * elfvm.stdin port; none: end-of-file at once), fds 1 and 2 write to the
+ * console's streams.  To the program they look like pipes, as they do
+ * when elfvm runs in a shell pipeline (TCGETS answers -ENOTTY), unless
+ * the host's stdin is a terminal: then the fds that are it are tty.c's.
  */
 #include "minifs/minifs.h"
 #include "kernel/lock.h"
 #include "syscalls/syscalls.h"
+#include "kernel/virtio/virtio.h"
 
 static struct {
 	struct file *f;
@@ -139,14 +142,19 @@ void fd_set_cloexec(int fd, bool on)
 
 /* ---- the console ---------------------------------------------------------- */
 
+/* Blocks until bytes or the end arrive, as a pipe's read does. */
 static long stdin_read(struct file *f, struct uio *u, uint64_t *off)
 {
 	(void)off;
-	long n = uio_copy_out(u, (const char *)f->priv + f->off, MIN(u->count, f->priv_len - f->off));
-
-	if (n > 0)
-		f->off += n;
-	return n;
+	for (;;) {
+		long n = u->count ? virtio_console_read(u) : 0;
+		if (n != -EAGAIN)
+			return n;
+		n = wait_event_interruptible(
+			virtio_console_input_wq(), virtio_console_input_poll(), f->flags & O_NONBLOCK);
+		if (n < 0)
+			return n;
+	}
 }
 
 static long console_write_op(struct file *f, struct uio *u, uint64_t *off)
@@ -158,18 +166,22 @@ static long console_write_op(struct file *f, struct uio *u, uint64_t *off)
 static long console_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 {
 	if (cmd == FIONREAD) {
-		int n = f->stream == 0 ? (int)(f->priv_len - f->off) : 0;
+		size_t avail = f->stream == 0 ? virtio_console_input_bytes() : 0;
+		int n = (int)MIN(avail, (size_t)0x7fffffff);
 		return copy_to_user((void *)arg, &n, sizeof(n));
 	}
 	return -ENOTTY;
 }
 
-/* The console never waits: stdin holds all its bytes from boot (data or
- * end-of-file is always there) and the serial ports always take output. */
+/* Whether the host's stdin is a pipe (stdin=pipe): its end is then
+ * EPOLLHUP as a pipe's, else (a file, /dev/null) only EPOLLIN. */
+static bool stdin_pipe;
+
 static unsigned stdin_poll(struct file *f)
 {
 	(void)f;
-	return EPOLLIN | EPOLLRDNORM;
+	unsigned m = virtio_console_input_poll();
+	return stdin_pipe ? m : m & ~EPOLLHUP;
 }
 
 static unsigned console_poll(struct file *f)
@@ -189,9 +201,13 @@ static const struct file_ops console_ops = {
 	.poll = console_poll,
 };
 
-/* The console files stat as pipes. */
+/* The console files stat as pipes, the terminal as a character device. */
 long file_stat(struct file *f, struct stat *st)
 {
+	if (tty_file(f)) {
+		tty_stat(st);
+		return 0;
+	}
 	if (f->inode) {
 		mfs_stat(f->inode, st);
 		return 0;
@@ -221,6 +237,8 @@ static long fd_link(int fd, char *buf, size_t size)
 
 	if (!f)
 		return -EBADF;
+	if (tty_file(f))
+		return snprintf(buf, size, "/dev/pts/0");
 	if (f->inode && f->inode->path)
 		return snprintf(buf, size, "%s", f->inode->path);
 	if (f->inode && (f->inode->mode & S_IFMT) == S_IFDIR)
@@ -233,18 +251,21 @@ static const struct proc_fd_ops proc_fd_ops = { .list = fd_list, .link = fd_link
 
 void fd_init(void)
 {
-	struct inode *in = mfs_lookup("/.elfvm/stdin");
+	char v[8];
 
+	stdin_pipe = cmdline_get("stdin", v, sizeof(v)) && !strcmp(v, "pipe");
+	tty_init();
+	ctl_init();
 	for (int i = 0; i < 3; i++) {
-		struct file *f = file_alloc(i ? &console_ops : &stdin_ops, i ? O_WRONLY : O_RDONLY);
+		struct file *f = tty_file_for(i);
+		if (!f)
+			f = file_alloc(i ? &console_ops : &stdin_ops, i ? O_WRONLY : O_RDONLY);
 		if (!f)
 			vm_exit_error("out of memory opening the console");
 		f->stream = i;
+		if (!i && !tty_file(f))
+			f->wq = virtio_console_input_wq();
 		fds[i].f = f;
-	}
-	if (in && in->image) { /* the bytes stay in the image; the file may go */
-		fds[0].f->priv = (void *)in->image;
-		fds[0].f->priv_len = in->image_size;
 	}
 	proc_set_fd_ops(&proc_fd_ops);
 }

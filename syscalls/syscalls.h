@@ -109,6 +109,27 @@ void fd_set_cloexec(int fd, bool on);
 /* stat for any open file: its inode's, or a pipe's. */
 long file_stat(struct file *f, struct stat *st);
 
+/* ---- tty.c: the terminal and elfvm.ctl ----------------------------------- */
+/* Reads tty= and winsize= and starts the line discipline when the host's
+ * stdin is a terminal. */
+void tty_init(void);
+bool tty_present(void);
+/* A new open file of the terminal for console fd 0, 1 or 2, or NULL when
+ * that fd is not the terminal (or out of memory). */
+struct file *tty_file_for(int fd);
+/* /dev/tty: 0 with *out, or -ENXIO without a controlling terminal. */
+long tty_open(unsigned flags, struct file **out);
+bool tty_file(const struct file *f);
+/* fstat of the terminal: a character device, /dev/pts/0's numbers. */
+void tty_stat(struct stat *st);
+/* The host terminal's new size: the tty takes it and raises SIGWINCH when
+ * it changed (nothing without a terminal).  Any context. */
+void tty_host_winsize(unsigned rows, unsigned cols);
+
+/* ---- ctl.c: the elfvm.ctl records ------------------------------------------ */
+/* Acts on the host's records from now on (and says @@ctl). */
+void ctl_init(void);
+
 /* ---- vfs.c: opening minifs inodes ---------------------------------------- */
 struct walk;
 /* Opens ino with open(2) flags; returns a new file or -errno. */

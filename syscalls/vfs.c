@@ -147,6 +147,8 @@ long vfs_open(struct inode *ino, unsigned flags, struct file **out)
 
 	if (flags & O_PATH)
 		ops = &path_ops;
+	else if (type == S_IFCHR && ino->rdev == (5 << 8 | 0)) /* /dev/tty */
+		return tty_open(flags, out);
 	else if (type == S_IFDIR)
 		ops = &dir_ops;
 	else if (type == S_IFCHR && !(dev = dev_find(ino->rdev)))

@@ -5,7 +5,7 @@
  * (directories, host files, symlinks, generated files) without reading any
  * file, so that its cache key (a hash of names and stat data) is cheap;
  * image_write_list then streams it out as cpio "newc", one file in memory
- * at a time.  The per-run part (.elfvm/exe, argv, envp, stdin) is a second
+ * at a time.  The per-run part (.elfvm/exe, argv, envp) is a second
  * archive appended after it.  Host paths are mirrored as the kernel resolves
  * them: every symlink met on the way becomes a symlink entry, so the guest
  * sees the host's names.  Deciding what to list is pack.c's job.
@@ -468,9 +468,6 @@ static int control_build(struct cpio_out *o, const struct image_spec *s)
 	    add_strings(o, ".elfvm/argv", s->argv, now) < 0 ||
 	    add_strings(o, ".elfvm/envp", s->envp, now) < 0)
 		return -ENOMEM;
-	if (s->stdin_data &&
-	    cpio_add_path(o, ".elfvm/stdin", 0100644, s->stdin_data, s->stdin_len, now) < 0)
-		return -ENOMEM;
 	return cpio_finish(o) < 0 ? -ENOMEM : 0;
 }
 
@@ -486,15 +483,8 @@ int image_build(struct cpio_out *o, const struct image_spec *s)
 int image_write_control(int fd, const struct image_spec *s)
 {
 	struct cpio_out o = { .next_ino = 0x40000000 }; /* clear of the content part's */
-	int r = s->prog ? control_build(&o, s) : 0;
+	int r = control_build(&o, s);
 
-	if (!s->prog) { /* --image: only stdin; .elfvm/ is in the image already */
-		r = cpio_add(&o, ".elfvm/stdin", 0100644, s->stdin_data, s->stdin_len,
-			     (uint32_t)time(NULL)) < 0 ||
-				    cpio_finish(&o) < 0
-			    ? -ENOMEM
-			    : 0;
-	}
 	if (r == 0)
 		r = image_write_all(fd, o.buf, o.len);
 	cpio_free(&o);

@@ -3,7 +3,8 @@
  * The `run` and `pack` verbs.  An image is the content part (the program,
  * what its linker opens, /etc, --file, --dir: pack.c lists it, cache.c
  * keeps it) followed by a per-run archive of control files (.elfvm/exe,
- * argv, envp, stdin; docs/protocol.md).  The guest environment is the
+ * argv, envp; docs/protocol.md); stdin is streamed while the program runs
+ * (vmm.c, term.c).  The guest environment is the
  * host's environment passed through, then each --env K=V (a later one
  * wins), as when the program runs natively.  Finding and checking the
  * program is inspect.c's job, starting QEMU and reading its records vmm.c's.
@@ -22,7 +23,7 @@
 
 extern char **environ;
 
-/* ---- the environment and stdin -------------------------------------------- */
+/* ---- the environment -------------------------------------------- */
 
 static int same_key(const char *a, const char *b)
 {
@@ -59,48 +60,6 @@ static char **env_build(char **extra, int nextra)
 			env[k++] = extra[j];
 	}
 	return env;
-}
-
-/* Reads all of stdin when it is not a terminal.  Returns 1 with the bytes
- * in *data (malloc), 0 when stdin is a terminal, or -errno.  A closed
- * stdin reads as empty. */
-static int read_stdin(unsigned char **data, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	unsigned char *buf;
-
-	if (isatty(0))
-		return 0;
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			unsigned char *b = realloc(buf, cap *= 2);
-			if (!b) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = b;
-		}
-		r = read(0, buf + n, cap - n);
-		if (r > 0) {
-			n += (size_t)r;
-		} else if (r == 0 || errno == EBADF) {
-			break;
-		} else if (errno == EAGAIN) { /* an O_NONBLOCK stdin */
-			poll(&(struct pollfd){ .fd = 0, .events = POLLIN }, 1, -1);
-		} else if (errno != EINTR) {
-			int e = errno;
-			free(buf);
-			return -e;
-		}
-	}
-	*data = buf;
-	*len = n;
-	return 1;
 }
 
 /* ---- the verbs ------------------------------------------------------------ */
@@ -222,9 +181,13 @@ static void report(const struct run_opts *o, const struct vm_result *res)
 		 o->log ? o->log : "");
 	switch (res->end) {
 	case VM_END_EXIT:
-	case VM_END_SIGNAL: /* the crash report is in the log, by design */
-	case VM_END_INTERRUPTED: break;
+	case VM_END_SIGNAL: /* the crash report is in the log, by design */ break;
+	case VM_END_INTERRUPTED:
+		if (res->message[0]) /* a forwarded signal's grace ran out */
+			fprintf(stderr, "elfvm: %s\n", res->message);
+		break;
 	case VM_END_ERROR:
+	case VM_END_ESCAPED:
 	case VM_END_TIMEOUT: fprintf(stderr, "elfvm: %s\n", res->message); break;
 	case VM_END_PANIC:
 		fprintf(stderr, "elfvm: kernel panic: %s (see the log%s)\n", res->message, where);
@@ -239,11 +202,12 @@ static void report(const struct run_opts *o, const struct vm_result *res)
 
 /* Did the VM end before the program could have done anything, in a way
  * TCG may not share (QEMU died or stopped the VM, without a record and
- * before the program's first output)?  stdin is in the image, so running
- * again loses nothing. */
+ * before the program's first output and before any of stdin went in)?
+ * Running again then loses nothing. */
 static int failed_at_boot(const struct vm_result *res)
 {
-	return (res->end == VM_END_QEMU || res->end == VM_END_STOPPED) && !res->output;
+	return (res->end == VM_END_QEMU || res->end == VM_END_STOPPED) && !res->output &&
+	       !res->stdin_taken;
 }
 
 /* vm_run under the accelerator o->accel means on this host; under auto, a
@@ -296,15 +260,31 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 		.used = o->used,
 		.extra = net->shares.args,
 	};
-	int status;
+	char tty[64] = "";
+	int status, rows = 0, cols = 0, mask = term_probe(&rows, &cols);
+	/* A background job of an interactive shell must not take the
+	 * terminal's input (nor be stopped by SIGTTIN/SIGTTOU for trying):
+	 * its program waits on an empty stdin, as it would wait stopped. */
+	int background = isatty(0) && tcgetpgrp(0) != getpgrp();
+	struct stat in;
 
 	if (!res) {
 		if (temp)
 			unlink(path);
 		return fail125("out of memory");
 	}
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s", net->words, net->shares.words,
-		 o->strace ? " strace=1" : "", o->verbose ? " verbose=1" : "");
+	/* The guest's fds that are the host terminal (docs/terminal.md). */
+	if (background)
+		mask = 0;
+	if (mask)
+		snprintf(tty, sizeof(tty), " tty=%d winsize=%dx%d", mask, rows, cols);
+	/* A pipe's end is a hang-up to poll; a file's or /dev/null's is not. */
+	else if (fstat(0, &in) == 0 && (S_ISFIFO(in.st_mode) || S_ISSOCK(in.st_mode)))
+		snprintf(tty, sizeof(tty), " stdin=pipe");
+	cfg.tty = mask != 0;
+	cfg.relay_stdin = background ? -1 : 1;
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s%s", net->words, net->shares.words,
+		 o->strace ? " strace=1" : "", o->verbose ? " verbose=1" : "", tty);
 	res->end = VM_END_EXIT; /* nothing to report when the choice failed */
 	status = boot_accel(o, &cfg, res);
 	if (temp)
@@ -357,14 +337,13 @@ static int open_image(const char *path)
 }
 
 /*
- * Writes the image for s (s->prog NULL: a copy of --image) to a temporary
- * file with stdin, when stdin is not a terminal, and boots it.  --image
- * without stdin boots the image itself.  Returns the exit status.
+ * Writes the image for s to a temporary file and boots it; --image boots
+ * the image itself (stdin is streamed, never part of an image).  Returns
+ * the exit status.
  */
 static int run_image(const struct run_opts *o, const struct net_plan *net, struct image_spec *s)
 {
 	char kernel[PATH_MAX], path[PATH_MAX];
-	unsigned char *in = NULL;
 	FILE *log = NULL;
 	int r, fd = -1, img = -1, status = ELFVM_EXIT_FAIL;
 
@@ -372,15 +351,9 @@ static int run_image(const struct run_opts *o, const struct net_plan *net, struc
 		return ELFVM_EXIT_FAIL;
 	if (o->log && !(log = fopen(o->log, "we")))
 		return fail125("%s: %s", o->log, strerror(errno));
-	r = read_stdin(&in, &s->stdin_len);
-	if (r < 0) {
-		fail125("cannot read stdin: %s", strerror(-r));
-		goto out;
-	}
-	s->stdin_data = r ? in : NULL;
 	if (o->image && (img = open_image(o->image)) < 0)
 		goto out;
-	if (o->image && !s->stdin_data) {
+	if (o->image) {
 		status = boot(o, net, kernel, o->image, 0, log);
 		goto out;
 	}
@@ -389,15 +362,7 @@ static int run_image(const struct run_opts *o, const struct net_plan *net, struc
 		fail125("cannot create the image in %s: %s", path, strerror(-fd));
 		goto out;
 	}
-	if (o->image) {
-		r = image_copy_fd(img, fd);
-		if (r == 0)
-			r = image_write_control(fd, s);
-		if (r < 0)
-			r = fail125("%s: %s", path, strerror(-r));
-	} else {
-		r = write_image(o, s, fd);
-	}
+	r = write_image(o, s, fd);
 	if (r == 0 && close(fd) < 0)
 		r = fail125("%s: %s", path, strerror(errno));
 	fd = -1;
@@ -410,7 +375,6 @@ out:
 		close(fd);
 	if (img >= 0)
 		close(img);
-	free(in);
 	if (log)
 		fclose(log);
 	return status;

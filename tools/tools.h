@@ -162,22 +162,19 @@ void image_key(const struct image_list *l, char hex[33]);
 int image_write_list(const struct image_list *l, int fd, char *why, size_t n);
 
 struct image_spec {
-	const struct prog_file *prog; /* NULL: only .elfvm/stdin (run --image) */
+	const struct prog_file *prog; /* the program */
 	char *const *argv;            /* the program's argv, NULL-terminated */
 	char *const *envp;            /* its environment, NULL-terminated */
-	const void *stdin_data;       /* .elfvm/stdin content; NULL: no such file */
-	size_t stdin_len;
 };
 
 /* Writes the per-run part to fd as its own archive: .elfvm/exe, .elfvm/argv,
- * .elfvm/envp, .elfvm/stdin when stdin_data is set, the trailer.  Returns 0
- * or -errno. */
+ * .elfvm/envp, the trailer (stdin streams: docs/terminal.md).  Returns 0 or
+ * -errno. */
 int image_write_control(int fd, const struct image_spec *s);
 /*
  * Appends a program-only image to o (docs/protocol.md): every parent
  * directory, the program at its absolute path without the leading '/',
- * .elfvm/exe, .elfvm/argv, .elfvm/envp, .elfvm/stdin when stdin_data is set,
- * then the trailer; no libraries.  Returns 0, or -ENOMEM.
+ * .elfvm/exe, .elfvm/argv, .elfvm/envp, then the trailer; no libraries.  Returns 0, or -ENOMEM.
  */
 int image_build(struct cpio_out *o, const struct image_spec *s);
 /* Writes the image to path (created or truncated, mode 0644).  Returns 0 or
@@ -260,6 +257,11 @@ struct vm_config {
 	FILE *used;               /* @@used records' paths, one a line, or NULL */
 	const char *const *extra; /* more QEMU arguments (the 9p shares),
 	                             NULL-terminated, or NULL */
+	int relay_stdin;          /* 1: elfvm's fd 0 streams into the program's;
+	                             0: it reads end-of-file at once; -1: it
+	                             stays open and empty (a background job) */
+	int tty;                  /* the host terminal is raw and the guest has
+	                             a tty (term.c): Ctrl-] q, SIGWINCH */
 };
 
 enum vm_end {
@@ -274,7 +276,10 @@ enum vm_end {
 	                       (a KVM internal error, say): QEMU killed, 125,
 	                       message = what QEMU said */
 	VM_END_INTERRUPTED, /* elfvm got SIGINT/TERM/HUP/PIPE (code): QEMU
-	                       killed, status 128+code */
+	                       killed, status 128+code; message says why
+	                       when a forwarded signal's grace ran out */
+	VM_END_ESCAPED,     /* Ctrl-] q typed at the terminal: QEMU killed,
+	                       status 130, message */
 };
 
 #define VM_TAIL_LINES 50
@@ -290,6 +295,8 @@ struct vm_result {
 	int64_t t_exit;    /* when QEMU was seen to end */
 	int output;        /* the program wrote to stdout or stderr
 	                          (@@output) */
+	int stdin_taken;   /* bytes of elfvm's stdin went to the VM: a second
+	                      run could not see them again */
 	/* The last kernel log lines (not records), a ring: the oldest is at
 	 * tail_next when tail_count == VM_TAIL_LINES. */
 	char tail[VM_TAIL_LINES][VM_LINE_MAX];
@@ -301,8 +308,11 @@ struct vm_result {
  * $PATH; $ELFVM_QEMU overrides it, for tests) with the devices of
  * docs/protocol.md, reads the debugcon log until QEMU ends, and fills *res.
  * COM1/COM2 write straight to the host's fds 1 and 2.  SIGINT, SIGTERM,
- * SIGHUP and SIGPIPE (unless ignored) are caught while it runs (QEMU is
- * killed, end = INTERRUPTED), so the caller can clean up and re-raise.  ELFVM_PRINT_QEMU=1 prints QEMU's argv to
+ * SIGHUP and SIGPIPE (unless ignored) are caught while it runs; once the
+ * kernel has opened elfvm.ctl (@@ctl) SIGINT, SIGTERM and SIGHUP are
+ * forwarded to the program instead, and only a second one of a kind, or
+ * SIGNAL_GRACE_S without an end, kills QEMU (end = INTERRUPTED), so the
+ * caller can clean up and re-raise.  ELFVM_PRINT_QEMU=1 prints QEMU's argv to
  * stderr.  Returns res->status (>= 0).
  */
 int vm_run(const struct vm_config *cfg, struct vm_result *res);
@@ -320,6 +330,43 @@ int vm_beside_elfvm(const char *name, char *path, size_t n);
 int vm_default_kernel(char *path, size_t n);
 /* CLOCK_MONOTONIC in ns. */
 int64_t vm_now_ns(void);
+
+/* ---- term.c: the host terminal, the stdin relay, elfvm.ctl ---------------- */
+
+/* Which of fds 0-2 are the terminal elfvm's stdin is (bit i: fd i), with
+ * its size in *rows, *cols; 0 when stdin is no terminal or no output fd is
+ * the same one (then stdin is streamed like a pipe). */
+int term_probe(int *rows, int *cols);
+/* Puts fd 0's terminal in raw mode, saving its settings; term_restore
+ * (also run at exit and on a crash of elfvm) puts them back.  0 or -errno. */
+int term_raw(void);
+void term_restore(void);
+/* The terminal's size now, when it can be read (else unchanged). */
+void term_winsize(int *rows, int *cols);
+
+/* Copies elfvm's stdin into QEMU's elfvm.stdin socket, reading only once
+ * the last piece was taken, so that at most buf is held here. */
+struct relay {
+	int in;   /* elfvm's stdin; -1 at its end */
+	int sock; /* our end of elfvm.stdin */
+	int ctl;  /* our end of elfvm.ctl */
+	int tty;  /* watch for the escape sequence Ctrl-] q */
+	int esc;  /* a Ctrl-] was the last byte */
+	int shut; /* the write side is shut down */
+	size_t off, len;
+	char buf[65536];
+};
+struct pollfd;
+/* in -1: the program's stdin ends at once; -2: it stays open, empty. */
+void relay_init(struct relay *r, int in, int sock, int ctl, int tty);
+/* What to poll for next: stdin or the socket (an fd of -1: neither). */
+void relay_events(const struct relay *r, struct pollfd *in, struct pollfd *sock);
+/* Moves bytes after a poll; returns 1 when the escape sequence was typed. */
+int relay_step(struct relay *r, const struct pollfd *in, const struct pollfd *sock);
+/* Ends the stream: shuts down our write side once. */
+void relay_eof(struct relay *r);
+/* Sends one elfvm.ctl record, fmt with two ints ("signal %d\n"). */
+void relay_ctl(struct relay *r, const char *fmt, int a, int b);
 
 /* ---- accel.c -------------------------------------------------------------- */
 

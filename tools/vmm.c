@@ -7,7 +7,9 @@
  * so another VMM means another file like this one.  The program's
  * output never passes through here: QEMU writes it to the host's fds
  * itself.  What passes through is the debugcon log, turned into an exit
- * status.  Images are built in run.c; nothing here knows about ELF.
+ * status, and the program's stdin, relayed into the elfvm.stdin port with
+ * back-pressure (term.c), and the signals elfvm gets, forwarded through
+ * elfvm.ctl.  Images are built in run.c; nothing here knows about ELF.
  */
 #define _GNU_SOURCE /* pipe2, ppoll */
 #include "tools/tools.h"
@@ -26,12 +28,22 @@
 #include <unistd.h>
 
 /* The fds QEMU finds its chardev files on (set up by child_exec). */
-enum { QFD_OUT = 1, QFD_QEMU_ERR = 2, QFD_ERR = 3, QFD_LOG = 4, QFD_QMP = 5, QFD_N = 6 };
+enum {
+	QFD_OUT = 1,
+	QFD_QEMU_ERR = 2,
+	QFD_ERR = 3,
+	QFD_LOG = 4,
+	QFD_QMP = 5,
+	QFD_IN = 6,  /* elfvm.stdin's socket */
+	QFD_CTL = 7, /* elfvm.ctl's socket */
+	QFD_N = 8
+};
 /* What follow() reads: the debugcon log, QEMU's stderr, its QMP socket. */
 enum { LB_LOG, LB_QEMU, LB_QMP, LB_N };
 
 #define GRACE_NS 5000000000LL     /* after the last record, before QEMU is killed */
 #define STOP_GRACE_NS 300000000LL /* after the VM stopped, for QEMU's last words */
+#define SIGNAL_GRACE_S 10         /* after a forwarded signal, before QEMU is killed */
 
 struct linebuf {
 	int fd; /* -1 once at end of file */
@@ -51,14 +63,25 @@ struct vm_state {
 	char stop_why[256];    /* and why */
 	char shutdown_why[64]; /* the reason of QMP's SHUTDOWN event */
 	char qemu_first[256];  /* QEMU's first stderr line */
+	struct relay *relay;   /* stdin and elfvm.ctl */
+	int ctl_open;          /* the kernel reads elfvm.ctl (@@ctl) */
+	int64_t forwarded[32]; /* when each signal was forwarded, 0: never */
+	int64_t grace_at;      /* the first forwarded signal's time */
+	int first_sig;         /* and which it was */
+	int kill_sig;          /* the signal that ended the VM from here */
+	int escaped;           /* Ctrl-] q */
 };
 
-/* The signals that end elfvm while QEMU runs: caught, so that QEMU is killed
- * and the image removed first.  SIGPIPE comes from writing the log or the
- * strace lines into a pipe whose reader left (`elfvm run --strace P | head`). */
-static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+/* The signals caught while QEMU runs: SIGINT, SIGTERM and SIGHUP are
+ * forwarded to the program or end elfvm (on_signals), SIGPIPE ends it, so
+ * that QEMU is killed and the image removed first; SIGPIPE comes from
+ * writing the log or the strace lines into a pipe whose reader left
+ * (`elfvm run --strace P | head`).  SIGWINCH sends the terminal's size. */
+static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGWINCH };
 #define NSIGS (int)(sizeof(sigs) / sizeof(sigs[0]))
-static volatile sig_atomic_t got_signal;
+/* The caught signals not yet acted on, one bit each; handlers run only
+ * inside ppoll, one at a time (sa_mask), so |= is not torn. */
+static volatile sig_atomic_t got_signals;
 
 int64_t vm_now_ns(void)
 {
@@ -187,12 +210,22 @@ static void build_argv(const struct vm_config *cfg, const char *cmdline, char *s
 	argv[i++] = "-chardev";
 	argv[i++] = "file,id=log,path=/proc/self/fd/4,append=on"; /* QFD_LOG */
 	argv[i++] = "-device";
-	argv[i++] = q35 ? "virtio-serial-pci,disable-legacy=on,max_ports=3"
-			: "virtio-serial-device,max_ports=3";
+	argv[i++] = q35 ? "virtio-serial-pci,disable-legacy=on,max_ports=5"
+			: "virtio-serial-device,max_ports=5";
 	argv[i++] = "-device";
 	argv[i++] = "virtserialport,chardev=out,name=elfvm.stdout,nr=1";
 	argv[i++] = "-device";
 	argv[i++] = "virtserialport,chardev=err,name=elfvm.stderr,nr=2";
+	/* stdin and the control records: sockets whose other ends follow()
+	 * writes (docs/terminal.md). */
+	argv[i++] = "-chardev";
+	argv[i++] = "socket,id=in,fd=6"; /* QFD_IN */
+	argv[i++] = "-device";
+	argv[i++] = "virtserialport,chardev=in,name=elfvm.stdin,nr=3";
+	argv[i++] = "-chardev";
+	argv[i++] = "socket,id=ctl,fd=7"; /* QFD_CTL */
+	argv[i++] = "-device";
+	argv[i++] = "virtserialport,chardev=ctl,name=elfvm.ctl,nr=4";
 	if (cfg->netdev) {
 		snprintf(net, netn, "%s,id=net0", cfg->netdev);
 		argv[i++] = "-netdev";
@@ -256,6 +289,10 @@ static void child_exec(const char *const *argv, const int fds[QFD_N], const sigs
 		if (hi[i] < 0 || dup2(hi[i], i) < 0)
 			_exit(127);
 	sigprocmask(SIG_SETMASK, mask, NULL);
+	/* A session of its own: Ctrl-C at a terminal, a hang-up or `kill %1`
+	 * reach elfvm, which forwards them to the program; QEMU would end the
+	 * VM on them before the program could answer. */
+	setsid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* QEMU must not outlive elfvm */
 	if (getppid() != parent)
 		_exit(127);
@@ -266,7 +303,7 @@ static void child_exec(const char *const *argv, const int fds[QFD_N], const sigs
 
 static void on_signal(int sig)
 {
-	got_signal = sig;
+	got_signals |= 1 << sig;
 }
 
 /* Catches the signals that end elfvm, blocked except inside ppoll. */
@@ -278,8 +315,9 @@ static void signals_catch(sigset_t *old_mask, struct sigaction old[NSIGS])
 	sigemptyset(&block);
 	for (int i = 0; i < NSIGS; i++)
 		sigaddset(&block, sigs[i]);
+	sa.sa_mask = block;
 	sigprocmask(SIG_BLOCK, &block, old_mask);
-	got_signal = 0;
+	got_signals = 0;
 	for (int i = 0; i < NSIGS; i++) {
 		sigaction(sigs[i], NULL, &old[i]);
 		if (old[i].sa_handler != SIG_IGN) /* nohup and "&" stay in force */
@@ -380,6 +418,14 @@ static void record_end(struct vm_state *st, enum vm_end end, const char *arg)
 	st->recorded = 1;
 }
 
+/* The end of one of our lines on f: the terminal in raw mode has no
+ * output processing, so a line there ends in "\r\n" (--strace, --verbose
+ * at a terminal). */
+static const char *eol(const struct vm_config *cfg, FILE *f)
+{
+	return cfg->tty && isatty(fileno(f)) ? "\r\n" : "\n";
+}
+
 /* One debugcon line: a record (docs/protocol.md) or a log message. */
 static void on_log_line(struct vm_state *st, char *line)
 {
@@ -396,12 +442,16 @@ static void on_log_line(struct vm_state *st, char *line)
 
 	if (!strncmp(line, "@@strace ", 9)) {
 		if (cfg->trace)
-			fprintf(cfg->trace, "%s\n", line + 9);
+			fprintf(cfg->trace, "%s%s", line + 9, eol(cfg, cfg->trace));
 		return;
 	}
 	if (!strncmp(line, "@@used ", 7)) {
 		if (cfg->used)
 			fprintf(cfg->used, "%s\n", line + 7);
+		return;
+	}
+	if (!strcmp(line, "@@ctl")) {
+		st->ctl_open = 1;
 		return;
 	}
 	if (!strcmp(line, "@@output")) {
@@ -423,7 +473,7 @@ static void on_log_line(struct vm_state *st, char *line)
 	/* An unknown record is kept as a message: a newer kernel may send it. */
 	tail_push(st->res, line);
 	if (cfg->log)
-		fprintf(cfg->log, "%s\n", line);
+		fprintf(cfg->log, "%s%s", line, eol(cfg, cfg->log));
 }
 
 /* The VM stopped without a record: follow() gives QEMU STOP_GRACE_NS to
@@ -454,7 +504,7 @@ static void on_qemu_line(struct vm_state *st, char *line)
 		if (strstr(line, fatal[i]))
 			vm_stopped(st, line);
 	if (st->cfg->log)
-		fprintf(st->cfg->log, "qemu: %s\n", line);
+		fprintf(st->cfg->log, "qemu: %s%s", line, eol(st->cfg, st->cfg->log));
 }
 
 /* One message from QEMU's QMP monitor: its greeting (answered by entering
@@ -522,14 +572,53 @@ static void lb_read(struct linebuf *lb, struct vm_state *st, void (*fn)(struct v
 
 /* ---- following the VM ----------------------------------------------------- */
 
-enum follow_end { FOLLOW_EOF, FOLLOW_TIMEOUT, FOLLOW_SIGNAL, FOLLOW_STDOUT_GONE, FOLLOW_STOPPED };
+enum follow_end {
+	FOLLOW_EOF,
+	FOLLOW_TIMEOUT,
+	FOLLOW_SIGNAL,
+	FOLLOW_STDOUT_GONE,
+	FOLLOW_STOPPED,
+	FOLLOW_ESCAPE
+};
+
+/* Acts on the caught signals: SIGWINCH sends the terminal's size; SIGINT,
+ * SIGTERM and SIGHUP are forwarded once each while the kernel reads
+ * elfvm.ctl and the program runs.  Returns the signal that must end the
+ * VM now (nobody listens, a second one of a kind, SIGPIPE), or 0. */
+static int on_signals(struct vm_state *st, int64_t now)
+{
+	int bits = got_signals;
+
+	got_signals = 0;
+	if (bits & 1 << SIGWINCH && st->cfg->tty) {
+		int rows = 0, cols = 0;
+		term_winsize(&rows, &cols);
+		if (rows && st->ctl_open)
+			relay_ctl(st->relay, "winsize %d %d\n", rows, cols);
+	}
+	for (int i = 0; i < NSIGS; i++) {
+		int sig = sigs[i];
+		if (!(bits & 1 << sig) || sig == SIGWINCH)
+			continue;
+		if (sig == SIGPIPE || !st->ctl_open || st->recorded || st->forwarded[sig])
+			return sig;
+		relay_ctl(st->relay, "signal %d\n", sig, 0);
+		st->forwarded[sig] = now;
+		if (!st->grace_at) {
+			st->grace_at = now;
+			st->first_sig = sig;
+		}
+	}
+	return 0;
+}
 
 /* Reads the log, QEMU's stderr and QMP until the first two end (QEMU
- * exited), the deadline (0: none) passes, a caught signal arrives, the VM
- * is seen to have stopped without a record, or the reader of our stdout
- * goes away (`elfvm run yes | head`: the program would get SIGPIPE, and
- * the guest cannot learn it any other way).  Once a final record is in,
- * QEMU gets GRACE_NS more to exit by itself. */
+ * exited), the deadline (0: none) passes, a signal must end the VM, the
+ * VM is seen to have stopped without a record, the escape sequence is
+ * typed, or the reader of our stdout goes away (`elfvm run yes | head`:
+ * the program would get SIGPIPE, and the guest cannot learn it any other
+ * way).  Meanwhile stdin flows into elfvm.stdin.  Once a final record is
+ * in, QEMU gets GRACE_NS more to exit by itself. */
 static enum follow_end follow(struct vm_state *st, struct linebuf lb[LB_N], int64_t deadline,
 			      const sigset_t *mask)
 {
@@ -538,7 +627,7 @@ static enum follow_end follow(struct vm_state *st, struct linebuf lb[LB_N], int6
 	int64_t recorded_at = 0;
 
 	while (lb[LB_LOG].fd >= 0 || lb[LB_QEMU].fd >= 0) {
-		struct pollfd pfd[LB_N + 1] = { { lb[0].fd, POLLIN, 0 },
+		struct pollfd pfd[LB_N + 3] = { { lb[0].fd, POLLIN, 0 },
 						{ lb[1].fd, POLLIN, 0 },
 						{ lb[2].fd, POLLIN, 0 },
 						{ st->stdout_is_pipe ? 1 : -1, 0, 0 } };
@@ -553,6 +642,19 @@ static enum follow_end follow(struct vm_state *st, struct linebuf lb[LB_N], int6
 			limit = st->stopped_at + STOP_GRACE_NS;
 		else if (recorded_at && (!limit || recorded_at + GRACE_NS < limit))
 			limit = recorded_at + GRACE_NS;
+		if (st->grace_at && !st->recorded) {
+			int64_t g = st->grace_at + SIGNAL_GRACE_S * 1000000000LL;
+			if (now >= g) {
+				st->kill_sig = st->first_sig;
+				snprintf(
+					st->res->message, sizeof(st->res->message),
+					"the program did not end within %d s of SIG%s; the VM is stopped",
+					SIGNAL_GRACE_S, sigabbrev_np(st->first_sig));
+				return FOLLOW_SIGNAL;
+			}
+			if (!limit || g < limit)
+				limit = g;
+		}
 		if (limit) {
 			int64_t left = limit - now;
 			if (left <= 0)
@@ -561,12 +663,18 @@ static enum follow_end follow(struct vm_state *st, struct linebuf lb[LB_N], int6
 			ts.tv_nsec = left % 1000000000;
 			tsp = &ts;
 		}
-		if (ppoll(pfd, LB_N + 1, tsp, mask) < 0 && errno != EINTR)
+		relay_events(st->relay, &pfd[LB_N + 1], &pfd[LB_N + 2]);
+		if (ppoll(pfd, LB_N + 3, tsp, mask) < 0 && errno != EINTR)
 			return FOLLOW_EOF; /* cannot happen with valid fds */
-		if (got_signal)
+		if (got_signals && (st->kill_sig = on_signals(st, vm_now_ns())))
 			return FOLLOW_SIGNAL;
 		if (pfd[LB_N].revents & (POLLERR | POLLHUP) && !st->recorded)
 			return FOLLOW_STDOUT_GONE;
+		if (relay_step(st->relay, &pfd[LB_N + 1], &pfd[LB_N + 2])) {
+			st->escaped = 1;
+			return FOLLOW_ESCAPE;
+		}
+		st->res->stdin_taken |= st->relay->len > 0;
 		for (int i = 0; i < LB_N; i++)
 			if (pfd[i].revents)
 				lb_read(&lb[i], st, on_line[i]);
@@ -579,11 +687,16 @@ static void decide(struct vm_state *st, enum follow_end how, int wstatus, double
 {
 	struct vm_result *res = st->res;
 
-	if (got_signal) {
+	if (st->escaped) {
+		res->end = VM_END_ESCAPED;
+		res->code = SIGINT;
+		res->status = 128 + SIGINT;
+		snprintf(res->message, sizeof(res->message), "Ctrl-] q typed: the VM is stopped");
+	} else if (st->kill_sig) {
 		res->end = VM_END_INTERRUPTED;
-		res->code = got_signal;
-		res->status = 128 + got_signal;
-		res->message[0] = '\0';
+		res->code = st->kill_sig;
+		res->status = 128 + st->kill_sig;
+		/* the message stays: set when a forwarded signal's grace ran out */
 	} else if (st->recorded) {
 		return;
 	} else if (how == FOLLOW_STDOUT_GONE) {
@@ -629,37 +742,47 @@ static int fail_early(struct vm_result *res)
 	return res->status;
 }
 
-/* Spawns QEMU with the pipes and the QMP socket set up (cfg->quiet: the
- * program's output goes to /dev/null); returns its pid, or -1 with errno
- * set. */
+/* Spawns QEMU with the pipes and the QMP, stdin and ctl sockets set up
+ * (cfg->quiet: the program's output goes to /dev/null); our ends of the
+ * last two go to io[0] and io[1].  Returns its pid, or -1 with errno set. */
 static pid_t spawn(const struct vm_config *cfg, const char *const *argv, struct linebuf lb[LB_N],
-		   const sigset_t *mask)
+		   int io[2], const sigset_t *mask)
 {
-	int logp[2] = { -1, -1 }, errp[2] = { -1, -1 }, qmp[2] = { -1, -1 }, devnull, e;
+	int logp[2] = { -1, -1 }, errp[2] = { -1, -1 }, qmp[2] = { -1, -1 }, in[2] = { -1, -1 },
+	    ctl[2] = { -1, -1 }, devnull, e;
 	pid_t parent = getpid(), pid = -1;
 
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0 && pipe2(logp, O_CLOEXEC) == 0 && pipe2(errp, O_CLOEXEC) == 0 &&
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, qmp) == 0)
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, qmp) == 0 &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) == 0 &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) == 0)
 		pid = fork();
 	if (pid == 0) {
 		const int fds[QFD_N] = { devnull, cfg->quiet ? devnull : 1,
 					 errp[1], cfg->quiet ? devnull : 2,
-					 logp[1], qmp[1] };
+					 logp[1], qmp[1],
+					 in[1],   ctl[1] };
 		child_exec(argv, fds, mask, parent);
 	}
 	e = errno;
-	for (int *fd = (int[]){ devnull, logp[1], errp[1], qmp[1] }, i = 0; i < 4; i++)
+	for (int *fd = (int[]){ devnull, logp[1], errp[1], qmp[1], in[1], ctl[1] }, i = 0; i < 6; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
 	lb[LB_LOG].fd = logp[0];
 	lb[LB_QEMU].fd = errp[0];
 	lb[LB_QMP].fd = qmp[0];
+	io[0] = in[0];
+	io[1] = ctl[0];
 	if (pid < 0) {
 		for (int i = 0; i < LB_N; i++)
 			if (lb[i].fd >= 0)
 				close(lb[i].fd);
 		lb[0].fd = lb[1].fd = lb[2].fd = -1;
+		for (int i = 0; i < 2; i++)
+			if (io[i] >= 0)
+				close(io[i]);
+		io[0] = io[1] = -1;
 	}
 	errno = e;
 	return pid;
@@ -675,10 +798,15 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 	struct timespec rt;
 	sigset_t old_mask;
 	enum follow_end how;
-	int wstatus = 0, fd_flags[2];
+	int wstatus = 0, fd_flags[2], io[2];
+	struct relay *relay = malloc(sizeof(*relay));
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
+	if (!relay) {
+		errno = ENOMEM;
+		return fail_early(res);
+	}
 	clock_gettime(CLOCK_REALTIME, &rt);
 	/* ELFVM_KERNEL_ARGS adds words for the kernel's own tests (selftest=1). */
 	const char *extra = getenv("ELFVM_KERNEL_ARGS");
@@ -697,16 +825,25 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 	signals_catch(&old_mask, old);
 	lb[0].len = lb[1].len = lb[2].len = 0;
 	res->t_spawn = vm_now_ns();
-	pid = spawn(cfg, argv, lb, &old_mask);
+	pid = spawn(cfg, argv, lb, io, &old_mask);
 	st.qmp_fd = lb[LB_QMP].fd;
 	st.qemu = pid;
 	if (pid < 0) {
 		int e = errno;
 		signals_restore(&old_mask, old);
 		host_fds_append(0, fd_flags);
+		free(relay);
 		errno = e;
 		return fail_early(res);
 	}
+	relay_init(relay,
+		   cfg->relay_stdin > 0   ? 0
+		   : cfg->relay_stdin < 0 ? -2
+					  : -1,
+		   io[0], io[1], cfg->tty);
+	st.relay = relay;
+	if (cfg->tty && term_raw() < 0 && cfg->log)
+		fprintf(cfg->log, "elfvm: cannot put the terminal in raw mode: %s\n", strerror(errno));
 	struct stat so;
 	st.stdout_is_pipe = fstat(1, &so) == 0 && (S_ISFIFO(so.st_mode) || S_ISSOCK(so.st_mode));
 	how = follow(&st, lb, cfg->timeout > 0 ? res->t_spawn + (int64_t)(cfg->timeout * 1e9) : 0,
@@ -714,11 +851,15 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 	res->t_exit = vm_now_ns();
 	if (how != FOLLOW_EOF)
 		kill(pid, SIGKILL);
+	term_restore(); /* before any line of ours, and before a signal is raised again */
 	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 		;
 	for (int i = 0; i < LB_N; i++)
 		if (lb[i].fd >= 0)
 			close(lb[i].fd);
+	close(io[0]);
+	close(io[1]);
+	free(relay);
 	signals_restore(&old_mask, old); /* a pending signal still counts */
 	decide(&st, how, wstatus, cfg->timeout);
 	if (cfg->log)

@@ -10,8 +10,14 @@
  * stream; and the host gets a stream's bytes before any later-written
  * byte of the other stream (a switch of stream waits for the first to be
  * taken), so `2>&1` interleaves as it did.  console_flush waits until the
- * host has taken everything, before the end-of-run records.  stdin stays
- * the image's .elfvm/stdin; no port is read.
+ * host has taken everything, before the end-of-run records.
+ *
+ * Two host-to-guest ports follow (docs/terminal.md): elfvm.stdin, whose
+ * receive buffers are posted again only once the reader has consumed them
+ * (so a fast producer waits in the host), ending when the host reports
+ * the port closed (PORT_OPEN 0 on the control queue, after every byte);
+ * and elfvm.ctl, whose text records ("signal 15") go to a hook that
+ * syscalls/ctl.c installs.  No port named elfvm.stdin: stdin is empty.
  */
 #include "kernel/virtio/virtio.h"
 
@@ -24,6 +30,11 @@
 #define VIRTIO_CONSOLE_PORT_READY 3
 #define VIRTIO_CONSOLE_PORT_OPEN 6
 #define VIRTIO_CONSOLE_PORT_NAME 7
+
+#define IN_BUFS 16       /* stdin: receive buffers in flight */
+#define IN_BUF_SIZE 4096 /* each one page */
+#define CTL_BUFS 4       /* elfvm.ctl's receive buffers */
+#define CTL_LINE 128     /* the longest record */
 
 #define RING_SIZE (256 * 1024)
 #define MAX_PORTS 6      /* ports whose transmit queues are set up */
@@ -53,10 +64,22 @@ struct stream {
 	uint32_t chunk_head, chunk_tail;
 };
 
+/* A host-to-guest port: its receive queue and the buffer being read. */
+struct in_port {
+	const char *name;
+	int port;
+	struct virtqueue *rxq;
+	uint8_t *cur; /* a used buffer partly consumed, or NULL */
+	uint32_t cur_len, cur_off;
+	bool closed; /* the host side closed: the end once cur and rxq are empty */
+	struct waitq wq;
+	struct mutex lock; /* one reader at a time */
+};
+
 static struct {
 	struct virtio_dev *dev;
 	struct virtqueue *ctrl_rx, *ctrl_tx;
-	struct virtqueue *port_tx[MAX_PORTS];
+	struct virtqueue *port_tx[MAX_PORTS], *port_rx[MAX_PORTS];
 	int nports;
 	struct stream out[2]; /* stdout, stderr */
 	int last;             /* the stream written last: 0, 1, or -1 */
@@ -64,10 +87,19 @@ static struct {
 	struct waitq wq;   /* writers waiting for the host */
 	struct mutex lock; /* one writer at a time, both streams */
 	uint8_t (*ctrl_bufs)[CTRL_BUF_SIZE];
+	int added, named; /* ports the device added, and named, in the handshake */
+	struct in_port in, ctl;
+	struct spinlock ctrl_lock; /* the control queue once running */
+	void (*ctl_hook)(const char *line);
+	char ctl_line[CTL_LINE];
+	size_t ctl_len;
 } con = {
 	.out = { { "elfvm.stdout", -1 }, { "elfvm.stderr", -1 } },
 	.last = -1,
 	.lock = MUTEX_INIT("virtio-console"),
+	.in = { .name = "elfvm.stdin", .port = -1, .lock = MUTEX_INIT("console stdin") },
+	.ctl = { .name = "elfvm.ctl", .port = -1, .lock = MUTEX_INIT("console ctl") },
+	.ctrl_lock = SPINLOCK_INIT("console control"),
 };
 
 bool virtio_console_ready(void)
@@ -111,30 +143,37 @@ static long ctrl_message(const uint8_t *buf, uint32_t len)
 	if (len < sizeof(c))
 		return 0;
 	memcpy(&c, buf, sizeof(c));
-	if (c.event == VIRTIO_CONSOLE_PORT_ADD && c.id < (uint32_t)con.nports)
+	if (c.event == VIRTIO_CONSOLE_PORT_ADD && c.id < (uint32_t)con.nports) {
+		con.added++;
 		return ctrl_send(c.id, VIRTIO_CONSOLE_PORT_READY, 1);
+	}
 	if (c.event != VIRTIO_CONSOLE_PORT_NAME || c.id >= (uint32_t)con.nports)
 		return 0;
+	con.named++;
 	const char *name = (const char *)buf + sizeof(c);
 	size_t nlen = strnlen(name, len - sizeof(c));
-	for (int s = 0; s < 2; s++) {
-		struct stream *st = &con.out[s];
-		if (st->port < 0 && nlen == strlen(st->name) && !memcmp(name, st->name, nlen)) {
-			st->port = (int)c.id;
+	int *ports[4] = { &con.out[0].port, &con.out[1].port, &con.in.port, &con.ctl.port };
+	const char *names[4] = { con.out[0].name, con.out[1].name, con.in.name, con.ctl.name };
+	for (int s = 0; s < 4; s++) {
+		if (*ports[s] < 0 && nlen == strlen(names[s]) && !memcmp(name, names[s], nlen)) {
+			*ports[s] = (int)c.id;
+			/* Opened by the guest: QEMU passes input only to an open port. */
 			return ctrl_send(c.id, VIRTIO_CONSOLE_PORT_OPEN, 1);
 		}
 	}
 	return 0;
 }
 
-/* DEVICE_READY, then answers the device's PORT_ADDs until both streams'
- * ports are named or HANDSHAKE_NS pass. */
+/* DEVICE_READY, then answers the device's PORT_ADDs until every port
+ * added is named (at least both streams') or HANDSHAKE_NS pass.  QEMU
+ * queues all its PORT_ADDs while it handles DEVICE_READY, and each
+ * PORT_NAME while it handles our PORT_READY, which ctrl_send waits for. */
 static long handshake(void)
 {
 	uint64_t deadline = clock_monotonic_ns() + HANDSHAKE_NS;
 	long r = ctrl_send(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
 
-	while (r == 0 && (con.out[0].port < 0 || con.out[1].port < 0)) {
+	while (r == 0 && (con.out[0].port < 0 || con.out[1].port < 0 || con.named < con.added)) {
 		uint32_t len;
 		uint8_t *buf = virtq_get(con.ctrl_rx, &len);
 		if (!buf) {
@@ -278,6 +317,167 @@ void virtio_console_flush(void)
 	}
 }
 
+/* ---- the receive ports: elfvm.stdin and elfvm.ctl ------------------------- */
+
+static void in_post(struct in_port *p, uint8_t *buf, uint32_t size)
+{
+	struct virtq_buf b = { buf, size };
+	virtq_add(p->rxq, &b, 0, 1, buf);
+}
+
+/* elfvm.ctl's records, from the interrupt: each whole line to the hook. */
+static void ctl_receive(void)
+{
+	uint8_t *buf;
+	uint32_t len;
+
+	while ((buf = virtq_get(con.ctl.rxq, &len))) {
+		for (uint32_t i = 0; i < len && i < CTL_LINE * 2; i++) {
+			char ch = (char)buf[i];
+			if (ch != '\n') {
+				if (con.ctl_len < CTL_LINE - 1)
+					con.ctl_line[con.ctl_len++] = ch;
+				continue;
+			}
+			con.ctl_line[con.ctl_len] = '\0';
+			con.ctl_len = 0;
+			if (con.ctl_hook)
+				con.ctl_hook(con.ctl_line);
+		}
+		in_post(&con.ctl, buf, CTL_LINE * 2);
+	}
+	virtq_kick(con.ctl.rxq);
+}
+
+static void rx_done(struct virtqueue *q)
+{
+	if (q == con.ctl.rxq)
+		ctl_receive();
+	else if (q == con.in.rxq)
+		wake_up_key(&con.in.wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/* The control queue after the handshake, from the interrupt: the host side
+ * of elfvm.stdin closing is its end of file. */
+static void ctrl_done(struct virtqueue *q)
+{
+	uint64_t fl = spin_lock_irqsave(&con.ctrl_lock);
+	uint8_t *buf;
+	uint32_t len;
+
+	while ((buf = virtq_get(q, &len))) {
+		struct console_control c;
+		if (len >= sizeof(c)) {
+			memcpy(&c, buf, sizeof(c));
+			if (c.event == VIRTIO_CONSOLE_PORT_OPEN && (int)c.id == con.in.port &&
+			    !c.value) {
+				__atomic_store_n(&con.in.closed, true, __ATOMIC_RELEASE);
+				wake_up_key(&con.in.wq, EPOLLIN | EPOLLRDNORM | EPOLLHUP);
+			}
+		}
+		ctrl_post(buf);
+	}
+	virtq_kick(q);
+	spin_unlock_irqrestore(&con.ctrl_lock, fl);
+}
+
+bool virtio_console_has_input(void)
+{
+	return con.in.rxq != NULL;
+}
+
+struct waitq *virtio_console_input_wq(void)
+{
+	return &con.in.wq;
+}
+
+void virtio_console_set_ctl(void (*hook)(const char *line))
+{
+	con.ctl_hook = hook;
+	if (con.ctl.rxq)
+		klog("@@ctl"); /* records are acted on now: the host may forward signals */
+}
+
+unsigned virtio_console_input_poll(void)
+{
+	struct in_port *p = &con.in;
+	/* closed first: every byte before the close is in the used ring then. */
+	bool closed = !p->rxq || __atomic_load_n(&p->closed, __ATOMIC_ACQUIRE);
+	bool data = p->rxq && (p->cur || virtq_pending(p->rxq));
+
+	return (data || closed ? EPOLLIN | EPOLLRDNORM : 0) | (closed ? EPOLLHUP : 0);
+}
+
+size_t virtio_console_input_bytes(void)
+{
+	struct in_port *p = &con.in;
+	size_t n = 0;
+
+	if (!p->rxq)
+		return 0;
+	mutex_lock(&p->lock);
+	struct virtqueue *q = p->rxq;
+	uint16_t end = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+	if (p->cur)
+		n = p->cur_len - p->cur_off;
+	for (uint16_t i = q->last_used; i != end; i++) /* used, not taken yet */
+		n += q->used->ring[i % q->size].len;
+	mutex_unlock(&p->lock);
+	return n;
+}
+
+long virtio_console_read(struct uio *u)
+{
+	struct in_port *p = &con.in;
+	size_t done = 0;
+	long r = 0;
+
+	if (!p->rxq)
+		return 0;
+	bool closed = __atomic_load_n(&p->closed, __ATOMIC_ACQUIRE);
+	mutex_lock(&p->lock);
+	while (u->count) {
+		if (!p->cur) {
+			p->cur = virtq_get(p->rxq, &p->cur_len);
+			p->cur_off = 0;
+			if (!p->cur)
+				break;
+		}
+		r = uio_copy_out(u, p->cur + p->cur_off, p->cur_len - p->cur_off);
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+		p->cur_off += (uint32_t)r;
+		if (p->cur_off == p->cur_len) { /* consumed: the host may fill it again */
+			in_post(p, p->cur, IN_BUF_SIZE);
+			virtq_kick(p->rxq);
+			p->cur = NULL;
+		}
+	}
+	bool empty = !p->cur && !virtq_pending(p->rxq);
+	mutex_unlock(&p->lock);
+	if (done)
+		return (long)done;
+	if (r < 0)
+		return r;
+	return closed && empty ? 0 : -EAGAIN;
+}
+
+/* Posts the receive buffers of a host-to-guest port that was named. */
+static void in_start(struct in_port *p, int nbufs, uint32_t size)
+{
+	if (p->port < 0)
+		return;
+	p->rxq = con.port_rx[p->port];
+	uint64_t pa = pages_alloc((nbufs * size + PAGE_SIZE - 1) / PAGE_SIZE);
+	if (!pa || p->rxq->size < nbufs)
+		panic("virtio-console: no memory or descriptors for %s", p->name);
+	uint8_t *bufs = phys_to_virt(pa);
+	for (int i = 0; i < nbufs; i++)
+		in_post(p, bufs + i * size, size);
+	virtq_kick(p->rxq);
+}
+
 /* ---- start-up ---------------------------------------------------------------- */
 
 static struct virtqueue *tx_queue(int port)
@@ -308,7 +508,8 @@ long virtio_console_probe(struct virtio_dev *d)
 	con.ctrl_rx = virtq_create(d, 2, CTRL_BUFS, NULL);
 	con.ctrl_tx = virtq_create(d, 3, 8, NULL);
 	for (int p = 0; p < con.nports; p++)
-		if (!(con.port_tx[p] = tx_queue(p)))
+		if (!(con.port_tx[p] = tx_queue(p)) ||
+		    !(con.port_rx[p] = virtq_create(d, p ? 2 + 2 * p : 0, IN_BUFS, rx_done)))
 			goto fail;
 	if (!con.ctrl_bufs || !con.ctrl_rx || !con.ctrl_tx)
 		goto fail;
@@ -333,6 +534,12 @@ long virtio_console_probe(struct virtio_dev *d)
 		st->ring = phys_to_virt(pa);
 		virtq_cb_disable(st->txq);
 	}
+	in_start(&con.in, IN_BUFS, IN_BUF_SIZE);
+	in_start(&con.ctl, CTL_BUFS, CTL_LINE * 2);
+	uint64_t fl = spin_lock_irqsave(&con.ctrl_lock);
+	con.ctrl_rx->callback = ctrl_done; /* from now on, events come by interrupt */
+	spin_unlock_irqrestore(&con.ctrl_lock, fl);
+	ctrl_done(con.ctrl_rx); /* a PORT_OPEN that came during the handshake */
 	con.ready = true;
 	kdebug("virtio-console: %s: stdout on port %d, stderr on port %d", d->where, con.out[0].port,
 	       con.out[1].port);

@@ -72,11 +72,11 @@ struct virtio_transport {
 
 struct virtio_dev {
 	const struct virtio_transport *tr;
-	void *tr_priv;      /* the transport's per-device state */
-	uint32_t device_id; /* VIRTIO_ID_* */
-	uint64_t features;  /* negotiated */
-	char where[32];     /* for messages: "mmio@0xfeb00000", "pci 00:03.0" */
-	struct virtqueue *vq[8];
+	void *tr_priv;            /* the transport's per-device state */
+	uint32_t device_id;       /* VIRTIO_ID_* */
+	uint64_t features;        /* negotiated */
+	char where[32];           /* for messages: "mmio@0xfeb00000", "pci 00:03.0" */
+	struct virtqueue *vq[16]; /* a console: control, and a pair per port */
 	int nvq;
 	void *priv; /* the driver's */
 };
@@ -172,6 +172,20 @@ void virtio_console_write(int stream, const void *buf, size_t len);
 long virtio_console_write_uio(int stream, struct uio *u);
 /* Waits until the host has taken every byte queued so far. */
 void virtio_console_flush(void);
+/* The program's stdin (port elfvm.stdin): whether the host offers it;
+ * the bytes received so far into u, 0 at the end (also when there is no
+ * such port), or -EAGAIN when none are there yet (sleep on the waitq
+ * until virtio_console_input_poll() says EPOLLIN). */
+bool virtio_console_has_input(void);
+long virtio_console_read(struct uio *u);
+unsigned virtio_console_input_poll(void);
+/* The bytes received and not read yet (FIONREAD). */
+size_t virtio_console_input_bytes(void);
+struct waitq *virtio_console_input_wq(void);
+/* Installs the hook that gets each elfvm.ctl record (a line without its
+ * newline), called from the interrupt handler; then tells the host (the
+ * @@ctl record) that records are acted on. */
+void virtio_console_set_ctl(void (*hook)(const char *line));
 
 /* ---- net.c ---------------------------------------------------------------- */
 

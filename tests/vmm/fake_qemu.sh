@@ -11,6 +11,10 @@
 #   qmp-deaf        greet on QMP having shut down its reading side (as a
 #                   QEMU that exited right after its greeting), then send
 #                   the kernel's @@exit 0 record and exit
+#   mute            greet on QMP, then sleep: a VM whose kernel never says
+#                   @@ctl, so elfvm has nobody to forward a signal to
+#   old-host        the real QEMU without the elfvm.stdin and elfvm.ctl
+#                   ports (an older elfvm's command line)
 #   kvm-broken      internal-error when asked for -accel kvm, else the real
 #                   QEMU
 #   kvm-once        the first -accel kvm run is real (under TCG: the probe
@@ -58,6 +62,29 @@ qmp-deaf)
 	exec perl -e 'open(my $q, "+<&=5") or die; shutdown($q, 0) or die;
 		syswrite($q, qq({"QMP": {"version": {}, "capabilities": []}}\r\n));
 		sleep 1; open(my $l, ">&=4") or die; syswrite($l, "\@\@exit 0\n")'
+	;;
+mute)
+	printf '{"QMP": {"version": {}, "capabilities": ["oob"]}}\r\n' >&5
+	exec sleep 100
+	;;
+old-host)
+	# Drop each -chardev/-device pair of the two input ports.
+	n=$#
+	while [ $n -gt 0 ]; do
+		a=$1
+		shift
+		n=$((n - 1))
+		case $a in -chardev | -device)
+			case ${1:-} in socket,id=in,* | socket,id=ctl,* | virtserialport,chardev=in,* | virtserialport,chardev=ctl,*)
+				shift
+				n=$((n - 1))
+				continue
+				;;
+			esac
+			;;
+		esac
+		set -- "$@" "$a"
+	done
 	;;
 kvm-broken) [ "$accel" = kvm ] && internal_error ;;
 kvm-once)
