@@ -38,9 +38,7 @@ static const char etc_nsswitch[] =
 static const char *const etc_host_files[] = { "/etc/localtime", "/etc/timezone", "/etc/services",
 					      "/etc/protocols", NULL };
 
-static int pack_fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int pack_fail(char *why, size_t n, const char *fmt, ...)
+int pack_fail(char *why, size_t n, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -85,17 +85,6 @@ int shares_set(struct run_opts *o, const char *name, const char *v)
 	return 1;
 }
 
-static int plan_fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int plan_fail(char *why, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* A string kept until shares_cleanup. */
 static const char *keep(struct share_plan *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -334,12 +323,12 @@ static int stage_etc(struct share_plan *p, int use_cache, char *why, size_t n)
 	if (!mkdtemp(p->etc_dir)) {
 		r = -errno;
 		p->etc_dir[0] = 0;
-		return plan_fail(why, n, "cannot create a directory in %s: %s", t ? t : "/tmp",
+		return pack_fail(why, n, "cannot create a directory in %s: %s", t ? t : "/tmp",
 				 strerror(-r));
 	}
 	snprintf(p->share_etc, sizeof(p->share_etc), "%s", p->etc_dir);
 	if ((r = fill_etc(p->etc_dir)) < 0)
-		return plan_fail(why, n, "cannot copy /etc's allowed entries to %s: %s", p->etc_dir,
+		return pack_fail(why, n, "cannot copy /etc's allowed entries to %s: %s", p->etc_dir,
 				 strerror(-r));
 	return 0;
 }
@@ -351,7 +340,7 @@ static int plan_system(struct share_plan *p, int q35, int use_cache, char *why, 
 	int usr = add_share(p, "/usr", 1, q35);
 
 	if (usr < 0 || add_word(p, usr, "/usr", "sys", ""))
-		return plan_fail(why, n, "%s", "too many shares");
+		return pack_fail(why, n, "%s", "too many shares");
 	for (size_t i = 0; i < sizeof(sys_dirs) / sizeof(sys_dirs[0]); i++) {
 		char real[PATH_MAX];
 		struct stat st;
@@ -361,17 +350,17 @@ static int plan_system(struct share_plan *p, int q35, int use_cache, char *why, 
 			continue;
 		if (!strncmp(real, "/usr/", 5)) {
 			if (add_word(p, usr, sys_dirs[i], "sys", real + 5))
-				return plan_fail(why, n, "%s", "too many shares");
+				return pack_fail(why, n, "%s", "too many shares");
 		} else if ((tag = add_share(p, real, 1, q35)) < 0 ||
 			   add_word(p, tag, sys_dirs[i], "sys", "")) {
-			return plan_fail(why, n, "%s", "too many shares");
+			return pack_fail(why, n, "%s", "too many shares");
 		}
 	}
 	if (stage_etc(p, use_cache, why, n) < 0)
 		return -1;
 	int etc = add_share(p, p->share_etc, 1, q35);
 	if (etc < 0 || add_word(p, etc, "/etc", "sys", ""))
-		return plan_fail(why, n, "%s", "too many shares");
+		return pack_fail(why, n, "%s", "too many shares");
 	return 0;
 }
 
@@ -408,22 +397,22 @@ static int plan_volume(struct share_plan *p, const char *spec, int q35, char *wh
 	while ((gl = strlen(guest)) > 1 && guest[gl - 1] == '/')
 		guest[gl - 1] = 0;
 	if (!realpath(host, real) || stat(real, &st) < 0)
-		return plan_fail(why, n, "--volume %s: %s", host, strerror(errno));
+		return pack_fail(why, n, "--volume %s: %s", host, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return plan_fail(why, n, "--volume %s: not a directory", host);
+		return pack_fail(why, n, "--volume %s: not a directory", host);
 	if (!guest_ok(guest))
-		return plan_fail(why, n,
+		return pack_fail(why, n,
 				 "--volume %s: the guest path must be absolute, not /, not under "
 				 "/proc, /sys or /dev, without spaces, colons or commas",
 				 spec);
 	tag = add_share(p, real, !strcmp(kind, "ro"), q35);
 	if (tag < 0)
-		return plan_fail(why, n,
+		return pack_fail(why, n,
 				 "--volume %s: too many shares for microvm (%d devices at most; "
 				 "--machine q35 has room for more)",
 				 spec, MICROVM_SLOTS);
 	if (add_word(p, tag, guest, kind, ""))
-		return plan_fail(why, n, "%s", "too many volumes");
+		return pack_fail(why, n, "%s", "too many volumes");
 	return 0;
 }
 

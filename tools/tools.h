@@ -228,6 +228,9 @@ struct pack_opts {
 	int sealed; /* the image says it wants no host files (.elfvm/sealed) */
 };
 
+/* Writes a one-line reason, as vsnprintf would, to why.  Returns -1 (the
+ * failure the callers of pack.c and shares.c return). */
+int pack_fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Lists the content part of p's image: the program, what its linker opens
  * (needed_resolve), /etc, then o's files and directories.  Returns 0, or
  * -1 with a one-line reason in why. */

@@ -134,34 +134,31 @@ static long data_reply(struct p9_dev *p, uint8_t t, void *buf, size_t len)
 	return p9_done(p, t, n);
 }
 
-long p9_read(struct p9_dev *p, uint32_t fid, uint64_t off, void *buf, size_t len)
+/* Tread and Treaddir: the same request (fid, offset, count) and reply. */
+static long data_request(struct p9_dev *p, uint8_t type, uint32_t fid, uint64_t off, void *buf,
+			 size_t len)
 {
 	len = MIN(len, p9_iosize(p));
 	mutex_lock(&p->lock);
-	p9_begin(p, TREAD);
+	p9_begin(p, type);
 	put32(p, fid);
 	put64(p, off);
 	put32(p, (uint32_t)len);
-	long r = p9_transact(p, TREAD);
+	long r = p9_transact(p, type);
 	if (r == 0)
-		r = data_reply(p, TREAD, buf, len);
+		r = data_reply(p, type, buf, len);
 	mutex_unlock(&p->lock);
 	return r;
 }
 
+long p9_read(struct p9_dev *p, uint32_t fid, uint64_t off, void *buf, size_t len)
+{
+	return data_request(p, TREAD, fid, off, buf, len);
+}
+
 long p9_readdir(struct p9_dev *p, uint32_t fid, uint64_t off, void *buf, size_t len)
 {
-	len = MIN(len, p9_iosize(p));
-	mutex_lock(&p->lock);
-	p9_begin(p, TREADDIR);
-	put32(p, fid);
-	put64(p, off);
-	put32(p, (uint32_t)len);
-	long r = p9_transact(p, TREADDIR);
-	if (r == 0)
-		r = data_reply(p, TREADDIR, buf, len);
-	mutex_unlock(&p->lock);
-	return r;
+	return data_request(p, TREADDIR, fid, off, buf, len);
 }
 
 int p9_dirent_next(const void *buf, size_t len, size_t *pos, struct p9_dirent *e)

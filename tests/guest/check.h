@@ -15,6 +15,7 @@
  *   leave_workdir()      leaves and removes it, checking that it is gone
  *   put(path, text)      PATH holds exactly TEXT (mode 0644); 0 or -1
  *   has(path, text)      PATH holds exactly TEXT (read once, at most 256 bytes)
+ *   struct lx_dirent64   a getdents64 record
  * Every program is compiled alone, so all of it is static and marked unused:
  * a program pays only for what it calls. */
 #ifndef ELFVM_TESTS_GUEST_CHECK_H
@@ -33,6 +34,16 @@
 #include <unistd.h>
 
 #define CHECK_UNUSED __attribute__((unused))
+
+/* getdents64's record (linux/dirent.h), written out: the musl builds have
+ * no kernel headers. */
+struct lx_dirent64 {
+	unsigned long long d_ino;
+	long long d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
 
 static int bad CHECK_UNUSED;
 

@@ -30,13 +30,6 @@
 #define NLINKS 20
 #define NALL (NFILES + NDIRS + NLINKS)
 
-struct lx_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
 
 static long getdents64_(int fd, void *buf, size_t n)
 {

@@ -26,13 +26,6 @@
 #define DIR_PATH "/usr/share/zoneinfo/Europe"
 #define FILE_PATH "/usr/share/zoneinfo/Europe/Paris"
 
-struct lx_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
 
 static int cmp(const void *a, const void *b)
 {
