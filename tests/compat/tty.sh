@@ -114,7 +114,7 @@ keys C-] q
 ended 130
 wait_for "Ctrl-] q typed"'
 
-tty_case tty/python-repl "--dir /usr/lib/python3.11 /usr/bin/python3.11 -q" '
+tty_case tty/python-repl "/usr/bin/python3 -q" '
 wait_for ">>>" 25
 keys "print(6*7)" Enter
 wait_for "42"
