@@ -147,3 +147,33 @@ wait_for "ready"
 keys C-c
 ended 0
 wait_for "caught SIGINT"'
+
+# Debian's interactive programs as a user types at them: sqlite3's shell,
+# bash with its line editor (readline) and builtins, less paging and
+# searching a file (terminfo comes from the host).
+tty_case tty/sqlite3-session "/usr/bin/sqlite3" '
+wait_for "sqlite>" 25
+keys -l "create table t(a)\;"; keys Enter
+keys -l "insert into t values (21)\;"; keys Enter
+keys -l "select a * 2 from t\;"; keys Enter
+wait_for "42"
+keys -l ".quit"; keys Enter
+ended 0'
+
+tty_case tty/bash-session "/bin/bash --norc --noprofile" '
+wait_for "bash-5" 25
+keys -l "x=6; echo \$((x * 7))"; keys Enter
+wait_for "42"
+keys -l "echo abcX"; keys BSpace; keys -l "d"; keys Enter
+wait_for "abcd"
+keys -l "[ -t 0 ] && echo tty-yes"; keys Enter
+wait_for "tty-yes"
+keys -l "exit 3"; keys Enter
+ended 3'
+
+tty_case tty/less-search "/usr/bin/less /etc/services" '
+wait_for "services" 25
+keys -l "/^http"; keys Enter
+wait_for "80/tcp"
+keys q
+ended 0'
