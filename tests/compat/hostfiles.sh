@@ -49,7 +49,8 @@ console.log(JSON.stringify({ a: [1, 2] }), require("path").join("a", "b"));
 console.log(zlib.gunzipSync(zlib.gzipSync("elfvm")).toString(), crypto.createHash("sha256").update("x").digest("hex").slice(0, 12));
 console.log(new Intl.NumberFormat("de-DE").format(1234567.891));'
 
-# The JVM's class, compiled once per suite run (javac), put in with --dir.
+# The JVM's class, compiled once per suite run (javac), read from a
+# read-only volume at the same path (packed with --dir for pack --trace).
 hf_java_class() {
 	mkdir -p "$T/hf-java" && cat >"$T/hf-java/Hello.java" <<'EOF'
 import java.util.*;
@@ -72,8 +73,25 @@ vm_case hostfiles/perl -P /usr/bin/perl -- -e "$HF_PERL_SCRIPT"
 vm_case hostfiles/tclsh -P /usr/bin/tclsh8.6 -I "printf '%s\n' '$HF_TCL_SCRIPT'"
 vm_case hostfiles/node -P /usr/bin/node -- -e "$HF_NODE_SCRIPT"
 vm_case hostfiles/java -P /usr/lib/jvm/java-17-openjdk-amd64/bin/java -t 60 \
-	-S 'shared_inputs "$T/hf-java" 120 hf_java_class' -o --mem -o 1G -o --dir -o "$T/hf-java" \
+	-S 'shared_inputs "$T/hf-java" 120 hf_java_class' -o --mem -o 1G -o --volume -o "$T/hf-java:$T/hf-java:ro" \
 	-- -Xshare:off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx128m -cp "$T/hf-java" Hello
+
+# Locales and zoneinfo from the host: C.UTF-8 sets without perl's
+# "Setting locale failed" (stderr compared too), a zone's name and offset.
+vm_case hostfiles/locale -P /usr/bin/perl -s -e LANG=C.UTF-8 -e LC_ALL=C.UTF-8 -- \
+	-MPOSIX -e 'print setlocale(LC_ALL), " ", length("\x{e9}"), "\n"'
+vm_case hostfiles/zoneinfo -P /bin/date -e TZ=America/New_York -- -d @86400 '+%F %T %Z %z'
+
+# What is never reachable from the host (docs/hostfiles.md), asked with
+# the shell's own test so that no fork is needed.
+hf_never() {
+	next_case hostfiles/never-reachable || return 0
+	hf_elfvm run --timeout "$VM_TIMEOUT" --log "$D/log" "$BUSYBOX" sh -c \
+		'for p in /etc/shadow /etc/gshadow /etc/sudoers /etc/ssh /etc/ssl/private /etc/machine-id /root /home /var/lib /srv /opt /mnt; do [ -e $p ] && echo "reachable: $p"; done; echo checked'
+	[ "$hst" = 0 ] || fail "expected status 0 got $hst: $(head -c 300 "$D/vm.err")"
+	[ "$(cat "$D/vm.out")" = checked ] || fail "$(tr '\n' ' ' <"$D/vm.out")"
+	pass
+}
 
 # hf_elfvm ARGS: $ELFVM ARGS with the case's log, stdin /dev/null, into
 # $D/vm.out and $D/vm.err; sets hst to the status.
@@ -246,3 +264,4 @@ for what, f in [("write", lambda: open("/ro/f", "w")), ("create", lambda: open("
 	pass
 }
 hf_volume_ro
+hf_never
