@@ -7,7 +7,8 @@
  * as the kernel will, image.c writes images, cache.c keeps their content
  * part; opts.c parses the options of the `run` and `pack` verbs, run.c runs
  * them; vmm.c starts QEMU and reads the kernel's records
- * (docs/protocol.md); bench.c is the benchmark suite.
+ * (docs/protocol.md), with vmm_argv.c and vmm_lines.c; bench.c is the
+ * benchmark suite.
  */
 #ifndef TOOLS_TOOLS_H
 #define TOOLS_TOOLS_H
@@ -237,7 +238,7 @@ int pack_fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(p
 int pack_list(struct image_list *l, const struct prog_file *p, const struct pack_opts *o, char *why,
 	      size_t n);
 
-/* ---- vmm.c ---------------------------------------------------------------- */
+/* ---- vmm.c, vmm_argv.c, vmm_lines.c --------------------------------------- */
 
 enum vm_accel { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
 

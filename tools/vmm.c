@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Starts the VM under QEMU and follows it to the end.  This is the one place
- * on the host that knows the device mapping of docs/protocol.md (the
- * virtio console's ports elfvm.stdout and elfvm.stderr, or else COM1 and
- * COM2; debugcon 0xe9 = log and records, isa-debug-exit 0xf4; virtio-net),
- * so another VMM means another file like this one.  The program's
- * output never passes through here: QEMU writes it to the host's fds
- * itself.  What passes through is the debugcon log, turned into an exit
- * status, and the program's stdin, relayed into the elfvm.stdin port with
- * back-pressure (term.c), and the signals elfvm gets, forwarded through
- * elfvm.ctl.  Images are built in run.c; nothing here knows about ELF.
+ * Starts the VM under QEMU and follows it to the end.  vmm.c, vmm_argv.c
+ * (the command line) and vmm_lines.c (the log, QEMU's stderr and QMP) are
+ * the one place on the host that knows the device mapping of
+ * docs/protocol.md, so another VMM means other files like these.  The
+ * program's output never passes through here: QEMU writes it to the
+ * host's fds itself.  What passes through is the debugcon log, turned into
+ * an exit status, the program's stdin, relayed into the elfvm.stdin port
+ * with back-pressure (term.c), and the signals elfvm gets, forwarded
+ * through elfvm.ctl.  Images are built in run.c; nothing here knows ELF.
  */
 #define _GNU_SOURCE /* pipe2, ppoll */
-#include "tools/tools.h"
+#include "tools/vmm_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,50 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The fds QEMU finds its chardev files on (set up by child_exec). */
-enum {
-	QFD_OUT = 1,
-	QFD_QEMU_ERR = 2,
-	QFD_ERR = 3,
-	QFD_LOG = 4,
-	QFD_QMP = 5,
-	QFD_IN = 6,  /* elfvm.stdin's socket */
-	QFD_CTL = 7, /* elfvm.ctl's socket */
-	QFD_N = 8
-};
-/* What follow() reads: the debugcon log, QEMU's stderr, its QMP socket. */
-enum { LB_LOG, LB_QEMU, LB_QMP, LB_N };
-
 #define GRACE_NS 5000000000LL     /* after the last record, before QEMU is killed */
 #define STOP_GRACE_NS 300000000LL /* after the VM stopped, for QEMU's last words */
 #define SIGNAL_GRACE_S 10         /* after a forwarded signal, before QEMU is killed */
-
-struct linebuf {
-	int fd; /* -1 once at end of file */
-	size_t len;
-	char buf[4096];
-};
-
-struct vm_state {
-	const struct vm_config *cfg;
-	struct vm_result *res;
-	int recorded;          /* a final record arrived */
-	int stdout_is_pipe;    /* watch it for its reader leaving */
-	int qmp_fd;            /* our end of QEMU's QMP socket */
-	int qmp_ready;         /* capabilities asked for */
-	pid_t qemu;            /* QEMU's pid */
-	int64_t stopped_at;    /* when the VM was seen to stop without a record */
-	char stop_why[256];    /* and why */
-	char shutdown_why[64]; /* the reason of QMP's SHUTDOWN event */
-	char qemu_first[256];  /* QEMU's first stderr line */
-	struct relay *relay;   /* stdin and elfvm.ctl */
-	int ctl_open;          /* the kernel reads elfvm.ctl (@@ctl) */
-	int64_t forwarded[32]; /* when each signal was forwarded, 0: never */
-	int64_t grace_at;      /* the first forwarded signal's time */
-	int first_sig;         /* and which it was */
-	int kill_sig;          /* the signal that ended the VM from here */
-	int escaped;           /* Ctrl-] q */
-};
 
 /* The signals caught while QEMU runs: SIGINT, SIGTERM and SIGHUP are
  * forwarded to the program or end elfvm (on_signals), SIGPIPE ends it, so
@@ -89,190 +47,6 @@ int64_t vm_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-const char *vm_accel_name(enum vm_accel a)
-{
-	return a == VM_ACCEL_KVM ? "kvm" : a == VM_ACCEL_TCG ? "tcg" : "auto";
-}
-
-int vm_parse_accel(const char *s, enum vm_accel *out)
-{
-	static const enum vm_accel all[] = { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
-
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (!strcmp(s, vm_accel_name(all[i]))) {
-			*out = all[i];
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-int vm_check_mem(const char *s)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || v == 0)
-		return -EINVAL;
-	if (*end && (!strchr("KMGTkmgt", *end) || end[1]))
-		return -EINVAL;
-	return 0;
-}
-
-int vm_beside_elfvm(const char *name, char *path, size_t n)
-{
-	char self[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (len < 0)
-		return -errno;
-	self[len] = '\0';
-	slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	if ((size_t)snprintf(path, n, "%s/%s", self, name) >= n)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-int vm_default_kernel(char *path, size_t n)
-{
-	return vm_beside_elfvm("kernel.elf", path, n);
-}
-
-/* ---- the QEMU command line ------------------------------------------------ */
-
-#define MAX_ARGS (80 + SHARE_MAX_ARGS)
-
-/* Fills argv (MAX_ARGS) with the command line of docs/protocol.md; the
- * strings live in the caller's buffers cmdline, smp and net.
- *
- * The program's stdout and stderr leave through a virtio console's two
- * named ports (docs/virtio.md), whose chardevs write to fds 1 and 3; the
- * serial lines stay, on chardevs of their own to the same fds, for a
- * kernel that finds no virtio console.  On microvm, acpi=off makes QEMU
- * append the virtio_mmio.device= words the kernel finds its devices by;
- * on q35 the devices are PCI, modern only (disable-legacy=on). */
-static void build_argv(const struct vm_config *cfg, const char *cmdline, char *smp, size_t smpn,
-		       char *net, size_t netn, const char **argv)
-{
-	int q35 = cfg->machine && !strcmp(cfg->machine, "q35");
-	int kvm = cfg->accel == VM_ACCEL_KVM;
-	const char *qemu = getenv("ELFVM_QEMU");
-	int i = 0;
-
-	argv[i++] = qemu && *qemu ? qemu : "qemu-system-x86_64";
-	argv[i++] = "-M";
-	argv[i++] = q35 ? "q35" : "microvm,isa-serial=off,pit=on,pic=off,rtc=on,acpi=off";
-	/* Transactional memory is masked: TCG cannot run it and glibc would
-	 * pick lock elision where a KVM host offers it. */
-	argv[i++] = "-cpu";
-	argv[i++] = "max,-rtm,-hle";
-	argv[i++] = "-m";
-	argv[i++] = cfg->mem ? cfg->mem : "256M";
-	argv[i++] = "-accel";
-	argv[i++] = kvm ? "kvm" : "tcg";
-	if (cfg->cpus > 1) {
-		snprintf(smp, smpn, "%d", cfg->cpus);
-		argv[i++] = "-smp";
-		argv[i++] = smp;
-	}
-	argv[i++] = "-nodefaults";
-	argv[i++] = "-no-user-config";
-	argv[i++] = "-display";
-	argv[i++] = "none";
-	argv[i++] = "-no-reboot";
-	argv[i++] = "-kernel";
-	argv[i++] = cfg->kernel;
-	argv[i++] = "-initrd";
-	argv[i++] = cfg->initrd;
-	argv[i++] = "-append";
-	argv[i++] = cmdline;
-	if (!q35) {
-		argv[i++] = "-global";
-		argv[i++] = "virtio-mmio.force-legacy=false";
-	}
-	argv[i++] = "-chardev";
-	argv[i++] = "file,id=out,path=/proc/self/fd/1,append=on"; /* QFD_OUT */
-	argv[i++] = "-chardev";
-	argv[i++] = "file,id=err,path=/proc/self/fd/3,append=on"; /* QFD_ERR */
-	argv[i++] = "-chardev";
-	argv[i++] = "file,id=uout,path=/proc/self/fd/1,append=on";
-	argv[i++] = "-chardev";
-	argv[i++] = "file,id=uerr,path=/proc/self/fd/3,append=on";
-	argv[i++] = "-chardev";
-	argv[i++] = "file,id=log,path=/proc/self/fd/4,append=on"; /* QFD_LOG */
-	argv[i++] = "-device";
-	argv[i++] = q35 ? "virtio-serial-pci,disable-legacy=on,max_ports=5"
-			: "virtio-serial-device,max_ports=5";
-	argv[i++] = "-device";
-	argv[i++] = "virtserialport,chardev=out,name=elfvm.stdout,nr=1";
-	argv[i++] = "-device";
-	argv[i++] = "virtserialport,chardev=err,name=elfvm.stderr,nr=2";
-	/* stdin and the control records: sockets whose other ends follow()
-	 * writes (docs/terminal.md). */
-	argv[i++] = "-chardev";
-	argv[i++] = "socket,id=in,fd=6"; /* QFD_IN */
-	argv[i++] = "-device";
-	argv[i++] = "virtserialport,chardev=in,name=elfvm.stdin,nr=3";
-	argv[i++] = "-chardev";
-	argv[i++] = "socket,id=ctl,fd=7"; /* QFD_CTL */
-	argv[i++] = "-device";
-	argv[i++] = "virtserialport,chardev=ctl,name=elfvm.ctl,nr=4";
-	if (cfg->netdev) {
-		snprintf(net, netn, "%s,id=net0", cfg->netdev);
-		argv[i++] = "-netdev";
-		argv[i++] = net;
-		argv[i++] = "-device";
-		argv[i++] = q35 ? "virtio-net-pci,disable-legacy=on,romfile=,netdev=net0"
-				: "virtio-net-device,netdev=net0";
-	}
-	argv[i++] = "-device";
-	argv[i++] = "isa-serial,chardev=uout,index=0"; /* COM1 0x3f8 */
-	argv[i++] = "-device";
-	argv[i++] = "isa-serial,chardev=uerr,index=1"; /* COM2 0x2f8 */
-	argv[i++] = "-device";
-	argv[i++] = "isa-debugcon,iobase=0xe9,chardev=log";
-	argv[i++] = "-device";
-	argv[i++] = "isa-debug-exit,iobase=0xf4,iosize=4";
-	/* QMP tells us when QEMU pauses the VM (a KVM error, say): a paused VM
-	 * never ends by itself. */
-	argv[i++] = "-chardev";
-	argv[i++] = "socket,id=qmp,fd=5"; /* QFD_QMP */
-	argv[i++] = "-mon";
-	argv[i++] = "chardev=qmp,mode=control";
-	for (int k = 0; cfg->extra && cfg->extra[k]; k++)
-		argv[i++] = cfg->extra[k];
-	argv[i] = NULL;
-}
-
-/* ELFVM_PRINT_QEMU=1: one line on stderr, quoted so a shell can run it. */
-static void print_argv(const char *const *argv)
-{
-	for (int i = 0; argv[i]; i++) {
-		const char *a = argv[i];
-		int plain = *a && strspn(a,
-					 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					 "0123456789_-+=.,/:@%") == strlen(a);
-
-		fputs(i ? " " : "", stderr);
-		if (plain) {
-			fputs(a, stderr);
-			continue;
-		}
-		fputc('\'', stderr);
-		for (; *a; a++)
-			fputs(*a == '\'' ? "'\\''" : (char[]){ *a, 0 }, stderr);
-		fputc('\'', stderr);
-	}
-	fputc('\n', stderr);
 }
 
 /* ---- starting QEMU -------------------------------------------------------- */
@@ -363,213 +137,6 @@ static void host_fds_append(int on, int flags[2])
 	}
 }
 
-/* ---- reading the log ------------------------------------------------------ */
-
-static void tail_push(struct vm_result *res, const char *line)
-{
-	snprintf(res->tail[res->tail_next], VM_LINE_MAX, "%s", line);
-	res->tail_next = (res->tail_next + 1) % VM_TAIL_LINES;
-	if (res->tail_count < VM_TAIL_LINES)
-		res->tail_count++;
-}
-
-void vm_print_tail(const struct vm_result *res, FILE *f)
-{
-	int first = res->tail_count < VM_TAIL_LINES ? 0 : res->tail_next;
-
-	for (int i = 0; i < res->tail_count; i++)
-		fprintf(f, "%s\n", res->tail[(first + i) % VM_TAIL_LINES]);
-}
-
-/* Parses the decimal status of @@exit / @@signal.  Returns it, or -1. */
-static int record_number(const char *s, int max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > max)
-		return -1;
-	return (int)v;
-}
-
-/* Records the end the kernel reported; the first one counts. */
-static void record_end(struct vm_state *st, enum vm_end end, const char *arg)
-{
-	struct vm_result *res = st->res;
-	int n = 0;
-
-	if (st->recorded)
-		return;
-	if (end == VM_END_EXIT || end == VM_END_SIGNAL) {
-		n = record_number(arg, end == VM_END_EXIT ? 255 : 127);
-		if (n < 0 || (end == VM_END_SIGNAL && n == 0)) {
-			end = VM_END_PANIC;
-			snprintf(res->message, sizeof(res->message),
-				 "malformed record from the kernel: %.200s", arg);
-		}
-	} else {
-		snprintf(res->message, sizeof(res->message), "%s", arg);
-	}
-	res->end = end;
-	res->code = n;
-	res->status = end == VM_END_EXIT ? n : end == VM_END_SIGNAL ? 128 + n : ELFVM_EXIT_FAIL;
-	st->recorded = 1;
-}
-
-/* The end of one of our lines on f: the terminal in raw mode has no
- * output processing, so a line there ends in "\r\n" (--strace, --verbose
- * at a terminal). */
-static const char *eol(const struct vm_config *cfg, FILE *f)
-{
-	return cfg->tty && isatty(fileno(f)) ? "\r\n" : "\n";
-}
-
-/* One debugcon line: a record (docs/protocol.md) or a log message. */
-static void on_log_line(struct vm_state *st, char *line)
-{
-	static const struct {
-		const char *prefix;
-		enum vm_end end;
-	} ends[] = {
-		{ "@@exit ", VM_END_EXIT },
-		{ "@@signal ", VM_END_SIGNAL },
-		{ "@@error ", VM_END_ERROR },
-		{ "@@panic ", VM_END_PANIC },
-	};
-	const struct vm_config *cfg = st->cfg;
-
-	if (!strncmp(line, "@@strace ", 9)) {
-		if (cfg->trace)
-			fprintf(cfg->trace, "%s%s", line + 9, eol(cfg, cfg->trace));
-		return;
-	}
-	if (!strncmp(line, "@@used ", 7)) {
-		if (cfg->used)
-			fprintf(cfg->used, "%s\n", line + 7);
-		return;
-	}
-	if (!strcmp(line, "@@ctl")) {
-		st->ctl_open = 1;
-		return;
-	}
-	if (!strcmp(line, "@@output")) {
-		st->res->output = 1;
-		return;
-	}
-	if (!strcmp(line, "@@start")) {
-		if (!st->res->t_start)
-			st->res->t_start = vm_now_ns();
-		return;
-	}
-	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
-		size_t k = strlen(ends[i].prefix);
-		if (!strncmp(line, ends[i].prefix, k)) {
-			record_end(st, ends[i].end, line + k);
-			return;
-		}
-	}
-	/* An unknown record is kept as a message: a newer kernel may send it. */
-	tail_push(st->res, line);
-	if (cfg->log)
-		fprintf(cfg->log, "%s%s", line, eol(cfg, cfg->log));
-}
-
-/* The VM stopped without a record: follow() gives QEMU STOP_GRACE_NS to
- * finish its report (a register dump), then it is killed. */
-static void vm_stopped(struct vm_state *st, const char *why)
-{
-	size_t len = strlen(st->stop_why);
-
-	if (st->recorded)
-		return;
-	if (!st->stopped_at)
-		st->stopped_at = vm_now_ns();
-	if (len + 3 < sizeof(st->stop_why) && !strstr(st->stop_why, why))
-		snprintf(st->stop_why + len, sizeof(st->stop_why) - len, "%s%s", len ? "; " : "", why);
-}
-
-/* One line of QEMU's own stderr.  Some lines mean that QEMU has paused the
- * VM for good (QMP says so too, but only seconds later). */
-static void on_qemu_line(struct vm_state *st, char *line)
-{
-	static const char *const fatal[] = { "KVM internal error", "emulation failure",
-					     "KVM: entry failed", "kvm run failed",
-					     "KVM: unknown exit" };
-
-	if (!st->qemu_first[0] && line[0])
-		snprintf(st->qemu_first, sizeof(st->qemu_first), "%s", line);
-	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-		if (strstr(line, fatal[i]))
-			vm_stopped(st, line);
-	if (st->cfg->log)
-		fprintf(st->cfg->log, "qemu: %s%s", line, eol(st->cfg, st->cfg->log));
-}
-
-/* One message from QEMU's QMP monitor: its greeting (answered by entering
- * command mode, so that events come, and asking whether the VM still runs,
- * in case it stopped before that), the answer, or an event. */
-static void on_qmp_line(struct vm_state *st, char *line)
-{
-	static const char hello[] =
-		"{\"execute\":\"qmp_capabilities\"}\n"
-		"{\"execute\":\"query-status\"}\n";
-	char *r;
-
-	if (!st->qmp_ready && strstr(line, "\"QMP\"")) {
-		st->qmp_ready = 1;
-		/* MSG_NOSIGNAL: a QEMU that has already exited (a short program)
-		 * must not end elfvm with SIGPIPE; the end of its pipes tells. */
-		if (send(st->qmp_fd, hello, sizeof(hello) - 1, MSG_NOSIGNAL) < 0)
-			return;
-		/* The -netdev exists by now: its published ports can be widened. */
-		if (st->cfg->netdev)
-			hostfwd_widen(st->qemu, st->cfg->netdev, st->cfg->log);
-	} else if (strstr(line, "\"event\": \"STOP\"")) {
-		vm_stopped(st, "QEMU paused the VM");
-	} else if (strstr(line, "\"event\": \"GUEST_PANICKED\"")) {
-		vm_stopped(st, "the guest panicked");
-	} else if (strstr(line, "\"running\": false") && !strstr(line, "prelaunch")) {
-		vm_stopped(st, "QEMU paused the VM");
-	} else if (strstr(line, "\"event\": \"SHUTDOWN\"") && (r = strstr(line, "\"reason\": \""))) {
-		r += 11;
-		snprintf(st->shutdown_why, sizeof(st->shutdown_why), "%.*s", (int)strcspn(r, "\""), r);
-	}
-}
-
-/* Reads what is there and hands over each whole line (a line longer than
- * the buffer is handed over in pieces, the last piece at end of file). */
-static void lb_read(struct linebuf *lb, struct vm_state *st, void (*fn)(struct vm_state *, char *))
-{
-	ssize_t r = read(lb->fd, lb->buf + lb->len, sizeof(lb->buf) - 1 - lb->len);
-	char *p = lb->buf, *nl;
-
-	if (r < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (r <= 0) {
-		close(lb->fd);
-		lb->fd = -1;
-	} else {
-		lb->len += (size_t)r;
-	}
-	lb->buf[lb->len] = '\0';
-	while ((nl = memchr(p, '\n', lb->len - (size_t)(p - lb->buf)))) {
-		*nl = '\0';
-		if (nl > p && nl[-1] == '\r')
-			nl[-1] = '\0';
-		fn(st, p);
-		p = nl + 1;
-	}
-	lb->len -= (size_t)(p - lb->buf);
-	memmove(lb->buf, p, lb->len);
-	if (lb->len && (lb->fd < 0 || lb->len == sizeof(lb->buf) - 1)) {
-		lb->buf[lb->len] = '\0';
-		fn(st, lb->buf);
-		lb->len = 0;
-	}
-}
-
 /* ---- following the VM ----------------------------------------------------- */
 
 enum follow_end {
@@ -623,7 +190,7 @@ static enum follow_end follow(struct vm_state *st, struct linebuf lb[LB_N], int6
 			      const sigset_t *mask)
 {
 	static void (*const on_line[LB_N])(
-		struct vm_state *, char *) = { on_log_line, on_qemu_line, on_qmp_line };
+		struct vm_state *, char *) = { vm_on_log_line, vm_on_qemu_line, vm_on_qmp_line };
 	int64_t recorded_at = 0;
 
 	while (lb[LB_LOG].fd >= 0 || lb[LB_QEMU].fd >= 0) {
@@ -677,7 +244,7 @@ static enum follow_end follow(struct vm_state *st, struct linebuf lb[LB_N], int6
 		st->res->stdin_taken |= st->relay->len > 0;
 		for (int i = 0; i < LB_N; i++)
 			if (pfd[i].revents)
-				lb_read(&lb[i], st, on_line[i]);
+				vm_lb_read(&lb[i], st, on_line[i]);
 	}
 	return FOLLOW_EOF;
 }
@@ -792,7 +359,7 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 {
 	struct linebuf lb[LB_N];
 	struct vm_state st = { .cfg = cfg, .res = res };
-	const char *argv[MAX_ARGS], *env = getenv("ELFVM_PRINT_QEMU");
+	const char *argv[VM_MAX_ARGS], *env = getenv("ELFVM_PRINT_QEMU");
 	char cmdline[4096], smp[16], net[2100];
 	struct sigaction old[NSIGS];
 	struct timespec rt;
@@ -815,9 +382,9 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 		 extra && *extra && cfg->cmdline && *cfg->cmdline ? " " : "", extra ? extra : "");
 	snprintf(cmdline, sizeof(cmdline), "%s%srealtime=%lld", base, *base ? " " : "",
 		 (long long)rt.tv_sec * 1000000000 + rt.tv_nsec);
-	build_argv(cfg, cmdline, smp, sizeof(smp), net, sizeof(net), argv);
+	vm_build_argv(cfg, cmdline, smp, sizeof(smp), net, sizeof(net), argv);
 	if (env && *env && strcmp(env, "0"))
-		print_argv(argv);
+		vm_print_argv(argv);
 
 	fflush(stdout);
 	fflush(stderr);

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What QEMU is asked to run: the command line of docs/protocol.md (machine,
+ * CPU, memory, the kernel and its image, the virtio console's ports, the
+ * serial lines, debugcon, isa-debug-exit, QMP and virtio-net) and the
+ * checks of the values that go on it.  It starts nothing and reads
+ * nothing: vmm.c spawns QEMU with the fds this command line names
+ * (vmm_int.h) and follows it.
+ */
+#include "tools/vmm_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *vm_accel_name(enum vm_accel a)
+{
+	return a == VM_ACCEL_KVM ? "kvm" : a == VM_ACCEL_TCG ? "tcg" : "auto";
+}
+
+int vm_parse_accel(const char *s, enum vm_accel *out)
+{
+	static const enum vm_accel all[] = { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!strcmp(s, vm_accel_name(all[i]))) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int vm_check_mem(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v == 0)
+		return -EINVAL;
+	if (*end && (!strchr("KMGTkmgt", *end) || end[1]))
+		return -EINVAL;
+	return 0;
+}
+
+int vm_beside_elfvm(const char *name, char *path, size_t n)
+{
+	char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (len < 0)
+		return -errno;
+	self[len] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	if ((size_t)snprintf(path, n, "%s/%s", self, name) >= n)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int vm_default_kernel(char *path, size_t n)
+{
+	return vm_beside_elfvm("kernel.elf", path, n);
+}
+
+/* ---- the QEMU command line ------------------------------------------------ */
+
+
+/* Fills argv (VM_MAX_ARGS) with the command line of docs/protocol.md; the
+ * strings live in the caller's buffers cmdline, smp and net.
+ *
+ * The program's stdout and stderr leave through a virtio console's two
+ * named ports (docs/virtio.md), whose chardevs write to fds 1 and 3; the
+ * serial lines stay, on chardevs of their own to the same fds, for a
+ * kernel that finds no virtio console.  On microvm, acpi=off makes QEMU
+ * append the virtio_mmio.device= words the kernel finds its devices by;
+ * on q35 the devices are PCI, modern only (disable-legacy=on). */
+void vm_build_argv(const struct vm_config *cfg, const char *cmdline, char *smp, size_t smpn, char *net,
+		   size_t netn, const char **argv)
+{
+	int q35 = cfg->machine && !strcmp(cfg->machine, "q35");
+	int kvm = cfg->accel == VM_ACCEL_KVM;
+	const char *qemu = getenv("ELFVM_QEMU");
+	int i = 0;
+
+	argv[i++] = qemu && *qemu ? qemu : "qemu-system-x86_64";
+	argv[i++] = "-M";
+	argv[i++] = q35 ? "q35" : "microvm,isa-serial=off,pit=on,pic=off,rtc=on,acpi=off";
+	/* Transactional memory is masked: TCG cannot run it and glibc would
+	 * pick lock elision where a KVM host offers it. */
+	argv[i++] = "-cpu";
+	argv[i++] = "max,-rtm,-hle";
+	argv[i++] = "-m";
+	argv[i++] = cfg->mem ? cfg->mem : "256M";
+	argv[i++] = "-accel";
+	argv[i++] = kvm ? "kvm" : "tcg";
+	if (cfg->cpus > 1) {
+		snprintf(smp, smpn, "%d", cfg->cpus);
+		argv[i++] = "-smp";
+		argv[i++] = smp;
+	}
+	argv[i++] = "-nodefaults";
+	argv[i++] = "-no-user-config";
+	argv[i++] = "-display";
+	argv[i++] = "none";
+	argv[i++] = "-no-reboot";
+	argv[i++] = "-kernel";
+	argv[i++] = cfg->kernel;
+	argv[i++] = "-initrd";
+	argv[i++] = cfg->initrd;
+	argv[i++] = "-append";
+	argv[i++] = cmdline;
+	if (!q35) {
+		argv[i++] = "-global";
+		argv[i++] = "virtio-mmio.force-legacy=false";
+	}
+	argv[i++] = "-chardev";
+	argv[i++] = "file,id=out,path=/proc/self/fd/1,append=on"; /* QFD_OUT */
+	argv[i++] = "-chardev";
+	argv[i++] = "file,id=err,path=/proc/self/fd/3,append=on"; /* QFD_ERR */
+	argv[i++] = "-chardev";
+	argv[i++] = "file,id=uout,path=/proc/self/fd/1,append=on";
+	argv[i++] = "-chardev";
+	argv[i++] = "file,id=uerr,path=/proc/self/fd/3,append=on";
+	argv[i++] = "-chardev";
+	argv[i++] = "file,id=log,path=/proc/self/fd/4,append=on"; /* QFD_LOG */
+	argv[i++] = "-device";
+	argv[i++] = q35 ? "virtio-serial-pci,disable-legacy=on,max_ports=5"
+			: "virtio-serial-device,max_ports=5";
+	argv[i++] = "-device";
+	argv[i++] = "virtserialport,chardev=out,name=elfvm.stdout,nr=1";
+	argv[i++] = "-device";
+	argv[i++] = "virtserialport,chardev=err,name=elfvm.stderr,nr=2";
+	/* stdin and the control records: sockets whose other ends follow()
+	 * writes (docs/terminal.md). */
+	argv[i++] = "-chardev";
+	argv[i++] = "socket,id=in,fd=6"; /* QFD_IN */
+	argv[i++] = "-device";
+	argv[i++] = "virtserialport,chardev=in,name=elfvm.stdin,nr=3";
+	argv[i++] = "-chardev";
+	argv[i++] = "socket,id=ctl,fd=7"; /* QFD_CTL */
+	argv[i++] = "-device";
+	argv[i++] = "virtserialport,chardev=ctl,name=elfvm.ctl,nr=4";
+	if (cfg->netdev) {
+		snprintf(net, netn, "%s,id=net0", cfg->netdev);
+		argv[i++] = "-netdev";
+		argv[i++] = net;
+		argv[i++] = "-device";
+		argv[i++] = q35 ? "virtio-net-pci,disable-legacy=on,romfile=,netdev=net0"
+				: "virtio-net-device,netdev=net0";
+	}
+	argv[i++] = "-device";
+	argv[i++] = "isa-serial,chardev=uout,index=0"; /* COM1 0x3f8 */
+	argv[i++] = "-device";
+	argv[i++] = "isa-serial,chardev=uerr,index=1"; /* COM2 0x2f8 */
+	argv[i++] = "-device";
+	argv[i++] = "isa-debugcon,iobase=0xe9,chardev=log";
+	argv[i++] = "-device";
+	argv[i++] = "isa-debug-exit,iobase=0xf4,iosize=4";
+	/* QMP tells us when QEMU pauses the VM (a KVM error, say): a paused VM
+	 * never ends by itself. */
+	argv[i++] = "-chardev";
+	argv[i++] = "socket,id=qmp,fd=5"; /* QFD_QMP */
+	argv[i++] = "-mon";
+	argv[i++] = "chardev=qmp,mode=control";
+	for (int k = 0; cfg->extra && cfg->extra[k]; k++)
+		argv[i++] = cfg->extra[k];
+	argv[i] = NULL;
+}
+
+/* ELFVM_PRINT_QEMU=1: one line on stderr, quoted so a shell can run it. */
+void vm_print_argv(const char *const *argv)
+{
+	for (int i = 0; argv[i]; i++) {
+		const char *a = argv[i];
+		int plain = *a && strspn(a,
+					 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789_-+=.,/:@%") == strlen(a);
+
+		fputs(i ? " " : "", stderr);
+		if (plain) {
+			fputs(a, stderr);
+			continue;
+		}
+		fputc('\'', stderr);
+		for (; *a; a++)
+			fputs(*a == '\'' ? "'\\''" : (char[]){ *a, 0 }, stderr);
+		fputc('\'', stderr);
+	}
+	fputc('\n', stderr);
+}
