@@ -92,9 +92,13 @@ kill $SRV; wait $SRV 2>/dev/null
 
 # busybox nc both ways: host to a listener in the VM (published), and the
 # VM to a listener on the host.
+# The listener's stdin is a FIFO the case holds open: at the end of its
+# stdin, nc -l shuts down its sending half at once, and the host's nc quits
+# on that FIN, under load before it has sent everything.
 net_case nc-host-to-guest '
 p=$(free_port)
-vm_bg vm --publish "$p:7000" "$BB" nc -l -p 7000
+mkfifo in && exec 9<>in
+"$EV" run --timeout "$VT" --publish "$p:7000" "$BB" nc -l -p 7000 <in >vm.out 2>vm.err & VM=$!
 seq 1 20000 >data
 i=0
 until "$BB" nc 127.0.0.1 "$p" <data 2>/dev/null; do
@@ -102,6 +106,7 @@ until "$BB" nc 127.0.0.1 "$p" <data 2>/dev/null; do
 	[ $i -lt 120 ] || { stop_vm; die "cannot connect to the published port"; }; sleep 0.5
 done
 wait $VM; st=$?
+exec 9>&-
 [ $st = 0 ] || die "nc -l in the VM: status $st: $(tail -c 300 vm.err)"
 cmp -s vm.out data || die "the VM received $(wc -c <vm.out) bytes, not the $(wc -c <data) sent"
 '
