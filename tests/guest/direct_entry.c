@@ -8,12 +8,14 @@
  * write to stdout, read from /dev/zero, six arguments (mmap of a file at an
  * offset), an unknown number (-ENOSYS), a bad pointer (-EFAULT), a 10 ms
  * nanosleep, pause() ended by SIGALRM's handler (-EINTR), a pipe read that
- * SA_RESTART restarts after the handler wrote what it reads, and a call made
- * from inside a handler.  tests/compat/direct.sh runs it under --strace and
- * checks that these calls are marked direct there. */
+ * SA_RESTART restarts after the handler wrote what it reads, a call made
+ * from inside a handler, and gettid from two threads at once.
+ * tests/compat/direct.sh runs it under --strace and checks that these
+ * calls are marked direct there. */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -208,6 +210,30 @@ static void test_blocking(void)
 	signal(SIGALRM, SIG_DFL);
 }
 
+/* Two threads at once, each on its own kernel stack: every answer is the
+ * calling thread's own tid, through preemption and the timer. */
+static void *tid_loop(void *arg)
+{
+	long tid = syscall(SYS_gettid), wrong = 0;
+
+	for (int i = 0; i < 20000; i++)
+		wrong += sys(SYS_gettid, 0, 0, 0, 0, 0, 0) != tid;
+	*(long *)arg = wrong;
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	pthread_t t;
+	long wrong[2] = { -1, -1 };
+
+	ok(pthread_create(&t, NULL, tid_loop, &wrong[0]) == 0, "pthread_create");
+	tid_loop(&wrong[1]);
+	ok(pthread_join(t, NULL) == 0, "pthread_join");
+	ok_vals(wrong[0] == 0 && wrong[1] == 0, "gettid in two threads at once, 20000 calls each",
+		wrong[0], wrong[1]);
+}
+
 int main(void)
 {
 	unsigned long ehdr = getauxval(AT_SYSINFO_EHDR);
@@ -221,5 +247,6 @@ int main(void)
 	test_simple();
 	test_six_args();
 	test_blocking();
+	test_threads();
 	return bad;
 }
