@@ -57,15 +57,20 @@ static inline uint64_t virt_to_phys(const void *va)
 /*
  * The registers of an interrupted or trapping context, as the entry code in
  * arch/entry.S pushes them.  A syscall builds the same frame, with
- * `nr` holding the syscall number (orig_rax) and rip/rflags from rcx/r11.
+ * `nr` holding the syscall number (orig_rax) and rip/rflags from rcx/r11,
+ * and `error` saying how it came in: SYSCALL_TRAP by the `syscall`
+ * instruction, SYSCALL_DIRECT through the vDSO's __elfvm_syscall
+ * (docs/vdso.md).  Either way rip - 2 is where a restarted call begins.
  */
 struct regs {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t nr;    /* vector, or the syscall number */
-	uint64_t error; /* exception error code, else 0 */
+	uint64_t error; /* exception error code; a syscall's SYSCALL_TRAP or _DIRECT */
 	uint64_t rip, cs, rflags, rsp, ss;
 };
+#define SYSCALL_TRAP 0 /* entry.S pushes these two as numbers */
+#define SYSCALL_DIRECT 1
 
 /* ---- arch/string.c -------------------------------------------------------- */
 /* As C's: each returns dst. */
@@ -239,6 +244,10 @@ void cpu_memory_barrier(void);
 /* Jumps to the program with rsp = sp, rdx = 0 and all other registers zero;
  * never returns. */
 noreturn void cpu_enter_program(uint64_t entry, uint64_t sp);
+/* arch/entry.S: the syscall entry the vDSO's __elfvm_syscall jumps to
+ * (through the vvar page) with the registers the `syscall` instruction
+ * would have set; not a C function. */
+extern char syscall_entry_direct[];
 /* The user's FS and GS bases (arch_prctl). */
 void cpu_set_user_fs(uint64_t v);
 uint64_t cpu_user_fs(void);

@@ -293,8 +293,9 @@ static void sanitize_fpu(uint8_t *area)
 }
 
 /* Pushes the frame for sig's handler onto the program's stack and points
- * the registers at the handler.  False when the stack cannot take it. */
-static bool setup_frame(struct regs *r, int sig, const struct sig_info *k, uint64_t oldmask)
+ * the registers at the handler.  False when the stack cannot take it.
+ * Only a fault's frame carries an error code into the handler's err. */
+static bool setup_frame(struct regs *r, int sig, const struct sig_info *k, uint64_t oldmask, bool fault)
 {
 	const struct k_sigaction *a = &actions[sig];
 	struct thread *t = current;
@@ -335,7 +336,7 @@ static bool setup_frame(struct regs *r, int sig, const struct sig_info *k, uint6
 		r->rflags,
 		.cs = 0x33,
 		.ss = 0x2b,
-		.err = r->error,
+		.err = fault ? r->error : 0, /* a syscall frame's error is its entry */
 		.trapno = r->nr,
 		.oldmask = oldmask,
 		.cr2 = k->addr,
@@ -375,7 +376,7 @@ static void handle(struct regs *r, int sig, const struct sig_info *k, bool fault
 	uint64_t oldmask = current->restore_mask ? current->saved_mask : current->sigmask;
 
 	current->restore_mask = false;
-	if (!setup_frame(r, sig, k, oldmask)) {
+	if (!setup_frame(r, sig, k, oldmask, fault)) {
 		klog("cannot write the %s frame on the program's stack", signal_name(sig));
 		die(r, SIGSEGV, r->rsp, true);
 	}
@@ -383,7 +384,6 @@ static void handle(struct regs *r, int sig, const struct sig_info *k, bool fault
 	current->sigmask &= ~UNBLOCKABLE;
 	if (a->flags & SA_RESETHAND)
 		a->handler = SIG_DFL;
-	(void)fault;
 }
 
 void signal_fault(struct regs *r, int sig, uint64_t addr, int code)
@@ -406,7 +406,9 @@ static void finish_interrupted(struct regs *r, bool handler, uint64_t flags)
 		return;
 	}
 	r->rax = r->nr;
-	r->rip -= 2; /* back onto the syscall instruction */
+	/* Back onto the syscall instruction; through the vDSO's entry, onto
+	 * the 2-byte jump that redoes __elfvm_syscall's entry (docs/vdso.md). */
+	r->rip -= 2;
 }
 
 void signal_deliver(struct regs *r, bool syscall)

@@ -19,6 +19,8 @@ extern const uint8_t vdso_image[], vdso_image_end[];
 
 _Static_assert(VDSO_USER_MIN == USER_MIN && VDSO_USER_TOP == USER_TOP,
 	       "loader/vvar.h must name the user half as kernel/kernel.h does");
+_Static_assert(offsetof(struct vvar, syscall_entry) == VVAR_SYSCALL_ENTRY,
+	       "loader/vvar.h's VVAR_SYSCALL_ENTRY must be syscall_entry's offset");
 
 /*
  * The CPU and NUMA node for getcpu: one CPU, one node, for now.  With SMP
@@ -36,7 +38,8 @@ static uint64_t vdso_cpu_node(void)
  * Fills the vvar page.  clock_monotonic_ns and clock_realtime_ns
  * (kernel/time.c) read the TSC and a few globals set once at boot and
  * nothing else, which is what the vvar contract asks: they run on the
- * program's stack with its GS base loaded and interrupts on.
+ * program's stack with its GS base loaded and interrupts on.  The syscall
+ * entry is no such function: the vDSO enters it as `syscall` would.
  */
 static void vvar_fill(struct vvar *v)
 {
@@ -46,6 +49,7 @@ static void vvar_fill(struct vvar *v)
 		.monotonic_ns = clock_monotonic_ns,
 		.realtime_ns = clock_realtime_ns,
 		.cpu_node = vdso_cpu_node,
+		.syscall_entry = syscall_entry_direct,
 	};
 }
 

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define VVAR_MAGIC 0x72617676u /* "vvar" */
-#define VVAR_VERSION 1
+#define VVAR_VERSION 2
 
 /* The user half as kernel/kernel.h defines it (USER_MIN, USER_TOP); the
  * vDSO hands a pointer outside it to the real syscall, which answers
@@ -33,6 +33,14 @@ struct vvar {
 	uint64_t (*monotonic_ns)(void); /* CLOCK_MONOTONIC in ns */
 	uint64_t (*realtime_ns)(void);  /* CLOCK_REALTIME in ns */
 	uint64_t (*cpu_node)(void);     /* cpu | node << 32 */
+	/* Not a function: __elfvm_syscall jumps here with the registers the
+	 * `syscall` instruction would leave (kernel/arch/x86_64/entry.S's
+	 * syscall_entry_direct), and the kernel takes it from there. */
+	void *syscall_entry;
 };
+
+/* Where syscall_entry lies in the page: the vDSO's assembly uses the
+ * number, and both sides check it against the struct. */
+#define VVAR_SYSCALL_ENTRY 32
 
 #endif

@@ -4,7 +4,9 @@
  * table's handler for rax and put its result back in rax.  Numbers without
  * a handler answer -ENOSYS and are logged once by name (names come from
  * musl's syscall list, generated at build time).  With strace=1 on the
- * command line every call is reported as an @@strace record.
+ * command line every call is reported as an @@strace record, marked
+ * " [direct]" when it came through the vDSO's entry rather than the
+ * `syscall` instruction (both entries land here, docs/vdso.md).
  */
 #include "syscalls/syscalls.h"
 #include "syscall_names.h" /* generated: static const char *const syscall_names[] */
@@ -65,8 +67,11 @@ static void trace(const struct regs *r, uint64_t nr, long ret)
 
 	for (int i = 0; i < n && len < (int)sizeof(buf); i++)
 		len += snprintf(buf + len, sizeof(buf) - len, i ? ", 0x%lx" : "0x%lx", a[i]);
+	/* A call through the vDSO's __elfvm_syscall says so at the end, so
+	 * that the trap path's lines stay exactly as they were. */
 	if (len < (int)sizeof(buf))
-		snprintf(buf + len, sizeof(buf) - len, ") = %ld", ret);
+		snprintf(buf + len, sizeof(buf) - len, ") = %ld%s", ret,
+			 r->error == SYSCALL_DIRECT ? " [direct]" : "");
 	klog("%s", buf);
 }
 

@@ -99,6 +99,7 @@ all_cases() {
 	guest fpu_state -x 0 --
 	guest clock -x 0 --
 	guest vdso -x 0 --
+	guest direct_entry -x 0 --
 	guest efault -x 0 -I "echo input that read must not copy to a bad pointer" --
 	guest enosys -x 0 --
 	guest nullderef -l read -x 139 -c SIGSEGV -- read

@@ -48,6 +48,7 @@ struct sample {
 	int ok;
 	int unavailable; /* the side cannot do this yet (why says what) */
 	double first_ms, start_ms, exit_ms, getppid_ns;
+	double direct_ns;              /* getppid through the vDSO's __elfvm_syscall; -1: none */
 	double loop_ns;                /* getppid's loop timed by the host: checks the guest clock */
 	double console_mbs;            /* console: MB/s from the first to the last byte */
 	double rtt_med_us, rtt_p99_us; /* TCP round trips */
@@ -111,6 +112,7 @@ enum metric {
 	M_EXIT,
 	M_START,
 	M_GETPPID,
+	M_DIRECT,
 	M_LOOP,
 	M_CONSOLE,
 	M_RTT_MED,

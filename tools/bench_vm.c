@@ -205,6 +205,15 @@ static void sample_parse(struct sample *s, const struct capture *c, int prog, lo
 	if (prog != P_GETPPID)
 		return;
 	s->getppid_ns = strtod(m + strlen(prog_marker[prog]), NULL);
+	/* "=n/a" where the vDSO has no direct entry (Linux's): no figure. */
+	const char *d = strstr(c->buf, "@@bench getppid_direct_ns=");
+	char *end;
+	if (d) {
+		d += strlen("@@bench getppid_direct_ns=");
+		s->direct_ns = strtod(d, &end);
+		if (end == d)
+			s->direct_ns = -1;
+	}
 	s->loop_ns = t0 && t1 > t0 ? (double)(t1 - t0) / calls : -1;
 }
 

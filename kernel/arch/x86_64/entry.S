@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Every way into the kernel: the `syscall` instruction (LSTAR), the 256
- * interrupt and exception vectors, and the first jump into the program.
+ * Every way into the kernel: the `syscall` instruction (LSTAR), its twin
+ * that the vDSO's __elfvm_syscall jumps to, the 256 interrupt and
+ * exception vectors, and the first jump into the program.
  * The program runs in ring 0 beside us, so nothing here changes privilege:
  * the syscall entry switches to the kernel stack before it pushes anything
  * (the program's red zone below rsp stays intact), every vector runs on an
@@ -13,6 +14,8 @@
 #define PERCPU_USER_RSP 16
 #define KCS 0x08
 #define KDS 0x10
+#define SYSCALL_TRAP 0 /* kernel/kernel.h's: a syscall frame's error slot */
+#define SYSCALL_DIRECT 1
 
 .macro PUSH_GPRS
 	pushq %rax
@@ -63,7 +66,8 @@ syscall_entry:
 	pushq %r11
 	pushq $KCS
 	pushq %rcx
-	pushq $0
+	pushq $SYSCALL_TRAP
+.Lsyscall_frame:
 	pushq %rax
 	PUSH_GPRS
 	sti                            /* on our own stack now: interrupts may come */
@@ -92,6 +96,27 @@ syscall_return:
 	swapgs
 	movq (%rsp), %rsp
 	jmp *%rcx
+
+/*
+ * The vDSO's __elfvm_syscall jumps here (through the vvar page) having done
+ * what the `syscall` instruction does: rcx = where to go back, r11 = rflags,
+ * IF/DF/TF/AC cleared, the program's GS loaded, nothing pushed but
+ * __elfvm_syscall's own return address.  Only the frame's error slot
+ * differs (SYSCALL_DIRECT, for --strace); the rest is the trap path's code.
+ * It sits after the trap path, which keeps its place on the entry page.
+ */
+	.globl syscall_entry_direct
+syscall_entry_direct:
+	swapgs
+	movq %rsp, %gs:PERCPU_USER_RSP
+	movq %gs:PERCPU_KSTACK, %rsp
+	pushq $KDS
+	pushq %gs:PERCPU_USER_RSP
+	pushq %r11
+	pushq $KCS
+	pushq %rcx
+	pushq $SYSCALL_DIRECT
+	jmp .Lsyscall_frame
 
 	.text
 

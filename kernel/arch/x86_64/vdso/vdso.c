@@ -9,6 +9,8 @@
  * clock code: no trap.  Whatever the fast path cannot answer (an unknown or
  * CPU-time clock, a pointer outside the user half) goes to the real
  * `syscall` instruction, so errors come from the kernel exactly as on Linux.
+ * It also exports an entry of ours, __elfvm_syscall (version ELFVM_1): any
+ * syscall as a function call, into the same dispatcher as the trap.
  * Built as user code, not with the kernel's flags (Makefile, "the vDSO");
  * it must need no relocations, since nobody relocates it.
  */
@@ -161,6 +163,66 @@ long __vdso_getcpu(unsigned *cpu, unsigned *node, void *unused)
 		*node = (unsigned)(v >> 32);
 	return 0;
 }
+
+/*
+ * long __elfvm_syscall(long nr, long a1, long a2, long a3, long a4, long a5,
+ * long a6): any syscall as a plain call, returning what it returns (-errno
+ * raw, as the clock calls do).  It does in ring 0 what the `syscall`
+ * instruction does (the arguments in rax, rdi, rsi, rdx, r10, r8, r9;
+ * rcx = where to come back, r11 = rflags; IF, DF, TF and AC cleared as
+ * FMASK clears them) and jumps to the kernel's direct entry, named in the
+ * vvar page.  The kernel comes back with `jmp *%rcx` and the flags
+ * restored, and we return.  Only our own return address is on the stack
+ * when we jump; pushfq/popq uses the slot below it, which a called function
+ * may use (the caller's red zone is not live across a call).
+ *
+ * cli and cld are cheaper than popfq (under TCG the whole call measured
+ * ~15% faster); TF and AC, almost never set, take the popfq way.
+ *
+ * A call a signal interrupts and SA_RESTART restarts comes back 2 bytes
+ * before .Lback, as after `syscall`: there lies a 2-byte jump to .Lagain,
+ * which redoes the entry with the registers the kernel restored (rax = nr).
+ * The jump is written out as bytes so that its size cannot change.
+ */
+_Static_assert(offsetof(struct vvar, syscall_entry) == VVAR_SYSCALL_ENTRY,
+	       "loader/vvar.h's VVAR_SYSCALL_ENTRY must be syscall_entry's offset");
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define ENTER "leaq .Lback(%rip), %rcx\njmp *vvar_page+" STR(VVAR_SYSCALL_ENTRY) "(%rip)\n"
+__asm__(".text\n"
+	".globl __elfvm_syscall\n"
+	".type __elfvm_syscall, @function\n"
+	".hidden vvar_page\n"
+	"__elfvm_syscall:\n"
+	".cfi_startproc\n"
+	"movq %rdi, %rax\n"
+	"movq %rsi, %rdi\n"
+	"movq %rdx, %rsi\n"
+	"movq %rcx, %rdx\n"
+	"movq %r8, %r10\n"
+	"movq %r9, %r8\n"
+	"movq 8(%rsp), %r9\n" /* a6, the caller's first stack argument */
+	".Lagain:\n"
+	"pushfq\n"
+	".cfi_adjust_cfa_offset 8\n"
+	"popq %r11\n"
+	".cfi_adjust_cfa_offset -8\n"
+	"cli\n"
+	"cld\n"
+	"testl $0x40100, %r11d\n" /* AC or TF */
+	"jnz .Lslow\n" ENTER
+	".byte 0xeb, .Lagain - .Lback\n" /* jmp .Lagain: the restart point */
+	".Lback:\n"
+	"ret\n"
+	".Lslow:\n"
+	"movq %r11, %rcx\n"
+	"andq $~0x40700, %rcx\n" /* AC, DF, IF, TF: what cpu.c puts in FMASK */
+	"pushq %rcx\n"
+	".cfi_adjust_cfa_offset 8\n"
+	"popfq\n"
+	".cfi_adjust_cfa_offset -8\n" ENTER
+	".cfi_endproc\n"
+	".size __elfvm_syscall, . - __elfvm_syscall\n");
 
 /* The unprefixed names Linux's vDSO exports too (weak aliases there). */
 int clock_gettime(int, struct vdso_timespec *) __attribute__((weak, alias("__vdso_clock_gettime")));
