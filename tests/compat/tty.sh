@@ -42,7 +42,8 @@ tty_case() {
 	case $ELFVM in *fake_elfvm.sh) fail "cannot run: a terminal needs the real elfvm" ;; esac
 	# The pane records the settings, runs elfvm, records its status and the
 	# settings again, then waits to be read.
-	cmd="cd '$D' && stty -g >before; '$ELFVM' run --timeout 25 $2; echo \$? >status; stty -g >after; sleep 30"
+	# status is written last: ended() reads after once status exists.
+	cmd="cd '$D' && stty -g >before; '$ELFVM' run --timeout 25 $2; st=\$?; stty -g >after; echo \$st >status.new; mv status.new status; sleep 30"
 	(cd "$D" && env -u TMUX TERM=xterm tmux -S sock -f /dev/null new-session -d -x 80 -y 24 "$cmd") ||
 		fail "cannot start tmux"
 	out=$(cd "$D" && G=$ROOT/build/guest timeout -k 5 50 sh -c "$TTY_LIB
