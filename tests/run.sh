@@ -408,6 +408,17 @@ vm_expect() {
 	fail "$why"
 }
 
+# strace_run PROG: PROG under `elfvm run --strace` (stdin /dev/null), the
+# strace records in $D/log, its output in $D/vm.out and $D/vm.err; st is
+# its status (tests/compat/vdso_strace.sh, direct.sh).
+strace_run() {
+	[ -f "$1" ] || fail "cannot run: $1 does not exist (make tests)"
+	[ -x "$ELFVM" ] || fail "cannot run: $ELFVM is not an executable (make)"
+	timeout -k 5 $((VM_TIMEOUT + 60)) "$ELFVM" run --strace --timeout "$VM_TIMEOUT" \
+		--log "$D/log" "$1" </dev/null >"$D/vm.out" 2>"$D/vm.err"
+	st=$?
+}
+
 # compat NAME [case options] -- ARGS: busybox with ARGS, named compat/NAME.
 compat() {
 	c=$1

@@ -12,11 +12,7 @@
 # direct_strace_case NAME PROG
 direct_strace_case() {
 	next_case "$1" || return 0
-	[ -f "$2" ] || fail "cannot run: $2 does not exist (make tests)"
-	[ -x "$ELFVM" ] || fail "cannot run: $ELFVM is not an executable (make)"
-	timeout -k 5 $((VM_TIMEOUT + 60)) "$ELFVM" run --strace --timeout "$VM_TIMEOUT" \
-		--log "$D/log" "$2" </dev/null >"$D/vm.out" 2>"$D/vm.err"
-	st=$?
+	strace_run "$2"
 	[ "$st" = 0 ] || fail "expected status 0 got $st: $(cat "$D/vm.out" "$D/vm.err" | grep -m 1 -v '^ok')"
 	# The fake elfvm (tests/fake_elfvm.sh) runs the program natively and
 	# has no --strace: that the program ran and passed is all it can show.

@@ -11,11 +11,7 @@
 # vdso_strace_case NAME PROG
 vdso_strace_case() {
 	next_case "$1" || return 0
-	[ -f "$2" ] || fail "cannot run: $2 does not exist (make tests)"
-	[ -x "$ELFVM" ] || fail "cannot run: $ELFVM is not an executable (make)"
-	timeout -k 5 $((VM_TIMEOUT + 60)) "$ELFVM" run --strace --timeout "$VM_TIMEOUT" \
-		--log "$D/log" "$2" </dev/null >"$D/vm.out" 2>"$D/vm.err"
-	st=$?
+	strace_run "$2"
 	# Checked before the status: without the vDSO, strace'ing every read
 	# is slow enough to hit the timeout, and this says why.
 	grep -E '^(clock_gettime|gettimeofday|time)\(' "$D/log" >"$D/clock_syscalls" 2>/dev/null
