@@ -89,6 +89,20 @@ $(LWIP_USERS): | $(LWIP_STAMP)
 $(B)/kernel.elf: $(KOBJ) $(LWIP_OBJ) kernel/arch/x86_64/kernel.ld
 	$(KCC) $(KCFLAGS) $(KLDFLAGS) $(KOBJ) $(LWIP_OBJ) -o $@
 
+# ---- libc-aware/: Debian's musl with its syscalls as function calls ----------
+# libc-aware/build.sh unpacks `apt-get source musl`, applies syscall.cocci
+# with spatch, adds aware.c and the hand-written syscall_cp.s, and installs
+# the result under $(B)/libc-aware (lib/libc.so, libc.a, crt objects,
+# include/, bin/musl-gcc).  elfvm run gives dynamic musl programs this
+# lib/libc.so as their dynamic linker (docs/libc-aware.md).
+AWARE := $(B)/libc-aware
+AWARE_STAMP := $(AWARE)/.built
+AWARE_GCC := $(AWARE)/bin/musl-gcc
+$(AWARE_STAMP): libc-aware/build.sh libc-aware/syscall.cocci libc-aware/aware.h \
+		libc-aware/aware.c libc-aware/syscall_cp.s | $(DEPS_STAMP)
+	sh libc-aware/build.sh $(AWARE)
+	touch $@
+
 # ---- the vDSO ----------------------------------------------------------------
 # kernel/arch/x86_64/vdso/ is user code mapped into every program (docs/vdso.md): built
 # with ordinary user flags (PIC, no kernel code model), linked as a shared
@@ -176,6 +190,14 @@ $(B)/guest/%.gcc-dyn: tests/guest/%.c $(wildcard tests/guest/*.h) | $(DEPS_STAMP
 $(B)/guest/%.musl-dyn: tests/guest/%.c $(wildcard tests/guest/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	musl-gcc $(GCFLAGS) $< -o $@ -lm
+# Against the syscall-aware musl (libc-aware/): dynamic, whose PT_INTERP is
+# /lib/ld-musl-x86_64.so.1 as for musl-dyn, and static.
+$(B)/guest/%.aware-dyn: tests/guest/%.c $(wildcard tests/guest/*.h) $(AWARE_STAMP)
+	@mkdir -p $(dir $@)
+	$(AWARE_GCC) $(GCFLAGS) $< -o $@ -lm
+$(B)/guest/%.aware-static: tests/guest/%.c $(wildcard tests/guest/*.h) $(AWARE_STAMP)
+	@mkdir -p $(dir $@)
+	$(AWARE_GCC) $(GCFLAGS) -static -no-pie $< -o $@ -lm
 # The variants are listed once, in tests/variants, which tests/run.sh reads too.
 GVARIANTS := $(shell grep -v '^\#' tests/variants)
 GUEST := $(foreach s,$(GSRC),$(foreach v,$(GVARIANTS),\
@@ -189,7 +211,7 @@ $(B)/bench/%: tools/guest/%.c | $(DEPS_STAMP)
 	gcc $(GCFLAGS) -static -no-pie $< -o $@
 
 # ---- top-level targets ------------------------------------------------------
-all: $(B)/kernel.elf $(B)/elfvm $(BENCHPROGS)
+all: $(B)/kernel.elf $(B)/elfvm $(BENCHPROGS) $(AWARE_STAMP)
 tests: all $(UNIT) $(B)/fuzz_elf $(GUEST)
 test: tests
 	@sh tests/run.sh

@@ -39,6 +39,10 @@ static const char run_usage[] =
 	"  --lib NAME|PATH     a library the program dlopen()s: a name is searched\n"
 	"                      as the program's own DT_NEEDED; its own needs come\n"
 	"                      along (repeatable)\n"
+	"  --libc aware|stock  a dynamic musl program's dynamic linker (its libc):\n"
+	"                      aware (default) is libc-aware's musl, whose syscalls\n"
+	"                      are function calls into the kernel; stock is the\n"
+	"                      host's (docs/libc-aware.md)\n"
 	"  --no-cache          build the image afresh; do not read or fill the cache\n"
 	"                      ($XDG_CACHE_HOME/elfvm, else ~/.cache/elfvm)\n"
 	"  --image IMAGE       boot an image from `elfvm pack` as it is (its argv\n"
@@ -87,8 +91,8 @@ static const char pack_usage[] =
 	"\n"
 	"  -o, --output IMAGE  the file to write\n"
 	"  --env K=V           add or replace one environment variable (repeatable)\n"
-	"  --file HOST[:GUEST], --dir HOST[:GUEST], --lib NAME|PATH, --no-cache\n"
-	"                      as for `elfvm run` (see elfvm run --help)\n"
+	"  --file HOST[:GUEST], --dir HOST[:GUEST], --lib NAME|PATH, --libc aware|stock,\n"
+	"  --no-cache          as for `elfvm run` (see elfvm run --help)\n"
 	"  --trace             run the program once (stdin, --mem, --publish and\n"
 	"                      the other options of `elfvm run` apply) with the\n"
 	"                      host's system files on demand, and pack a sealed\n"
@@ -120,6 +124,10 @@ static int set_content(struct run_opts *o, const char *name, const char *v)
 		if (!*v)
 			return opts_bad(o, "%s", "--lib wants a name or a path");
 		o->pk.libs[o->pk.nlibs++] = (char *)v;
+	} else if (!strcmp(name, "--libc")) {
+		if (strcmp(v, "aware") && strcmp(v, "stock"))
+			return opts_bad(o, "bad --libc '%s': want aware or stock", v);
+		o->pk.libc_stock = !strcmp(v, "stock");
 	} else {
 		return 1;
 	}
@@ -176,7 +184,7 @@ static int set_value(struct run_opts *o, const char *name, const char *v)
  * (which pack takes only with --trace). */
 static int takes_value(const struct run_opts *o, const char *name)
 {
-	static const char *const both[] = { "--env", "--file", "--dir", "--lib", NULL };
+	static const char *const both[] = { "--env", "--file", "--dir", "--lib", "--libc", NULL };
 	static const char *const run_only[] = {
 		"--mem",    "--cpus",    "--accel", "--timeout", "--log",
 		"--kernel", "--machine", "--image", "--net",     "--publish",

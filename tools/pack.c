@@ -282,6 +282,30 @@ static int add_used(struct image_list *l, const char *path, char *why, size_t n)
 	return r < 0 ? pack_fail(why, n, "%s (used by the traced run): %s", path, strerror(-r)) : 0;
 }
 
+/* A dynamic musl program runs with libc-aware's musl (docs/libc-aware.md):
+ * its interpreter's file, at the guest path the host's has, holds
+ * build/libc-aware/lib/libc.so, found beside elfvm.  musl's dynamic linker
+ * is its libc too, so this swaps the whole libc. */
+static int add_aware_libc(struct image_list *l, const struct prog_file *p, char *why, size_t n)
+{
+	char aware[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+	int r;
+
+	if (!p->interp || !needed_musl(p->interp))
+		return 0;
+	r = vm_beside_elfvm("libc-aware/lib/libc.so", aware, sizeof(aware));
+	if (r == 0 && stat(aware, &st) < 0)
+		return pack_fail(why, n,
+				 "%s: %s (make builds it; --libc stock keeps the program's own musl)",
+				 aware, strerror(errno));
+	if (r == 0)
+		r = image_mirror(l, p->interp, real, sizeof(real));
+	if (r == 0)
+		r = image_add_file(l, real, aware, &st);
+	return r < 0 ? pack_fail(why, n, "%s: %s", p->interp, strerror(-r)) : 0;
+}
+
 /* glibc dlopen()s libgcc_s.so.1 to unwind for pthread_exit and
  * pthread_cancel ("libgcc_s.so.1 must be installed" otherwise): a dynamic
  * glibc program gets it as if --lib libgcc_s.so.1 had been given, when the
@@ -317,6 +341,8 @@ int pack_list(struct image_list *l, const struct prog_file *p, const struct pack
 	if (r == 0)
 		r = needed_resolve(p, libs, nlibs, add_needed, l, why, n);
 	free(libs);
+	if (r == 0 && !o->libc_stock)
+		r = add_aware_libc(l, p, why, n);
 	for (int i = 0; r == 0 && i < o->nused; i++)
 		r = add_used(l, o->used[i], why, n);
 	if (r == 0 && o->sealed && (r = image_add_data(l, SEALED_NAME, 0100644, "", 0, 0)) < 0)

@@ -227,6 +227,8 @@ struct pack_opts {
 	                           in from the host, packed as the host has them */
 	int nused;
 	int sealed; /* the image says it wants no host files (.elfvm/sealed) */
+	int libc_stock; /* --libc stock: a musl program keeps the host's
+	                   dynamic linker, not libc-aware's */
 };
 
 /* Writes a one-line reason, as vsnprintf would, to why.  Returns -1 (the
