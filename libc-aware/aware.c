@@ -24,7 +24,7 @@ void __aware_init(void)
 	__aware_entry = (__aware_fn)__vdsosym("ELFVM_1", "__elfvm_syscall");
 }
 
-extern hidden const char __cp_direct[1], __cp_direct_ret[1];
+extern hidden const char __cp_direct_begin[1], __cp_direct_ret[1];
 
 /* How far past __elfvm_syscall's start a program counter inside it can
  * be; the stub is about 70 bytes (kernel/arch/x86_64/vdso/vdso.c). */
@@ -32,16 +32,16 @@ extern hidden const char __cp_direct[1], __cp_direct_ret[1];
 
 /* A cancellation request (SIGCANCEL) interrupted the thread at ctx.  It is
  * a cancellation point, as pc in [__cp_begin, __cp_end) is for the trap
- * path, when the syscall has not been made or will be restarted:
- * - pc in [__cp_direct, __cp_direct_ret): the flag check, the argument
- *   moves, or the call itself;
+ * path, when the flag check is done and the syscall not yet made, or made
+ * and about to be restarted:
+ * - pc in [__cp_direct_begin, __cp_direct_ret): the check, the argument
+ *   moves, or the call itself (the stack holds syscall_cp.s's push);
  * - pc inside __elfvm_syscall called from there (the return address at sp
  *   is __cp_direct_ret), anywhere but its `ret` (0xc3): the kernel comes
  *   back to that `ret` when the syscall is done, and to the 2 bytes before
  *   it to restart one a signal interrupted.
- * The caller then resumes the thread at __cp_cancel, which jumps to
- * __cancel and never returns; the stack pointer is set as at a function's
- * entry (8 mod 16), so __cancel runs on an aligned stack. */
+ * Then the stack pointer is put back where __syscall_cp_asm's entry had it,
+ * for the handler's jump to __cp_cancel.  Returns 1 then, else 0. */
 int __aware_cp_direct(void *ctx)
 {
 	ucontext_t *uc = ctx;
@@ -51,10 +51,13 @@ int __aware_cp_direct(void *ctx)
 
 	if (!entry)
 		return 0;
-	if (!(pc >= (uintptr_t)__cp_direct && pc < (uintptr_t)__cp_direct_ret) &&
-	    !(pc - entry < AWARE_STUB_MAX && *(const uintptr_t *)sp == (uintptr_t)__cp_direct_ret &&
-	      *(const unsigned char *)pc != 0xc3))
+	if (pc >= (uintptr_t)__cp_direct_begin && pc < (uintptr_t)__cp_direct_ret)
+		sp += 8;
+	else if (pc - entry < AWARE_STUB_MAX && *(const uintptr_t *)sp == (uintptr_t)__cp_direct_ret &&
+		 *(const unsigned char *)pc != 0xc3)
+		sp += 16;
+	else
 		return 0;
-	uc->uc_mcontext.gregs[REG_RSP] = (sp & -16) - 8;
+	uc->uc_mcontext.gregs[REG_RSP] = sp;
 	return 1;
 }

@@ -15,8 +15,8 @@
 	.hidden __cp_end
 	.global __cp_cancel
 	.hidden __cp_cancel
-	.global __cp_direct
-	.hidden __cp_direct
+	.global __cp_direct_begin
+	.hidden __cp_direct_begin
 	.global __cp_direct_ret
 	.hidden __cp_direct_ret
 	.hidden __cancel
@@ -47,21 +47,28 @@ __cp_end:
 __cp_cancel:
 	jmp __cancel
 
-# The same check, then __elfvm_syscall(nr, u, v, w, x, y, z): z, the
-# seventh argument, goes on the stack above the call's return address.
+# __elfvm_syscall(nr, u, v, w, x, y, z): z, the seventh argument, is pushed
+# first, so that from the flag check on the stack pointer is 8 below the
+# function's entry, and 16 below it inside the call; __aware_cp_direct
+# undoes exactly that before sending the thread to __cp_cancel, whose
+# `jmp __cancel` must find this function's return address on top (__cancel
+# returns -ECANCELED through it when cancellation is masked).
 __cp_direct:
+	pushq 16(%rsp)
+__cp_direct_begin:
 	mov (%rdi),%eax
 	test %eax,%eax
-	jnz __cp_cancel
+	jnz 1f
 	mov %rsi,%rdi
 	mov %rdx,%rsi
 	mov %rcx,%rdx
 	mov %r8,%rcx
 	mov %r9,%r8
-	mov 8(%rsp),%r9
-	pushq 16(%rsp)
+	mov 16(%rsp),%r9
 	call *__aware_entry(%rip)
 __cp_direct_ret:
 	add $8,%rsp
 	ret
+1:	add $8,%rsp
+	jmp __cancel
 	.size __syscall_cp_asm, . - __syscall_cp_asm
