@@ -13,8 +13,7 @@
 typedef long (*__aware_fn)(long, long, long, long, long, long, long);
 
 extern __attribute__((__visibility__("hidden"))) __aware_fn __aware_entry;
-__attribute__((__visibility__("hidden"))) long __aware_trap(long, long, long, long, long, long,
-							     long);
+__attribute__((__visibility__("hidden"))) long __aware_trap(long, long, long, long, long, long, long);
 __attribute__((__visibility__("hidden"))) void __aware_init(void);
 __attribute__((__visibility__("hidden"))) int __aware_cp_direct(void *);
 
@@ -31,8 +30,7 @@ static __inline long __aware_call(long n, long a, long b, long c, long d, long e
 #define __aware_syscall1(n, a) __aware_call(n, __scc(a), 0, 0, 0, 0, 0)
 #define __aware_syscall2(n, a, b) __aware_call(n, __scc(a), __scc(b), 0, 0, 0, 0)
 #define __aware_syscall3(n, a, b, c) __aware_call(n, __scc(a), __scc(b), __scc(c), 0, 0, 0)
-#define __aware_syscall4(n, a, b, c, d) \
-	__aware_call(n, __scc(a), __scc(b), __scc(c), __scc(d), 0, 0)
+#define __aware_syscall4(n, a, b, c, d) __aware_call(n, __scc(a), __scc(b), __scc(c), __scc(d), 0, 0)
 #define __aware_syscall5(n, a, b, c, d, e) \
 	__aware_call(n, __scc(a), __scc(b), __scc(c), __scc(d), __scc(e), 0)
 #define __aware_syscall6(n, a, b, c, d, e, f) \
