@@ -226,7 +226,7 @@ struct pack_opts {
 	char **used;            /* pack --trace: the guest paths the run brought
 	                           in from the host, packed as the host has them */
 	int nused;
-	int sealed; /* the image says it wants no host files (.elfvm/sealed) */
+	int sealed;     /* the image says it wants no host files (.elfvm/sealed) */
 	int libc_stock; /* --libc stock: a musl program keeps the host's
 	                   dynamic linker, not libc-aware's */
 };
