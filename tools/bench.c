@@ -25,8 +25,9 @@ static const char usage[] =
 	"linux-image-amd64 with a busybox initramfs holding the same binaries) on\n"
 	"the same QEMU machine, CPU, memory, accelerator and netdev, interleaved,\n"
 	"and reports the medians: QEMU start -> first output byte and -> QEMU exit\n"
-	"for hello; getppid round trip on the trap path and through elfvm's vDSO\n"
-	"entry __elfvm_syscall (n/a on Linux); console throughput (busybox\n"
+	"for hello; getppid, a 1-byte read of /dev/zero and a 1-byte write to\n"
+	"/dev/null, each on the trap path and through elfvm's vDSO entry\n"
+	"__elfvm_syscall (n/a on Linux); console throughput (busybox\n"
 	"cat of a file to stdout); TCP round-trip latency, bulk throughput both\n"
 	"ways and connection rate against build/bench/netsrv through QEMU's user\n"
 	"network and a port published on 127.0.0.1 (natively on the host too, as a\n"
@@ -51,7 +52,8 @@ static const char usage[] =
 	"                      memcslap test (default 20000)\n"
 	"  --srv-seconds N     seconds of each wrk, dnsperf, sysbench run (default 10)\n"
 	"  --runs N            boots of each program on each VM (default 3)\n"
-	"  --calls N           getppid calls per boot (default 200000)\n"
+	"  --calls N           calls of each syscall loop: getppid, read, write, each\n"
+	"                      on the trap path and direct (default 200000)\n"
 	"  --console-mb N      MB (10^6 bytes) the console row copies (default 20)\n"
 	"  --rtt N             TCP round trips (default 1000)\n"
 	"  --rtt-size N        bytes each way per round trip, 1 to 65536 (default 64)\n"
@@ -331,6 +333,25 @@ static int bench_setup(struct bench *b)
 	return 0;
 }
 
+/* The end of the syscall group's line on stderr: each operation's ns per
+ * call on the trap path, then through __elfvm_syscall where there is one. */
+static void syscall_line(const struct sample *s)
+{
+	const double v[3][2] = { { s->getppid_ns, s->direct_ns },
+				 { s->read_ns, s->read_direct_ns },
+				 { s->write_ns, s->write_direct_ns } };
+	static const char *const op[3] = { "getppid", "read", "write" };
+
+	for (int i = 0; i < 3; i++) {
+		fprintf(stderr, "%s %s %.1f ns", i ? ";" : "", op[i], v[i][0]);
+		if (i == 0)
+			fprintf(stderr, " (host clock: %.1f)", s->loop_ns);
+		if (v[i][1] >= 0)
+			fprintf(stderr, ", direct %.1f", v[i][1]);
+	}
+	fputc('\n', stderr);
+}
+
 /* One run of prog on vm (VM_HOST: natively), with a line on stderr. */
 static void bench_one(struct bench *b, int vm, int prog, int run)
 {
@@ -338,6 +359,7 @@ static void bench_one(struct bench *b, int vm, int prog, int run)
 
 	memset(s, 0, sizeof(*s));
 	s->first_ms = s->start_ms = s->exit_ms = s->getppid_ns = s->direct_ns = s->loop_ns = -1;
+	s->read_ns = s->read_direct_ns = s->write_ns = s->write_direct_ns = -1;
 	s->console_mbs = s->rtt_med_us = s->rtt_p99_us = s->rx_mbs = s->tx_mbs = s->conn_rate = -1;
 	if (vm < VM_N && b->why[vm][prog][0])
 		return;
@@ -349,12 +371,8 @@ static void bench_one(struct bench *b, int vm, int prog, int run)
 				 : "failed: ");
 	if (s->ok && prog == P_HELLO)
 		fprintf(stderr, " first output %.0f ms, exit %.0f ms\n", s->first_ms, s->exit_ms);
-	else if (s->ok && prog == P_GETPPID && s->direct_ns >= 0)
-		fprintf(stderr,
-			" %.1f ns per getppid (host clock: %.1f), %.1f through __elfvm_syscall\n",
-			s->getppid_ns, s->loop_ns, s->direct_ns);
 	else if (s->ok && prog == P_GETPPID)
-		fprintf(stderr, " %.1f ns per getppid (host clock: %.1f)\n", s->getppid_ns, s->loop_ns);
+		syscall_line(s);
 	else if (s->ok && prog == P_CONSOLE)
 		fprintf(stderr, " %.2f MB/s\n", s->console_mbs);
 	else if (s->ok)

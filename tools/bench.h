@@ -27,7 +27,7 @@
 struct bench_opts {
 	const char *outdir, *mem, *machine, *kernel, *linux_kernel, *linux_modules, *busybox;
 	int runs;
-	long calls;         /* getppid calls per boot */
+	long calls;         /* calls of each loop (getppid, read, write) */
 	unsigned groups;    /* 1 << P_*: the rows to measure (--groups) */
 	long console_mb;    /* bytes the console row copies, in 10^6 */
 	long rtt, rtt_size; /* round trips of rtt_size bytes */
@@ -55,6 +55,9 @@ struct sample {
 	double rx_mbs, tx_mbs;         /* bulk guest → host, host → guest */
 	double conn_rate;              /* connections per second */
 	long rtt_n, conns_n;           /* how many were done in the budget */
+	/* 1 byte read(2) from /dev/zero, write(2) to /dev/null: on the trap
+	 * path, and through __elfvm_syscall (-1: none) */
+	double read_ns, read_direct_ns, write_ns, write_direct_ns;
 	char why[BENCH_WHY];
 };
 
@@ -114,6 +117,13 @@ enum metric {
 	M_GETPPID,
 	M_DIRECT,
 	M_LOOP,
+	M_DIRECT_RATIO, /* direct / trap of one boot: getppid's, */
+	M_READ,
+	M_READ_DIRECT,
+	M_READ_RATIO, /* read's, */
+	M_WRITE,
+	M_WRITE_DIRECT,
+	M_WRITE_RATIO, /* write's */
 	M_CONSOLE,
 	M_RTT_MED,
 	M_RTT_P99,

@@ -300,6 +300,9 @@ static void linux_init(const struct bench *b, int prog, char *s, size_t n)
 
 	if (prog == P_CONSOLE || prog == P_NET)
 		k += linux_init_virtio(s + k, n - k, prog);
+	else if (prog == P_GETPPID) /* its read and write rows need /dev/zero, /dev/null */
+		k += snprintf(s + k, n - k,
+			      "/bin/busybox mkdir -p /dev\n/bin/busybox mount -t devtmpfs dev /dev\n");
 	bench_prog_argv(b, prog, bufs, argv);
 	if (prog == P_CONSOLE) /* the host ends QEMU once the file has arrived */
 		k += snprintf(s + k, n - k, "/bin/busybox cat %s > /dev/vport0p1\n$B sleep 60\n",

@@ -87,7 +87,24 @@ static void sizes_get(const struct bench *b, struct sizes *z)
 
 int bench_metric_prog(enum metric m)
 {
-	return m <= M_START ? P_HELLO : m <= M_LOOP ? P_GETPPID : m == M_CONSOLE ? P_CONSOLE : P_NET;
+	if (m <= M_START)
+		return P_HELLO;
+	if (m <= M_WRITE_RATIO)
+		return P_GETPPID;
+	return m == M_CONSOLE ? P_CONSOLE : P_NET;
+}
+
+/* The figures that only a vDSO with __elfvm_syscall gives. */
+static int metric_direct(enum metric m)
+{
+	return m == M_DIRECT || m == M_DIRECT_RATIO || m == M_READ_DIRECT || m == M_READ_RATIO ||
+	       m == M_WRITE_DIRECT || m == M_WRITE_RATIO;
+}
+
+/* direct / trap of one boot, or -1 without both. */
+static double ratio(double direct, double trap)
+{
+	return direct >= 0 && trap > 0 ? direct / trap : -1;
 }
 
 static double sample_value(const struct sample *s, enum metric m)
@@ -101,6 +118,13 @@ static double sample_value(const struct sample *s, enum metric m)
 	case M_GETPPID: return s->getppid_ns;
 	case M_DIRECT: return s->direct_ns;
 	case M_LOOP: return s->loop_ns;
+	case M_DIRECT_RATIO: return ratio(s->direct_ns, s->getppid_ns);
+	case M_READ: return s->read_ns;
+	case M_READ_DIRECT: return s->read_direct_ns;
+	case M_READ_RATIO: return ratio(s->read_direct_ns, s->read_ns);
+	case M_WRITE: return s->write_ns;
+	case M_WRITE_DIRECT: return s->write_direct_ns;
+	case M_WRITE_RATIO: return ratio(s->write_direct_ns, s->write_ns);
 	case M_CONSOLE: return s->console_mbs;
 	case M_RTT_MED: return s->rtt_med_us;
 	case M_RTT_P99: return s->rtt_p99_us;
@@ -134,7 +158,7 @@ struct stat3 bench_stat(const struct bench *b, int vm, enum metric m)
 	st.med = median(v, b->o.runs);
 	/* Runs that went well but have no direct figure ran on a kernel whose
 	 * vDSO has no __elfvm_syscall (Linux, the host): n/a, not a failure. */
-	if (m == M_DIRECT && st.med < 0 && !strcmp(st.why, "no sample")) {
+	if (metric_direct(m) && st.med < 0 && !strcmp(st.why, "no sample")) {
 		for (int r = 0; r < b->o.runs; r++)
 			if (b->s[vm][prog][r].ok) {
 				st.why = "the kernel's vDSO has no __elfvm_syscall";
@@ -145,21 +169,22 @@ struct stat3 bench_stat(const struct bench *b, int vm, enum metric m)
 	return st;
 }
 
-/* A figure with one decimal, or three significant digits below 1. */
-static void num(FILE *f, double v)
+/* A figure with one decimal, or three significant digits below 1; a
+ * ratio (prec3) with three decimals. */
+static void num(FILE *f, double v, int prec3)
 {
-	fprintf(f, v >= 1 || v == 0 ? "%.1f" : "%.3g", v);
+	fprintf(f, prec3 ? "%.3f" : v >= 1 || v == 0 ? "%.1f" : "%.3g", v);
 }
 
 /* One table cell: the median (least–most), or "failed: why" ("unavailable:
  * why" for a side that cannot do it yet) with '|' made harmless. */
-static void cell(FILE *f, const struct stat3 *st)
+static void cell(FILE *f, const struct stat3 *st, int prec3)
 {
 	if (st->med >= 0 && st->lo < st->hi) {
-		fputc(' ', f), num(f, st->med), fputs(" (", f), num(f, st->lo);
-		fputs("–", f), num(f, st->hi), fputs(") |", f);
+		fputc(' ', f), num(f, st->med, prec3), fputs(" (", f), num(f, st->lo, prec3);
+		fputs("–", f), num(f, st->hi, prec3), fputs(") |", f);
 	} else if (st->med >= 0)
-		fputc(' ', f), num(f, st->med), fputs(" |", f);
+		fputc(' ', f), num(f, st->med, prec3), fputs(" |", f);
 	else {
 		fputs(st->unavailable ? " unavailable: " : " failed: ", f);
 		for (const char *p = st->why; *p && p - st->why < 120; p++)
@@ -181,6 +206,13 @@ static const struct row {
 	{ "getppid on the trap path, ns per call", M_GETPPID, 1 },
 	{ "same loop timed by the host's clock, ns per call", M_LOOP, 0 },
 	{ "getppid through the vDSO's __elfvm_syscall, ns per call", M_DIRECT, 1 },
+	{ "getppid: __elfvm_syscall / trap path, same boot", M_DIRECT_RATIO, 0 },
+	{ "read(2) of 1 byte from /dev/zero on the trap path, ns per call", M_READ, 1 },
+	{ "read of 1 byte through __elfvm_syscall, ns per call", M_READ_DIRECT, 1 },
+	{ "read: __elfvm_syscall / trap path, same boot", M_READ_RATIO, 0 },
+	{ "write(2) of 1 byte to /dev/null on the trap path, ns per call", M_WRITE, 1 },
+	{ "write of 1 byte through __elfvm_syscall, ns per call", M_WRITE_DIRECT, 1 },
+	{ "write: __elfvm_syscall / trap path, same boot", M_WRITE_RATIO, 0 },
 	{ "console: cat of a file to stdout, MB/s", M_CONSOLE, 0 },
 	{ "TCP round trip, median, µs", M_RTT_MED, 1 },
 	{ "TCP round trip, 99th percentile, µs", M_RTT_P99, 1 },
@@ -192,21 +224,22 @@ static const struct row {
 static void row_timed(FILE *f, const struct bench *b, const struct row *w)
 {
 	struct stat3 e = bench_stat(b, VM_ELFVM, w->m), l = bench_stat(b, VM_LINUX, w->m);
+	int prec3 = w->m == M_DIRECT_RATIO || w->m == M_READ_RATIO || w->m == M_WRITE_RATIO;
 
 	fprintf(f, "| %s |", w->label);
-	cell(f, &e);
+	cell(f, &e, prec3);
 	if (w->m == M_START) {
 		fputs(" n/a | n/a | |\n", f);
 		return;
 	}
-	cell(f, &l);
+	cell(f, &l, prec3);
 	if (e.med > 0 && l.med > 0)
 		fprintf(f, " %.3f |", e.med / l.med);
 	else
 		fputs(" – |", f);
 	if (w->host) {
 		struct stat3 h = bench_stat(b, VM_HOST, w->m);
-		cell(f, &h);
+		cell(f, &h, prec3);
 		fputc('\n', f);
 	} else
 		fputs(" |\n", f);
@@ -234,13 +267,13 @@ static void srv_rows(FILE *f, const struct bench *b)
 				     h = bench_srv_stat(b, srv, VM_HOST, k);
 
 			fprintf(f, "| %s |", bench_srv_fig(srv, k)->label);
-			cell(f, &e);
-			cell(f, &l);
+			cell(f, &e, 0);
+			cell(f, &l, 0);
 			if (e.med > 0 && l.med > 0)
 				fprintf(f, " %.3f |", e.med / l.med);
 			else
 				fputs(" – |", f);
-			cell(f, &h);
+			cell(f, &h, 0);
 			fputc('\n', f);
 		}
 	if (b->o.servers & 1u << S_REDIS)
@@ -311,6 +344,23 @@ static void csv_sample(FILE *f, const char *vm, int prog, int run, const char *m
 			bench_prog_names[prog], run + 1, metric, v, unit);
 }
 
+/* The read and write figures of one getppid run, with direct / trap of
+ * each operation (getppid's too). */
+static void csv_rw(FILE *f, const char *n, int r, const struct sample *s)
+{
+	int p = P_GETPPID;
+
+	csv_sample(f, n, p, r, "getppid_direct_over_trap", ratio(s->direct_ns, s->getppid_ns), "ratio");
+	csv_sample(f, n, p, r, "read_1byte", s->read_ns, "ns");
+	csv_sample(f, n, p, r, "read_1byte_direct", s->read_direct_ns, "ns");
+	csv_sample(f, n, p, r, "read_1byte_direct_over_trap", ratio(s->read_direct_ns, s->read_ns),
+		   "ratio");
+	csv_sample(f, n, p, r, "write_1byte", s->write_ns, "ns");
+	csv_sample(f, n, p, r, "write_1byte_direct", s->write_direct_ns, "ns");
+	csv_sample(f, n, p, r, "write_1byte_direct_over_trap", ratio(s->write_direct_ns, s->write_ns),
+		   "ratio");
+}
+
 /* One run's rows: its figures, or one "failed" (or "unavailable") row
  * with the reason. */
 static void csv_run(FILE *f, const struct bench *b, int vm, int p, int r)
@@ -333,6 +383,7 @@ static void csv_run(FILE *f, const struct bench *b, int vm, int p, int r)
 		csv_sample(f, n, p, r, "getppid", s->getppid_ns, "ns");
 		csv_sample(f, n, p, r, "getppid_direct", s->direct_ns, "ns");
 		csv_sample(f, n, p, r, "getppid_host_clock", s->loop_ns, "ns");
+		csv_rw(f, n, r, s);
 	} else if (p == P_CONSOLE) {
 		csv_sample(f, n, p, r, "console_throughput", s->console_mbs, "MB/s");
 	} else {

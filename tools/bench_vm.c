@@ -189,6 +189,42 @@ static int capture_fd(struct capture *c, int fd, int64_t deadline, const struct 
 	}
 }
 
+/* getppid's "@@bench NAME_ns=X NAME_direct_ns=Y calls=N" into trap and
+ * direct (-1 for "n/a").  Returns 0, or -1 when the line or its trap
+ * figure is missing. */
+static int rw_parse(const struct capture *c, const char *name, double *trap, double *direct)
+{
+	char key[32], fmt[64], *end;
+	const char *l;
+	int at = -1;
+
+	bench_fmt(key, sizeof(key), "@@bench %s_ns=", name);
+	bench_fmt(fmt, sizeof(fmt), "%s%%lf %s_direct_ns=%%n", key, name);
+	if (!(l = capture_line(c, key)) || sscanf(l, fmt, trap, &at) != 1 || at < 0)
+		return -1;
+	*direct = strtod(l + at, &end);
+	if (end == l + at)
+		*direct = -1;
+	return 0;
+}
+
+/* getppid's read and write rows, or s->ok 0 with why: its own "@@bench
+ * error" line (it exits 1 after it) before the bare exit status. */
+static void rw_judge(struct sample *s, const struct capture *c)
+{
+	const char *e = capture_line(c, "@@bench error ");
+
+	if (e) {
+		s->ok = 0;
+		bench_fmt(s->why, sizeof(s->why), "%.*s", (int)strcspn(e + 14, "\r\n"), e + 14);
+	} else if (rw_parse(c, "read", &s->read_ns, &s->read_direct_ns) < 0 ||
+		   rw_parse(c, "write", &s->write_ns, &s->write_direct_ns) < 0) {
+		if (s->ok)
+			bench_fmt(s->why, sizeof(s->why), "no read or write figure in the output");
+		s->ok = 0;
+	}
+}
+
 /* Fills s from a finished run's console: getppid's figures, and whether
  * the program's output is there at all. */
 static void sample_parse(struct sample *s, const struct capture *c, int prog, long calls)
@@ -196,6 +232,8 @@ static void sample_parse(struct sample *s, const struct capture *c, int prog, lo
 	int64_t t0 = capture_when(c, "@@bench begin"), t1 = capture_when(c, "getppid:");
 	const char *m = c->len ? strstr(c->buf, prog_marker[prog]) : NULL;
 
+	if (prog == P_GETPPID)
+		rw_judge(s, c);
 	if (!m) {
 		s->ok = 0;
 		if (!s->why[0])
