@@ -400,6 +400,11 @@ void signal_fault(struct regs *r, int sig, uint64_t addr, int code);
  * to thread t, with kill's siginfo (code SI_USER or SI_TKILL).  The signal
  * is acted on when the thread next returns to the program.  0 or -EINVAL. */
 long signal_send(struct thread *t, int sig, int code);
+/* The same with the siginfo given (rt_sigqueueinfo: code < 0, the value in
+ * addr).  0, -EINVAL, or -EAGAIN when the real-time queue is full. */
+long signal_send_info(struct thread *t, int sig, const struct sig_info *info);
+/* Thread t is going: its queued real-time instances with it. */
+void signal_thread_gone(struct thread *t);
 /* Signals sent to the process that no thread has taken yet. */
 extern uint64_t signal_shared_pending;
 /* Takes the lowest pending signal in set off t's queue (its own first,
@@ -462,8 +467,8 @@ struct thread {
 	bool restore_mask;
 	struct sig_info {
 		int32_t code, pid;
-		uint64_t addr;
-	} siginfo[64]; /* of each pending signal */
+		uint64_t addr; /* a fault's address; sigqueue's value */
+	} siginfo[64];         /* of each pending signal (the last instance's) */
 	uint64_t altstack_sp, altstack_size;
 	int altstack_flags;
 	bool full_restore;       /* leave the next syscall through iretq */
@@ -471,7 +476,6 @@ struct thread {
 	bool queued;             /* on the run queue */
 	int policy;              /* SCHED_OTHER, BATCH or IDLE: all run alike */
 	int nice;                /* recorded; the round robin ignores it */
-	uint8_t rtqueued[64];    /* queued instances of real-time signals */
 	char comm[16];           /* prctl(PR_SET_NAME) */
 	uint64_t deadline;       /* monotonic ns while sleeping, 0: none */
 	int wake;                /* WAKE_* of the last sleep */

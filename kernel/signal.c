@@ -42,29 +42,79 @@ static struct k_sigaction actions[NSIG + 1];
 /* Signals sent to the process, waiting for any thread that takes them. */
 uint64_t signal_shared_pending;
 static struct sig_info shared_info[NSIG];
-static uint8_t shared_rtqueued[NSIG];
 /* The pending sets, queues and siginfo of the process and of every thread:
  * the timer interrupt sends signals too (setitimer, alarm). */
 static struct spinlock sig_lock = SPINLOCK_INIT("signal");
 
-/* Real-time signals queue each instance (up to 255 of each here); the
- * others are pending once.  All instances of one signal share the siginfo
- * of the last: no sigqueue value is carried yet. */
-static void queue_one(uint64_t *pending, uint8_t *count, int sig)
+/* Real-time signals queue each instance with its own siginfo (sigqueue's
+ * value), taken in the order sent; the others are pending once, with the
+ * siginfo of the last.  rtq holds the instances of the process's queue
+ * (tid 0) and of every thread's, oldest first.  Linux bounds them by
+ * RLIMIT_SIGPENDING; here by RTQ_MAX, past which sending one more answers
+ * -EAGAIN, as Linux does. */
+#define RTQ_MAX 512
+static struct rt_instance {
+	int tid, sig;
+	struct sig_info info;
+} rtq[RTQ_MAX];
+static int rtq_n;
+
+static void rtq_remove(int i)
 {
-	*pending |= SIGMASK(sig);
-	if (sig >= SIGRTMIN && count[sig - 1] < 255)
-		count[sig - 1]++;
+	memmove(&rtq[i], &rtq[i + 1], (size_t)(rtq_n - i - 1) * sizeof(*rtq));
+	rtq_n--;
 }
 
-static void dequeue_one(uint64_t *pending, uint8_t *count, int sig)
+/* The oldest instance of sig queued for tid into *info (when there is
+ * one).  True when another one is still queued. */
+static bool rtq_take(int tid, int sig, struct sig_info *info)
 {
-	if (sig >= SIGRTMIN && count[sig - 1] > 1) {
-		count[sig - 1]--;
-		return;
+	int i = 0;
+
+	while (i < rtq_n && !(rtq[i].tid == tid && rtq[i].sig == sig))
+		i++;
+	if (i < rtq_n) {
+		if (info)
+			*info = rtq[i].info;
+		rtq_remove(i);
 	}
-	count[sig - 1] = 0;
-	*pending &= ~SIGMASK(sig);
+	for (; i < rtq_n; i++)
+		if (rtq[i].tid == tid && rtq[i].sig == sig)
+			return true;
+	return false;
+}
+
+/* Drops the queued instances of sig (0: any) sent to tid (-1: anyone). */
+static void rtq_drop(int tid, int sig)
+{
+	for (int i = rtq_n - 1; i >= 0; i--)
+		if ((tid < 0 || rtq[i].tid == tid) && (!sig || rtq[i].sig == sig))
+			rtq_remove(i);
+}
+
+/* Marks sig pending in *pending with info.  -EAGAIN when a real-time
+ * instance finds the queue full. */
+static long queue_one(uint64_t *pending, struct sig_info *slot, int tid, int sig,
+		      const struct sig_info *info)
+{
+	if (sig >= SIGRTMIN) {
+		if (rtq_n == RTQ_MAX)
+			return -EAGAIN;
+		rtq[rtq_n++] = (struct rt_instance){ tid, sig, *info };
+	}
+	*pending |= SIGMASK(sig);
+	*slot = *info;
+	return 0;
+}
+
+/* Takes one instance of sig off *pending into *info. */
+static void dequeue_one(uint64_t *pending, const struct sig_info *slot, int tid, int sig,
+			struct sig_info *info)
+{
+	if (info)
+		*info = *slot;
+	if (sig < SIGRTMIN || !rtq_take(tid, sig, info))
+		*pending &= ~SIGMASK(sig);
 }
 static int (*symbolize)(uint64_t addr, char *buf, size_t size);
 
@@ -101,11 +151,9 @@ long signal_action(int sig, const struct k_sigaction *act, struct k_sigaction *o
 		if (ignored(sig)) { /* what is now ignored is no longer pending */
 			unsigned long f = spin_lock_irqsave(&sig_lock);
 			signal_shared_pending &= ~SIGMASK(sig);
-			shared_rtqueued[sig - 1] = 0;
-			for (struct thread *t = sched_all_threads(); t; t = t->all_next) {
+			for (struct thread *t = sched_all_threads(); t; t = t->all_next)
 				t->sigpending &= ~SIGMASK(sig);
-				t->rtqueued[sig - 1] = 0;
-			}
+			rtq_drop(-1, sig);
 			spin_unlock_irqrestore(&sig_lock, f);
 		}
 	}
@@ -155,43 +203,55 @@ static struct thread *taker(int sig)
 	return NULL;
 }
 
-static void send_locked(struct thread *t, int sig, int code);
+static long send_locked(struct thread *t, int sig, const struct sig_info *info);
 
 long signal_send(struct thread *t, int sig, int code)
+{
+	return signal_send_info(t, sig, &(struct sig_info){ code, 1, 0 });
+}
+
+long signal_send_info(struct thread *t, int sig, const struct sig_info *info)
 {
 	if (sig < 0 || sig > NSIG)
 		return -EINVAL;
 	if (sig == 0)
 		return 0;
 	unsigned long f = spin_lock_irqsave(&sig_lock);
-	send_locked(t, sig, code);
+	long r = send_locked(t, sig, info);
 	spin_unlock_irqrestore(&sig_lock, f);
-	return 0;
+	return r;
 }
 
-static void send_locked(struct thread *t, int sig, int code)
+void signal_thread_gone(struct thread *t)
 {
-	struct sig_info info = { code, 1, 0 };
+	unsigned long f = spin_lock_irqsave(&sig_lock);
+	rtq_drop(t->tid, 0);
+	spin_unlock_irqrestore(&sig_lock, f);
+}
+
+static long send_locked(struct thread *t, int sig, const struct sig_info *info)
+{
+	long r;
+
 	if (t) { /* to one thread: an ignored signal it blocks stays pending */
 		if (ignored(sig) && sig != SIGKILL && !(t->sigmask & SIGMASK(sig)))
-			return;
-		queue_one(&t->sigpending, t->rtqueued, sig);
-		t->siginfo[sig - 1] = info;
+			return 0;
+		r = queue_one(&t->sigpending, &t->siginfo[sig - 1], t->tid, sig, info);
 	} else { /* to the process: pending until a thread takes it */
 		t = taker(sig);
 		if (ignored(sig) && sig != SIGKILL && t)
-			return;
-		queue_one(&signal_shared_pending, shared_rtqueued, sig);
-		shared_info[sig - 1] = info;
-		if (!t) { /* all block it: wake any waiter in sigwait for it */
+			return 0;
+		r = queue_one(&signal_shared_pending, &shared_info[sig - 1], 0, sig, info);
+		if (r == 0 && !t) { /* all block it: wake any waiter in sigwait for it */
 			for (struct thread *c = sched_all_threads(); c; c = c->all_next)
 				if (c->sigwait & SIGMASK(sig))
 					sched_wake(c, WAKE_SIGNAL);
-			return;
+			return 0;
 		}
 	}
-	if (signal_wakes(t))
+	if (r == 0 && signal_wakes(t))
 		sched_wake(t, WAKE_SIGNAL);
+	return r;
 }
 
 static int dequeue_locked(struct thread *t, uint64_t set, struct sig_info *info);
@@ -212,15 +272,10 @@ static int dequeue_locked(struct thread *t, uint64_t set, struct sig_info *info)
 	if (!mine && !shared)
 		return 0;
 	int sig = __builtin_ctzl(mine ? mine : shared) + 1; /* the thread's own first */
-	if (mine) {
-		dequeue_one(&t->sigpending, t->rtqueued, sig);
-		if (info)
-			*info = t->siginfo[sig - 1];
-	} else {
-		dequeue_one(&signal_shared_pending, shared_rtqueued, sig);
-		if (info)
-			*info = shared_info[sig - 1];
-	}
+	if (mine)
+		dequeue_one(&t->sigpending, &t->siginfo[sig - 1], t->tid, sig, info);
+	else
+		dequeue_one(&signal_shared_pending, &shared_info[sig - 1], 0, sig, info);
 	return sig;
 }
 
@@ -234,6 +289,10 @@ void signal_fill_info(int sig, const struct sig_info *k, void *siginfo128)
 	if (k->code == SI_USER || k->code == SI_TKILL) { /* kill's: the sender */
 		w[4] = k->pid;
 		w[5] = 0;
+	} else if (k->code < 0) { /* sigqueue's (_rt): the sender, the value */
+		w[4] = k->pid;
+		w[5] = 0;
+		*(uint64_t *)(w + 6) = k->addr;
 	} else {
 		*(uint64_t *)(w + 4) = k->addr;
 	}

@@ -2,8 +2,8 @@
 /*
  * Signal syscalls: actions (rt_sigaction), the calling thread's mask and
  * pending set, waiting for signals (rt_sigsuspend, rt_sigtimedwait, pause),
- * rt_sigreturn, sigaltstack, and kill/tkill/tgkill within the one process
- * (pid 1).  Delivery itself is kernel/signal.c's.
+ * rt_sigreturn, sigaltstack, and kill/tkill/tgkill and rt_sigqueueinfo/
+ * rt_tgsigqueueinfo within the one process (pid 1).  Delivery itself is kernel/signal.c's.
  */
 #include "syscalls/syscalls.h"
 
@@ -178,4 +178,46 @@ SYSCALL_DEFINE3(tgkill, int, tgid, int, tid, int, sig)
 		return -EINVAL;
 	struct thread *t = tgid == 1 ? thread_by_tid(tid) : NULL;
 	return t ? signal_send(t, sig, SI_TKILL) : -ESRCH;
+}
+
+/* The siginfo a sigqueue caller gives (include/uapi/asm-generic/siginfo.h:
+ * si_code at 8, _rt's si_pid at 16 and si_value at 24).  Linux lets a
+ * process queue any code to itself, and refuses the kernel's own codes
+ * (>= 0, and SI_TKILL) towards others; here every target is the caller's
+ * own process. */
+static long queued_info(const void __user *uinfo, struct sig_info *k)
+{
+	int32_t w[8];
+
+	if (copy_from_user(w, uinfo, sizeof(w)) < 0)
+		return -EFAULT;
+	k->code = w[2];
+	k->pid = w[4];
+	k->addr = *(uint64_t *)(w + 6);
+	return 0;
+}
+
+SYSCALL_DEFINE3(rt_sigqueueinfo, int, pid, int, sig, const void __user *, uinfo)
+{
+	struct sig_info k;
+	long r = queued_info(uinfo, &k);
+
+	if (r < 0)
+		return r;
+	if (pid != 1)
+		return -ESRCH;
+	return signal_send_info(NULL, sig, &k);
+}
+
+SYSCALL_DEFINE4(rt_tgsigqueueinfo, int, tgid, int, tid, int, sig, const void __user *, uinfo)
+{
+	struct sig_info k;
+	long r = queued_info(uinfo, &k);
+
+	if (r < 0)
+		return r;
+	if (tgid <= 0 || tid <= 0)
+		return -EINVAL;
+	struct thread *t = tgid == 1 ? thread_by_tid(tid) : NULL;
+	return t ? signal_send_info(t, sig, &k) : -ESRCH;
 }

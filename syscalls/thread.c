@@ -162,6 +162,7 @@ SYSCALL_DEFINE1(exit, int, status)
 	robust_cleanup(t);
 	if (t->clear_child_tid && copy_to_user((void *)t->clear_child_tid, &zero, 4) == 0)
 		futex_wake_addr(t->clear_child_tid, 1);
+	signal_thread_gone(t);
 	thread_exit(status);
 }
 
