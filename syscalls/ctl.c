@@ -4,7 +4,9 @@
  * sends through the virtio console's control port
  * (kernel/virtio/console.c hands each one here, from the interrupt
  * handler).  "signal N" is kill() of the process from outside; "winsize
- * ROWS COLS" is the host terminal's new size, for tty.c.  Anything else is
+ * ROWS COLS" is the host terminal's new size, for tty.c; "threads" logs
+ * what each thread is doing (a program that outlived a signal's grace).
+ * Anything else is
  * logged and dropped, so that a newer host can add records.  Installing
  * the hook is what makes the kernel say @@ctl, after which the host
  * forwards its signals instead of stopping the VM.
@@ -38,6 +40,8 @@ static void ctl_record(const char *line)
 	} else if (!strncmp(line, "winsize ", 8) && (p = line + 8, number(&p, &a)) && *p++ == ' ' &&
 		   number(&p, &b) && !*p) {
 		tty_host_winsize(a, b);
+	} else if (!strcmp(line, "threads")) {
+		syscalls_dump_threads();
 	} else {
 		klog("elfvm.ctl: unknown record \"%.60s\" dropped", line);
 	}

@@ -47,6 +47,34 @@ void syscalls_init(void)
 	fd_init();
 }
 
+/* For a stuck program, what each of its threads is doing (the elfvm.ctl
+ * record "threads", which elfvm sends before it stops a VM whose program
+ * outlived a forwarded signal's grace).  A thread that is not running sits
+ * in the kernel with the frame of its last entry at the top of its kernel
+ * stack.  A sleeping thread sleeps in a syscall: its number and first
+ * arguments are there.  A runnable one may have been preempted by an
+ * interrupt instead, whose frame holds a vector: only the rip is given. */
+void syscalls_dump_threads(void)
+{
+	for (struct thread *t = sched_all_threads(); t; t = t->all_next) {
+		const struct regs *r = (const struct regs *)(t->kstack + KSTACK_SIZE) - 1;
+		bool sys = t->state == THREAD_SLEEPING;
+
+		if (t->kernel || t->state == THREAD_DEAD)
+			continue;
+		if (sys)
+			klog("thread %d (%.16s) sleeps in %s(%lx, %lx, %lx, %lx) from rip %lx; mask %lx "
+			     "pending %lx sigwait %lx",
+			     t->tid, t->comm, name_of(r->nr), r->rdi, r->rsi, r->rdx, r->r10, r->rip,
+			     t->sigmask, t->sigpending, t->sigwait);
+		else
+			klog("thread %d (%.16s) runnable%s, last in the kernel from rip %lx; mask %lx "
+			     "pending %lx",
+			     t->tid, t->comm, t == current ? " (current)" : "", r->rip, t->sigmask,
+			     t->sigpending);
+	}
+}
+
 static long enosys(uint64_t nr)
 {
 	if (nr >= NR_SYSCALLS) {

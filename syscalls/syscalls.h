@@ -46,6 +46,8 @@
 
 /* ---- dispatch.c ---------------------------------------------------------- */
 void syscalls_init(void);
+/* Logs what each of the program's threads is doing (elfvm.ctl "threads"). */
+void syscalls_dump_threads(void);
 /* Called by the entry code with the saved registers; puts the result in
  * rax.  Returns nonzero when every register must be restored from *r (a
  * signal frame or rt_sigreturn changed them), not only rax. */

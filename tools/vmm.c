@@ -211,6 +211,14 @@ static enum follow_end follow(struct vm_state *st, struct linebuf lb[LB_N], int6
 			limit = recorded_at + GRACE_NS;
 		if (st->grace_at && !st->recorded) {
 			int64_t g = st->grace_at + SIGNAL_GRACE_S * 1000000000LL;
+			/* First what each thread is doing, into the log; a
+			 * second later the VM is stopped. */
+			if (now >= g && !st->dumped_at) {
+				relay_ctl(st->relay, "threads\n", 0, 0);
+				st->dumped_at = now;
+			}
+			if (st->dumped_at)
+				g = st->dumped_at + 1000000000LL;
 			if (now >= g) {
 				st->kill_sig = st->first_sig;
 				snprintf(

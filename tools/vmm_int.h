@@ -53,6 +53,7 @@ struct vm_state {
 	int64_t forwarded[32]; /* when each signal was forwarded, 0: never */
 	int64_t grace_at;      /* the first forwarded signal's time */
 	int first_sig;         /* and which it was */
+	int64_t dumped_at;     /* when "threads" was sent, its grace over */
 	int kill_sig;          /* the signal that ended the VM from here */
 	int escaped;           /* Ctrl-] q */
 };
