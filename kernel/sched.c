@@ -41,6 +41,27 @@ static void run_push(struct thread *t)
 	run_tail = t;
 }
 
+/* Takes t off the run queue if it is on it. */
+static void run_remove(struct thread *t)
+{
+	struct thread *prev = NULL;
+
+	if (!t->queued)
+		return;
+	for (struct thread *q = run_head; q; prev = q, q = q->run_next) {
+		if (q != t)
+			continue;
+		if (prev)
+			prev->run_next = q->run_next;
+		else
+			run_head = q->run_next;
+		if (run_tail == q)
+			run_tail = prev;
+		break;
+	}
+	t->queued = false;
+}
+
 static struct thread *run_pop(void)
 {
 	struct thread *t = run_head;
@@ -213,7 +234,7 @@ static void schedule(void)
 	if (!next)
 		next = prev;
 	else if (next != prev && prev->state == THREAD_RUNNABLE)
-		run_push(prev); /* a no-op when a wake-up queued it while we halted */
+		run_push(prev); /* still runnable: behind the others */
 	slice_end = clock_monotonic_ns() + SLICE_NS;
 	if (next != prev) {
 		spin_unlock(&sched_lock);
@@ -271,7 +292,13 @@ void waitq_remove(struct waiter *w)
 	spin_unlock_irqrestore(&q->lock, f);
 }
 
-/* Under sched_lock. */
+/* Under sched_lock.  The thread on the CPU is not queued: it is between
+ * wait_prepare and schedule(), or halting inside schedule(), and either
+ * sees its state RUNNABLE again and carries on.  Queuing it would leave a
+ * stale entry behind once it ran on, and retire() reuses run_next: the
+ * queue would then lead into the dead list and lose every runnable thread
+ * after it (mariadbd's threads, runnable and never run again, at its
+ * shutdown). */
 static void wake_locked(struct thread *t, int why)
 {
 	if (t->state != THREAD_SLEEPING)
@@ -279,7 +306,8 @@ static void wake_locked(struct thread *t, int why)
 	t->state = THREAD_RUNNABLE;
 	t->wake = why;
 	t->deadline = 0;
-	run_push(t);
+	if (t != current)
+		run_push(t);
 	timer_reprogram();
 }
 
@@ -431,6 +459,7 @@ static noreturn void retire(struct thread *t)
 		}
 	}
 	t->state = THREAD_DEAD;
+	run_remove(t);      /* never queued while it runs (wake_locked); to be sure */
 	t->run_next = dead; /* freed by the next thread, off this stack */
 	dead = t;
 	schedule();
