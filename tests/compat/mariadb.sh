@@ -42,18 +42,11 @@ mdb_sql -N -B sbtest -e "SELECT id, v FROM t ORDER BY id" >got.tsv 2>sel.err || 
 mdb_sysbench 3 1 sb.out || { mdb_stop; exit 1; }
 grep -q "InnoDB: Using Linux native AIO" vm.err || { mdb_stop; die "InnoDB did not use native AIO: $(grep -m1 -i aio vm.err)"; }
 mdb_sql -e SHUTDOWN >shut.out 2>&1 || { mdb_stop; die "SHUTDOWN failed: $(tail -n 1 shut.out)"; }
-# Shutdown takes well under a second alone.  Known bug, not yet found: in
-# about 1 run of 9 mariadbd stops after "Normal shutdown" and never ends
-# (docs/servers.md, "MariaDB").  Until it is fixed that one outcome is
-# reported on stdout and the VM stopped, so that it does not fail the
-# suite; every other end of SHUTDOWN is checked below.
+# Shutdown takes well under a second alone.  A server still running 30 s
+# later is stopped; the dump of its threads by the kernel (elfvm.ctl threads)
+# is in vm.klog, and its first line in the message.
 i=0; while kill -0 "$VM" 2>/dev/null && [ $i -lt 60 ]; do i=$((i + 1)); sleep 0.5; done
-if kill -0 "$VM" 2>/dev/null; then
-	[ "$(tail -n 1 vm.err | grep -c "Normal shutdown")" = 1 ] || { mdb_stop; die "the VM still runs 30 s after SHUTDOWN; mariadbd last said: $(tail -n 1 vm.err)"; }
-	mdb_stop
-	echo "known bug: mariadbd did not end after Normal shutdown; VM stopped"
-	exit 0
-fi
+kill -0 "$VM" 2>/dev/null && { last=$(tail -n 1 vm.err); mdb_stop; die "the VM still runs 30 s after SHUTDOWN; mariadbd last said: $last; $(grep -c "^thread " vm.klog) threads: $(grep -m 1 "^thread " vm.klog)"; }
 wait "$VM"; st=$?
 [ $st = 0 ] || die "after SHUTDOWN the VM ended with status $st: $(tail -c 200 vm.err)"
 grep -q "Shutdown complete" vm.err || die "mariadbd did not complete its shutdown: $(tail -c 200 vm.err)"
@@ -76,13 +69,7 @@ with open(\"rows.sql\", \"w\") as f:
 mdb_sql sbtest <rows.sql >ins.out 2>&1 || { mdb_stop; die "INSERT failed: $(tail -n 1 ins.out)"; }
 mdb_sql -e SHUTDOWN >shut.out 2>&1 || { mdb_stop; die "SHUTDOWN failed: $(tail -n 1 shut.out)"; }
 i=0; while kill -0 "$VM" 2>/dev/null && [ $i -lt 60 ]; do i=$((i + 1)); sleep 0.5; done
-if kill -0 "$VM" 2>/dev/null; then
-	# Read before mdb_stop: its SIGTERM makes elfvm write a line of its own.
-	[ "$(tail -n 1 vm.err | grep -c "Normal shutdown")" = 1 ] || { mdb_stop; die "the VM still runs 30 s after SHUTDOWN: $(tail -n 1 vm.err)"; }
-	mdb_stop
-	echo "known bug: mariadbd did not end after Normal shutdown; VM stopped"
-	exit 0
-fi
+kill -0 "$VM" 2>/dev/null && { last=$(tail -n 1 vm.err); mdb_stop; die "the VM still runs 30 s after SHUTDOWN; mariadbd last said: $last; $(grep -m 1 "^thread " vm.klog)"; }
 PATH=$PATH:/usr/sbin
 mariadbd --no-defaults --datadir="$PWD/data" --user="$(id -un)" --skip-networking --socket="$PWD/n.sock" \
 	--pid-file="$PWD/n.pid" $MDB_INNODB >native.out 2>native.err &
