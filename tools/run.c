@@ -391,7 +391,7 @@ static int run_image(const struct run_opts *o, const struct net_plan *net, struc
 		r = fail125("%s: %s", path, strerror(errno));
 	fd = -1;
 	if (r == 0)
-		status = boot(o, net, kernel, path, 1, log, s->prog->path);
+		status = boot(o, net, kernel, path, 1, log, s->prog->found);
 	else
 		unlink(path);
 out:
