@@ -215,7 +215,10 @@ static int build(const char *src, const struct trim_tmp *t, char *kernel, size_t
 {
 	char var[PATH_MAX + 32], lock[PATH_MAX + 32], made[PATH_MAX + 64], tmp[PATH_MAX + 32];
 	char out_path[PATH_MAX + 16], line[PATH_MAX + 64] = "";
-	char *v[] = { "/usr/bin/env", "make", "-s", var, "trim", NULL };
+	/* A make above elfvm (make test) must not pass its flags and jobserver
+	 * down to this one, which is no part of that build. */
+	char *v[] = { "/usr/bin/env", "-u",   "MAKEFLAGS", "-u", "MFLAGS", "-u",
+		      "MAKELEVEL",    "make", "-s",        var,  "trim",   NULL };
 	int out, err, lk, status, r = 0;
 	FILE *f;
 

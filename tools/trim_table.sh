@@ -5,10 +5,12 @@
 # `elfvm run --profile` file, or a plain list of names (one a line or
 # separated by blanks); '#' starts a comment and `unknown …` lines (the
 # analyzer's unrecovered sites) are skipped.  A line whose second word is a
-# number is a NAME NUMBER … record: only its first word is a name.  The
-# Makefile calls it; it decides nothing about the build itself.
+# number is a NAME NUMBER … record: its number decides (the analyzer names
+# a number musl does not know syscall_N), written =N.  The Makefile calls
+# it; it decides nothing about the build itself.
 #
-#   trim_table.sh names FILE             the kept names, sorted, one a line
+#   trim_table.sh names FILE             the kept entries (names, =N),
+#                                        sorted, one a line
 #   trim_table.sh key FILE               16 hex digits naming that list
 #   trim_table.sh table FILE TABLE MUSLH the header: TABLE's lines for the
 #                                        kept names (checked against musl's
@@ -31,7 +33,7 @@ names() {
 	[ -r "$1" ] || { echo "trim_table.sh: cannot read $1" >&2; exit 1; }
 	{ sed 's/#.*//' "$1" | awk '
 		NF == 0 || $1 == "unknown" { next }
-		$2 ~ /^[0-9]+$/ { print $1; next }
+		$2 ~ /^[0-9]+$/ { print "=" ($2 + 0); next }
 		{ for (i = 1; i <= NF; i++) print $i }'
 	  for n in $ALWAYS; do echo "$n"; done; } | LC_ALL=C sort -u
 }
@@ -44,9 +46,15 @@ key)
 	;;
 table)
 	l=$(names "$2")
-	bad=$(printf '%s\n' "$l" | grep -v '^[a-z0-9_]*$' || true)
+	bad=$(printf '%s\n' "$l" | grep -v '^[a-z0-9_]*$' | grep -v '^=[0-9]*$' || true)
 	[ -z "$bad" ] || { echo "$2: not a syscall name: $(echo $bad)" >&2; exit 1; }
 	for n in $l; do
+		case $n in
+		=*)
+			[ "${n#=}" -lt 512 ] || { echo "$2: no syscall number ${n#=}" >&2; exit 1; }
+			continue
+			;;
+		esac
 		grep -q "^#define __NR_$n[[:space:]]" "$4" ||
 			{ echo "$2: no syscall named '$n' (musl's $4)" >&2; exit 1; }
 		grep -q "^SYSCALL([0-9]*, $n," "$3" ||
@@ -54,7 +62,7 @@ table)
 	done
 	kept=$(printf '%s\n' "$l" | awk '{ printf "%s|", $1 }')
 	lines=$(grep '^SYSCALL(' "$3" | awk -F'[(,]' -v kept="|$kept" \
-		'index(kept, "|" substr($3, 2) "|")')
+		'index(kept, "|" substr($3, 2) "|") || index(kept, "|=" $2 "|")')
 	echo "/* generated from $2 by tools/trim_table.sh; do not edit */"
 	echo '#ifndef SYSCALL_TABLE_TRIMMED'
 	echo '#define SYSCALL_TABLE_TRIMMED 1'

@@ -8,8 +8,8 @@
 #   trim/cut            make SYSCALLS=FILE with busybox true's profile: the
 #                       trimmed kernel lacks sys_mkdir (nm), busybox mkdir
 #                       gets -ENOSYS there, and the log says it was cut
-#   trim/bad-list       make SYSCALLS= with a name that is no syscall fails
-#                       with one clear line
+#   trim/bad-list       make SYSCALLS= with a name that is no syscall, or a
+#                       number past Linux's table, fails with one clear line
 #   trim/dynamic/NAME   --trim=dynamic gives the full kernel's stdout and
 #                       status (guest programs, busybox, ls)
 #   trim/cache          the second --trim=dynamic of a program boots the
@@ -103,10 +103,15 @@ trim_cut_case() {
 trim_bad_list_case() {
 	next_case trim/bad-list || return 0
 	trim_fake
-	printf 'read write\nfrobnicate 9999 static 1\n' >"$D/list"
+	printf 'read write\nfrobnicate # a typo\n' >"$D/list"
 	make -s -C "$ROOT" SYSCALLS="$D/list" trim >"$D/make.out" 2>"$D/make.err" &&
 		fail "make accepted a list naming frobnicate"
 	grep -q "no syscall named 'frobnicate'" "$D/make.err" ||
+		fail "no clear error: $(head -n 2 "$D/make.err")"
+	printf 'read 0 static 1\nsyscall_9999 9999 static 1\n' >"$D/list2"
+	make -s -C "$ROOT" SYSCALLS="$D/list2" trim >"$D/make.out" 2>"$D/make.err" &&
+		fail "make accepted a list with number 9999"
+	grep -q "no syscall number 9999" "$D/make.err" ||
 		fail "no clear error: $(head -n 2 "$D/make.err")"
 	pass
 }
