@@ -174,31 +174,46 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-/* The kept names (tools/trim_table.sh's reading of list) hashed with the
- * full kernel's size and mtime into key; their count in *count.  Returns
- * 0 or 125 after a message. */
-static int list_key(const char *src, const char *full, const struct trim_tmp *t, char *key, size_t n,
-		    int *count)
+/* sh SRC/tools/trim_table.sh MODE LIST [ARG] with stdout into path.
+ * Returns its status, or -1. */
+static int table_script(const char *src, const char *mode, const char *list, const char *arg,
+			const char *path)
 {
-	char script[PATH_MAX + 32], line[256];
-	char *v[] = { "/bin/sh", script, "names", (char *)t->list, NULL };
-	uint64_t h = 0xcbf29ce484222325ULL;
-	int out = open_out(t->names), status;
-	struct stat st;
-	FILE *f;
+	char script[PATH_MAX + 32];
+	char *v[] = { "/bin/sh", script, (char *)mode, (char *)list, (char *)arg, NULL };
+	int out = open_out(path), status;
 
 	snprintf(script, sizeof(script), "%s/tools/trim_table.sh", src);
 	status = out < 0 ? -1 : spawn(v, NULL, -1, out, -1);
 	if (out >= 0)
 		close(out);
+	return status;
+}
+
+/* The list's entries as tools/trim_table.sh reads them, hashed with the
+ * full kernel's size and mtime into key; how many of syscalls/table.h's
+ * entries it keeps in *count.  Returns 0 or 125 after a message. */
+static int list_key(const char *src, const char *full, const struct trim_tmp *t, char *key, size_t n,
+		    int *count)
+{
+	char line[256], table[PATH_MAX + 32];
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int status = table_script(src, "names", t->list, NULL, t->names);
+	struct stat st;
+	FILE *f;
+
 	if (status != 0 || !(f = fopen(t->names, "re")))
-		return trim_fail("%s names %s failed (status %d)", script, t->list, status);
-	*count = 0;
-	while (fgets(line, sizeof(line), f)) {
+		return trim_fail("tools/trim_table.sh names %s failed (status %d)", t->list, status);
+	while (fgets(line, sizeof(line), f))
 		h = fnv(h, line, strlen(line));
-		(*count)++;
-	}
 	fclose(f);
+	snprintf(table, sizeof(table), "%s/syscalls/table.h", src);
+	*count = -1;
+	if (table_script(src, "count", t->list, table, t->names) == 0 && (f = fopen(t->names, "re"))) {
+		if (fscanf(f, "%d", count) != 1)
+			*count = -1;
+		fclose(f);
+	}
 	if (stat(full, &st) < 0)
 		return trim_fail("%s: %s (build it with make)", full, strerror(errno));
 	h = fnv(h, &st.st_size, sizeof(st.st_size));
@@ -317,9 +332,7 @@ static void say_trimmed(const struct run_opts *o, const char *kernel, const char
 {
 	uint64_t ft, fl, tt, tl;
 
-	fprintf(stderr,
-		"elfvm: trimmed kernel (--trim=%s: %d syscalls listed, those always kept "
-		"included), %s: %s\n",
+	fprintf(stderr, "elfvm: trimmed kernel (--trim=%s: %d of the kernel's syscalls kept), %s: %s\n",
 		o->trim, count, cached ? "from the cache" : "built now", kernel);
 	if (kernel_sizes(full, &ft, &fl) == 0 && kernel_sizes(kernel, &tt, &tl) == 0 && ft && fl)
 		fprintf(stderr,
