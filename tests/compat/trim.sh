@@ -14,8 +14,9 @@
 #                       status (guest programs, busybox, ls)
 #   trim/cache          the second --trim=dynamic of a program boots the
 #                       cached kernel (--verbose says so)
-#   trim/static         --trim=static: the same output, or, while elfvm has
-#                       no analyze verb, status 125 and one line saying so
+#   trim/static/NAME, trim/both/NAME  --trim=static and --trim=both: the
+#                       full kernel's output, or, while elfvm has no
+#                       analyze verb, status 125 and one line saying so
 #   trim/opts           --trim with --kernel, and --trim=nonsense, are
 #                       refused with status 125
 # Every trimmed kernel lands in the suite's cache ($XDG_CACHE_HOME) and in
@@ -150,17 +151,24 @@ trim_cache_case() {
 	pass
 }
 
-trim_static_case() {
-	next_case trim/static || return 0
+# trim_analyzed_case MODE NAME PROG ARGS…: --trim=MODE (static or both)
+# gives the full kernel's stdout and status; while elfvm has no analyze
+# verb, status 125 and one line saying so.
+trim_analyzed_case() {
+	m=$1
+	next_case "$2" || return 0
+	shift 2
 	trim_fake
-	trim_run full build/guest/hello.gcc-static
-	trim_run trim --trim=static build/guest/hello.gcc-static
+	trim_run full "$@"
+	fst=$st
+	trim_run trim --trim="$m" "$@"
 	if grep -q 'needs `elfvm analyze`' "$D/trim.err"; then
 		[ "$st" = 125 ] || fail "status $st without analyze, expected 125"
 		[ "$(wc -l <"$D/trim.err")" = 1 ] || fail "more than one line: $(head -c 300 "$D/trim.err")"
 		pass
 	fi
-	[ "$st" = 0 ] || fail "--trim=static: status $st: $(head -c 300 "$D/trim.err")"
+	[ "$st" = "$fst" ] || fail "--trim=$m: status $st, $fst under the full kernel:" \
+		"$(head -c 300 "$D/trim.err")"
 	cmp -s "$D/full.out" "$D/trim.out" || fail "stdout differs from the full kernel's"
 	pass
 }
@@ -188,5 +196,7 @@ trim_same_case trim/dynamic/pthreads.musl-dyn build/guest/pthreads.musl-dyn
 trim_same_case trim/dynamic/busybox "$BUSYBOX" ls -l /etc
 trim_same_case trim/dynamic/ls /bin/ls /
 trim_cache_case
-trim_static_case
+trim_analyzed_case static trim/static/hello build/guest/hello.gcc-static
+trim_analyzed_case both trim/both/files_rw build/guest/files_rw.musl-dyn
+trim_analyzed_case both trim/both/busybox "$BUSYBOX" ls -l /etc
 trim_opts_case
