@@ -23,20 +23,29 @@ static const char *name_of(size_t nr)
 
 int profile_write(const struct vm_profile *p, const char *path, const char *prog, char *why, size_t n)
 {
-	uint64_t calls = 0;
+	uint64_t calls = 0, other = p->count[VM_PROFILE_NRS];
 	int kinds = 0, err;
 	FILE *f;
 
-	for (size_t nr = 0; nr <= VM_PROFILE_NRS; nr++) {
-		calls += p->count[nr];
-		kinds += p->count[nr] != 0;
+	/* The header's totals are the NAME lines' own, so that they add up;
+	 * calls to numbers without a name are counted apart. */
+	for (size_t nr = 0; nr < VM_PROFILE_NRS; nr++) {
+		if (name_of(nr)) {
+			calls += p->count[nr];
+			kinds += p->count[nr] != 0;
+		} else {
+			other += p->count[nr];
+		}
 	}
 	if (!(f = fopen(path, "we"))) {
 		snprintf(why, n, "--profile %s: %s", path, strerror(errno));
 		return -1;
 	}
-	fprintf(f, "# elfvm syscall profile of %s: %llu calls, %d syscalls (NAME NUMBER COUNT)\n", prog,
+	fprintf(f, "# elfvm syscall profile of %s: %llu calls, %d syscalls (NAME NUMBER COUNT)", prog,
 		(unsigned long long)calls, kinds);
+	if (other)
+		fprintf(f, "; %llu calls to numbers that are no syscall", (unsigned long long)other);
+	fputc('\n', f);
 	for (size_t nr = 0; nr < VM_PROFILE_NRS; nr++) {
 		if (!p->count[nr])
 			continue;

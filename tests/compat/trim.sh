@@ -5,6 +5,8 @@
 #                       (exit_group, which never returns to be traced,
 #                       counted once), and the header's total adds up
 #   trim/profile-crash  a program killed by a signal still gets its profile
+#   trim/profile-enosys numbers past Linux's table share one counter, a
+#                       comment line apart from the header's totals
 #   trim/cut            make SYSCALLS=FILE with busybox true's profile: the
 #                       trimmed kernel lacks sys_mkdir (nm), busybox mkdir
 #                       gets -ENOSYS there, and the log says it was cut
@@ -72,6 +74,18 @@ trim_crash_case() {
 	trim_run vm --profile "$D/prof" build/guest/crash.gcc-static abort
 	[ "$st" = 134 ] || fail "expected status 134 (SIGABRT) got $st"
 	grep -q '^write 1 ' "$D/prof" || fail "the profile of the killed program lacks its write"
+	pass
+}
+
+# enosys calls 1000, 100000, 0x7fffffff and -1: one shared counter.
+trim_enosys_case() {
+	next_case trim/profile-enosys || return 0
+	trim_fake
+	trim_run vm --profile "$D/prof" build/guest/enosys.gcc-static
+	[ "$st" = 0 ] || fail "expected status 0 got $st"
+	grep -q '^# >=512 4 ' "$D/prof" || fail "no '# >=512 4' line: $(grep -m 1 '>=' "$D/prof")"
+	head -n 1 "$D/prof" | grep -q '; 4 calls to numbers that are no syscall$' ||
+		fail "the header does not count them apart: $(head -n 1 "$D/prof")"
 	pass
 }
 
@@ -187,6 +201,7 @@ trim_opts_case() {
 
 trim_profile_case trim/profile build/guest/files_rw.gcc-static
 trim_crash_case
+trim_enosys_case
 trim_cut_case
 trim_bad_list_case
 for p in hello files_rw pthreads net_tcp signals epoll; do
