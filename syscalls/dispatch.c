@@ -36,14 +36,14 @@ static const uint8_t nargs[NR_SYSCALLS] = {
 };
 
 /* What the full kernel implements, so that a trimmed one can tell a cut
- * syscall from one that no build has (the bits only, no handler named). */
+ * syscall from one that no build has (flags only: no handler is named). */
 static const bool implemented[NR_SYSCALLS] = {
 #define SYSCALL(nr, name, n) [nr] = true,
 #include "syscalls/table.h"
 #undef SYSCALL
 };
 
-/* Who watches the calls: one flag word, so that the common path tests a
+/* Who watches the calls: one flag byte, so that the common path tests a
  * single byte whatever is on. */
 #define OBSERVE_STRACE 1
 #define OBSERVE_PROFILE 2
