@@ -4,6 +4,7 @@
 #   make test       every test; ends with "N passed, N failed"
 #   make bench      the benchmark suite (elfvm bench)
 #   make soak       the long load tests (tests/soak/*.sh), never part of test
+#   make SYSCALLS=FILE  a kernel with only FILE's syscalls (docs/trim.md)
 
 B := build
 HOSTCC ?= gcc
@@ -53,7 +54,11 @@ $(B)/gen/syscall_names.h: $(MUSL_SYSCALL_H)
 	  echo 'static const char *const syscall_names[] = {'; \
 	  sed -n 's/^#define __NR_\([a-z0-9_]*\)[[:space:]]*\([0-9]*\)$$/[\2] = "\1",/p' $<; \
 	  echo '};' ) > $@
-$(B)/k/syscalls/dispatch.c.o: $(B)/gen/syscall_names.h
+# The table dispatch.c builds: syscalls/table.h whole, or a trimmed part.
+$(B)/gen/syscall_table.h: syscalls/table.h tools/trim_table.sh
+	@mkdir -p $(dir $@)
+	sh tools/trim_table.sh full $< > $@.tmp && mv $@.tmp $@
+$(B)/k/syscalls/dispatch.c.o: $(B)/gen/syscall_names.h $(B)/gen/syscall_table.h
 # ---- lwIP 2.1.3: Debian's source package, unpacked once, never committed ----
 # `apt-get source` needs a deb-src entry and dpkg-dev (tools/deps.sh).  Only
 # the core (IPv4, IPv6, TCP, UDP) and the Ethernet glue are built: the
@@ -88,6 +93,40 @@ $(LWIP_USERS): | $(LWIP_STAMP)
 
 $(B)/kernel.elf: $(KOBJ) $(LWIP_OBJ) kernel/arch/x86_64/kernel.ld
 	$(KCC) $(KCFLAGS) $(KLDFLAGS) $(KOBJ) $(LWIP_OBJ) -o $@
+
+# ---- trimmed kernels: make SYSCALLS=FILE (docs/trim.md) -------------------
+# FILE (analyze output, a --profile file or names) becomes a table of its
+# own; only dispatch.c sees it, so a trimmed kernel is the full kernel's
+# other objects, one dispatch.c compiled against that table, and a link in
+# which --gc-sections drops every handler nothing references any more.  It
+# goes to $(B)/trim/KEY/ (KEY: a hash of the kept names), never over
+# $(B)/kernel.elf.
+ifneq ($(SYSCALLS),)
+TRIM_KEY := $(shell sh tools/trim_table.sh key '$(SYSCALLS)')
+ifeq ($(TRIM_KEY),)
+$(error SYSCALLS=$(SYSCALLS): cannot read the list)
+endif
+TRIM := $(B)/trim/$(TRIM_KEY)
+$(TRIM)/gen/syscall_table.h: $(SYSCALLS) syscalls/table.h tools/trim_table.sh $(MUSL_SYSCALL_H)
+	@mkdir -p $(dir $@)
+	sh tools/trim_table.sh table '$(SYSCALLS)' syscalls/table.h $(MUSL_SYSCALL_H) > $@.tmp
+	mv $@.tmp $@
+$(TRIM)/dispatch.c.o: syscalls/dispatch.c $(TRIM)/gen/syscall_table.h $(B)/gen/syscall_names.h
+	$(KCC) $(subst -I$(B)/gen,-I$(TRIM)/gen -I$(B)/gen,$(KCFLAGS)) -c $< -o $@
+TRIM_OBJ := $(filter-out $(B)/k/syscalls/dispatch.c.o,$(KOBJ)) $(TRIM)/dispatch.c.o
+$(TRIM)/kernel.elf: $(TRIM_OBJ) $(LWIP_OBJ) kernel/arch/x86_64/kernel.ld
+	$(KCC) $(KCFLAGS) $(KLDFLAGS) $(TRIM_OBJ) $(LWIP_OBJ) -o $@
+# The sizes, full against trimmed; `elfvm run --trim` reads the first line.
+trim: $(TRIM)/kernel.elf $(B)/kernel.elf
+	@echo "trimmed kernel: $(TRIM)/kernel.elf"
+	@sh tools/trim_table.sh sizes $(B)/kernel.elf > $(TRIM)/full.sizes
+	@sh tools/trim_table.sh sizes $(TRIM)/kernel.elf > $(TRIM)/trim.sizes
+	@read ft fl < $(TRIM)/full.sizes; read tt tl < $(TRIM)/trim.sizes; \
+	 printf '%-8s %10s %10s\n' "" ".text" "loaded" "full" $$ft $$fl "trimmed" $$tt $$tl; \
+	 printf 'cut      %9s%% %9s%%\n' $$(( (ft - tt) * 1000 / ft )) $$(( (fl - tl) * 1000 / fl )) | \
+		sed 's/\([0-9]\)%/.\1%/g; s/ \./0./g'
+.DEFAULT_GOAL := trim
+endif
 
 # ---- libc-aware/: Debian's musl with its syscalls as function calls ----------
 # libc-aware/build.sh unpacks `apt-get source musl`, applies syscall.cocci
@@ -140,6 +179,9 @@ HCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -MMD -MP
 $(B)/h/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HCFLAGS) -c $< -o $@
+# The profile's names are the kernel's (musl's list, generated above).
+$(B)/h/tools/profile.o: $(B)/gen/syscall_names.h
+$(B)/h/tools/profile.o: HCFLAGS += -I$(B)/gen
 $(B)/elfvm: $(patsubst %.c,$(B)/h/%.o,$(TSRC) $(PURE))
 	$(HOSTCC) $^ -lelf -lpthread -o $@
 
@@ -224,7 +266,9 @@ format-check: | $(DEPS_STAMP)
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests test bench soak format-check clean
+.PHONY: all tests test bench soak format-check clean trim
+ifeq ($(SYSCALLS),)
 .DEFAULT_GOAL := all
+endif
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

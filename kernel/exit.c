@@ -2,7 +2,8 @@
 /*
  * The end of the VM: each way out waits until the host has all of the
  * program's output (console_flush), writes its @@ record (docs/protocol.md)
- * to the log and then hands the status to the platform's exit device
+ * to the log, after the syscall profile when one was asked for
+ * (profile.c), and then hands the status to the platform's exit device
  * (isa-debug-exit, the arch's platform.c), which stops QEMU at once.
  */
 #include "kernel/arch.h"
@@ -11,6 +12,7 @@
 noreturn void vm_exit_status(int status)
 {
 	console_flush();
+	profile_dump();
 	klog("@@exit %d", status & 0xff);
 	platform_exit(status & 0xff);
 }
@@ -18,6 +20,7 @@ noreturn void vm_exit_status(int status)
 noreturn void vm_exit_signal(int sig)
 {
 	console_flush();
+	profile_dump();
 	klog("@@signal %d", sig);
 	platform_exit(128 + sig);
 }
@@ -31,6 +34,7 @@ noreturn void vm_exit_error(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	console_flush();
+	profile_dump();
 	klog("@@error %s", buf);
 	platform_exit(125);
 }

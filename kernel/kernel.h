@@ -138,6 +138,16 @@ void platform_log_write(const char *s, size_t len);
  * answers, halts with interrupts off for ever.  Never returns. */
 noreturn void platform_exit(int status);
 
+/* ---- profile.c ------------------------------------------------------------- */
+/* The syscall profile (docs/trim.md): counters per number, written as
+ * @@profile records by the exits below when profile_start was called. */
+#define PROFILE_SYSCALLS 512 /* numbers >= this share one counter */
+void profile_start(void);
+void profile_count(uint64_t nr);
+/* Logs one @@profile record per nonzero counter, once; nothing when
+ * profiling is off. */
+void profile_dump(void);
+
 /* ---- exit.c ------------------------------------------------------------------ */
 /* Ends the VM after the @@ record for docs/protocol.md; never returns. */
 noreturn void vm_exit_status(int status);

@@ -6,30 +6,48 @@
  * musl's syscall list, generated at build time).  With strace=1 on the
  * command line every call is reported as an @@strace record, marked
  * " [direct]" when it came through the vDSO's entry rather than the
- * `syscall` instruction (both entries land here, docs/vdso.md).
+ * `syscall` instruction (both entries land here, docs/vdso.md); with
+ * profile=1 every call is counted (kernel/profile.c).  The table comes from
+ * syscall_table.h: syscalls/table.h itself, or in a trimmed kernel (`make
+ * SYSCALLS=FILE`, docs/trim.md) the part of it that FILE names, so that the
+ * cut handlers are referenced by nobody and --gc-sections drops them.
  */
 #include "syscalls/syscalls.h"
 #include "syscall_names.h" /* generated: static const char *const syscall_names[] */
 
 #define NR_SYSCALLS 512
 
+/* Generated (the Makefile): SYSCALL() lines, and SYSCALL_TABLE_TRIMMED,
+ * 1 when they are a trimmed kernel's subset of syscalls/table.h. */
 #define SYSCALL(nr, name, nargs) long sys_##name(const struct regs *r);
-#include "syscalls/table.h"
+#include "syscall_table.h"
 #undef SYSCALL
 
 static long (*const table[NR_SYSCALLS])(const struct regs *) = {
 #define SYSCALL(nr, name, nargs) [nr] = sys_##name,
-#include "syscalls/table.h"
+#include "syscall_table.h"
 #undef SYSCALL
 };
 
 static const uint8_t nargs[NR_SYSCALLS] = {
 #define SYSCALL(nr, name, n) [nr] = n,
+#include "syscall_table.h"
+#undef SYSCALL
+};
+
+/* What the full kernel implements, so that a trimmed one can tell a cut
+ * syscall from one that no build has (flags only: no handler is named). */
+static const bool implemented[NR_SYSCALLS] = {
+#define SYSCALL(nr, name, n) [nr] = true,
 #include "syscalls/table.h"
 #undef SYSCALL
 };
 
-static bool strace;
+/* Who watches the calls: one flag byte, so that the common path tests a
+ * single byte whatever is on. */
+#define OBSERVE_STRACE 1
+#define OBSERVE_PROFILE 2
+static uint8_t observe;
 static uint64_t enosys_logged[NR_SYSCALLS / 64];
 
 static const char *name_of(uint64_t nr)
@@ -43,7 +61,14 @@ void syscalls_init(void)
 {
 	char buf[8];
 
-	strace = cmdline_get("strace", buf, sizeof(buf)) != NULL;
+	if (cmdline_get("strace", buf, sizeof(buf)))
+		observe |= OBSERVE_STRACE;
+	if (cmdline_get("profile", buf, sizeof(buf))) {
+		observe |= OBSERVE_PROFILE;
+		profile_start();
+	}
+	if (SYSCALL_TABLE_TRIMMED)
+		kdebug("syscalls: trimmed kernel, %d syscalls kept (docs/trim.md)", SYSCALL_TABLE_COUNT);
 	fd_init();
 }
 
@@ -81,7 +106,12 @@ static long enosys(uint64_t nr)
 		klog("syscall %lu does not exist: -ENOSYS", nr);
 	} else if (!(enosys_logged[nr / 64] & (1UL << (nr % 64)))) {
 		enosys_logged[nr / 64] |= 1UL << (nr % 64);
-		klog("syscall %s (%lu) is not implemented: -ENOSYS", name_of(nr), nr);
+		if (SYSCALL_TABLE_TRIMMED && implemented[nr])
+			klog("syscall %s (%lu) was cut from this trimmed kernel: -ENOSYS", name_of(nr),
+			     nr);
+		else
+			klog("syscall %s (%lu) is not implemented%s: -ENOSYS", name_of(nr), nr,
+			     SYSCALL_TABLE_TRIMMED ? " (trimmed kernel)" : "");
 	}
 	return -ENOSYS;
 }
@@ -103,14 +133,32 @@ static void trace(const struct regs *r, uint64_t nr, long ret)
 	klog("%s", buf);
 }
 
+/* The dispatch when someone watches (strace=1, profile=1), off the common
+ * path: counted before the handler runs, since exit and exit_group never
+ * come back, and traced after. */
+__attribute__((noinline)) static long dispatch_observed(struct regs *r, uint64_t nr)
+{
+	long ret;
+
+	if (observe & OBSERVE_PROFILE)
+		profile_count(nr);
+	ret = nr < NR_SYSCALLS && table[nr] ? table[nr](r) : enosys(nr);
+	if (observe & OBSERVE_STRACE)
+		trace(r, nr, ret);
+	return ret;
+}
+
 __entry_text int syscall_dispatch(struct regs *r)
 {
 	uint64_t nr = r->nr;
 
 	current->full_restore = false;
-	long ret = nr < NR_SYSCALLS && table[nr] ? table[nr](r) : enosys(nr);
-	if (strace)
-		trace(r, nr, ret);
+	/* One test of one byte is all that watching costs the common path. */
+	long ret;
+	if (__builtin_expect(observe, 0))
+		ret = dispatch_observed(r, nr);
+	else
+		ret = nr < NR_SYSCALLS && table[nr] ? table[nr](r) : enosys(nr);
 	r->rax = ret;
 	/* The common case has nothing to do on the way out. */
 	if (sched_need_resched || current->sigpending || signal_shared_pending ||

@@ -49,6 +49,14 @@ static const char run_usage[] =
 	"                      and environment)\n"
 	"  --timeout SECONDS   kill the VM after SECONDS; exit status 124\n"
 	"  --strace            print each system call to stderr (or to --log)\n"
+	"  --profile FILE      count the system calls the run makes and write them\n"
+	"                      to FILE: NAME NUMBER COUNT, one a line (docs/trim.md)\n"
+	"  --trim[=static|dynamic|both]  boot a kernel with only the system calls\n"
+	"                      the program needs (default both): static asks\n"
+	"                      `elfvm analyze`, dynamic profiles a run of the same\n"
+	"                      command first (stdin /dev/null, output dropped);\n"
+	"                      built by make in elfvm's source tree, kept in the\n"
+	"                      cache (docs/trim.md)\n"
 	"  --log FILE          write the kernel log to FILE, including the crash\n"
 	"                      report (registers, backtrace) when the program dies\n"
 	"                      of a signal\n"
@@ -174,6 +182,10 @@ static int set_value(struct run_opts *o, const char *name, const char *v)
 		o->machine = v;
 	} else if (!strcmp(name, "--log")) {
 		o->log = v;
+	} else if (!strcmp(name, "--profile")) {
+		if (!*v)
+			return opts_bad(o, "%s", "--profile wants a file name");
+		o->profile = v;
 	} else {
 		o->kernel = v; /* --kernel */
 	}
@@ -186,9 +198,9 @@ static int takes_value(const struct run_opts *o, const char *name)
 {
 	static const char *const both[] = { "--env", "--file", "--dir", "--lib", "--libc", NULL };
 	static const char *const run_only[] = {
-		"--mem",    "--cpus",    "--accel", "--timeout", "--log",
-		"--kernel", "--machine", "--image", "--net",     "--publish",
-		"--ip",     "--gateway", "--dns",   "--volume",  NULL
+		"--mem",     "--cpus",   "--accel",   "--timeout", "--log", "--kernel",
+		"--machine", "--image",  "--net",     "--publish", "--ip",  "--gateway",
+		"--dns",     "--volume", "--profile", NULL
 	};
 	int pack = !strcmp(o->verb, "pack");
 
@@ -238,6 +250,10 @@ static int check_opts(const struct run_opts *o, int i, int argc, char **argv)
 				"--file, --dir or --lib (pack a new image)");
 	if (!o->image && i >= argc)
 		return opts_bad(o, "%s", "missing PROGRAM");
+	if (o->trim && (o->image || o->kernel))
+		return opts_bad(o, "%s",
+				"--trim builds the kernel it boots from PROGRAM: not with --image "
+				"or --kernel");
 	if (o->nvm && !o->sh.trace)
 		return opts_bad(o, "%s",
 				"the options of the VM need --trace (pack runs nothing without it)");
@@ -272,6 +288,15 @@ int opts_parse(int argc, char **argv, struct run_opts *o)
 			return 0;
 		}
 		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
+		/* --trim's value is optional, so only --trim=MODE gives one. */
+		if (!strcmp(name, "--trim") && !strcmp(o->verb, "run")) {
+			o->trim = eq ? eq + 1 : "both";
+			if (strcmp(o->trim, "static") && strcmp(o->trim, "dynamic") &&
+			    strcmp(o->trim, "both"))
+				return opts_bad(o, "bad --trim '%s': want static, dynamic or both",
+						o->trim);
+			continue;
+		}
 		if (!eq && set_flag(o, a)) {
 			continue;
 		} else if (!(kind = takes_value(o, name))) {

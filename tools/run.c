@@ -237,13 +237,31 @@ static int boot_accel(const struct run_opts *o, struct vm_config *cfg, struct vm
 	return status;
 }
 
+/* --profile: the file, when the kernel ended the run itself (it writes
+ * the profile just before its end record); else one line says why not. */
+static void write_profile(const struct run_opts *o, const struct vm_result *res,
+			  const struct vm_profile *prof, const char *name)
+{
+	char why[PATH_MAX + 64];
+
+	if (res->end > VM_END_ERROR && !prof->records)
+		fprintf(stderr, "elfvm: --profile %s: not written: the VM ended without a profile\n",
+			o->profile);
+	else if (profile_write(prof, o->profile, name, why, sizeof(why)) < 0)
+		fprintf(stderr, "elfvm: %s\n", why);
+	else if (prof->bad)
+		fprintf(stderr, "elfvm: --profile %s: %d malformed records from the kernel dropped\n",
+			o->profile, prof->bad);
+}
+
 /* Boots the image at path and returns the exit status; a temporary image
  * is removed once QEMU has it open (it is then unlinked here). */
 static int boot(const struct run_opts *o, const struct net_plan *net, const char *kernel,
-		const char *path, int temp, FILE *log)
+		const char *path, int temp, FILE *log, const char *name)
 {
 	char cmdline[2560];
 	struct vm_result *res = malloc(sizeof(*res));
+	struct vm_profile *prof = o->profile ? calloc(1, sizeof(*prof)) : NULL;
 	struct vm_config cfg = {
 		.kernel = kernel,
 		.initrd = path,
@@ -259,6 +277,7 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 		.netdev = net->netdev[0] ? net->netdev : NULL,
 		.used = o->used,
 		.extra = net->shares.args,
+		.prof = prof,
 	};
 	char tty[64] = "";
 	int status, rows = 0, cols = 0, mask = term_probe(&rows, &cols);
@@ -268,9 +287,10 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 	int background = isatty(0) && tcgetpgrp(0) != getpgrp();
 	struct stat in;
 
-	if (!res) {
+	if (!res || (o->profile && !prof)) {
 		if (temp)
 			unlink(path);
+		free(res);
 		return fail125("out of memory");
 	}
 	/* The guest's fds that are the host terminal (docs/terminal.md). */
@@ -283,13 +303,17 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 		snprintf(tty, sizeof(tty), " stdin=pipe");
 	cfg.tty = mask != 0;
 	cfg.relay_stdin = background ? -1 : 1;
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s%s", net->words, net->shares.words,
-		 o->strace ? " strace=1" : "", o->verbose ? " verbose=1" : "", tty);
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s%s%s", net->words, net->shares.words,
+		 o->strace ? " strace=1" : "", o->verbose ? " verbose=1" : "",
+		 o->profile ? " profile=1" : "", tty);
 	res->end = VM_END_EXIT; /* nothing to report when the choice failed */
 	status = boot_accel(o, &cfg, res);
 	if (temp)
 		unlink(path);
 	report(o, res);
+	if (prof)
+		write_profile(o, res, prof, name);
+	free(prof);
 	if (res->end == VM_END_INTERRUPTED) {
 		/* Die of the same signal, so that a shell sees what happened. */
 		signal(res->code, SIG_DFL);
@@ -354,7 +378,7 @@ static int run_image(const struct run_opts *o, const struct net_plan *net, struc
 	if (o->image && (img = open_image(o->image)) < 0)
 		goto out;
 	if (o->image) {
-		status = boot(o, net, kernel, o->image, 0, log);
+		status = boot(o, net, kernel, o->image, 0, log, o->image);
 		goto out;
 	}
 	fd = image_temp(path, sizeof(path));
@@ -367,7 +391,7 @@ static int run_image(const struct run_opts *o, const struct net_plan *net, struc
 		r = fail125("%s: %s", path, strerror(errno));
 	fd = -1;
 	if (r == 0)
-		status = boot(o, net, kernel, path, 1, log);
+		status = boot(o, net, kernel, path, 1, log, s->prog->found);
 	else
 		unlink(path);
 out:
@@ -410,10 +434,20 @@ int run_main(int argc, char **argv)
 	int i = prepare(&o, argc, argv, &prog, &envp), status;
 	struct image_spec spec = { .prog = o.image ? NULL : &prog, .argv = argv + i, .envp = envp };
 
+	static char trimmed[PATH_MAX];
+
 	if (i <= 0) {
 		opts_free(&o);
 		return i == 0 ? 0 : ELFVM_EXIT_FAIL;
 	}
+	if (o.trim && (status = trim_kernel(&o, argc, argv, i, trimmed, sizeof(trimmed)))) {
+		prog_free(&prog);
+		free(envp);
+		opts_free(&o);
+		return status;
+	}
+	if (o.trim)
+		o.kernel = trimmed;
 	status = run_with(&o, &spec);
 	prog_free(&prog);
 	free(envp);

@@ -268,6 +268,16 @@ struct vm_config {
 	                             stays open and empty (a background job) */
 	int tty;                  /* the host terminal is raw and the guest has
 	                             a tty (term.c): Ctrl-] q, SIGWINCH */
+	struct vm_profile *prof;  /* @@profile records land here, or NULL */
+};
+
+/* The syscall profile of a run (`run --profile`, docs/trim.md): count[nr]
+ * for nr < VM_PROFILE_NRS, count[VM_PROFILE_NRS] for every larger number. */
+#define VM_PROFILE_NRS 512
+struct vm_profile {
+	uint64_t count[VM_PROFILE_NRS + 1];
+	int records; /* @@profile records received */
+	int bad;     /* malformed ones (ignored) */
 };
 
 enum vm_end {
@@ -413,6 +423,8 @@ struct run_opts {
 	const char *mem, *log, *kernel, *machine, *output, *image;
 	double timeout;
 	int cpus, strace, verbose, no_cache;
+	const char *profile; /* --profile FILE */
+	const char *trim;    /* --trim[=MODE]: "static", "dynamic", "both" */
 	enum vm_accel accel;
 	char **env;
 	int nenv;
@@ -483,6 +495,19 @@ int netopts_prepare(const struct net_opts *n, struct net_plan *plan, char *why, 
  * to log (may be NULL) and changes nothing.  Returns how many ports it
  * could not widen (0: all, or none named). */
 int hostfwd_widen(int qemu, const char *netdev, FILE *log);
+
+/* ---- profile.c, trim.c ------------------------------------------------------ */
+
+/* Writes p to path as `NAME NUMBER COUNT` lines sorted by number after one
+ * '#' comment line naming prog.  Returns 0, or -1 with a one-line reason
+ * in why. */
+int profile_write(const struct vm_profile *p, const char *path, const char *prog, char *why, size_t n);
+/* --trim: the syscall list for o->trim (from `elfvm analyze`, a --profile
+ * run of argv[i..] with the same options, or both), then the trimmed
+ * kernel built from it by the source tree's Makefile or taken from the
+ * cache; its path goes in kernel.  argv is run's own (argv[0] "run", i
+ * PROGRAM's index).  Returns 0, or 125 after a message. */
+int trim_kernel(const struct run_opts *o, int argc, char **argv, int i, char *kernel, size_t n);
 
 /* ---- run.c ---------------------------------------------------------------- */
 

@@ -70,6 +70,36 @@ static void record_end(struct vm_state *st, enum vm_end end, const char *arg)
 	st->recorded = 1;
 }
 
+/* One @@profile record: "NR COUNT", or "other COUNT" for the numbers at or
+ * above VM_PROFILE_NRS.  A malformed one is counted as such and dropped. */
+static void record_profile(struct vm_profile *p, const char *arg)
+{
+	unsigned long long nr = VM_PROFILE_NRS, count;
+	char *end;
+
+	if (!p)
+		return;
+	if (strncmp(arg, "other ", 6)) {
+		errno = 0;
+		nr = strtoull(arg, &end, 10);
+		if (errno || end == arg || *end != ' ' || nr >= VM_PROFILE_NRS) {
+			p->bad++;
+			return;
+		}
+		arg = end + 1;
+	} else {
+		arg += 6;
+	}
+	errno = 0;
+	count = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || *arg == '-') {
+		p->bad++;
+		return;
+	}
+	p->count[nr] += count;
+	p->records++;
+}
+
 /* The end of one of our lines on f: the terminal in raw mode has no
  * output processing, so a line there ends in "\r\n" (--strace, --verbose
  * at a terminal). */
@@ -95,6 +125,10 @@ void vm_on_log_line(struct vm_state *st, char *line)
 	if (!strncmp(line, "@@strace ", 9)) {
 		if (cfg->trace)
 			fprintf(cfg->trace, "%s%s", line + 9, eol(cfg, cfg->trace));
+		return;
+	}
+	if (!strncmp(line, "@@profile ", 10)) {
+		record_profile(cfg->prof, line + 10);
 		return;
 	}
 	if (!strncmp(line, "@@used ", 7)) {
