@@ -42,6 +42,12 @@ static struct k_sigaction actions[NSIG + 1];
 /* Signals sent to the process, waiting for any thread that takes them. */
 uint64_t signal_shared_pending;
 static struct sig_info shared_info[NSIG];
+/* The thread taker() chose for each signal sent to the process (0: none
+ * could take it then).  As on Linux, where only that thread is told
+ * (TIF_SIGPENDING), the others leave the signal to it while it can still
+ * take it: kill() from a thread wakes the main thread, and the sender's
+ * own return from kill() does not run the handler itself. */
+static int shared_target[NSIG];
 /* The pending sets, queues and siginfo of the process and of every thread:
  * the timer interrupt sends signals too (setitimer, alarm). */
 static struct spinlock sig_lock = SPINLOCK_INIT("signal");
@@ -170,9 +176,25 @@ void signal_set_symbolizer(int (*fn)(uint64_t addr, char *buf, size_t size))
 	symbolize = fn;
 }
 
+/* The process's pending signals that another thread was chosen for and
+ * can still take (alive, not blocking it): self leaves those to it.
+ * Under sig_lock or sched_lock (interrupts off: nothing changes under us). */
+static uint64_t others_signals(const struct thread *self)
+{
+	uint64_t skip = 0;
+
+	for (uint64_t left = signal_shared_pending; left; left &= left - 1) {
+		int sig = __builtin_ctzl(left) + 1, tid = shared_target[sig - 1];
+		struct thread *t = tid && tid != self->tid ? thread_by_tid(tid) : NULL;
+		if (t && t->state != THREAD_DEAD && !(t->sigmask & SIGMASK(sig)))
+			skip |= SIGMASK(sig);
+	}
+	return skip;
+}
+
 bool signal_wakes(const struct thread *t)
 {
-	uint64_t p = t->sigpending | signal_shared_pending;
+	uint64_t p = t->sigpending | (signal_shared_pending & ~others_signals(t));
 
 	return (p & ~t->sigmask) || (p & t->sigwait);
 }
@@ -242,6 +264,7 @@ static long send_locked(struct thread *t, int sig, const struct sig_info *info)
 		if (ignored(sig) && sig != SIGKILL && t)
 			return 0;
 		r = queue_one(&signal_shared_pending, &shared_info[sig - 1], 0, sig, info);
+		shared_target[sig - 1] = t ? t->tid : 0;
 		if (r == 0 && !t) { /* all block it: wake any waiter in sigwait for it */
 			for (struct thread *c = sched_all_threads(); c; c = c->all_next)
 				if (c->sigwait & SIGMASK(sig))
@@ -254,20 +277,11 @@ static long send_locked(struct thread *t, int sig, const struct sig_info *info)
 	return r;
 }
 
-static int dequeue_locked(struct thread *t, uint64_t set, struct sig_info *info);
-
-int signal_dequeue(struct thread *t, uint64_t set, struct sig_info *info)
+/* The lowest signal of t's own pending set in set, else of the process's
+ * in shared_set, taken off its queue; 0 if none.  Under sig_lock. */
+static int dequeue_locked(struct thread *t, uint64_t set, uint64_t shared_set, struct sig_info *info)
 {
-	unsigned long f = spin_lock_irqsave(&sig_lock);
-	int sig = dequeue_locked(t, set, info);
-
-	spin_unlock_irqrestore(&sig_lock, f);
-	return sig;
-}
-
-static int dequeue_locked(struct thread *t, uint64_t set, struct sig_info *info)
-{
-	uint64_t mine = t->sigpending & set, shared = signal_shared_pending & set;
+	uint64_t mine = t->sigpending & set, shared = signal_shared_pending & shared_set;
 
 	if (!mine && !shared)
 		return 0;
@@ -276,6 +290,15 @@ static int dequeue_locked(struct thread *t, uint64_t set, struct sig_info *info)
 		dequeue_one(&t->sigpending, &t->siginfo[sig - 1], t->tid, sig, info);
 	else
 		dequeue_one(&signal_shared_pending, &shared_info[sig - 1], 0, sig, info);
+	return sig;
+}
+
+int signal_dequeue(struct thread *t, uint64_t set, struct sig_info *info)
+{
+	unsigned long f = spin_lock_irqsave(&sig_lock);
+	int sig = dequeue_locked(t, set, set, info);
+
+	spin_unlock_irqrestore(&sig_lock, f);
 	return sig;
 }
 
@@ -470,12 +493,24 @@ static void finish_interrupted(struct regs *r, bool handler, uint64_t flags)
 	r->rip -= 2;
 }
 
+/* The next signal current is to act on: its own, or the process's that no
+ * other thread was chosen for. */
+static int deliverable(struct sig_info *k)
+{
+	unsigned long f = spin_lock_irqsave(&sig_lock);
+	uint64_t set = ~current->sigmask;
+	int sig = dequeue_locked(current, set, set & ~others_signals(current), k);
+
+	spin_unlock_irqrestore(&sig_lock, f);
+	return sig;
+}
+
 void signal_deliver(struct regs *r, bool syscall)
 {
 	struct sig_info k;
 	int sig;
 
-	while ((sig = signal_dequeue(current, ~current->sigmask, &k))) {
+	while ((sig = deliverable(&k))) {
 		if (ignored(sig) && sig != SIGKILL)
 			continue;
 		if (actions[sig].handler == SIG_DFL || sig == SIGKILL)
