@@ -141,7 +141,10 @@ $(B)/h/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HCFLAGS) -c $< -o $@
 $(B)/elfvm: $(patsubst %.c,$(B)/h/%.o,$(TSRC) $(PURE))
-	$(HOSTCC) $^ -lelf -lpthread -o $@
+	$(HOSTCC) $^ -lelf -lcapstone -lpthread -o $@
+# analyze.c names system calls with the kernel's table (musl's list).
+$(B)/h/tools/analyze.o: $(B)/gen/syscall_names.h
+$(B)/h/tools/analyze.o: HCFLAGS += -I$(B)/gen
 
 # ---- unit tests (host, ASan + UBSan) and the ELF fuzzer ------------------
 # Objects of their own (build/u, build/f), with dependency files like every
