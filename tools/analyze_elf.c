@@ -37,6 +37,13 @@ static int obj_fail(char *why, size_t n, const char *path, const char *fmt, ...)
 	return -1;
 }
 
+/* qsort, which must not be given a NULL array even when it is empty. */
+static void sort(void *v, size_t n, size_t sz, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, sz, cmp);
+}
+
 /* Appends one element of size sz to *v (n used, cap allocated). */
 static int grow(void **v, size_t *n, size_t *cap, size_t sz)
 {
@@ -279,7 +286,7 @@ static int read_sections(struct an_obj *o, Elf *e)
 		}
 	}
 	/* Slots first, sorted (the PLT scan looks them up), then PLT entries. */
-	qsort(o->imps, o->nimps, sizeof(*o->imps), imp_cmp);
+	sort(o->imps, o->nimps, sizeof(*o->imps), imp_cmp);
 	size_t nslots = o->nimps;
 	while ((scn = elf_nextscn(e, scn))) {
 		const char *nm;
@@ -288,7 +295,7 @@ static int read_sections(struct an_obj *o, Elf *e)
 		    read_plt(o, &sh, nslots, &icap) < 0)
 			return -1;
 	}
-	qsort(o->imps, o->nimps, sizeof(*o->imps), imp_cmp);
+	sort(o->imps, o->nimps, sizeof(*o->imps), imp_cmp);
 	if (symtab && read_symtab(o, e, symtab, &symsh) < 0)
 		return -1;
 	if (!symtab && dynsym && read_symtab(o, e, dynsym, &dynsh) < 0)
@@ -297,7 +304,7 @@ static int read_sections(struct an_obj *o, Elf *e)
 		find_aware_entry(o, e, symtab, &symsh);
 	if (!o->aware_entry && dynsym)
 		find_aware_entry(o, e, dynsym, &dynsh);
-	qsort(o->syms, o->nsyms, sizeof(*o->syms), sym_cmp);
+	sort(o->syms, o->nsyms, sizeof(*o->syms), sym_cmp);
 	return 0;
 }
 
@@ -379,9 +386,9 @@ static int scan_code(struct an_obj *o)
 	for (size_t i = 0; i < o->nsyms; i++)
 		if (!o->syms[i].cold)
 			PUSH(o->starts, o->nstarts, fcap, o->syms[i].start);
-	qsort(o->calls, o->ncalls, sizeof(*o->calls), call_cmp);
-	qsort(o->gcalls, o->ngcalls, sizeof(*o->gcalls), call_cmp);
-	qsort(o->starts, o->nstarts, sizeof(*o->starts), u64_cmp);
+	sort(o->calls, o->ncalls, sizeof(*o->calls), call_cmp);
+	sort(o->gcalls, o->ngcalls, sizeof(*o->gcalls), call_cmp);
+	sort(o->starts, o->nstarts, sizeof(*o->starts), u64_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < o->nstarts; i++)
 		if (!u || o->starts[u - 1] != o->starts[i])

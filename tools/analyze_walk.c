@@ -36,6 +36,7 @@ enum walk_op {
 	OP_INT80,    /* int 0x80 or sysenter: not the x86-64 ABI */
 	OP_NOP,      /* padding: reached by no path, it is no path */
 	OP_MOV_LOW8, /* the low byte of dst = val (musl: xor %eax,%eax; mov $N,%al) */
+	OP_BAD,      /* a byte that decodes as nothing: no instruction, no fall-through */
 };
 
 static csh cs;
@@ -268,7 +269,7 @@ int walk_decode(struct walk_fn *f, const uint8_t *code, size_t len, uint64_t bas
 		} else {
 			/* Bytes that decode as nothing (data, or an instruction
 			 * cut by the end): one byte that no path falls through. */
-			w = (struct walk_insn){ .addr = addr, .size = 1, .op = OP_END };
+			w = (struct walk_insn){ .addr = addr, .size = 1, .op = OP_BAD };
 			p++;
 			left--;
 			addr++;
@@ -336,7 +337,8 @@ static size_t edge_first(const struct walk_fn *f, size_t i)
 static int falls_through(const struct walk_fn *f, size_t i)
 {
 	const struct walk_insn *w = &f->v[i - 1];
-	return w->op != OP_JMP && w->op != OP_END && w->addr + w->size == f->v[i].addr;
+	return w->op != OP_JMP && w->op != OP_END && w->op != OP_BAD &&
+	       w->addr + w->size == f->v[i].addr;
 }
 
 static void res_unknown(struct walk_res *r, const char *why)
@@ -505,7 +507,7 @@ int analyze_walk(const uint8_t *code, size_t len, uint64_t base, uint64_t site, 
 	if (e < 0)
 		return e;
 	long i = walk_index(&f, site);
-	if (i < 0)
+	if (i < 0 || f.v[i].op == OP_BAD)
 		e = -ENOENT;
 	else
 		e = walk_back(&f, (size_t)i, reg, r);
