@@ -232,7 +232,7 @@ static int profile_read(const char *path, uint64_t *count, char *why, size_t n)
 			return pack_fail(why, n, "%s:%d: not a profile line `NAME NUMBER COUNT`", path,
 					 ln);
 		}
-		count[nr] += c ? c : 1;
+		count[nr] += c; /* a count of 0: not made */
 	}
 	int err = ferror(f);
 	fclose(f);

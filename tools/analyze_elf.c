@@ -440,6 +440,7 @@ void an_obj_free(struct an_obj *o)
 	free(o->gcalls);
 	free(o->icalls);
 	free(o->starts);
-	walk_free(&o->fn);
+	walk_free(&o->dec[0].f);
+	walk_free(&o->dec[1].f);
 	memset(o, 0, sizeof(*o));
 }

@@ -76,28 +76,38 @@ static size_t start_after(const struct an_obj *o, uint64_t addr)
 	return lo;
 }
 
-/* Decodes [start, end) into o->fn unless it holds exactly that already;
- * returns the index of the instruction at addr, or -1. */
+/* Points o->fn at the decoding of [start, end), made now unless one of the
+ * last two is exactly that; returns the index of the instruction at addr,
+ * or -1. */
 static long decode(struct an_obj *o, const struct an_seg *g, uint64_t start, uint64_t end, int entry,
 		   uint64_t addr)
 {
-	if (!o->fn_ok || o->fn_start != start || o->fn_end != end || o->fn_entry != entry) {
-		walk_free(&o->fn);
-		o->fn_ok = walk_decode(&o->fn, g->bytes, g->len, g->vaddr, start, end, entry) == 0;
-		o->fn_start = start;
-		o->fn_end = end;
-		o->fn_entry = entry;
+	struct an_decoded *d = NULL;
+
+	for (int k = 0; k < 2 && !d; k++)
+		if (o->dec[k].ok && o->dec[k].start == start && o->dec[k].end == end &&
+		    o->dec[k].entry == entry)
+			d = &o->dec[k];
+	if (!d) {
+		d = &o->dec[o->dec_next];
+		o->dec_next ^= 1;
+		walk_free(&d->f);
+		d->ok = walk_decode(&d->f, g->bytes, g->len, g->vaddr, start, end, entry) == 0;
+		d->start = start;
+		d->end = end;
+		d->entry = entry;
 	}
-	return o->fn_ok ? walk_index(&o->fn, addr) : -1;
+	o->fn = &d->f;
+	return d->ok ? walk_index(o->fn, addr) : -1;
 }
 
 /*
- * Decodes the code around addr into o->fn: the sized symbol covering it,
- * else from the nearest probable entry (a symbol or a call target), else a
- * window of WINDOW bytes with no entry.  When the guessed start decodes
- * past addr (it fell inside an instruction), windows starting at each of
- * 16 byte offsets are tried.  Returns the index of the instruction at
- * addr, or -1 when addr starts no instruction.
+ * Decodes the code around addr (o->fn points at it): the sized symbol covering it,
+ * else from the nearest probable entry (a symbol or a call target) to the
+ * next one, else a window with no entry, aligned so that neighbouring
+ * sites share one decoding (a segment full of candidates costs one
+ * decoding per WINDOW bytes, not one per candidate).  Returns the index
+ * of the instruction at addr, or -1 when addr starts no instruction.
  */
 static long context(struct an_obj *o, uint64_t addr)
 {
@@ -110,20 +120,18 @@ static long context(struct an_obj *o, uint64_t addr)
 		return decode(o, g, s->start, s->end > past ? s->end : past, !s->cold, addr);
 
 	size_t k = start_after(o, addr);
-	long i = -1;
 	if (k > 0 && addr - o->starts[k - 1] <= ENTRY_REACH && an_seg_of(o, o->starts[k - 1]) == g) {
-		uint64_t end = min64(addr + WINDOW, seg_end);
-		if (k < o->nstarts && o->starts[k] < end)
-			end = o->starts[k] > past ? o->starts[k] : past;
-		i = decode(o, g, o->starts[k - 1], end, 1, addr);
+		uint64_t start = o->starts[k - 1];
+		uint64_t end = k < o->nstarts ? min64(o->starts[k], seg_end) : seg_end;
+		end = min64(end, start + 2 * ENTRY_REACH);
+		long i = decode(o, g, start, end > past ? end : past, 1, addr);
+		if (i >= 0)
+			return i;
+		/* The guess decoded past addr: it was no entry. */
 	}
-	for (int off = 0; i < 0 && off < 16; off++) {
-		uint64_t start = addr - g->vaddr > WINDOW ? addr - WINDOW : g->vaddr;
-		if (start + (uint64_t)off > addr)
-			break;
-		i = decode(o, g, start + (uint64_t)off, past, 0, addr);
-	}
-	return i;
+	uint64_t a = addr & ~(uint64_t)(WINDOW - 1);
+	uint64_t start = a - g->vaddr > WINDOW ? a - WINDOW : g->vaddr;
+	return decode(o, g, start, min64(a + WINDOW + MAX_INSN, seg_end), 0, addr);
 }
 
 static int unknown_add(struct an_result *r, const struct an_obj *o, uint64_t addr, const char *why,
@@ -187,7 +195,7 @@ static int take(struct an_result *r, struct an_obj *objs, size_t oi, uint64_t ad
 	}
 	for (int reg = 0; reg < 16 && !e; reg++)
 		if (w->args & (1u << reg))
-			e = wrapper_add(r, oi, o, o->fn.start, reg);
+			e = wrapper_add(r, oi, o, o->fn->start, reg);
 	if (!e && (w->unknown || w->nmems))
 		e = unknown_add(r, o, addr, w->unknown ? w->why : "loaded from memory", wrapper);
 	r->nrecovered += got;
@@ -199,7 +207,7 @@ static int eval_syscall(struct an_result *r, struct an_obj *objs, size_t oi, uin
 	struct an_obj *o = &objs[oi];
 	struct walk_res w;
 	long i = context(o, addr);
-	int kind = i < 0 ? 0 : walk_insn_kind(&o->fn, (size_t)i);
+	int kind = i < 0 ? 0 : walk_insn_kind(o->fn, (size_t)i);
 
 	if (kind != WALK_SITE_SYSCALL && kind != WALK_SITE_INT80) {
 		r->nnotinsn++;
@@ -211,7 +219,7 @@ static int eval_syscall(struct an_result *r, struct an_obj *objs, size_t oi, uin
 		return unknown_add(r, o, addr, "int 0x80 or sysenter: not the x86-64 system call ABI",
 				   NULL);
 	}
-	int e = walk_back(&o->fn, (size_t)i, WALK_RAX, &w);
+	int e = walk_back(o->fn, (size_t)i, WALK_RAX, &w);
 	return e < 0 ? e : take(r, objs, oi, addr, &w, NULL);
 }
 
@@ -224,8 +232,8 @@ static int eval_call(struct an_result *r, struct an_obj *objs, size_t oi, uint64
 	struct an_obj *o = &objs[oi];
 	struct walk_res w;
 	long i = context(o, addr);
-	int kind = i < 0 ? 0 : walk_insn_kind(&o->fn, (size_t)i);
-	const struct walk_insn *in = i < 0 ? NULL : &o->fn.v[i];
+	int kind = i < 0 ? 0 : walk_insn_kind(o->fn, (size_t)i);
+	const struct walk_insn *in = i < 0 ? NULL : &o->fn->v[i];
 
 	if (!((kind == WALK_SITE_CALL || kind == WALK_SITE_JMP) && in->val == via) &&
 	    !(kind == WALK_SITE_CALL_IND && in->src == WALK_MEM && in->val == via)) {
@@ -233,7 +241,7 @@ static int eval_call(struct an_result *r, struct an_obj *objs, size_t oi, uint64
 		return 0;
 	}
 	r->ncalls++;
-	int e = walk_back(&o->fn, (size_t)i, reg, &w);
+	int e = walk_back(o->fn, (size_t)i, reg, &w);
 	return e < 0 ? e : take(r, objs, oi, addr, &w, wrapper);
 }
 
@@ -246,12 +254,12 @@ static int eval_aware(struct an_result *r, struct an_obj *objs, size_t oi, uint6
 	struct walk_res w;
 	long i = context(o, addr);
 
-	if (i < 0 || walk_insn_kind(&o->fn, (size_t)i) != WALK_SITE_CALL_IND)
+	if (i < 0 || walk_insn_kind(o->fn, (size_t)i) != WALK_SITE_CALL_IND)
 		return 0;
-	const struct walk_insn *in = &o->fn.v[i];
+	const struct walk_insn *in = &o->fn->v[i];
 	int aware = in->src == WALK_MEM && in->val == o->aware_entry;
 	if (in->src < 16) {
-		if (walk_back(&o->fn, (size_t)i, in->src, &w) < 0)
+		if (walk_back(o->fn, (size_t)i, in->src, &w) < 0)
 			return -ENOMEM;
 		for (int k = 0; k < w.nmems; k++)
 			aware |= w.mems[k] == o->aware_entry;
@@ -259,7 +267,7 @@ static int eval_aware(struct an_result *r, struct an_obj *objs, size_t oi, uint6
 	if (!aware)
 		return 0;
 	r->ncalls++;
-	int e = walk_back(&o->fn, (size_t)i, WALK_RDI, &w);
+	int e = walk_back(o->fn, (size_t)i, WALK_RDI, &w);
 	return e < 0 ? e : take(r, objs, oi, addr, &w, "__aware_entry");
 }
 

@@ -382,9 +382,16 @@ struct walk_state {
 	struct walk_res *r;
 	uint32_t stack[WALK_BUDGET]; /* (index << 4) | register */
 	int sp;
-	uint32_t seen[WALK_HASH]; /* key + 1; 0 is empty */
+	struct {
+		uint32_t key, gen; /* a slot is used when gen is this walk's */
+	} seen[WALK_HASH];
+	uint32_t gen;
 	int steps;
 };
+
+/* One state for every walk: a program with a million sites must not
+ * clear a million tables, so each walk has its own generation. */
+static struct walk_state *state;
 
 static void push(struct walk_state *s, size_t i, int reg)
 {
@@ -393,14 +400,15 @@ static void push(struct walk_state *s, size_t i, int reg)
 
 	if (i >= (1u << 27)) /* a function this large: no key for it */
 		return res_unknown(s->r, "function too large to walk");
-	while (s->seen[h]) {
-		if (s->seen[h] == key + 1)
+	while (s->seen[h].gen == s->gen) {
+		if (s->seen[h].key == key)
 			return;
 		h = (h + 1) & (WALK_HASH - 1);
 	}
 	if (s->steps++ >= WALK_BUDGET || s->sp == WALK_BUDGET)
 		return res_unknown(s->r, "too many paths");
-	s->seen[h] = key + 1;
+	s->seen[h].key = key;
+	s->seen[h].gen = s->gen;
 	s->stack[s->sp++] = key;
 }
 
@@ -483,17 +491,22 @@ int walk_back(const struct walk_fn *f, size_t idx, int reg, struct walk_res *r)
 	memset(r, 0, sizeof(*r));
 	if (idx >= f->n || reg < 0 || reg > 15)
 		return -EINVAL;
-	struct walk_state *s = calloc(1, sizeof(*s));
-	if (!s)
+	if (!state && !(state = calloc(1, sizeof(*state))))
 		return -ENOMEM;
+	struct walk_state *s = state;
+	if (++s->gen == 0) { /* wrapped: every slot could look used */
+		memset(s->seen, 0, sizeof(s->seen));
+		s->gen = 1;
+	}
 	s->f = f;
 	s->r = r;
+	s->sp = 0;
+	s->steps = 0;
 	push(s, idx, reg);
 	while (s->sp > 0) {
 		uint32_t key = s->stack[--s->sp];
 		visit(s, key >> 4, (int)(key & 15));
 	}
-	free(s);
 	return 0;
 }
 

@@ -611,9 +611,15 @@ struct an_obj {
 	uint64_t *starts; /* probable function entries, sorted */
 	size_t nstarts;
 	uint64_t aware_entry; /* libc-aware's __aware_entry, or 0 */
-	struct walk_fn fn;    /* the last function decoded */
-	int fn_ok, fn_entry;
-	uint64_t fn_start, fn_end;
+	/* The last two decodings (a guessed entry and the window tried
+	 * after it alternate), and fn, the one the last site used. */
+	struct an_decoded {
+		struct walk_fn f;
+		int ok, entry;
+		uint64_t start, end;
+	} dec[2];
+	int dec_next;
+	struct walk_fn *fn;
 };
 
 /* Reads the object in data (size bytes, kept by the caller while o
