@@ -316,11 +316,26 @@ static int eval_wrapper(struct an_result *r, struct an_obj *objs, size_t nobjs, 
 	return e;
 }
 
+/* Wrappers whose number reaches the syscall through memory, where the
+ * walk cannot follow it, known by name: musl's __setxid(nr, ...) puts nr
+ * in a struct that __synccall hands to every thread's do_setxid. */
+static const struct {
+	const char *name;
+	int reg;
+} named[] = { { "__setxid", WALK_RDI } };
+
 int an_analyze(struct an_obj *objs, size_t nobjs, struct an_result *r)
 {
 	int e = 0;
 
 	memset(r, 0, sizeof(*r));
+	for (size_t oi = 0; oi < nobjs; oi++)
+		for (size_t k = 0; k < objs[oi].nsyms && !e; k++)
+			for (size_t w = 0; w < sizeof(named) / sizeof(named[0]) && !e; w++)
+				if (objs[oi].syms[k].sized &&
+				    !strcmp(objs[oi].syms[k].name, named[w].name))
+					e = wrapper_add(r, oi, &objs[oi], objs[oi].syms[k].start,
+							named[w].reg);
 	for (size_t oi = 0; oi < nobjs && !e; oi++)
 		for (size_t k = 0; k < objs[oi].nsites && !e; k++)
 			e = eval_syscall(r, objs, oi, objs[oi].sites[k]);

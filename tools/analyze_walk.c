@@ -33,11 +33,15 @@ enum walk_op {
 	OP_JCC,      /* conditional jump to val */
 	OP_END,      /* no fall-through: ret, indirect jmp, hlt, ud2, undecodable */
 	OP_SYSCALL,
-	OP_INT80,    /* int 0x80 or sysenter: not the x86-64 ABI */
-	OP_NOP,      /* padding: reached by no path, it is no path */
-	OP_MOV_LOW8, /* the low byte of dst = val (musl: xor %eax,%eax; mov $N,%al) */
-	OP_BAD,      /* a byte that decodes as nothing: no instruction, no fall-through */
+	OP_INT80,     /* int 0x80 or sysenter: not the x86-64 ABI */
+	OP_NOP,       /* padding: reached by no path, it is no path */
+	OP_MOV_LOW8,  /* the low byte of dst = val (musl: xor %eax,%eax; mov $N,%al) */
+	OP_BAD,       /* a byte that decodes as nothing: no instruction, no fall-through */
+	OP_TEST_ZERO, /* test %reg,%reg: the next je/jne says whether dst is 0 */
 };
+
+/* What a conditional jump tests, in walk_insn.src. */
+enum { CC_OTHER, CC_EQ, CC_NE };
 
 static csh cs;
 static int cs_ready;
@@ -151,6 +155,12 @@ static void insn_classify(const cs_insn *in, struct walk_insn *w)
 		}
 		w->dst = (uint8_t)f0;
 		break;
+	case X86_INS_TEST:
+		if (f0 >= 0 && f0 == f1 && wd0 == wd1 && wd0 >= 4) {
+			w->op = OP_TEST_ZERO;
+			w->dst = (uint8_t)f0;
+		}
+		break;
 	case X86_INS_XOR:
 	case X86_INS_SUB:
 		if (f0 >= 0 && f0 == f1 && wd0 == wd1 && wd0 >= 4) {
@@ -194,6 +204,7 @@ static void insn_classify(const cs_insn *in, struct walk_insn *w)
 			w->op = in->id == X86_INS_JMP ? (direct ? OP_JMP : OP_END)
 						      : (direct ? OP_JCC : OP_OTHER);
 			w->val = direct ? (uint64_t)o[0].imm : 0;
+			w->src = in->id == X86_INS_JE ? CC_EQ : in->id == X86_INS_JNE ? CC_NE : CC_OTHER;
 		}
 	}
 	if (w->op == OP_MOV_IMM || w->op == OP_MOV_REG || w->op == OP_LOAD_RIP || w->op == OP_MOV_LOW8)
@@ -460,6 +471,22 @@ static void through(struct walk_state *s, size_t p, int reg)
 	push(s, p, reg);
 }
 
+/* Is the way from the conditional jump j to where it goes (taken: its
+ * target, else the next instruction) one on which reg is 0?  That is
+ * `test %reg,%reg` right before j, nothing else jumping to j, and je
+ * taken or jne not taken (gcc reuses the zero for read's number). */
+static int zero_on_edge(const struct walk_fn *f, size_t j, int reg, int taken)
+{
+	const struct walk_insn *w = &f->v[j];
+	size_t e = edge_first(f, j);
+
+	if (w->op != OP_JCC || j == 0 || !falls_through(f, j) || (e < f->ne && f->e[e].to == j))
+		return 0;
+	if (f->v[j - 1].op != OP_TEST_ZERO || f->v[j - 1].dst != reg)
+		return 0;
+	return taken ? w->src == CC_EQ : w->src == CC_NE;
+}
+
 static void visit(struct walk_state *s, size_t i, int reg)
 {
 	const struct walk_fn *f = s->f;
@@ -467,11 +494,17 @@ static void visit(struct walk_state *s, size_t i, int reg)
 
 	if (i > 0 && falls_through(f, i)) {
 		preds++;
-		through(s, i - 1, reg);
+		if (zero_on_edge(f, i - 1, reg, 0))
+			res_num(s->r, 0);
+		else
+			through(s, i - 1, reg);
 	}
 	for (size_t lo = edge_first(f, i); lo < f->ne && f->e[lo].to == i; lo++) {
 		preds++;
-		through(s, f->e[lo].from, reg);
+		if (zero_on_edge(f, f->e[lo].from, reg, 1))
+			res_num(s->r, 0);
+		else
+			through(s, f->e[lo].from, reg);
 	}
 	if (i == 0 && f->entry) {
 		if ((1u << reg) & ARG_REGS)

@@ -106,6 +106,23 @@ static void test_walk(void)
 	why = walk(low8, sizeof(low8), 4, WALK_RAX, &r);
 	report("walk/musl-xor-mov-al", why ? why : nums_are(&r, (uint64_t[]){ 56 }, 1, 0));
 
+	/* musl's __stdio_read: test %rax,%rax; je 1f; ud2; 1: syscall (rax is
+	 * 0 where je was taken) */
+	static const uint8_t je0[] = { 0x48, 0x85, 0xc0, 0x74, 0x02, 0x0f, 0x0b, 0x0f, 0x05 };
+	why = walk(je0, sizeof(je0), 7, WALK_RAX, &r);
+	report("walk/zero-where-je-taken", why ? why : nums_are(&r, (uint64_t[]){ 0 }, 1, 0));
+
+	/* test %eax,%eax; jne 1f; syscall; 1: ret (0 where jne fell through) */
+	static const uint8_t jne0[] = { 0x85, 0xc0, 0x75, 0x02, 0x0f, 0x05, 0xc3 };
+	why = walk(jne0, sizeof(jne0), 4, WALK_RAX, &r);
+	report("walk/zero-where-jne-not-taken", why ? why : nums_are(&r, (uint64_t[]){ 0 }, 1, 0));
+
+	/* test %eax,%eax; je 1f; syscall; 1: ret: nothing known where je
+	 * fell through */
+	static const uint8_t jenot[] = { 0x85, 0xc0, 0x74, 0x02, 0x0f, 0x05, 0xc3 };
+	why = walk(jenot, sizeof(jenot), 4, WALK_RAX, &r);
+	report("walk/nothing-where-je-not-taken", why ? why : nums_are(&r, NULL, 0, 1));
+
 	/* mov $5,%al alone: the upper bits are not known */
 	static const uint8_t part[] = { 0xb0, 0x05, 0x0f, 0x05 };
 	why = walk(part, sizeof(part), 2, WALK_RAX, &r);
