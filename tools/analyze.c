@@ -391,6 +391,18 @@ static void print_json(const struct report *p)
 		}
 		printf("}");
 	}
+	printf("],\n\"wrappers\": [");
+	for (size_t i = 0; i < r->nwr; i++) {
+		static const char *const regs[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp",
+						      "rsi", "rdi", "r8",  "r9",  "r10", "r11",
+						      "r12", "r13", "r14", "r15" };
+		printf("%s\n  {\"address\": \"%#llx\", \"symbol\": ", i ? "," : "",
+		       (unsigned long long)r->wr[i].addr);
+		json_str(stdout, r->wr[i].name ? r->wr[i].name : "?");
+		printf(", \"file\": ");
+		json_str(stdout, p->files->v[r->wr[i].obj]);
+		printf(", \"register\": \"%s\"}", regs[r->wr[i].reg & 15]);
+	}
 	printf("],\n\"missed\": [");
 	sep = "";
 	for (unsigned nr = 0; p->dyn && nr < AN_NR_MAX; nr++)

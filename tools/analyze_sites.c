@@ -120,18 +120,34 @@ static long context(struct an_obj *o, uint64_t addr)
 		return decode(o, g, s->start, s->end > past ? s->end : past, !s->cold, addr);
 
 	size_t k = start_after(o, addr);
+	long i = -1;
+	uint64_t end;
 	if (k > 0 && addr - o->starts[k - 1] <= ENTRY_REACH && an_seg_of(o, o->starts[k - 1]) == g) {
 		uint64_t start = o->starts[k - 1];
-		uint64_t end = k < o->nstarts ? min64(o->starts[k], seg_end) : seg_end;
+		end = k < o->nstarts ? min64(o->starts[k], seg_end) : seg_end;
 		end = min64(end, start + 2 * ENTRY_REACH);
-		long i = decode(o, g, start, end > past ? end : past, 1, addr);
-		if (i >= 0)
-			return i;
-		/* The guess decoded past addr: it was no entry. */
+		end = end > past ? end : past;
+		i = decode(o, g, start, end, 1, addr);
+		/* < 0: the guess decoded past addr, it was no entry. */
 	}
-	uint64_t a = addr & ~(uint64_t)(WINDOW - 1);
-	uint64_t start = a - g->vaddr > WINDOW ? a - WINDOW : g->vaddr;
-	return decode(o, g, start, min64(a + WINDOW + MAX_INSN, seg_end), 0, addr);
+	if (i < 0) {
+		uint64_t a = addr & ~(uint64_t)(WINDOW - 1);
+		uint64_t start = a - g->vaddr > WINDOW ? a - WINDOW : g->vaddr;
+		end = min64(a + WINDOW + MAX_INSN, seg_end);
+		i = decode(o, g, start, end, 0, addr);
+	}
+	/* Stripped code: a later entry by layout (padding after a ret, a
+	 * jump or a noreturn call) is a better start than the guess. */
+	long j = i < 0 ? -1 : walk_entry_before(o->fn, (size_t)i);
+	if (j > 0) {
+		uint64_t start = o->fn->start;
+		int entry = o->fn->entry;
+		long r = decode(o, g, o->fn->v[j].addr, end, 1, addr);
+		/* The same bytes decode the same way from an instruction
+		 * boundary; if not, back to the first decoding (kept). */
+		return r >= 0 ? r : decode(o, g, start, end, entry, addr);
+	}
+	return i;
 }
 
 static int unknown_add(struct an_result *r, const struct an_obj *o, uint64_t addr, const char *why,

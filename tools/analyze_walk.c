@@ -352,6 +352,26 @@ static int falls_through(const struct walk_fn *f, size_t i)
 	       w->addr + w->size == f->v[i].addr;
 }
 
+long walk_entry_before(const struct walk_fn *f, size_t i)
+{
+	if (i >= f->n)
+		return -1;
+	for (size_t j = i; j > 0 && i - j < WALK_BUDGET; j--) {
+		if ((f->v[j].addr & 15) || f->v[j - 1].op != OP_NOP)
+			continue;
+		size_t q = j - 1;
+		while (q > 0 && f->v[q].op == OP_NOP)
+			q--;
+		int op = f->v[q].op;
+		size_t e = edge_first(f, j);
+		if ((op == OP_END || op == OP_JMP || op == OP_BAD || op == OP_CALL ||
+		     op == OP_CALL_IND) &&
+		    !(e < f->ne && f->e[e].to == j))
+			return (long)j;
+	}
+	return -1;
+}
+
 static void res_unknown(struct walk_res *r, const char *why)
 {
 	if (!r->unknown)

@@ -557,6 +557,11 @@ int walk_decode(struct walk_fn *f, const uint8_t *code, size_t len, uint64_t bas
 void walk_free(struct walk_fn *f);
 /* The index of the instruction starting at addr, or -1 when none does. */
 long walk_index(const struct walk_fn *f, uint64_t addr);
+/* The nearest instruction at or before i that starts a function by the
+ * way gcc lays code out: aligned to 16, after padding that follows a ret,
+ * a jump or a call (a noreturn one), and no jump of f lands on it.
+ * Returns its index, or -1. */
+long walk_entry_before(const struct walk_fn *f, size_t i);
 /* What kind of site instruction i is: one of WALK_SITE_*, or 0. */
 enum { WALK_SITE_SYSCALL = 1, WALK_SITE_INT80, WALK_SITE_CALL, WALK_SITE_JMP, WALK_SITE_CALL_IND };
 int walk_insn_kind(const struct walk_fn *f, size_t i);

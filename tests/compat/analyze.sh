@@ -29,18 +29,25 @@ analyze_check() {
 	[ -z "$bad" ] || fail "a line of analyze's output has no known format: $bad"
 }
 
-# analyze_case NAME PROG ARGS...: PROG's run under --strace, then analyze.
+# analyze_case NAME [--libc stock] PROG ARGS...: PROG's run under
+# --strace, then analyze, both with the option when given.
 analyze_case() {
 	next_case "$1" || return 0
 	shift
+	libc=
+	[ "$1" = --libc ] && libc="--libc $2" && shift 2
+	run_libc=$libc
+	case $ELFVM in */fake_elfvm.sh) run_libc= ;; esac
 	[ -x "$AN_ELFVM" ] || fail "cannot run: $AN_ELFVM is not an executable (make)"
 	[ -f "$1" ] || fail "cannot run: $1 does not exist (make tests)"
-	timeout -k 5 $((VM_TIMEOUT + 60)) "$ELFVM" run --strace --timeout "$VM_TIMEOUT" --log "$D/log" "$@" \
+	# shellcheck disable=SC2086 # $run_libc is empty or two words
+	timeout -k 5 $((VM_TIMEOUT + 60)) "$ELFVM" run $run_libc --strace --timeout "$VM_TIMEOUT" --log "$D/log" "$@" \
 		</dev/null >"$D/vm.out" 2>"$D/vm.err"
 	st=$?
 	[ "$st" = 0 ] || fail "the run under --strace exited $st: $(grep -m 1 . "$D/vm.err")"
 	analyze_profile "$D/log" "$D/profile"
-	"$AN_ELFVM" analyze --profile "$D/profile" "$@" >"$D/out" 2>"$D/err"
+	# shellcheck disable=SC2086
+	"$AN_ELFVM" analyze $libc --profile "$D/profile" "$@" >"$D/out" 2>"$D/err"
 	ast=$?
 	analyze_check "$D/out"
 	# The fake elfvm (tests/fake_elfvm.sh) has no --strace: no profile.
@@ -64,6 +71,9 @@ done
 # read's number reused from a test/je in musl's __stdio_read.
 analyze_case analyze/guest/cred.musl-static build/guest/cred.musl-static
 analyze_case analyze/guest/net_ifaddrs.musl-static build/guest/net_ifaddrs.musl-static
+# The host's own musl, stripped: __syscall_cp_c found by its layout.
+analyze_case analyze/guest/files_rw.musl-dyn-stock --libc stock build/guest/files_rw.musl-dyn
+analyze_case analyze/guest/net_tcp.musl-dyn-stock --libc stock build/guest/net_tcp.musl-dyn
 analyze_case analyze/debian/busybox-ls "$BUSYBOX" ls -la /
 analyze_case analyze/debian/ls /usr/bin/ls -la /
 analyze_case analyze/debian/sort /usr/bin/sort --parallel=2 /usr/share/common-licenses/GPL-3

@@ -159,6 +159,24 @@ static void test_walk(void)
 	       analyze_walk(inside, sizeof(inside), BASE, BASE + 1, WALK_RAX, &r) == -ENOENT
 		       ? NULL
 		       : err("expected -ENOENT"));
+	/* Stripped code: call abort; 11 nops; (aligned) mov %rdi,%rax;
+	 * syscall.  The aligned instruction after the padding is an entry. */
+	static const uint8_t lay[] = { 0xe8, 0,    0,    0,    0,    0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+				       0x90, 0x90, 0x90, 0x90, 0x90, 0x48, 0x89, 0xf8, 0x0f, 0x05 };
+	struct walk_fn lf;
+	why = walk_decode(&lf, lay, sizeof(lay), BASE, BASE, BASE + sizeof(lay), 0) < 0
+		      ? "walk_decode failed"
+		      : NULL;
+	if (!why) {
+		long i = walk_index(&lf, BASE + 0x13),
+		     j = i < 0 ? -1 : walk_entry_before(&lf, (size_t)i);
+		why = j < 0 || lf.v[j].addr != BASE + 0x10
+			      ? err("expected the entry at +0x10, got index %ld", j)
+			      : NULL;
+		walk_free(&lf);
+	}
+	report("walk/entry-by-layout", why);
+
 	/* A window that is no function entry: an argument is unknown. */
 	struct walk_fn f;
 	why = walk_decode(&f, body, sizeof(body), BASE, BASE, BASE + sizeof(body), 0) < 0
