@@ -51,6 +51,7 @@ static const char usage[] =
 
 struct analyze_opts {
 	int json, libc_stock;
+	uint64_t beyond; /* the profile's calls past the name table */
 	const char *profile;
 	char **libs;
 	int nlibs;
@@ -210,7 +211,7 @@ static int file_read(const char *path, unsigned char **data, size_t *size, char 
 }
 
 /* Reads a profile: counts per number.  Returns 0, or -1 with a reason. */
-static int profile_read(const char *path, uint64_t *count, char *why, size_t n)
+static int profile_read(const char *path, uint64_t *count, uint64_t *beyond, char *why, size_t n)
 {
 	FILE *f = fopen(path, "r");
 	char line[512];
@@ -220,19 +221,22 @@ static int profile_read(const char *path, uint64_t *count, char *why, size_t n)
 		return pack_fail(why, n, "%s: cannot read the profile: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		char name[128], extra;
-		long nr;
-		unsigned long long c;
+		unsigned long long nr, c;
 		const char *s = line + strspn(line, " \t");
 		ln++;
 		if (*s == '#' || *s == '\n' || *s == '\0')
 			continue;
-		if (sscanf(s, "%127s %ld %llu %c", name, &nr, &c, &extra) != 3 || nr < 0 ||
-		    nr >= AN_NR_MAX) {
+		if (sscanf(s, "%127s %llu %llu %c", name, &nr, &c, &extra) != 3) {
 			fclose(f);
 			return pack_fail(why, n, "%s:%d: not a profile line `NAME NUMBER COUNT`", path,
 					 ln);
 		}
-		count[nr] += c; /* a count of 0: not made */
+		/* A number no kernel table has (a program probing ENOSYS)
+		 * is no call a trimmed kernel could keep: counted apart. */
+		if (nr >= NNAMES)
+			*beyond += c;
+		else
+			count[nr] += c; /* a count of 0: not made */
 	}
 	int err = ferror(f);
 	fclose(f);
@@ -297,6 +301,7 @@ struct report {
 	const struct an_obj *objs;
 	const uint64_t *dyn; /* NULL without --profile */
 	const char *profile;
+	uint64_t beyond; /* profile calls with numbers past the table */
 	double seconds;
 	int kernel_ok;
 	char kernel[PATH_MAX];
@@ -340,6 +345,9 @@ static void print_text(const struct report *p)
 	if (p->dyn) {
 		printf("# profile %s: %u system calls at run time; static/dynamic ratio %u/%u = %.2f\n",
 		       p->profile, ndy, nst, ndy, ndy ? (double)nst / ndy : 0.0);
+		if (p->beyond)
+			printf("# profile: %llu calls with a number past %zu ignored (in no kernel table)\n",
+			       (unsigned long long)p->beyond, NNAMES - 1);
 		for (unsigned nr = 0; nr < AN_NR_MAX; nr++)
 			if (p->dyn[nr] && !r->sites[nr]) {
 				printf("# MISSED %s %u: seen at run time, not found statically\n",
@@ -349,7 +357,7 @@ static void print_text(const struct report *p)
 	}
 	printf("# time: %.3f s\n", p->seconds);
 	if (p->kernel_ok)
-		printf("# full kernel: text %llu bytes, loaded %llu bytes (%s)\n",
+		printf("# full kernel: text %llu bytes, loaded %llu bytes\n# kernel file: %s\n",
 		       (unsigned long long)p->ktext, (unsigned long long)p->kloaded, p->kernel);
 	else
 		printf("# full kernel: not found beside elfvm\n");
@@ -420,7 +428,8 @@ static void print_json(const struct report *p)
 	       "\"wrapper_call_sites\": %zu, \"wrappers\": %zu, \"sites_recovered\": %zu, \"numbers_static\": %u, ",
 	       r->nsyscall, r->nint80, r->nnotinsn, r->ncalls, r->nwr, r->nrecovered, nst);
 	if (p->dyn)
-		printf("\"numbers_dynamic\": %u, ", ndy);
+		printf("\"numbers_dynamic\": %u, \"profile_beyond_table\": %llu, ", ndy,
+		       (unsigned long long)p->beyond);
 	printf("\"unknown\": %zu, \"seconds\": %.3f", r->nunk, p->seconds);
 	if (p->kernel_ok) {
 		printf(", \"kernel\": {\"path\": ");
@@ -440,7 +449,9 @@ static int analyze(const struct prog_file *p, const struct analyze_opts *ao, uin
 	unsigned char **data = NULL;
 	struct an_obj *objs = NULL;
 	struct an_result r = { 0 };
-	struct report rep = { .r = &r, .files = &files, .dyn = dyn, .profile = ao->profile };
+	struct report rep = {
+		.r = &r, .files = &files, .dyn = dyn, .profile = ao->profile, .beyond = ao->beyond
+	};
 	size_t loaded = 0;
 	int status = -1;
 
@@ -507,7 +518,7 @@ int analyze_main(int argc, char **argv)
 		free(ao.libs);
 		return i == 0 ? 0 : ELFVM_EXIT_FAIL;
 	}
-	if (ao.profile && profile_read(ao.profile, dyn, why, sizeof(why)) < 0) {
+	if (ao.profile && profile_read(ao.profile, dyn, &ao.beyond, why, sizeof(why)) < 0) {
 		fprintf(stderr, "elfvm analyze: %s\n", why);
 		free(ao.libs);
 		return ELFVM_EXIT_FAIL;
