@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MIT
 # tests/compat/analyze.sh: `elfvm analyze` finds every system call a run
 # makes (docs/analyze.md).  Each program runs once under `elfvm run
-# --strace`; the calls in its log (lines `NAME(args) = ret`, numbered with
-# the kernel's own name table, build/gen/syscall_names.h) become a profile
-# file `NAME NUMBER COUNT`, which `elfvm analyze --profile` must cover: no
-# `# MISSED` line, status 0.  The PASS line shows the static/dynamic ratio.
-# (The kernel's own --profile, issue 13's other half, will replace the
-# strace log here.)  Cases: analyze/guest/P.V for a selection of guest
+# --profile FILE` (the kernel's counters, issue 13's other half) when this
+# elfvm has it, else under `--strace`, whose log lines `NAME(args) = ret`,
+# numbered with the kernel's own name table (build/gen/syscall_names.h),
+# become the same `NAME NUMBER COUNT` file.  `elfvm analyze --profile`
+# must cover it: no `# MISSED` line, status 0.  The PASS line shows the
+# static/dynamic ratio.  Cases: analyze/guest/P.V for a selection of guest
 # programs in every build variant, analyze/debian/NAME for Debian programs
 # of the compat tests, analyze/large-node (node in seconds),
 # analyze/errors (bad input: status 125 and one line; MISSED: status 3;
@@ -40,19 +40,24 @@ analyze_case() {
 	case $ELFVM in */fake_elfvm.sh) run_libc= ;; esac
 	[ -x "$AN_ELFVM" ] || fail "cannot run: $AN_ELFVM is not an executable (make)"
 	[ -f "$1" ] || fail "cannot run: $1 does not exist (make tests)"
-	# shellcheck disable=SC2086 # $run_libc is empty or two words
-	timeout -k 5 $((VM_TIMEOUT + 60)) "$ELFVM" run $run_libc --strace --timeout "$VM_TIMEOUT" --log "$D/log" "$@" \
+	if "$ELFVM" run --help 2>/dev/null | grep -q -- '--profile FILE'; then
+		how="--profile $D/profile"
+	else
+		how=--strace
+	fi
+	# shellcheck disable=SC2086 # $run_libc and $how are words
+	timeout -k 5 $((VM_TIMEOUT + 60)) "$ELFVM" run $run_libc $how --timeout "$VM_TIMEOUT" --log "$D/log" "$@" \
 		</dev/null >"$D/vm.out" 2>"$D/vm.err"
 	st=$?
-	[ "$st" = 0 ] || fail "the run under --strace exited $st: $(grep -m 1 . "$D/vm.err")"
-	analyze_profile "$D/log" "$D/profile"
+	[ "$st" = 0 ] || fail "the run under $how exited $st: $(grep -m 1 . "$D/vm.err")"
+	[ "$how" = --strace ] && analyze_profile "$D/log" "$D/profile"
 	# shellcheck disable=SC2086
 	"$AN_ELFVM" analyze $libc --profile "$D/profile" "$@" >"$D/out" 2>"$D/err"
 	ast=$?
 	analyze_check "$D/out"
 	# The fake elfvm (tests/fake_elfvm.sh) has no --strace: no profile.
 	case $ELFVM in */fake_elfvm.sh) [ "$ast" = 0 ] && pass ;; esac
-	[ "$(grep -vc '^#' "$D/profile")" -ge 3 ] || fail "fewer than 3 system calls in the --strace log"
+	[ "$(grep -vc '^#' "$D/profile")" -ge 3 ] || fail "fewer than 3 system calls in the profile ($how)"
 	missed=$(grep '^# MISSED' "$D/out" | sed 's/^# MISSED \([^ ]*\).*/\1/' | xargs)
 	[ -z "$missed" ] || fail "seen at run time, not found statically: $missed (status $ast)"
 	[ "$ast" = 0 ] || fail "analyze exited $ast: $(grep -m 1 . "$D/err")"
