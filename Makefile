@@ -183,7 +183,10 @@ $(B)/h/%.o: %.c | $(DEPS_STAMP)
 $(B)/h/tools/profile.o: $(B)/gen/syscall_names.h
 $(B)/h/tools/profile.o: HCFLAGS += -I$(B)/gen
 $(B)/elfvm: $(patsubst %.c,$(B)/h/%.o,$(TSRC) $(PURE))
-	$(HOSTCC) $^ -lelf -lpthread -o $@
+	$(HOSTCC) $^ -lelf -lcapstone -lpthread -o $@
+# analyze.c names system calls with the kernel's table (musl's list).
+$(B)/h/tools/analyze.o: $(B)/gen/syscall_names.h
+$(B)/h/tools/analyze.o: HCFLAGS += -I$(B)/gen
 
 # ---- unit tests (host, ASan + UBSan) and the ELF fuzzer ------------------
 # Objects of their own (build/u, build/f), with dependency files like every
@@ -198,12 +201,16 @@ $(B)/u/%.o: %.c | $(DEPS_STAMP)
 	$(HOSTCC) $(UCFLAGS) -c $< -o $@
 $(B)/unit/%: $(B)/u/tests/unit/%.o $(UPURE)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(UCFLAGS) $^ -o $@
+	$(HOSTCC) $(UCFLAGS) $^ -o $@ $(ULIBS)
+# test_analyze also links the analyzer, with Capstone and libelf.
+$(B)/unit/test_analyze: $(B)/u/tools/analyze_walk.o $(B)/u/tools/analyze_elf.o $(B)/u/tools/analyze_sites.o
+$(B)/unit/test_analyze: ULIBS := -lcapstone -lelf
 $(B)/f/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	clang $(FCFLAGS) -c $< -o $@
-$(B)/fuzz_elf: $(B)/f/tests/unit/fuzz_elf.o $(B)/f/loader/elf.o
-	clang $(FCFLAGS) $^ -o $@
+$(B)/fuzz_elf: $(B)/f/tests/unit/fuzz_elf.o $(B)/f/loader/elf.o $(B)/f/tools/analyze_walk.o \
+		$(B)/f/tools/analyze_elf.o $(B)/f/tools/analyze_sites.o
+	clang $(FCFLAGS) $^ -o $@ -lcapstone -lelf
 UNIT := $(patsubst tests/unit/%.c,$(B)/unit/%,$(USRC))
 
 # ---- guest test programs: each built six ways (gcc and musl: static, static-PIE, dynamic)

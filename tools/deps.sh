@@ -13,6 +13,8 @@ PKGS="$BUILD qemu-system-x86 musl-tools musl-dev libelf-dev busybox-static cpio
       clang libclang-rt-14-dev clang-format git
       bc file gawk jq xz-utils bzip2 zstd pigz pbzip2 perl nodejs qemu-utils
       curl python3-minimal gnuplot-nox dpkg-dev tmux coccinelle"
+# The disassembler of `elfvm analyze` (tools/analyze_walk.c).
+PKGS="$PKGS libcapstone-dev"
 # The servers the compat tests run unmodified (tests/compat/redis.sh).
 PKGS="$PKGS redis-server redis-tools"
 # The servers of tests/compat/{memcached,nginx}.sh and their load clients.

@@ -21,6 +21,7 @@ static const char usage[] =
 	"  run [OPTIONS] PROGRAM [ARGS...]   boot PROGRAM in a VM and return its\n"
 	"                                    exit status\n"
 	"  pack -o IMAGE PROGRAM [ARGS...]   write the image without booting it\n"
+	"  analyze [OPTIONS] PROGRAM [ARGS...]  the system calls PROGRAM can make\n"
 	"  bench [OPTIONS]                   the benchmark suite\n"
 	"  help                              this text\n"
 	"\n"
@@ -34,6 +35,7 @@ static const struct {
 } verbs[] = {
 	{ "run", run_main },
 	{ "pack", pack_main },
+	{ "analyze", analyze_main },
 	{ "bench", bench_main },
 };
 

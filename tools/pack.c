@@ -310,7 +310,7 @@ static int add_aware_libc(struct image_list *l, const struct prog_file *p, char 
  * pthread_cancel ("libgcc_s.so.1 must be installed" otherwise): a dynamic
  * glibc program gets it as if --lib libgcc_s.so.1 had been given, when the
  * host has it. */
-static char **libs_with_libgcc(const struct prog_file *p, const struct pack_opts *o, int *n)
+char **pack_libs(const struct prog_file *p, const struct pack_opts *o, int *n)
 {
 	static const char *const where[] = { "/lib/x86_64-linux-gnu/libgcc_s.so.1",
 					     "/usr/lib/x86_64-linux-gnu/libgcc_s.so.1" };
@@ -333,7 +333,7 @@ int pack_list(struct image_list *l, const struct prog_file *p, const struct pack
 	      size_t n)
 {
 	int nlibs;
-	char **libs = libs_with_libgcc(p, o, &nlibs);
+	char **libs = pack_libs(p, o, &nlibs);
 
 	if (!libs)
 		return pack_fail(why, n, "out of memory");

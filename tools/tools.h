@@ -239,6 +239,11 @@ int pack_fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(p
  * -1 with a one-line reason in why. */
 int pack_list(struct image_list *l, const struct prog_file *p, const struct pack_opts *o, char *why,
 	      size_t n);
+/* The libraries p's linker is asked for beyond its DT_NEEDED: o's --lib,
+ * and libgcc_s.so.1 for a dynamic glibc program when the host has it
+ * (also what `analyze` examines).  Returns *n of them (free the array,
+ * not the strings), or NULL when memory runs out. */
+char **pack_libs(const struct prog_file *p, const struct pack_opts *o, int *n);
 
 /* ---- vmm.c, vmm_argv.c, vmm_lines.c --------------------------------------- */
 
@@ -508,6 +513,191 @@ int profile_write(const struct vm_profile *p, const char *path, const char *prog
  * cache; its path goes in kernel.  argv is run's own (argv[0] "run", i
  * PROGRAM's index).  Returns 0, or 125 after a message. */
 int trim_kernel(const struct run_opts *o, int argc, char **argv, int i, char *kernel, size_t n);
+
+/* ---- analyze_walk.c: the backward walk of `elfvm analyze` ----------------- */
+
+/* The 16 general registers, numbered as x86 encodes them. */
+enum walk_reg {
+	WALK_RAX,
+	WALK_RCX,
+	WALK_RDX,
+	WALK_RBX,
+	WALK_RSP,
+	WALK_RBP,
+	WALK_RSI,
+	WALK_RDI,
+	WALK_R8,
+	WALK_R9,
+	WALK_R10,
+	WALK_R11,
+	WALK_R12,
+	WALK_R13,
+	WALK_R14,
+	WALK_R15,
+};
+#define WALK_NONE 0xfe /* an indirect call through something else */
+#define WALK_MEM 0xff  /* an indirect call through [rip+disp]: address in val */
+
+/* One decoded instruction, what the walk needs of it. */
+struct walk_insn {
+	uint64_t addr;
+	uint64_t val;   /* immediate, branch or call target, rip-relative address */
+	uint16_t kills; /* registers (bit per walk_reg) it sets in a way not followed */
+	uint8_t size, op, dst, src;
+};
+struct walk_edge {
+	uint32_t to, from; /* instruction indices: a direct branch from -> to */
+};
+/* A function (or window) decoded from start to end. */
+struct walk_fn {
+	struct walk_insn *v;
+	size_t n, cap;
+	struct walk_edge *e; /* sorted by to */
+	size_t ne;
+	uint64_t start, end;
+	int entry; /* v[0] is the function's entry: arguments live there */
+	int cut;   /* some bytes decoded as no instruction */
+};
+
+#define WALK_NUMS 16
+#define WALK_MEMS 4
+/* Every value a register may hold at one point, over all paths. */
+struct walk_res {
+	uint64_t nums[WALK_NUMS]; /* immediates */
+	int nnums;
+	uint16_t args;            /* bit per walk_reg: that argument register's
+	                             value at the function's entry */
+	uint64_t mems[WALK_MEMS]; /* loaded from these rip-relative addresses */
+	int nmems;
+	int unknown;     /* some path gives a value the walk cannot name */
+	const char *why; /* the first such reason */
+};
+
+/* Decodes [start, end) of code (len bytes at address base) into f; bytes
+ * that decode as nothing become one-byte stops.  entry: start is a
+ * function's entry.  Returns 0, -EINVAL (start outside code) or -ENOMEM;
+ * free f with walk_free. */
+int walk_decode(struct walk_fn *f, const uint8_t *code, size_t len, uint64_t base, uint64_t start,
+		uint64_t end, int entry);
+void walk_free(struct walk_fn *f);
+/* The index of the instruction starting at addr, or -1 when none does. */
+long walk_index(const struct walk_fn *f, uint64_t addr);
+/* The nearest instruction at or before i that starts a function by the
+ * way gcc lays code out: aligned to 16, after padding that follows a ret,
+ * a jump or a call (a noreturn one), and no jump of f lands on it.
+ * Returns its index, or -1. */
+long walk_entry_before(const struct walk_fn *f, size_t i);
+/* What kind of site instruction i is: one of WALK_SITE_*, or 0. */
+enum { WALK_SITE_SYSCALL = 1, WALK_SITE_INT80, WALK_SITE_CALL, WALK_SITE_JMP, WALK_SITE_CALL_IND };
+int walk_insn_kind(const struct walk_fn *f, size_t i);
+/* Fills r with every value reg may hold just before instruction idx,
+ * walking back through every path of f.  Returns 0, -EINVAL or -ENOMEM. */
+int walk_back(const struct walk_fn *f, size_t idx, int reg, struct walk_res *r);
+/* The whole buffer as one function entered at base: reg just before the
+ * instruction at site.  Returns 0, -ENOENT when no instruction starts at
+ * site, or walk_decode's error. */
+int analyze_walk(const uint8_t *code, size_t len, uint64_t base, uint64_t site, int reg,
+		 struct walk_res *r);
+
+/* ---- analyze_elf.c, analyze_sites.c: the analysis of `elfvm analyze` ------ */
+
+struct an_seg {
+	uint64_t vaddr;
+	const uint8_t *bytes; /* inside the file's data */
+	size_t len;
+};
+struct an_sym {
+	uint64_t start, end; /* end == start when not sized */
+	char *name;
+	int sized, cold; /* cold: a gcc .cold part, no real entry */
+};
+struct an_import {
+	uint64_t addr; /* a PLT entry or a GOT slot */
+	char *name;    /* the symbol it binds to */
+};
+struct an_call {
+	uint64_t target, site;
+};
+/* One object (program, library, vDSO) as the analysis reads it. */
+struct an_obj {
+	const char *path;
+	const unsigned char *data; /* the whole file, the caller's */
+	size_t size;
+	struct an_seg *segs; /* executable PT_LOAD segments */
+	size_t nsegs;
+	uint64_t text;       /* their bytes in all */
+	struct an_sym *syms; /* function symbols, sorted by start */
+	size_t nsyms;
+	struct an_import *imps; /* sorted by addr */
+	size_t nimps;
+	uint64_t *sites; /* byte matches of syscall, int 0x80, sysenter */
+	size_t nsites;
+	struct an_call *calls; /* rel32 calls and jumps into code or the PLT, by target */
+	size_t ncalls;
+	struct an_call *gcalls; /* calls through a named GOT slot (or __aware_entry) */
+	size_t ngcalls;
+	uint64_t *icalls; /* call *%reg matches (libc-aware only) */
+	size_t nicalls;
+	uint64_t *starts; /* probable function entries, sorted */
+	size_t nstarts;
+	uint64_t aware_entry; /* libc-aware's __aware_entry, or 0 */
+	/* The last two decodings (a guessed entry and the window tried
+	 * after it alternate), and fn, the one the last site used. */
+	struct an_decoded {
+		struct walk_fn f;
+		int ok, entry;
+		uint64_t start, end;
+	} dec[2];
+	int dec_next;
+	struct walk_fn *fn;
+};
+
+/* Reads the object in data (size bytes, kept by the caller while o
+ * lives).  Returns 0, or -1 with "PATH: reason" in why (not an x86-64
+ * ELF, a truncated executable segment, out of memory).  A corrupt symbol
+ * table only loses symbols.  Free o with an_obj_free either way. */
+int an_obj_load(struct an_obj *o, const char *path, const unsigned char *data, size_t size, char *why,
+		size_t n);
+void an_obj_free(struct an_obj *o);
+/* The executable segment holding addr, or NULL. */
+const struct an_seg *an_seg_of(const struct an_obj *o, uint64_t addr);
+/* The name an import at addr binds to, or NULL. */
+const char *an_import_at(const struct an_obj *o, uint64_t addr);
+
+#define AN_NR_MAX 1024 /* numbers at or above are not system calls */
+struct an_unknown {
+	uint64_t addr;
+	char sym[160]; /* SYMBOL+0xOFF, or "?" */
+	const char *file;
+	const char *why;     /* static text */
+	const char *wrapper; /* the wrapper whose argument was lost, or NULL */
+};
+struct an_wrapper {
+	size_t obj;
+	uint64_t addr;
+	int reg;          /* the argument register holding the number */
+	const char *name; /* its symbol, or NULL */
+};
+struct an_result {
+	uint32_t sites[AN_NR_MAX]; /* static sites per number */
+	struct an_unknown *unk;
+	size_t nunk, capunk;
+	struct an_wrapper *wr;
+	size_t nwr, capwr;
+	size_t nsyscall;   /* syscall (and int 0x80) instructions examined */
+	size_t ncalls;     /* wrapper call sites examined */
+	size_t nrecovered; /* sites that gave at least one number */
+	size_t nint80;
+	size_t nnotinsn; /* byte matches inside other instructions */
+};
+/* Finds every site of objs[0..n) and what it calls.  Returns 0 or -ENOMEM;
+ * free r with an_result_free either way. */
+int an_analyze(struct an_obj *objs, size_t n, struct an_result *r);
+void an_result_free(struct an_result *r);
+
+/* ---- analyze.c ------------------------------------------------------------ */
+
+int analyze_main(int argc, char **argv);
 
 /* ---- run.c ---------------------------------------------------------------- */
 

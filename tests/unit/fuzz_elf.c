@@ -15,9 +15,14 @@
  * (dynamic_pie), -z execstack (exec_stack), -Wl,-z,max-page-size=64
  * (small_pages); bss_tls is a C file with a TLS variable and a 100 kB
  * array; elf32_i386 is the hand-made i386 file of test_elf.c.
+ * For `elfvm analyze`: analyze_wrapper (a wrapper with its symbols, from
+ * `wrap: mov %rdi,%rax; mov %rsi,%rdi; syscall; ret` and a _start that
+ * calls it, -nostdlib -static, not stripped) and analyze_plt (syscall()
+ * through glibc's PLT, -nostartfiles -no-pie -s).
  */
 #include "loader/loader.h"
 #include "loader/elf64.h"
+#include "tools/tools.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +93,31 @@ static void check_info(const uint8_t *d, size_t n, const struct elf_info *in)
 	check_segments(d, n, in);
 }
 
+/* The second entry: `elfvm analyze`'s ELF walk (tools/analyze_elf.c,
+ * analyze_sites.c) on any input, accepted or not by elf_check.  It
+ * refuses with a one-line reason, or every unknown site it lists lies in
+ * the object's code.  libelf gets a private copy: it may write to it. */
+static void check_analyze(const uint8_t *data, size_t size)
+{
+	struct an_obj o;
+	struct an_result r;
+	char why[512];
+	uint8_t *d = malloc(size ? size : 1);
+
+	ASSERT(d);
+	memcpy(d, data, size);
+	if (an_obj_load(&o, "fuzz", d, size, why, sizeof(why)) < 0) {
+		check_refusal(why);
+	} else if (an_analyze(&o, 1, &r) == 0) {
+		ASSERT(r.nrecovered <= r.nsyscall + r.ncalls);
+		for (size_t i = 0; i < r.nunk; i++)
+			ASSERT(an_seg_of(&o, r.unk[i].addr) != NULL);
+		an_result_free(&r);
+	}
+	an_obj_free(&o);
+	free(d);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct elf_info a, b;
@@ -99,5 +129,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_refusal(why);
 	else
 		check_info(data, size, &a);
+	check_analyze(data, size);
 	return 0;
 }
