@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # tests/compat/analyze.sh: `elfvm analyze` finds every system call a run
 # makes (docs/analyze.md).  Each program runs once under `elfvm run
-# --profile FILE` (the kernel's counters, issue 13's other half) when this
+# --profile FILE` (the kernel's counters, docs/trim.md) when this
 # elfvm has it, else under `--strace`, whose log lines `NAME(args) = ret`,
 # numbered with the kernel's own name table (build/gen/syscall_names.h),
 # become the same `NAME NUMBER COUNT` file.  `elfvm analyze --profile`

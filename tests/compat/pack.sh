@@ -244,7 +244,7 @@ st=$?
 [ $? = 125 ] || die "ARGS after --image were accepted"
 exit 0'
 
-# The dynamic linker run as the program (issue: "Running the interpreter
-# directly works too"): elfvm packs the program it is asked to load.
+# The dynamic linker run as the program (running the interpreter directly
+# works too): elfvm packs the program it is asked to load.
 vm_case compat/ldso-direct-true -P /lib64/ld-linux-x86-64.so.2 -x 0 -- /usr/bin/true
 vm_case compat/ldso-direct-echo -P /lib64/ld-linux-x86-64.so.2 -x 0 -- --argv0 e /usr/bin/echo via ld.so
