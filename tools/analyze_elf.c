@@ -44,8 +44,7 @@ static void sort(void *v, size_t n, size_t sz, int (*cmp)(const void *, const vo
 		qsort(v, n, sz, cmp);
 }
 
-/* Appends one element of size sz to *v (n used, cap allocated). */
-static int grow(void **v, size_t *n, size_t *cap, size_t sz)
+int an_grow(void **v, size_t *n, size_t *cap, size_t sz)
 {
 	if (*n < *cap)
 		return 0;
@@ -89,7 +88,7 @@ static int read_segments(struct an_obj *o, Elf *e, char *why, size_t n)
 				o->size);
 		if (ph.p_vaddr + ph.p_filesz < ph.p_vaddr)
 			return obj_fail(why, n, o->path, "executable segment %zu wraps around", i);
-		if (grow((void **)&o->segs, &o->nsegs, &cap, sizeof(*o->segs)) < 0)
+		if (an_grow((void **)&o->segs, &o->nsegs, &cap, sizeof(*o->segs)) < 0)
 			return obj_fail(why, n, o->path, "out of memory");
 		o->segs[o->nsegs++] = (struct an_seg){
 			.vaddr = ph.p_vaddr, .bytes = o->data + ph.p_offset, .len = ph.p_filesz
@@ -140,7 +139,7 @@ static int read_symtab(struct an_obj *o, Elf *e, Elf_Scn *scn, const GElf_Shdr *
 			return -1;
 		if (!strcmp(name, "__aware_entry"))
 			o->aware_entry = s.st_value;
-		if (grow((void **)&o->syms, &o->nsyms, &cap, sizeof(*o->syms)) < 0) {
+		if (an_grow((void **)&o->syms, &o->nsyms, &cap, sizeof(*o->syms)) < 0) {
 			free(name);
 			return -1;
 		}
@@ -176,7 +175,7 @@ static void find_aware_entry(struct an_obj *o, Elf *e, Elf_Scn *scn, const GElf_
 static int imp_add(struct an_obj *o, size_t *cap, uint64_t addr, const char *name)
 {
 	char *c = strdup(name);
-	if (!c || grow((void **)&o->imps, &o->nimps, cap, sizeof(*o->imps)) < 0) {
+	if (!c || an_grow((void **)&o->imps, &o->nimps, cap, sizeof(*o->imps)) < 0) {
 		free(c);
 		return -1;
 	}
@@ -337,7 +336,7 @@ static int looks_like_entry(const struct an_obj *o, uint64_t target)
 
 #define PUSH(arr, n, cap, val) \
 	do { \
-		if (grow((void **)&(arr), &(n), &(cap), sizeof(*(arr))) < 0) \
+		if (an_grow((void **)&(arr), &(n), &(cap), sizeof(*(arr))) < 0) \
 			return -1; \
 		(arr)[(n)++] = (val); \
 	} while (0)

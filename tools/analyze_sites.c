@@ -153,14 +153,8 @@ static long context(struct an_obj *o, uint64_t addr)
 static int unknown_add(struct an_result *r, const struct an_obj *o, uint64_t addr, const char *why,
 		       const char *wrapper)
 {
-	if (r->nunk == r->capunk) {
-		size_t c = r->capunk ? r->capunk * 2 : 64;
-		struct an_unknown *u = realloc(r->unk, c * sizeof(*u));
-		if (!u)
-			return -ENOMEM;
-		r->unk = u;
-		r->capunk = c;
-	}
+	if (an_grow((void **)&r->unk, &r->nunk, &r->capunk, sizeof(*r->unk)) < 0)
+		return -ENOMEM;
 	struct an_unknown *u = &r->unk[r->nunk++];
 	const struct an_sym *s = sym_before(o, addr);
 	*u = (struct an_unknown){ .addr = addr, .file = o->path, .why = why, .wrapper = wrapper };
@@ -179,14 +173,8 @@ static int wrapper_add(struct an_result *r, size_t obj, const struct an_obj *o, 
 			return 0;
 	if (r->nwr == MAX_WRAPPERS)
 		return 0; /* its calls stay unexamined; the summary shows the count */
-	if (r->nwr == r->capwr) {
-		size_t c = r->capwr ? r->capwr * 2 : 16;
-		struct an_wrapper *w = realloc(r->wr, c * sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-		r->wr = w;
-		r->capwr = c;
-	}
+	if (an_grow((void **)&r->wr, &r->nwr, &r->capwr, sizeof(*r->wr)) < 0)
+		return -ENOMEM;
 	const struct an_sym *s = sym_before(o, addr);
 	r->wr[r->nwr++] = (struct an_wrapper){
 		.obj = obj, .addr = addr, .reg = reg, .name = s && s->start == addr ? s->name : NULL

@@ -213,14 +213,8 @@ static void insn_classify(const cs_insn *in, struct walk_insn *w)
 
 static int insn_push(struct walk_fn *f, const struct walk_insn *w)
 {
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 256;
-		struct walk_insn *v = realloc(f->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		f->v = v;
-		f->cap = cap;
-	}
+	if (an_grow((void **)&f->v, &f->n, &f->cap, sizeof(*f->v)) < 0)
+		return -ENOMEM;
 	f->v[f->n++] = *w;
 	return 0;
 }

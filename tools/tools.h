@@ -661,6 +661,9 @@ int an_obj_load(struct an_obj *o, const char *path, const unsigned char *data, s
 void an_obj_free(struct an_obj *o);
 /* The executable segment holding addr, or NULL. */
 const struct an_seg *an_seg_of(const struct an_obj *o, uint64_t addr);
+/* Makes room for one more element of size sz in *v (n used, cap
+ * allocated; 64 at first, then doubling).  Returns 0 or -1 (no memory). */
+int an_grow(void **v, size_t *n, size_t *cap, size_t sz);
 /* The name an import at addr binds to, or NULL. */
 const char *an_import_at(const struct an_obj *o, uint64_t addr);
 
