@@ -44,13 +44,16 @@ static const char usage[] =
 	"  --profile FILE    a run's profile, lines `NAME NUMBER COUNT` ('#'\n"
 	"                    comments): each call is marked static, dynamic or\n"
 	"                    both, and one seen only at run time is a MISSED line\n"
+	"  --sizes           also build (or take from the cache) the kernel trimmed\n"
+	"                    to these system calls, as `elfvm run --trim` would, and\n"
+	"                    give its sizes against the full kernel's (docs/trim.md)\n"
 	"  -h, --help        this text\n"
 	"\n"
 	"Exit status: 0; 3 when the profile holds a call not found statically;\n"
 	"125 when an input is bad (one line on stderr says why).\n";
 
 struct analyze_opts {
-	int json, libc_stock;
+	int json, libc_stock, sizes;
 	uint64_t beyond; /* the profile's calls past the name table */
 	const char *profile;
 	char **libs;
@@ -83,6 +86,9 @@ static int parse(int argc, char **argv, struct analyze_opts *o)
 			return 0;
 		} else if (!strcmp(a, "--json")) {
 			o->json = 1;
+			continue;
+		} else if (!strcmp(a, "--sizes")) {
+			o->sizes = 1;
 			continue;
 		}
 		if (strcmp(a, "--lib") && strcmp(a, "--libc") && strcmp(a, "--profile"))
@@ -306,12 +312,34 @@ struct report {
 	int kernel_ok;
 	char kernel[PATH_MAX];
 	uint64_t ktext, kloaded;
+	/* --sizes: the trimmed kernel (trim_ok), both by trim_kernel_sizes */
+	int trim_ok, tcount;
+	char tkernel[PATH_MAX];
+	uint64_t ttext, tloaded, ftext, floaded;
 };
 
 static const char *source(const struct report *p, unsigned nr)
 {
 	int st = p->r->sites[nr] > 0, dy = p->dyn && p->dyn[nr];
 	return st && dy ? "both" : st ? "static" : dy ? "dynamic" : NULL;
+}
+
+static double cut(uint64_t full, uint64_t part)
+{
+	return full ? 100.0 * ((double)full - (double)part) / (double)full : 0.0;
+}
+
+static void print_trimmed(const struct report *p)
+{
+	if (!p->trim_ok) {
+		printf("# trimmed kernel: not built (elfvm's message above)\n");
+		return;
+	}
+	printf("# trimmed kernel (%d of the table's syscalls kept): .text %llu of %llu bytes (-%.1f%%), "
+	       "loaded %llu of %llu bytes (-%.1f%%)\n# trimmed kernel file: %s\n",
+	       p->tcount, (unsigned long long)p->ttext, (unsigned long long)p->ftext,
+	       cut(p->ftext, p->ttext), (unsigned long long)p->tloaded, (unsigned long long)p->floaded,
+	       cut(p->floaded, p->tloaded), p->tkernel);
 }
 
 static void print_text(const struct report *p)
@@ -361,6 +389,8 @@ static void print_text(const struct report *p)
 		       (unsigned long long)p->ktext, (unsigned long long)p->kloaded, p->kernel);
 	else
 		printf("# full kernel: not found beside elfvm\n");
+	if (p->trim_ok >= 0)
+		print_trimmed(p);
 }
 
 static void print_json(const struct report *p)
@@ -437,7 +467,44 @@ static void print_json(const struct report *p)
 		printf(", \"text\": %llu, \"loaded\": %llu}", (unsigned long long)p->ktext,
 		       (unsigned long long)p->kloaded);
 	}
+	if (p->trim_ok > 0) {
+		printf(", \"trimmed_kernel\": {\"path\": ");
+		json_str(stdout, p->tkernel);
+		printf(", \"syscalls\": %d, \"text\": %llu, \"loaded\": %llu, \"full_text\": %llu, "
+		       "\"full_loaded\": %llu}",
+		       p->tcount, (unsigned long long)p->ttext, (unsigned long long)p->tloaded,
+		       (unsigned long long)p->ftext, (unsigned long long)p->floaded);
+	}
 	printf("}}\n");
+}
+
+/* --sizes: the list of p's system calls in a temporary file, the kernel
+ * trimmed to it (trim.c), and both kernels' sizes into p.  trim_ok ends 1,
+ * or 0 when the kernel could not be had (trim.c said why on stderr). */
+static void trimmed_sizes(struct report *p)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char list[PATH_MAX], b[32];
+	int fd;
+	FILE *f;
+
+	p->trim_ok = 0;
+	snprintf(list, sizeof(list), "%s/elfvm-analyze.XXXXXX",
+		 tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp");
+	if ((fd = mkstemp(list)) < 0 || !(f = fdopen(fd, "w"))) {
+		fprintf(stderr, "elfvm analyze: a temporary list: %s\n", strerror(errno));
+		if (fd >= 0)
+			close(fd), unlink(list);
+		return;
+	}
+	for (unsigned nr = 0; nr < AN_NR_MAX; nr++)
+		if (source(p, nr))
+			fprintf(f, "%s %u\n", nr_name(nr, b, sizeof(b)), nr);
+	if (fclose(f) == 0 && trim_list_kernel(list, p->tkernel, sizeof(p->tkernel), &p->tcount) == 0 &&
+	    trim_kernel_sizes(p->tkernel, &p->ttext, &p->tloaded) == 0 && p->kernel_ok &&
+	    trim_kernel_sizes(p->kernel, &p->ftext, &p->floaded) == 0)
+		p->trim_ok = 1;
+	unlink(list);
 }
 
 /* Loads and analyses every file; prints the report.  Returns the exit
@@ -481,6 +548,9 @@ static int analyze(const struct prog_file *p, const struct analyze_opts *ao, uin
 	rep.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	rep.objs = objs;
 	rep.kernel_ok = kernel_size(rep.kernel, sizeof(rep.kernel), &rep.ktext, &rep.kloaded) == 0;
+	rep.trim_ok = -1;
+	if (ao->sizes)
+		trimmed_sizes(&rep);
 	(ao->json ? print_json : print_text)(&rep);
 	status = 0;
 	for (unsigned nr = 0; dyn && nr < AN_NR_MAX; nr++)

@@ -513,6 +513,14 @@ int profile_write(const struct vm_profile *p, const char *path, const char *prog
  * cache; its path goes in kernel.  argv is run's own (argv[0] "run", i
  * PROGRAM's index).  Returns 0, or 125 after a message. */
 int trim_kernel(const struct run_opts *o, int argc, char **argv, int i, char *kernel, size_t n);
+/* The trimmed kernel for the syscall list in the file list (analyze's
+ * output, a profile, or names), from the cache or built now: its path in
+ * kernel, how many of the table's syscalls it keeps in *count.  Returns 0,
+ * or 125 after a message on stderr. */
+int trim_list_kernel(const char *list, char *kernel, size_t n, int *count);
+/* The ".text" section's size and the PT_LOAD memory sizes' sum of the ELF
+ * at path.  Returns 0, or -1 when it cannot be read. */
+int trim_kernel_sizes(const char *path, uint64_t *text, uint64_t *loaded);
 
 /* ---- analyze_walk.c: the backward walk of `elfvm analyze` ----------------- */
 

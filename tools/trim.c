@@ -293,9 +293,7 @@ static int build(const char *src, const struct trim_tmp *t, char *kernel, size_t
 	return r;
 }
 
-/* The ".text" size and the PT_LOAD memory sizes' sum of the ELF at path.
- * Returns 0, or -1 when it cannot be read. */
-static int kernel_sizes(const char *path, uint64_t *text, uint64_t *loaded)
+int trim_kernel_sizes(const char *path, uint64_t *text, uint64_t *loaded)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1;
 	Elf *e;
@@ -334,7 +332,8 @@ static void say_trimmed(const struct run_opts *o, const char *kernel, const char
 
 	fprintf(stderr, "elfvm: trimmed kernel (--trim=%s: %d of the kernel's syscalls kept), %s: %s\n",
 		o->trim, count, cached ? "from the cache" : "built now", kernel);
-	if (kernel_sizes(full, &ft, &fl) == 0 && kernel_sizes(kernel, &tt, &tl) == 0 && ft && fl)
+	if (trim_kernel_sizes(full, &ft, &fl) == 0 && trim_kernel_sizes(kernel, &tt, &tl) == 0 && ft &&
+	    fl)
 		fprintf(stderr,
 			"elfvm: trimmed kernel: .text %llu of %llu bytes (-%.1f%%), loaded %llu "
 			"of %llu (-%.1f%%)\n",
@@ -371,11 +370,73 @@ static void tmp_remove(const struct trim_tmp *t)
 	rmdir(t->dir);
 }
 
+/* The source tree elfvm was built in (build/elfvm's parent, with its
+ * Makefile) in src, and its full kernel in full.  Returns 0 or 125 after
+ * a message. */
+static int tree_paths(char *src, char *full)
+{
+	char up[PATH_MAX + 16];
+	int r;
+
+	/* build/elfvm → the tree whose Makefile built it. */
+	if (vm_beside_elfvm("..", up, sizeof(up)) < 0 || !realpath(up, src))
+		return trim_fail("cannot find the source tree above elfvm");
+	snprintf(up, sizeof(up), "%s/Makefile", src);
+	if (access(up, R_OK) < 0)
+		return trim_fail(
+			"%s is not the source tree elfvm was built in (no Makefile): "
+			"--trim needs it to build the kernel",
+			src);
+	if ((r = vm_default_kernel(full, PATH_MAX)) < 0)
+		return trim_fail("cannot find the full kernel: %s", strerror(-r));
+	return 0;
+}
+
+/* t's temporary directory and the names of its files.  0 or 125. */
+static int tmp_make(struct trim_tmp *t)
+{
+	const char *tmpdir = getenv("TMPDIR");
+
+	snprintf(t->dir, sizeof(t->dir), "%s/elfvm-trim.XXXXXX",
+		 tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp");
+	if (!mkdtemp(t->dir))
+		return trim_fail("cannot create a temporary directory: %s", strerror(errno));
+	snprintf(t->prof, sizeof(t->prof), "%s/profile", t->dir);
+	snprintf(t->list, sizeof(t->list), "%s/list", t->dir);
+	snprintf(t->err, sizeof(t->err), "%s/stderr", t->dir);
+	snprintf(t->names, sizeof(t->names), "%s/names", t->dir);
+	return 0;
+}
+
+/* The kernel for t->list: from the cache ($XDG_CACHE_HOME/elfvm/trim/
+ * KEY.elf) unless !use_cache, else built now (without the cache it is
+ * booted where make left it, in the source tree).  Its path in kernel, the
+ * table's count in *count, whether it came from the cache in *cached.
+ * Returns 0 or 125 after a message. */
+static int kernel_for_list(const char *src, const char *full, const struct trim_tmp *t, int use_cache,
+			   int verbose, char *kernel, size_t n, int *count, int *cached)
+{
+	char key[32], cache[PATH_MAX];
+	int r = list_key(src, full, t, key, sizeof(key), count);
+
+	*cached = 0;
+	if (!r && use_cache && cache_dir(cache, sizeof(cache)) == 0 &&
+	    strlen(cache) + 6 < sizeof(cache)) {
+		strcat(cache, "/trim");
+		mkdir(cache, 0700);
+		snprintf(kernel, n, "%s/%s.elf", cache, key);
+		*cached = access(kernel, R_OK) == 0;
+	} else {
+		kernel[0] = '\0';
+	}
+	if (!r && !*cached)
+		r = build(src, t, kernel, n, verbose);
+	return r;
+}
+
 int trim_kernel(const struct run_opts *o, int argc, char **argv, int i, char *kernel, size_t n)
 {
-	char self[PATH_MAX], src[PATH_MAX], full[PATH_MAX], up[PATH_MAX + 16], key[32];
-	char cache[PATH_MAX];
-	const char *tmpdir = getenv("TMPDIR");
+	char self[PATH_MAX], src[PATH_MAX], full[PATH_MAX];
 	struct trim_tmp t;
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int r, count = 0, cached = 0;
@@ -383,43 +444,28 @@ int trim_kernel(const struct run_opts *o, int argc, char **argv, int i, char *ke
 	if (len < 0)
 		return trim_fail("cannot find elfvm itself: %s", strerror(errno));
 	self[len] = '\0';
-	/* build/elfvm → the tree whose Makefile built it. */
-	if (vm_beside_elfvm("..", up, sizeof(up)) < 0 || !realpath(up, src))
-		return trim_fail("cannot find the source tree above %s", self);
-	snprintf(up, sizeof(up), "%s/Makefile", src);
-	if (access(up, R_OK) < 0)
-		return trim_fail(
-			"%s is not the source tree elfvm was built in (no Makefile): "
-			"--trim needs it to build the kernel",
-			src);
-	if ((r = vm_default_kernel(full, sizeof(full))) < 0)
-		return trim_fail("cannot find the full kernel: %s", strerror(-r));
-	snprintf(t.dir, sizeof(t.dir), "%s/elfvm-trim.XXXXXX",
-		 tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp");
-	if (!mkdtemp(t.dir))
-		return trim_fail("cannot create a temporary directory: %s", strerror(errno));
-	snprintf(t.prof, sizeof(t.prof), "%s/profile", t.dir);
-	snprintf(t.list, sizeof(t.list), "%s/list", t.dir);
-	snprintf(t.err, sizeof(t.err), "%s/stderr", t.dir);
-	snprintf(t.names, sizeof(t.names), "%s/names", t.dir);
+	if ((r = tree_paths(src, full)) || (r = tmp_make(&t)))
+		return r;
 	r = make_list(self, o, argc, argv, i, &t);
 	if (!r)
-		r = list_key(src, full, &t, key, sizeof(key), &count);
-	/* The cache: $XDG_CACHE_HOME/elfvm/trim/KEY.elf; without it the
-	 * kernel is booted where make left it, in the source tree. */
-	if (!r && !o->no_cache && cache_dir(cache, sizeof(cache)) == 0 &&
-	    strlen(cache) + 6 < sizeof(cache)) {
-		strcat(cache, "/trim");
-		mkdir(cache, 0700);
-		snprintf(kernel, n, "%s/%s.elf", cache, key);
-		cached = access(kernel, R_OK) == 0;
-	} else {
-		kernel[0] = '\0';
-	}
-	if (!r && !cached)
-		r = build(src, &t, kernel, n, o->verbose);
+		r = kernel_for_list(src, full, &t, !o->no_cache, o->verbose, kernel, n, &count, &cached);
 	if (!r && o->verbose)
 		say_trimmed(o, kernel, full, count, cached);
+	tmp_remove(&t);
+	return r;
+}
+
+int trim_list_kernel(const char *list, char *kernel, size_t n, int *count)
+{
+	char src[PATH_MAX], full[PATH_MAX];
+	struct trim_tmp t;
+	int r, cached;
+
+	if ((r = tree_paths(src, full)) || (r = tmp_make(&t)))
+		return r;
+	snprintf(t.list, sizeof(t.list), "%s", list);
+	r = kernel_for_list(src, full, &t, 1, 0, kernel, n, count, &cached);
+	snprintf(t.list, sizeof(t.list), "%s/list", t.dir); /* the caller's stays */
 	tmp_remove(&t);
 	return r;
 }

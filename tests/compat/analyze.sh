@@ -160,3 +160,24 @@ analyze_errors() {
 	pass
 }
 analyze_errors analyze/errors
+
+# --sizes: the kernel trimmed to the program's list (built, or taken from
+# the cache) and its sizes beside the full kernel's, smaller; --json the
+# same numbers.
+analyze_sizes() {
+	next_case "$1" || return 0
+	h=build/guest/hello.gcc-static
+	[ -f "$h" ] || fail "cannot run: $h does not exist (make tests)"
+	"$AN_ELFVM" analyze --sizes $h >"$D/out" 2>"$D/err" || fail "analyze --sizes failed: $(head -n 1 "$D/err")"
+	line=$(grep '^# trimmed kernel (' "$D/out") || fail "no '# trimmed kernel' line: $(grep '^# trimmed' "$D/out")"
+	t=$(printf '%s\n' "$line" | sed -n 's/.*\.text \([0-9]*\) of \([0-9]*\) bytes.*/\1 \2/p')
+	[ -n "$t" ] && [ "${t% *}" -lt "${t#* }" ] || fail "the trimmed .text is not smaller: $line"
+	k=$(sed -n 's/^# trimmed kernel file: //p' "$D/out")
+	[ -f "$k" ] || fail "no trimmed kernel file at '$k'"
+	nm "$k" | grep -q ' sys_mkdir$' && fail "sys_mkdir is still in $k, which hello never calls"
+	"$AN_ELFVM" analyze --sizes --json $h >"$D/json" || fail "analyze --sizes --json failed"
+	[ "$(jq '.summary.trimmed_kernel.text < .summary.trimmed_kernel.full_text' "$D/json")" = true ] ||
+		fail "--json has no smaller trimmed kernel"
+	pass
+}
+analyze_sizes analyze/sizes
