@@ -333,6 +333,9 @@ uint64_t clock_realtime_ns(void);
 /* CLOCK_REALTIME - CLOCK_MONOTONIC: turns a wall-clock deadline into a
  * monotonic one exactly, with no second clock read in between. */
 uint64_t clock_realtime_base(void);
+/* Moves CLOCK_REALTIME forward to ns (the host's clock, elfvm.ctl); never
+ * back. */
+void clock_realtime_step(uint64_t ns);
 
 
 /* ---- vm.c: the program's address space ------------------------------------ */

@@ -50,3 +50,15 @@ uint64_t clock_realtime_ns(void)
 {
 	return realtime_at_boot + clock_monotonic_ns();
 }
+
+void clock_realtime_step(uint64_t ns)
+{
+	uint64_t now = clock_realtime_ns();
+
+	/* Forward only: a program never sees the realtime clock go back.
+	 * One aligned 64-bit store: the vDSO's readers see old or new. */
+	if (ns > now) {
+		realtime_at_boot += ns - now;
+		kdebug("realtime: stepped %lu us forward to the host's clock", (ns - now) / 1000);
+	}
+}

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,10 +195,14 @@ int relay_step(struct relay *r, const struct pollfd *in, const struct pollfd *so
 	return 0;
 }
 
-void relay_ctl(struct relay *r, const char *fmt, int a, int b)
+void relay_ctl(struct relay *r, const char *fmt, ...)
 {
 	char line[64];
-	int n = snprintf(line, sizeof(line), fmt, a, b);
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 
 	/* Records are tiny and rare; one that does not fit the socket now is
 	 * dropped rather than letting a stuck guest block elfvm. */

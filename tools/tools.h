@@ -386,8 +386,8 @@ void relay_events(const struct relay *r, struct pollfd *in, struct pollfd *sock)
 int relay_step(struct relay *r, const struct pollfd *in, const struct pollfd *sock);
 /* Ends the stream: shuts down our write side once. */
 void relay_eof(struct relay *r);
-/* Sends one elfvm.ctl record, fmt with two ints ("signal %d\n"). */
-void relay_ctl(struct relay *r, const char *fmt, int a, int b);
+/* Sends one elfvm.ctl record, printf's fmt ("signal %d\n"). */
+void relay_ctl(struct relay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- accel.c -------------------------------------------------------------- */
 

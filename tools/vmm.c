@@ -169,7 +169,7 @@ static int on_signals(struct vm_state *st, int64_t now)
 			continue;
 		if (sig == SIGPIPE || !st->ctl_open || st->recorded || st->forwarded[sig])
 			return sig;
-		relay_ctl(st->relay, "signal %d\n", sig, 0);
+		relay_ctl(st->relay, "signal %d\n", sig);
 		st->forwarded[sig] = now;
 		if (!st->grace_at) {
 			st->grace_at = now;
@@ -214,7 +214,7 @@ static enum follow_end follow(struct vm_state *st, struct linebuf lb[LB_N], int6
 			/* First what each thread is doing, into the log; a
 			 * second later the VM is stopped. */
 			if (now >= g && !st->dumped_at) {
-				relay_ctl(st->relay, "threads\n", 0, 0);
+				relay_ctl(st->relay, "threads\n");
 				st->dumped_at = now;
 			}
 			if (st->dumped_at)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- reading the log ------------------------------------------------------ */
@@ -137,7 +138,14 @@ void vm_on_log_line(struct vm_state *st, char *line)
 		return;
 	}
 	if (!strcmp(line, "@@ctl")) {
+		struct timespec now;
 		st->ctl_open = 1;
+		/* The realtime= word was the host's clock before QEMU started;
+		 * the guest counts from the VM's reset, so it lags by QEMU's
+		 * start-up.  Now that the kernel listens it gets the time again
+		 * (it only ever steps forward). */
+		if (clock_gettime(CLOCK_REALTIME, &now) == 0)
+			relay_ctl(st->relay, "realtime %lld %ld\n", (long long)now.tv_sec, now.tv_nsec);
 		return;
 	}
 	if (!strcmp(line, "@@output")) {
