@@ -145,9 +145,10 @@ t0=$(date +%s)
 [ "$($R set before 1)" = OK ] || die "SET failed"
 [ "$($R save)" = OK ] || die "SAVE answered: $($R save)"
 last=$($R lastsave)
-# The guest's clock is the host's (the realtime= word, then the elfvm.ctl
-# record "realtime" once the kernel listens), give or take the record's
-# transit: a second of slack for a SAVE just after a second's boundary.
+# The clock of the guest is that of the host (the realtime= word, then the
+# elfvm.ctl record realtime once the kernel listens), give or take the
+# transit of that record: a second of slack for a SAVE just after a second
+# starts.
 [ "$last" -ge $((t0 - 1)) ] 2>/dev/null || die "LASTSAVE $last is before the SAVE ($t0)"
 $R info persistence | tr -d "\r" >info
 grep -qx "rdb_changes_since_last_save:0" info || die "changes remain after SAVE: $(grep changes info)"
