@@ -27,8 +27,8 @@ static uint64_t min64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* The sized symbol that covers addr, the nearest start first. */
-static const struct an_sym *sym_covering(const struct an_obj *o, uint64_t addr)
+/* How many of o's symbols (sorted by start) start at or before addr. */
+static size_t syms_upto(const struct an_obj *o, uint64_t addr)
 {
 	size_t lo = 0, hi = o->nsyms;
 	while (lo < hi) {
@@ -38,6 +38,14 @@ static const struct an_sym *sym_covering(const struct an_obj *o, uint64_t addr)
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* The sized symbol that covers addr, the nearest start first. */
+static const struct an_sym *sym_covering(const struct an_obj *o, uint64_t addr)
+{
+	size_t lo = syms_upto(o, addr);
+
 	for (size_t k = 0; lo > 0 && k < 64; k++, lo--)
 		if (o->syms[lo - 1].sized && o->syms[lo - 1].end > addr)
 			return &o->syms[lo - 1];
@@ -48,17 +56,11 @@ static const struct an_sym *sym_covering(const struct an_obj *o, uint64_t addr)
 static const struct an_sym *sym_before(const struct an_obj *o, uint64_t addr)
 {
 	const struct an_sym *s = sym_covering(o, addr);
-	size_t lo = 0, hi = o->nsyms;
+	size_t lo;
 
 	if (s)
 		return s;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (o->syms[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = syms_upto(o, addr);
 	return lo ? &o->syms[lo - 1] : NULL;
 }
 
