@@ -180,6 +180,17 @@ static int set_value(struct run_opts *o, const char *name, const char *v)
 		if (strcmp(v, "microvm") && strcmp(v, "q35"))
 			return opts_bad(o, "bad --machine '%s': want microvm or q35", v);
 		o->machine = v;
+	} else if (!strcmp(name, "--disk")) {
+		if (!*v)
+			return opts_bad(o, "%s", "--disk wants a file name");
+		o->disk = v;
+	} else if (!strcmp(name, "--disk-size")) {
+		if (disk_parse_size(v, &o->disk_size) < 0)
+			return opts_bad(o, "bad --disk-size '%s': want e.g. 64M or 2G", v);
+	} else if (!strcmp(name, "--firmware")) {
+		if (strcmp(v, "pvh") && strcmp(v, "uefi"))
+			return opts_bad(o, "bad --firmware '%s': want pvh or uefi", v);
+		o->firmware = v;
 	} else if (!strcmp(name, "--log")) {
 		o->log = v;
 	} else if (!strcmp(name, "--profile")) {
@@ -196,18 +207,23 @@ static int set_value(struct run_opts *o, const char *name, const char *v)
  * (which pack takes only with --trace). */
 static int takes_value(const struct run_opts *o, const char *name)
 {
-	static const char *const both[] = { "--env", "--file", "--dir", "--lib", "--libc", NULL };
+	static const char *const both[] = {
+		"--env", "--file", "--dir", "--lib", "--libc", "--disk", NULL
+	};
 	static const char *const run_only[] = {
-		"--mem",     "--cpus",   "--accel",   "--timeout", "--log", "--kernel",
-		"--machine", "--image",  "--net",     "--publish", "--ip",  "--gateway",
-		"--dns",     "--volume", "--profile", NULL
+		"--mem",     "--cpus",   "--accel",   "--timeout",  "--log", "--kernel",
+		"--machine", "--image",  "--net",     "--publish",  "--ip",  "--gateway",
+		"--dns",     "--volume", "--profile", "--firmware", NULL
 	};
 	int pack = !strcmp(o->verb, "pack");
 
 	for (int i = 0; both[i]; i++)
 		if (!strcmp(name, both[i]))
 			return 1;
-	if (pack && (!strcmp(name, "-o") || !strcmp(name, "--output")))
+	if (pack && (!strcmp(name, "-o") || !strcmp(name, "--output") || !strcmp(name, "--disk-size")))
+		return 1;
+	/* pack --disk puts a kernel on the disk: not an option of the VM. */
+	if (pack && !strcmp(name, "--kernel"))
 		return 1;
 	for (int i = 0; run_only[i]; i++)
 		if (!strcmp(name, run_only[i]))
@@ -242,18 +258,37 @@ static int set_flag(struct run_opts *o, const char *a)
  * message. */
 static int check_opts(const struct run_opts *o, int i, int argc, char **argv)
 {
-	if (o->image && i < argc)
+	if (o->disk && !strcmp(o->verb, "run"))
+		; /* its own checks below */
+	else if (o->image && i < argc)
 		return opts_bad(o, "--image boots the image as it is: unexpected '%s'", argv[i]);
 	if (o->image && (o->nenv || o->pk.nadds || o->pk.nlibs))
 		return opts_bad(o, "%s",
 				"--image boots the image as it is: no --env, "
 				"--file, --dir or --lib (pack a new image)");
-	if (!o->image && i >= argc)
+	if (!o->image && !(o->disk && !strcmp(o->verb, "run")) && i >= argc)
 		return opts_bad(o, "%s", "missing PROGRAM");
 	if (o->trim && (o->image || o->kernel))
 		return opts_bad(o, "%s",
 				"--trim builds the kernel it boots from PROGRAM: not with --image "
 				"or --kernel");
+	if (o->disk && !strcmp(o->verb, "run") && (i < argc || o->image))
+		return opts_bad(o, "--disk boots the disk as it is: unexpected '%s'",
+				o->image ? "--image" : argv[i]);
+	if (o->disk && !strcmp(o->verb, "run") &&
+	    (o->nenv || o->pk.nadds || o->pk.nlibs || o->kernel || o->trim))
+		return opts_bad(o, "%s",
+				"--disk boots the disk as it is: no --env, --file, --dir, --lib, "
+				"--kernel or --trim (pack a new disk)");
+	if (o->disk && o->firmware && !strcmp(o->firmware, "pvh"))
+		return opts_bad(o, "%s", "--disk boots through UEFI: not with --firmware pvh");
+	if ((o->disk || (o->firmware && !strcmp(o->firmware, "uefi"))) && o->machine &&
+	    strcmp(o->machine, "q35") && !strcmp(o->verb, "run"))
+		return opts_bad(o, "UEFI boots the q35 machine: not --machine %s", o->machine);
+	if (!strcmp(o->verb, "pack") && o->disk_size && !o->disk)
+		return opts_bad(o, "%s", "--disk-size needs --disk");
+	if (!strcmp(o->verb, "pack") && o->kernel && !o->disk && !o->sh.trace)
+		return opts_bad(o, "%s", "--kernel needs --disk or --trace (an image has no kernel)");
 	if (o->nvm && !o->sh.trace)
 		return opts_bad(o, "%s",
 				"the options of the VM need --trace (pack runs nothing without it)");
@@ -313,7 +348,15 @@ int opts_parse(int argc, char **argv, struct run_opts *o)
 			return -1;
 		}
 	}
-	return check_opts(o, i, argc, argv) < 0 ? -1 : i;
+	if (check_opts(o, i, argc, argv) < 0)
+		return -1;
+	/* UEFI (OVMF) runs on q35 only. */
+	if (!strcmp(o->verb, "run") && (o->disk || (o->firmware && !strcmp(o->firmware, "uefi"))))
+		o->machine = "q35";
+	/* A disk boots where no host shares /usr: its image holds it all. */
+	if (o->disk && !strcmp(o->verb, "pack"))
+		o->pk.sealed = 1;
+	return o->disk && !strcmp(o->verb, "run") ? argc : i;
 }
 
 void opts_free(struct run_opts *o)

@@ -126,7 +126,7 @@ static int prepare(struct run_opts *o, int argc, char **argv, struct prog_file *
 	int i;
 
 	i = opts_parse(argc, argv, o);
-	if (i <= 0 || o->image)
+	if (i <= 0 || o->image || (o->disk && !strcmp(o->verb, "run")))
 		return i;
 	if (prog_load(argv[i], p, why, sizeof(why)) < 0)
 		return fail125("%s", why), -1;
@@ -262,9 +262,12 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 	char cmdline[2560];
 	struct vm_result *res = malloc(sizeof(*res));
 	struct vm_profile *prof = o->profile ? calloc(1, sizeof(*prof)) : NULL;
+	int uefi = o->disk || (o->firmware && !strcmp(o->firmware, "uefi"));
 	struct vm_config cfg = {
 		.kernel = kernel,
-		.initrd = path,
+		.initrd = uefi ? NULL : path,
+		.disk = uefi ? path : NULL,
+		.firmware = uefi ? disk_firmware() : NULL,
 		.cmdline = cmdline,
 		.mem = o->mem,
 		.cpus = o->cpus,
@@ -360,10 +363,39 @@ static int open_image(const char *path)
 	return fd;
 }
 
+/* --firmware uefi: puts the image at path on a new temporary disk, its
+ * name in path, and removes the image.  Returns 0 or 125 after a message. */
+static int image_to_disk(const char *kernel, char *path, size_t n)
+{
+	char disk[PATH_MAX], loader[PATH_MAX], why[PATH_MAX + 256];
+	int fd = image_temp(disk, sizeof(disk)), r;
+
+	if (fd < 0) {
+		unlink(path);
+		return fail125("cannot create the disk in %s: %s", disk, strerror(-fd));
+	}
+	close(fd);
+	r = disk_loader(loader, sizeof(loader), why, sizeof(why));
+	/* The words reach the loader through fw_cfg (vm_run): none on the ESP. */
+	if (r == 0)
+		r = disk_write(
+			disk,
+			&(struct disk_files){
+				.loader = loader, .kernel = kernel, .image = path, .cmdline = "" },
+			0, why, sizeof(why));
+	unlink(path);
+	if (r < 0) {
+		unlink(disk);
+		return fail125("%s", why);
+	}
+	snprintf(path, n, "%s", disk);
+	return 0;
+}
+
 /*
- * Writes the image for s to a temporary file and boots it; --image boots
- * the image itself (stdin is streamed, never part of an image).  Returns
- * the exit status.
+ * Writes the image for s to a temporary file and boots it (--firmware
+ * uefi: on a temporary disk); --image and --disk boot the file itself
+ * (stdin is streamed, never part of an image).  Returns the exit status.
  */
 static int run_image(const struct run_opts *o, const struct net_plan *net, struct image_spec *s)
 {
@@ -371,10 +403,30 @@ static int run_image(const struct run_opts *o, const struct net_plan *net, struc
 	FILE *log = NULL;
 	int r, fd = -1, img = -1, status = ELFVM_EXIT_FAIL;
 
-	if (find_kernel(o, kernel, sizeof(kernel)))
+	char why[PATH_MAX + 256];
+	int uefi = o->disk || (o->firmware && !strcmp(o->firmware, "uefi"));
+
+	/* --disk carries its own kernel: the one beside elfvm only stands in
+	 * for it in the accelerator's probe (accel.c). */
+	if (o->disk)
+		r = vm_default_kernel(kernel, sizeof(kernel)) < 0 ? fail125("cannot find elfvm") : 0;
+	else
+		r = find_kernel(o, kernel, sizeof(kernel));
+	if (r)
 		return ELFVM_EXIT_FAIL;
+	if (uefi && access(disk_firmware(), R_OK) < 0)
+		return fail125(
+			"UEFI firmware not found (%s): install Debian's ovmf package, or "
+			"set ELFVM_OVMF",
+			disk_firmware());
+	if (o->disk && disk_check(o->disk, why, sizeof(why)) < 0)
+		return fail125("%s", why);
 	if (o->log && !(log = fopen(o->log, "we")))
 		return fail125("%s: %s", o->log, strerror(errno));
+	if (o->disk) {
+		status = boot(o, net, kernel, o->disk, 0, log, o->disk);
+		goto out;
+	}
 	if (o->image && (img = open_image(o->image)) < 0)
 		goto out;
 	if (o->image) {
@@ -390,6 +442,8 @@ static int run_image(const struct run_opts *o, const struct net_plan *net, struc
 	if (r == 0 && close(fd) < 0)
 		r = fail125("%s: %s", path, strerror(errno));
 	fd = -1;
+	if (r == 0 && uefi)
+		r = image_to_disk(kernel, path, sizeof(path));
 	if (r == 0)
 		status = boot(o, net, kernel, path, 1, log, s->prog->found);
 	else
@@ -414,6 +468,8 @@ static int run_with(struct run_opts *o, struct image_spec *s)
 
 	if (o->image && !o->sh.sealed && image_sealed(o->image) == 1)
 		o->sh.sealed = 1;
+	if (o->disk) /* pack --disk seals its image */
+		o->sh.sealed = 1;
 	if (netopts_prepare(&o->net, &net, why, sizeof(why)) < 0 ||
 	    shares_prepare(&o->sh, o->machine && !strcmp(o->machine, "q35"), !o->no_cache, &net.shares,
 			   why, sizeof(why)) < 0) {
@@ -432,7 +488,9 @@ int run_main(int argc, char **argv)
 	struct prog_file prog = { 0 };
 	char **envp = NULL;
 	int i = prepare(&o, argc, argv, &prog, &envp), status;
-	struct image_spec spec = { .prog = o.image ? NULL : &prog, .argv = argv + i, .envp = envp };
+	struct image_spec spec = {
+		.prog = o.image || o.disk ? NULL : &prog, .argv = argv + i, .envp = envp
+	};
 
 	static char trimmed[PATH_MAX];
 
@@ -470,6 +528,44 @@ static int pack_write(const struct run_opts *o, const struct image_spec *s)
 	if (r && !to_stdout)
 		unlink(o->output);
 	return r;
+}
+
+/* pack --disk: the image (o->output's, else a temporary one) on a disk
+ * with the kernel and the loader.  Returns 0 or 125. */
+static int pack_disk(const struct run_opts *o, const struct image_spec *s)
+{
+	char kernel[PATH_MAX], loader[PATH_MAX], image[PATH_MAX], why[PATH_MAX + 256];
+	int fd = -1, r, temp = !o->output || !strcmp(o->output, "-");
+
+	if (find_kernel(o, kernel, sizeof(kernel)))
+		return ELFVM_EXIT_FAIL;
+	if (disk_loader(loader, sizeof(loader), why, sizeof(why)) < 0)
+		return fail125("%s", why);
+	if (temp && (fd = image_temp(image, sizeof(image))) < 0)
+		return fail125("cannot create the image in %s: %s", image, strerror(-fd));
+	if (!temp)
+		snprintf(image, sizeof(image), "%s", o->output);
+	r = temp ? write_image(o, s, fd) : pack_write(o, s);
+	if (fd >= 0 && close(fd) < 0 && r == 0)
+		r = fail125("%s: %s", image, strerror(errno));
+	/* A plain boot needs no words: those of a run under elfvm (mount=,
+	 * realtime=, tty=…) come through fw_cfg, and the network is QEMU's
+	 * user network's (10.0.2.15) by the kernel's own default. */
+	if (r == 0 &&
+	    disk_write(o->disk,
+		       &(struct disk_files){
+			       .loader = loader, .kernel = kernel, .image = image, .cmdline = "" },
+		       o->disk_size, why, sizeof(why)) < 0)
+		r = fail125("%s", why);
+	if (temp)
+		unlink(image);
+	return r;
+}
+
+/* pack's output: -o's image, and the disk of --disk.  Returns 0 or 125. */
+static int pack_any(const struct run_opts *o, const struct image_spec *s)
+{
+	return o->disk ? pack_disk(o, s) : pack_write(o, s);
 }
 
 /* Reads the paths the traced run brought in (one a line) into o->pk.used.
@@ -515,7 +611,7 @@ static int pack_traced(struct run_opts *o, struct image_spec *s)
 			fprintf(stderr, "elfvm pack: note: the traced run ended with status %d\n",
 				status);
 		o->pk.sealed = 1;
-		r = pack_write(o, s);
+		r = pack_any(o, s);
 	}
 	for (int i = 0; i < o->pk.nused; i++)
 		free(o->pk.used[i]);
@@ -532,10 +628,10 @@ int pack_main(int argc, char **argv)
 	int i = prepare(&o, argc, argv, &prog, &envp), r = ELFVM_EXIT_FAIL;
 	struct image_spec spec = { .prog = &prog, .argv = argv + i, .envp = envp };
 
-	if (i > 0 && !o.output)
-		opts_bad(&o, "%s", "missing -o IMAGE");
+	if (i > 0 && !o.output && !o.disk)
+		opts_bad(&o, "%s", "missing -o IMAGE or --disk FILE");
 	else if (i > 0)
-		r = o.sh.trace ? pack_traced(&o, &spec) : pack_write(&o, &spec);
+		r = o.sh.trace ? pack_traced(&o, &spec) : pack_any(&o, &spec);
 	else if (i == 0)
 		r = 0;
 	prog_free(&prog);

@@ -197,6 +197,41 @@ int image_sealed(const char *path);
 int image_write_all(int fd, const void *buf, size_t n);
 int image_copy_fd(int in, int out);
 
+/* ---- disk.c --------------------------------------------------------------- */
+
+/* What goes on the ESP of a UEFI disk image (docs/uefi.md). */
+struct disk_files {
+	const char *loader;  /* BOOTX64.EFI: /EFI/BOOT/BOOTX64.EFI */
+	const char *kernel;  /* /EFI/elfvm/kernel.elf */
+	const char *image;   /* /EFI/elfvm/image.cpio */
+	const char *cmdline; /* the words of /EFI/elfvm/cmdline (one line) */
+};
+/*
+ * Writes a raw GPT disk image to path (created or truncated, sparse): the
+ * ESP from LBA 2048, FAT32 made by mkfs.fat and filled by mtools.  size
+ * is the whole disk in bytes (rounded down to MiB), or 0 for what the
+ * files need.  Returns 0, or -1 with a one-line reason in why (a missing
+ * tool or file; files that do not fit: "the kernel and image (N MiB) do
+ * not fit in a SIZE disk"); path is removed then.
+ */
+int disk_write(const char *path, const struct disk_files *f, uint64_t size, char *why, size_t n);
+/* Is path an elfvm disk: a GPT whose header and entries' CRC32 hold, an
+ * ESP named "elfvm" with /EFI/elfvm/kernel.elf on it?  Returns 0, or -1
+ * with "PATH: not an elfvm disk image (what)" (or why it cannot tell). */
+int disk_check(const char *path, char *why, size_t n);
+/* Parses SIZE: digits with an optional K, M or G suffix, into bytes.
+ * Returns 0 or -EINVAL. */
+int disk_parse_size(const char *s, uint64_t *out);
+/* Finds the program name in $PATH, then /usr/sbin and /sbin (mkfs.fat's
+ * home).  Returns 0 with its path, or -ENOENT. */
+int disk_tool(const char *name, char *path, size_t n);
+/* The OVMF image to boot a disk with: $ELFVM_OVMF, else Debian's
+ * /usr/share/ovmf/OVMF.fd (not checked). */
+const char *disk_firmware(void);
+/* The loader, BOOTX64.EFI beside elfvm (as kernel.elf), in path.  Returns
+ * 0, or -1 with a one-line reason in why when it is not there. */
+int disk_loader(char *path, size_t n, char *why, size_t whyn);
+
 /* ---- cache.c -------------------------------------------------------------- */
 
 /* An fd open for reading at offset 0 on l written as an archive, from the
@@ -251,7 +286,10 @@ enum vm_accel { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
 
 struct vm_config {
 	const char *kernel;       /* the PVH kernel ELF (see vm_default_kernel) */
-	const char *initrd;       /* the image file */
+	const char *initrd;       /* the image file (PVH), or NULL */
+	const char *disk;         /* a UEFI disk image (disk.c) booted by
+	                             firmware instead of kernel and initrd */
+	const char *firmware;     /* the OVMF image, with disk */
 	const char *cmdline;      /* kernel command line words, or NULL; vm_run
 	                         appends realtime=NS itself */
 	const char *mem;          /* QEMU -m value, e.g. "256M" (NULL: 256M) */
@@ -426,6 +464,9 @@ struct share_opts {
 struct run_opts {
 	const char *verb; /* "run" or "pack" */
 	const char *mem, *log, *kernel, *machine, *output, *image;
+	const char *disk;     /* run --disk FILE, pack --disk FILE: a UEFI disk */
+	uint64_t disk_size;   /* pack --disk-size, in bytes (0: as needed) */
+	const char *firmware; /* --firmware: "pvh" (also when NULL) or "uefi" */
 	double timeout;
 	int cpus, strace, verbose, no_cache;
 	const char *profile; /* --profile FILE */

@@ -308,6 +308,28 @@ static void decide(struct vm_state *st, enum follow_end how, int wstatus, double
 	}
 }
 
+/* Writes the kernel's words, without a newline, to a new temporary file (its name
+ * in path).  Returns 0, or -1 with errno set. */
+static int write_cmdfile(const char *words, char *path, size_t n)
+{
+	int fd = image_temp(path, n), r;
+
+	if (fd < 0) {
+		path[0] = '\0';
+		errno = -fd;
+		return -1;
+	}
+	r = image_write_all(fd, words, strlen(words)); /* no newline: one word list */
+	close(fd);
+	if (r < 0) {
+		unlink(path);
+		path[0] = '\0';
+		errno = -r;
+		return -1;
+	}
+	return 0;
+}
+
 /* Fails before QEMU ran (errno says why): fills res for VM_END_QEMU. */
 static int fail_early(struct vm_result *res)
 {
@@ -368,7 +390,8 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 	struct linebuf lb[LB_N];
 	struct vm_state st = { .cfg = cfg, .res = res };
 	const char *argv[VM_MAX_ARGS], *env = getenv("ELFVM_PRINT_QEMU");
-	char cmdline[4096], smp[16], net[2100];
+	char cmdline[4096], cmdfile[PATH_MAX] = "";
+	struct vm_argbufs *bufs = malloc(sizeof(*bufs));
 	struct sigaction old[NSIGS];
 	struct timespec rt;
 	sigset_t old_mask;
@@ -378,7 +401,9 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
-	if (!relay) {
+	if (!relay || !bufs) {
+		free(relay);
+		free(bufs);
 		errno = ENOMEM;
 		return fail_early(res);
 	}
@@ -390,7 +415,14 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 		 extra && *extra && cfg->cmdline && *cfg->cmdline ? " " : "", extra ? extra : "");
 	snprintf(cmdline, sizeof(cmdline), "%s%srealtime=%lld", base, *base ? " " : "",
 		 (long long)rt.tv_sec * 1000000000 + rt.tv_nsec);
-	vm_build_argv(cfg, cmdline, smp, sizeof(smp), net, sizeof(net), argv);
+	/* UEFI: the words go to the loader in a file QEMU reads at start
+	 * (fw_cfg), so no quoting can break them; it is removed at the end. */
+	if (cfg->disk && write_cmdfile(cmdline, cmdfile, sizeof(cmdfile)) < 0) {
+		free(relay);
+		free(bufs);
+		return fail_early(res);
+	}
+	vm_build_argv(cfg, cfg->disk ? cmdfile : cmdline, bufs, argv);
 	if (env && *env && strcmp(env, "0"))
 		vm_print_argv(argv);
 
@@ -408,6 +440,9 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 		signals_restore(&old_mask, old);
 		host_fds_append(0, fd_flags);
 		free(relay);
+		free(bufs);
+		if (cmdfile[0])
+			unlink(cmdfile);
 		errno = e;
 		return fail_early(res);
 	}
@@ -435,6 +470,9 @@ int vm_run(const struct vm_config *cfg, struct vm_result *res)
 	close(io[0]);
 	close(io[1]);
 	free(relay);
+	free(bufs);
+	if (cmdfile[0])
+		unlink(cmdfile);
 	signals_restore(&old_mask, old); /* a pending signal still counts */
 	decide(&st, how, wstatus, cfg->timeout);
 	if (cfg->log)

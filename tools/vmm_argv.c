@@ -73,8 +73,42 @@ int vm_default_kernel(char *path, size_t n)
 /* ---- the QEMU command line ------------------------------------------------ */
 
 
-/* Fills argv (VM_MAX_ARGS) with the command line of docs/protocol.md; the
- * strings live in the caller's buffers cmdline, smp and net.
+/* QEMU's option syntax doubles a comma inside a value: "KEY" then path
+ * into out. */
+static const char *qemu_value(char *out, size_t n, const char *key, const char *path)
+{
+	size_t o = (size_t)snprintf(out, n, "%s", key);
+
+	for (const char *c = path; *c && o + 2 < n; c++) {
+		out[o++] = *c;
+		if (*c == ',')
+			out[o++] = ',';
+	}
+	out[o < n ? o : n - 1] = '\0';
+	return out;
+}
+
+/* Boots cfg->disk the UEFI way (docs/uefi.md): OVMF as the BIOS image
+ * (measured faster to start than pflash with a copy of its variables:
+ * 2.9 s against 3.3-3.9 s under TCG here), the disk read-only on a modern
+ * virtio-blk-pci, and the kernel's words in the fw_cfg file the loader
+ * reads.  Returns the next free index of argv. */
+static int uefi_args(const struct vm_config *cfg, const char *cmdfile, struct vm_argbufs *b,
+		     const char **argv, int i)
+{
+	argv[i++] = "-bios";
+	argv[i++] = cfg->firmware;
+	argv[i++] = "-drive";
+	argv[i++] = qemu_value(b->drive, sizeof(b->drive),
+			       "if=none,id=disk0,format=raw,readonly=on,file=", cfg->disk);
+	argv[i++] = "-device";
+	argv[i++] = "virtio-blk-pci,drive=disk0,disable-legacy=on";
+	argv[i++] = "-fw_cfg";
+	argv[i++] = qemu_value(b->fwcfg, sizeof(b->fwcfg), "name=opt/org.elfvm/cmdline,file=", cmdfile);
+	return i;
+}
+
+/* Fills argv (VM_MAX_ARGS) with the command line of docs/protocol.md.
  *
  * The program's stdout and stderr leave through a virtio console's two
  * named ports (docs/virtio.md), whose chardevs write to fds 1 and 3; the
@@ -82,8 +116,8 @@ int vm_default_kernel(char *path, size_t n)
  * kernel that finds no virtio console.  On microvm, acpi=off makes QEMU
  * append the virtio_mmio.device= words the kernel finds its devices by;
  * on q35 the devices are PCI, modern only (disable-legacy=on). */
-void vm_build_argv(const struct vm_config *cfg, const char *cmdline, char *smp, size_t smpn, char *net,
-		   size_t netn, const char **argv)
+void vm_build_argv(const struct vm_config *cfg, const char *cmdline, struct vm_argbufs *b,
+		   const char **argv)
 {
 	int q35 = cfg->machine && !strcmp(cfg->machine, "q35");
 	int kvm = cfg->accel == VM_ACCEL_KVM;
@@ -102,21 +136,25 @@ void vm_build_argv(const struct vm_config *cfg, const char *cmdline, char *smp, 
 	argv[i++] = "-accel";
 	argv[i++] = kvm ? "kvm" : "tcg";
 	if (cfg->cpus > 1) {
-		snprintf(smp, smpn, "%d", cfg->cpus);
+		snprintf(b->smp, sizeof(b->smp), "%d", cfg->cpus);
 		argv[i++] = "-smp";
-		argv[i++] = smp;
+		argv[i++] = b->smp;
 	}
 	argv[i++] = "-nodefaults";
 	argv[i++] = "-no-user-config";
 	argv[i++] = "-display";
 	argv[i++] = "none";
 	argv[i++] = "-no-reboot";
-	argv[i++] = "-kernel";
-	argv[i++] = cfg->kernel;
-	argv[i++] = "-initrd";
-	argv[i++] = cfg->initrd;
-	argv[i++] = "-append";
-	argv[i++] = cmdline;
+	if (cfg->disk) {
+		i = uefi_args(cfg, cmdline, b, argv, i);
+	} else {
+		argv[i++] = "-kernel";
+		argv[i++] = cfg->kernel;
+		argv[i++] = "-initrd";
+		argv[i++] = cfg->initrd;
+		argv[i++] = "-append";
+		argv[i++] = cmdline;
+	}
 	if (!q35) {
 		argv[i++] = "-global";
 		argv[i++] = "virtio-mmio.force-legacy=false";
@@ -125,10 +163,14 @@ void vm_build_argv(const struct vm_config *cfg, const char *cmdline, char *smp, 
 	argv[i++] = "file,id=out,path=/proc/self/fd/1,append=on"; /* QFD_OUT */
 	argv[i++] = "-chardev";
 	argv[i++] = "file,id=err,path=/proc/self/fd/3,append=on"; /* QFD_ERR */
+	/* OVMF writes its own messages and screen controls to COM1: under
+	 * UEFI the serial lines go nowhere, and the program's output comes
+	 * only through the virtio console, which the kernel always finds on
+	 * q35. */
 	argv[i++] = "-chardev";
-	argv[i++] = "file,id=uout,path=/proc/self/fd/1,append=on";
+	argv[i++] = cfg->disk ? "null,id=uout" : "file,id=uout,path=/proc/self/fd/1,append=on";
 	argv[i++] = "-chardev";
-	argv[i++] = "file,id=uerr,path=/proc/self/fd/3,append=on";
+	argv[i++] = cfg->disk ? "null,id=uerr" : "file,id=uerr,path=/proc/self/fd/3,append=on";
 	argv[i++] = "-chardev";
 	argv[i++] = "file,id=log,path=/proc/self/fd/4,append=on"; /* QFD_LOG */
 	argv[i++] = "-device";
@@ -149,9 +191,9 @@ void vm_build_argv(const struct vm_config *cfg, const char *cmdline, char *smp, 
 	argv[i++] = "-device";
 	argv[i++] = "virtserialport,chardev=ctl,name=elfvm.ctl,nr=4";
 	if (cfg->netdev) {
-		snprintf(net, netn, "%s,id=net0", cfg->netdev);
+		snprintf(b->net, sizeof(b->net), "%s,id=net0", cfg->netdev);
 		argv[i++] = "-netdev";
-		argv[i++] = net;
+		argv[i++] = b->net;
 		argv[i++] = "-device";
 		argv[i++] = q35 ? "virtio-net-pci,disable-legacy=on,romfile=,netdev=net0"
 				: "virtio-net-device,netdev=net0";

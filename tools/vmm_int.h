@@ -60,11 +60,20 @@ struct vm_state {
 
 /* ---- vmm_argv.c ----------------------------------------------------------- */
 
+/* The strings of QEMU's command line that vm_build_argv writes. */
+struct vm_argbufs {
+	char smp[16];
+	char net[2100];
+	char bios[2 * PATH_MAX + 8];
+	char drive[2 * PATH_MAX + 64];
+	char fwcfg[2 * PATH_MAX + 64];
+};
 /* Fills argv (VM_MAX_ARGS) with QEMU's command line for cfg; the strings
- * live in argv's own literals, cfg and the caller's buffers cmdline, smp
- * and net. */
-void vm_build_argv(const struct vm_config *cfg, const char *cmdline, char *smp, size_t smpn, char *net,
-		   size_t netn, const char **argv);
+ * live in argv's own literals, cfg, cmdline and b.  cmdline is the
+ * kernel's words for -append, or with cfg->disk the name of the file
+ * that carries them to the UEFI loader through fw_cfg. */
+void vm_build_argv(const struct vm_config *cfg, const char *cmdline, struct vm_argbufs *b,
+		   const char **argv);
 /* Prints argv on stderr as one line a shell can run (ELFVM_PRINT_QEMU=1). */
 void vm_print_argv(const char *const *argv);
 
