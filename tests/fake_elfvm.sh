@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--log) log=$2; : >"$log"; shift 2 ;;
 	--env) export "$2"; shift 2 ;;
-	--mem | --cpus | --accel | --file | --dir | --publish | --kernel) shift 2 ;;
+	--mem | --cpus | --accel | --file | --dir | --publish | --kernel | --firmware) shift 2 ;;
 	--strace | --verbose) shift ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;

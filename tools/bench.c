@@ -25,7 +25,8 @@ static const char usage[] =
 	"linux-image-amd64 with a busybox initramfs holding the same binaries) on\n"
 	"the same QEMU machine, CPU, memory, accelerator and netdev, interleaved,\n"
 	"and reports the medians: QEMU start -> first output byte and -> QEMU exit\n"
-	"for hello; getppid, a 1-byte read of /dev/zero and a 1-byte write to\n"
+	"for hello, and its first output byte on q35 booted through UEFI (OVMF,\n"
+	"the disk of `elfvm pack --disk`, whose size is given) against PVH; getppid, a 1-byte read of /dev/zero and a 1-byte write to\n"
 	"/dev/null, each on the trap path and through elfvm's vDSO entry\n"
 	"__elfvm_syscall (n/a on Linux); console throughput (busybox\n"
 	"cat of a file to stdout); TCP round-trip latency, bulk throughput both\n"
@@ -436,6 +437,7 @@ int bench_main(int argc, char **argv)
 	}
 	bench_linux_prepare(b);
 	bench_elfvm_prepare(b);
+	bench_uefi_prepare(b);
 	if (b->o.groups & BENCH_G_SERVERS)
 		bench_srv_prepare(b);
 	/* Both VMs run under what elfvm's kernel can run under. */
@@ -463,6 +465,7 @@ int bench_main(int argc, char **argv)
 			if (p == P_GETPPID || p == P_NET)
 				bench_one(b, VM_HOST, p, run);
 		}
+		bench_uefi_one(b, run);
 		if (b->o.groups & BENCH_G_SERVERS)
 			for (int srv = 0; srv < S_N; srv++)
 				for (int vm = 0; vm <= VM_HOST && b->o.servers & 1u << srv; vm++)

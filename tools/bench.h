@@ -5,7 +5,8 @@
  * table and CSV; bench_vm.c boots
  * elfvm and reads the consoles; bench_linux.c builds and starts the Linux
  * VM; bench_net.c is the host's TCP client; bench_srv.c runs the
- * servers group (redis); bench_plot.c draws the figures.  The rest of the elfvm command is in tools/tools.h.
+ * servers group (redis); bench_plot.c draws the figures; bench_uefi.c
+ * times the UEFI boot against PVH.  The rest of the elfvm command is in tools/tools.h.
  */
 #ifndef TOOLS_BENCH_H
 #define TOOLS_BENCH_H
@@ -92,6 +93,9 @@ enum { P_HELLO, P_GETPPID, P_CONSOLE, P_NET, P_N };
 extern const char *const bench_vm_names[VM_N + 1]; /* "elfvm", "linux", "host" */
 extern const char *const bench_prog_names[P_N];    /* "hello", "getppid", "console", "net" */
 
+/* The two boots of the UEFI rows, both on q35. */
+enum { BENCH_UEFI_PVH, BENCH_UEFI_UEFI, BENCH_UEFI_N };
+
 struct bench {
 	struct bench_opts o;
 	char prog[P_N][PATH_MAX];        /* build/bench/NAME; busybox for console */
@@ -105,7 +109,13 @@ struct bench {
 	char srv_dir[S_N][PATH_MAX];        /* the VMs' files of a server ("" none) */
 	char srv_why[S_N][VM_N][BENCH_WHY]; /* set when a side cannot run a server */
 	int least_mem[VM_N];                /* MB that still run redis, or -1 */
-	unsigned char *console;             /* the console row's file */
+	/* The UEFI rows (bench_uefi.c): PVH and UEFI on q35. */
+	char uefi_disk[PATH_MAX];                           /* hello's disk */
+	char uefi_why[BENCH_WHY];                           /* set when it cannot run */
+	char uefi_run_why[BENCH_UEFI_N][BENCH_WHY];         /* a side's first failure */
+	double uefi_first_ms[BENCH_UEFI_N][BENCH_MAX_RUNS]; /* -1: failed */
+	long disk_apparent, disk_allocated;                 /* the disk's bytes, -1 */
+	unsigned char *console;                             /* the console row's file */
 	size_t console_len;
 };
 
@@ -171,6 +181,18 @@ void bench_elfvm_prepare(struct bench *b);
 /* One boot of program prog on vm (VM_HOST: run natively, getppid and net
  * only); fills s: s->ok, or s->why (and s->unavailable). */
 void bench_run(struct bench *b, int vm, int prog, struct sample *s);
+
+/* ---- bench_uefi.c ----------------------------------------------------------- */
+
+/* Writes hello's UEFI disk (pack --disk's layout) into the output
+ * directory, or sets b->uefi_why; only with the boot group. */
+void bench_uefi_prepare(struct bench *b);
+/* Run number run of hello on q35 through PVH and through UEFI. */
+void bench_uefi_one(struct bench *b, int run);
+/* The UEFI rows: a small table of their own (Markdown), every sample and
+ * the disk's sizes (CSV). */
+void bench_uefi_md(FILE *f, const struct bench *b);
+void bench_uefi_csv(FILE *f, const struct bench *b);
 
 /* ---- bench_linux.c ---------------------------------------------------------- */
 

@@ -328,6 +328,7 @@ static void report_md(FILE *f, const struct bench *b, const struct sizes *z)
 				 ? -1
 				 : z->kernel[VM_LINUX] + z->image[VM_LINUX]);
 	}
+	bench_uefi_md(f, b);
 	if (z->kernel_loaded >= 0)
 		fprintf(f,
 			"\nelfvm's kernel.elf loads %ld bytes (PT_LOAD; the file "
@@ -442,6 +443,7 @@ static void report_csv(FILE *f, const struct bench *b, const struct sizes *z)
 				z->image[vm]);
 	}
 	fprintf(f, "elfvm,,,kernel_loaded_size,%ld,bytes\n", z->kernel_loaded);
+	bench_uefi_csv(f, b);
 }
 
 /* Writes name in the output directory with fn.  Returns 0 or -1. */

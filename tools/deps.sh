@@ -25,6 +25,9 @@ PKGS="$PKGS dnsmasq-base dnsutils dnsperf mariadb-server mariadb-client sysbench
 # files on demand (python3's full standard library, tclsh, a JDK for javac
 # and java), and sqlite3 for a database on a volume.
 PKGS="$PKGS python3 tcl8.6 sqlite3 openjdk-17-jdk-headless"
+# UEFI boot (docs/uefi.md): the OVMF firmware, and Debian's FAT tools that
+# make and fill a disk image's EFI system partition (tools/disk.c).
+PKGS="$PKGS ovmf mtools dosfstools"
 [ "${1:-}" = --build-tools ] && PKGS=$BUILD
 
 missing=""
