@@ -421,14 +421,16 @@ int disk_check(const char *path, char *why, size_t n)
 	if (r < 0)
 		return disk_fail(why, n, "%s: not an elfvm disk image (%s)", path, what);
 	snprintf(at, sizeof(at), "%s@@%llu", path, (unsigned long long)(lba * SECTOR));
-	const char *mdir[] = { "mdir", "-b", "-i", at, "::/EFI/elfvm/kernel.elf", NULL };
-	if (tool_run(mdir, what, sizeof(what)) < 0) {
+	/* Without the loader the firmware would wait in its boot menu. */
+	for (int i = 0; i < 2; i++) {
+		const char *file = i ? "::/EFI/BOOT/BOOTX64.EFI" : "::/EFI/elfvm/kernel.elf";
+		const char *mdir[] = { "mdir", "-b", "-i", at, file, NULL };
+		if (tool_run(mdir, what, sizeof(what)) == 0)
+			continue;
 		if (!strncmp(what, "mdir not found", 14))
 			return disk_fail(why, n, "%s", what);
-		return disk_fail(why, n,
-				 "%s: not an elfvm disk image (no /EFI/elfvm/kernel.elf on its "
-				 "ESP)",
-				 path);
+		return disk_fail(why, n, "%s: not an elfvm disk image (no %s on its ESP)", path,
+				 file + 2);
 	}
 	return 0;
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The `run` and `pack` verbs.  An image is the content part (the program,
+ * The `run` verb and what `pack` shares with it.  An image is the content part (the program,
  * what its linker opens, /etc, --file, --dir: pack.c lists it, cache.c
  * keeps it) followed by a per-run archive of control files (.elfvm/exe,
  * argv, envp; docs/protocol.md); stdin is streamed while the program runs
- * (vmm.c, term.c).  The guest environment is the
+ * (vmm.c, term.c); run_pack.c has the `pack` verb.  The guest environment is the
  * host's environment passed through, then each --env K=V (a later one
  * wins), as when the program runs natively.  Finding and checking the
  * program is inspect.c's job, starting QEMU and reading its records vmm.c's.
@@ -64,10 +64,7 @@ static char **env_build(char **extra, int nextra)
 
 /* ---- the verbs ------------------------------------------------------------ */
 
-static int fail125(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Prints "elfvm: " and the message.  Returns 125. */
-static int fail125(const char *fmt, ...)
+int run_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -108,19 +105,16 @@ static int ldso_program(struct run_opts *o, const struct prog_file *p, int argc,
 		return 0; /* ld.so --help, --version, --list-tunables … */
 	o->pk.also = calloc(1, sizeof(*o->pk.also));
 	if (!o->pk.also)
-		return fail125("out of memory"), -1;
+		return run_fail("out of memory"), -1;
 	if (prog_load(argv[i], o->pk.also, why, sizeof(why)) < 0) {
 		free(o->pk.also);
 		o->pk.also = NULL;
-		return fail125("%s (the program the dynamic linker is asked to run)", why), -1;
+		return run_fail("%s (the program the dynamic linker is asked to run)", why), -1;
 	}
 	return 0;
 }
 
-/* What both verbs do first: options, the program, the environment.
- * Returns PROGRAM's index (argc with --image), 0 after --help, or -1 after
- * a message. */
-static int prepare(struct run_opts *o, int argc, char **argv, struct prog_file *p, char ***envp)
+int run_prepare(struct run_opts *o, int argc, char **argv, struct prog_file *p, char ***envp)
 {
 	char why[PATH_MAX + 256];
 	int i;
@@ -129,7 +123,7 @@ static int prepare(struct run_opts *o, int argc, char **argv, struct prog_file *
 	if (i <= 0 || o->image || (o->disk && !strcmp(o->verb, "run")))
 		return i;
 	if (prog_load(argv[i], p, why, sizeof(why)) < 0)
-		return fail125("%s", why), -1;
+		return run_fail("%s", why), -1;
 	if (ldso_program(o, p, argc - i - 1, argv + i + 1) < 0) {
 		prog_free(p);
 		return -1;
@@ -137,17 +131,12 @@ static int prepare(struct run_opts *o, int argc, char **argv, struct prog_file *
 	*envp = env_build(o->env, o->nenv);
 	if (!*envp) {
 		prog_free(p);
-		return fail125("out of memory"), -1;
+		return run_fail("out of memory"), -1;
 	}
 	return i;
 }
 
-/*
- * Writes p's whole image to out: the content part, from the cache unless
- * --no-cache (or the cache cannot be used), then the control files of s.
- * Returns 0, or 125 after a message.
- */
-static int write_image(const struct run_opts *o, const struct image_spec *s, int out)
+int run_write_image(const struct run_opts *o, const struct image_spec *s, int out)
 {
 	char why[PATH_MAX + 512];
 	struct image_list l = { 0 };
@@ -166,7 +155,7 @@ static int write_image(const struct run_opts *o, const struct image_spec *s, int
 	image_list_free(&l);
 	if (r == 0 && (r = image_write_control(out, s)) < 0)
 		snprintf(why, sizeof(why), "writing the image: %s", strerror(-r));
-	return r < 0 ? fail125("%s", why) : 0;
+	return r < 0 ? run_fail("%s", why) : 0;
 }
 
 /* Prints the one line an end of the VM deserves, if any. */
@@ -220,7 +209,7 @@ static int boot_accel(const struct run_opts *o, struct vm_config *cfg, struct vm
 	int a = accel_choose(o->accel, cfg->kernel, why, sizeof(why)), status;
 
 	if (a < 0)
-		return fail125("%s", why);
+		return run_fail("%s", why);
 	if (cfg->log)
 		fprintf(cfg->log, "elfvm: accelerator %s: %s\n", vm_accel_name(a), why);
 	cfg->accel = a;
@@ -294,7 +283,7 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 		if (temp)
 			unlink(path);
 		free(res);
-		return fail125("out of memory");
+		return run_fail("out of memory");
 	}
 	/* The guest's fds that are the host terminal (docs/terminal.md). */
 	if (background)
@@ -326,8 +315,7 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 	return status;
 }
 
-/* The kernel to boot, in kernel.  Returns 0 or 125 after a message. */
-static int find_kernel(const struct run_opts *o, char *kernel, size_t n)
+int run_find_kernel(const struct run_opts *o, char *kernel, size_t n)
 {
 	struct stat st;
 	int r;
@@ -335,9 +323,9 @@ static int find_kernel(const struct run_opts *o, char *kernel, size_t n)
 	if (o->kernel)
 		snprintf(kernel, n, "%s", o->kernel);
 	else if ((r = vm_default_kernel(kernel, n)) < 0)
-		return fail125("cannot find the kernel: %s", strerror(-r));
+		return run_fail("cannot find the kernel: %s", strerror(-r));
 	if (stat(kernel, &st) < 0 || !S_ISREG(st.st_mode))
-		return fail125(
+		return run_fail(
 			"kernel not found: %s (build it with make, or give "
 			"--kernel PATH)",
 			kernel);
@@ -352,10 +340,11 @@ static int open_image(const char *path)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return fail125("%s: %s", path, strerror(errno)), -1;
+		return run_fail("%s: %s", path, strerror(errno)), -1;
 	if (read(fd, magic, 6) != 6 || memcmp(magic, "070701", 6) || lseek(fd, 0, SEEK_SET)) {
 		close(fd);
-		return fail125("%s: not an elfvm image (a cpio \"newc\" archive from "
+		return run_fail(
+			       "%s: not an elfvm image (a cpio \"newc\" archive from "
 			       "`elfvm pack`)",
 			       path),
 		       -1;
@@ -364,15 +353,17 @@ static int open_image(const char *path)
 }
 
 /* --firmware uefi: puts the image at path on a new temporary disk, its
- * name in path, and removes the image.  Returns 0 or 125 after a message. */
-static int image_to_disk(const char *kernel, char *path, size_t n)
+ * name in path; a temporary image is removed.  Returns 0 or 125 after a
+ * message. */
+static int image_to_disk(const char *kernel, char *path, size_t n, int temp)
 {
 	char disk[PATH_MAX], loader[PATH_MAX], why[PATH_MAX + 256];
 	int fd = image_temp(disk, sizeof(disk)), r;
 
 	if (fd < 0) {
-		unlink(path);
-		return fail125("cannot create the disk in %s: %s", disk, strerror(-fd));
+		if (temp)
+			unlink(path);
+		return run_fail("cannot create the disk in %s: %s", disk, strerror(-fd));
 	}
 	close(fd);
 	r = disk_loader(loader, sizeof(loader), why, sizeof(why));
@@ -383,10 +374,11 @@ static int image_to_disk(const char *kernel, char *path, size_t n)
 			&(struct disk_files){
 				.loader = loader, .kernel = kernel, .image = path, .cmdline = "" },
 			0, why, sizeof(why));
-	unlink(path);
+	if (temp)
+		unlink(path);
 	if (r < 0) {
 		unlink(disk);
-		return fail125("%s", why);
+		return run_fail("%s", why);
 	}
 	snprintf(path, n, "%s", disk);
 	return 0;
@@ -409,41 +401,47 @@ static int run_image(const struct run_opts *o, const struct net_plan *net, struc
 	/* --disk carries its own kernel: the one beside elfvm only stands in
 	 * for it in the accelerator's probe (accel.c). */
 	if (o->disk)
-		r = vm_default_kernel(kernel, sizeof(kernel)) < 0 ? fail125("cannot find elfvm") : 0;
+		r = vm_default_kernel(kernel, sizeof(kernel)) < 0 ? run_fail("cannot find elfvm") : 0;
 	else
-		r = find_kernel(o, kernel, sizeof(kernel));
+		r = run_find_kernel(o, kernel, sizeof(kernel));
 	if (r)
 		return ELFVM_EXIT_FAIL;
 	if (uefi && access(disk_firmware(), R_OK) < 0)
-		return fail125(
+		return run_fail(
 			"UEFI firmware not found (%s): install Debian's ovmf package, or "
 			"set ELFVM_OVMF",
 			disk_firmware());
 	if (o->disk && disk_check(o->disk, why, sizeof(why)) < 0)
-		return fail125("%s", why);
+		return run_fail("%s", why);
 	if (o->log && !(log = fopen(o->log, "we")))
-		return fail125("%s: %s", o->log, strerror(errno));
+		return run_fail("%s: %s", o->log, strerror(errno));
 	if (o->disk) {
 		status = boot(o, net, kernel, o->disk, 0, log, o->disk);
 		goto out;
 	}
 	if (o->image && (img = open_image(o->image)) < 0)
 		goto out;
+	if (o->image && uefi) {
+		snprintf(path, sizeof(path), "%s", o->image);
+		if (image_to_disk(kernel, path, sizeof(path), 0) == 0)
+			status = boot(o, net, kernel, path, 1, log, o->image);
+		goto out;
+	}
 	if (o->image) {
 		status = boot(o, net, kernel, o->image, 0, log, o->image);
 		goto out;
 	}
 	fd = image_temp(path, sizeof(path));
 	if (fd < 0) {
-		fail125("cannot create the image in %s: %s", path, strerror(-fd));
+		run_fail("cannot create the image in %s: %s", path, strerror(-fd));
 		goto out;
 	}
-	r = write_image(o, s, fd);
+	r = run_write_image(o, s, fd);
 	if (r == 0 && close(fd) < 0)
-		r = fail125("%s: %s", path, strerror(errno));
+		r = run_fail("%s: %s", path, strerror(errno));
 	fd = -1;
 	if (r == 0 && uefi)
-		r = image_to_disk(kernel, path, sizeof(path));
+		r = image_to_disk(kernel, path, sizeof(path), 1);
 	if (r == 0)
 		status = boot(o, net, kernel, path, 1, log, s->prog->found);
 	else
@@ -458,9 +456,7 @@ out:
 	return status;
 }
 
-/* Boots s as `run` does (its network, its shares).  Returns the exit
- * status. */
-static int run_with(struct run_opts *o, struct image_spec *s)
+int run_with(struct run_opts *o, struct image_spec *s)
 {
 	struct net_plan net;
 	char why[PATH_MAX + 256];
@@ -473,7 +469,7 @@ static int run_with(struct run_opts *o, struct image_spec *s)
 	if (netopts_prepare(&o->net, &net, why, sizeof(why)) < 0 ||
 	    shares_prepare(&o->sh, o->machine && !strcmp(o->machine, "q35"), !o->no_cache, &net.shares,
 			   why, sizeof(why)) < 0) {
-		status = fail125("%s", why);
+		status = run_fail("%s", why);
 	} else {
 		o->pk.dns = net.dns;
 		status = run_image(o, &net, s);
@@ -487,7 +483,7 @@ int run_main(int argc, char **argv)
 	struct run_opts o = { .verb = "run", .cpus = 1 };
 	struct prog_file prog = { 0 };
 	char **envp = NULL;
-	int i = prepare(&o, argc, argv, &prog, &envp), status;
+	int i = run_prepare(&o, argc, argv, &prog, &envp), status;
 	struct image_spec spec = {
 		.prog = o.image || o.disk ? NULL : &prog, .argv = argv + i, .envp = envp
 	};
@@ -511,131 +507,4 @@ int run_main(int argc, char **argv)
 	free(envp);
 	opts_free(&o);
 	return status;
-}
-
-/* Writes the image to o->output ("-": stdout).  Returns 0 or 125. */
-static int pack_write(const struct run_opts *o, const struct image_spec *s)
-{
-	int to_stdout = !strcmp(o->output, "-");
-	int fd = to_stdout ? 1 : open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int r;
-
-	if (fd < 0)
-		return fail125("%s: %s", o->output, strerror(errno));
-	r = write_image(o, s, fd);
-	if (!to_stdout && close(fd) < 0 && r == 0)
-		r = fail125("%s: %s", o->output, strerror(errno));
-	if (r && !to_stdout)
-		unlink(o->output);
-	return r;
-}
-
-/* pack --disk: the image (o->output's, else a temporary one) on a disk
- * with the kernel and the loader.  Returns 0 or 125. */
-static int pack_disk(const struct run_opts *o, const struct image_spec *s)
-{
-	char kernel[PATH_MAX], loader[PATH_MAX], image[PATH_MAX], why[PATH_MAX + 256];
-	int fd = -1, r, temp = !o->output || !strcmp(o->output, "-");
-
-	if (find_kernel(o, kernel, sizeof(kernel)))
-		return ELFVM_EXIT_FAIL;
-	if (disk_loader(loader, sizeof(loader), why, sizeof(why)) < 0)
-		return fail125("%s", why);
-	if (temp && (fd = image_temp(image, sizeof(image))) < 0)
-		return fail125("cannot create the image in %s: %s", image, strerror(-fd));
-	if (!temp)
-		snprintf(image, sizeof(image), "%s", o->output);
-	r = temp ? write_image(o, s, fd) : pack_write(o, s);
-	if (fd >= 0 && close(fd) < 0 && r == 0)
-		r = fail125("%s: %s", image, strerror(errno));
-	/* A plain boot needs no words: those of a run under elfvm (mount=,
-	 * realtime=, tty=…) come through fw_cfg, and the network is QEMU's
-	 * user network's (10.0.2.15) by the kernel's own default. */
-	if (r == 0 &&
-	    disk_write(o->disk,
-		       &(struct disk_files){
-			       .loader = loader, .kernel = kernel, .image = image, .cmdline = "" },
-		       o->disk_size, why, sizeof(why)) < 0)
-		r = fail125("%s", why);
-	if (temp)
-		unlink(image);
-	return r;
-}
-
-/* pack's output: -o's image, and the disk of --disk.  Returns 0 or 125. */
-static int pack_any(const struct run_opts *o, const struct image_spec *s)
-{
-	return o->disk ? pack_disk(o, s) : pack_write(o, s);
-}
-
-/* Reads the paths the traced run brought in (one a line) into o->pk.used.
- * Returns 0 or -ENOMEM. */
-static int read_used(struct run_opts *o)
-{
-	char line[PATH_MAX + 2];
-
-	rewind(o->used);
-	while (fgets(line, sizeof(line), o->used)) {
-		line[strcspn(line, "\n")] = 0;
-		if (line[0] != '/')
-			continue;
-		char **v = realloc(o->pk.used, (size_t)(o->pk.nused + 1) * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		o->pk.used = v;
-		if (!(v[o->pk.nused] = strdup(line)))
-			return -ENOMEM;
-		o->pk.nused++;
-	}
-	return 0;
-}
-
-/* pack --trace: runs the program once with the host's system files on
- * demand, then packs a sealed image of what that run used.  The program's
- * status does not decide: a traced run that ends 1 still used what it
- * used; it is said on stderr.  Returns 0 or 125. */
-static int pack_traced(struct run_opts *o, struct image_spec *s)
-{
-	int status, r = ELFVM_EXIT_FAIL;
-
-	if (!(o->used = tmpfile()))
-		return fail125("cannot create a temporary file: %s", strerror(errno));
-	status = run_with(o, s);
-	if (status == ELFVM_EXIT_FAIL || status == ELFVM_EXIT_TIMEOUT) {
-		fprintf(stderr, "elfvm pack: the traced run failed (status %d); no image written\n",
-			status);
-	} else if (read_used(o) < 0) {
-		fail125("out of memory");
-	} else {
-		if (status)
-			fprintf(stderr, "elfvm pack: note: the traced run ended with status %d\n",
-				status);
-		o->pk.sealed = 1;
-		r = pack_any(o, s);
-	}
-	for (int i = 0; i < o->pk.nused; i++)
-		free(o->pk.used[i]);
-	free(o->pk.used);
-	fclose(o->used);
-	return r;
-}
-
-int pack_main(int argc, char **argv)
-{
-	struct run_opts o = { .verb = "pack", .cpus = 1 };
-	struct prog_file prog = { 0 };
-	char **envp = NULL;
-	int i = prepare(&o, argc, argv, &prog, &envp), r = ELFVM_EXIT_FAIL;
-	struct image_spec spec = { .prog = &prog, .argv = argv + i, .envp = envp };
-
-	if (i > 0 && !o.output && !o.disk)
-		opts_bad(&o, "%s", "missing -o IMAGE or --disk FILE");
-	else if (i > 0)
-		r = o.sh.trace ? pack_traced(&o, &spec) : pack_any(&o, &spec);
-	else if (i == 0)
-		r = 0;
-	prog_free(&prog);
-	free(envp);
-	opts_free(&o);
-	return r;
 }

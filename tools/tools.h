@@ -5,8 +5,8 @@
  * reads and checks a program (libelf); needed.c finds what its dynamic
  * linker opens; pack.c lists what its image holds, namei.c resolves paths
  * as the kernel will, image.c writes images, cache.c keeps their content
- * part; opts.c parses the options of the `run` and `pack` verbs, run.c runs
- * them; vmm.c starts QEMU and reads the kernel's records
+ * part; disk.c writes UEFI disk images; opts.c parses the options of the
+ * `run` and `pack` verbs, run.c and run_pack.c run them; vmm.c starts QEMU and reads the kernel's records
  * (docs/protocol.md), with vmm_argv.c and vmm_lines.c; bench.c is the
  * benchmark suite.
  */
@@ -216,8 +216,9 @@ struct disk_files {
  */
 int disk_write(const char *path, const struct disk_files *f, uint64_t size, char *why, size_t n);
 /* Is path an elfvm disk: a GPT whose header and entries' CRC32 hold, an
- * ESP named "elfvm" with /EFI/elfvm/kernel.elf on it?  Returns 0, or -1
- * with "PATH: not an elfvm disk image (what)" (or why it cannot tell). */
+ * ESP named "elfvm" with /EFI/elfvm/kernel.elf and the loader on it?
+ * Returns 0, or -1 with "PATH: not an elfvm disk image (what)" (or why it
+ * cannot tell). */
 int disk_check(const char *path, char *why, size_t n);
 /* Parses SIZE: digits with an optional K, M or G suffix, into bytes.
  * Returns 0 or -EINVAL. */
@@ -480,6 +481,25 @@ struct run_opts {
 	int nvm;    /* options of the VM given (pack takes them with --trace) */
 	FILE *used; /* pack --trace: where the kernel's @@used paths go */
 };
+
+/* ---- run.c (the run verb; run_pack.c is the pack verb) --------------------- */
+
+/* Prints "elfvm: " and the message.  Returns 125. */
+int run_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What both verbs do first: options, the program, the environment.
+ * Returns PROGRAM's index (argc with --image or run --disk), 0 after
+ * --help, or -1 after a message. */
+int run_prepare(struct run_opts *o, int argc, char **argv, struct prog_file *p, char ***envp);
+/* Writes p's whole image to out: the content part, from the cache unless
+ * --no-cache (or the cache cannot be used), then the control files of s.
+ * Returns 0, or 125 after a message. */
+int run_write_image(const struct run_opts *o, const struct image_spec *s, int out);
+/* The kernel to boot (--kernel, else kernel.elf beside elfvm), in kernel.
+ * Returns 0 or 125 after a message. */
+int run_find_kernel(const struct run_opts *o, char *kernel, size_t n);
+/* Boots s as `run` does (its network, its shares).  Returns the exit
+ * status. */
+int run_with(struct run_opts *o, struct image_spec *s);
 
 /* Parses the options before PROGRAM into o (o->verb set: "run" or
  * "pack"), allocating its arrays (free them with opts_free).  Returns the
@@ -751,7 +771,7 @@ void an_result_free(struct an_result *r);
 
 int analyze_main(int argc, char **argv);
 
-/* ---- run.c ---------------------------------------------------------------- */
+/* ---- run.c, run_pack.c ----------------------------------------------------- */
 
 /* The verbs: argv[0] is the verb's name.  Return the process exit status. */
 int run_main(int argc, char **argv);

@@ -77,7 +77,7 @@ uefi_qemu_case() {
 	uefi_native "$@"
 	"$UEFI_EV" pack --disk "$D/d.img" "$@" 2>"$D/pack.err" ||
 		fail "pack --disk failed: $(head -n 1 "$D/pack.err")"
-	timeout -k 5 $((VM_TIMEOUT + 60)) qemu-system-x86_64 -M q35 -m 256M -bios "$UEFI_OVMF" \
+	timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -M q35 -m 256M -bios "$UEFI_OVMF" \
 		-drive "file=$D/d.img,format=raw" -nic user,model=virtio-net-pci -display none \
 		-serial "file:$D/serial" -no-reboot </dev/null >"$D/qemu.out" 2>&1
 	qst=$?
