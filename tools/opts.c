@@ -371,9 +371,6 @@ int opts_parse(int argc, char **argv, struct run_opts *o)
 	/* UEFI (OVMF) runs on q35 only. */
 	if (!strcmp(o->verb, "run") && (o->disk || (o->firmware && !strcmp(o->firmware, "uefi"))))
 		o->machine = "q35";
-	/* A disk boots where no host shares /usr: its image holds it all. */
-	if (o->disk && !strcmp(o->verb, "pack"))
-		o->pk.sealed = 1;
 	return o->disk && !strcmp(o->verb, "run") ? argc : i;
 }
 

@@ -33,10 +33,16 @@ static int pack_write(const struct run_opts *o, const struct image_spec *s)
 
 /* pack --disk: the image (o->output's, else a temporary one) on a disk
  * with the kernel and the loader.  Returns 0 or 125. */
-static int pack_disk(const struct run_opts *o, const struct image_spec *s)
+static int pack_disk(const struct run_opts *opts, const struct image_spec *s)
 {
 	char kernel[PATH_MAX], loader[PATH_MAX], image[PATH_MAX], why[PATH_MAX + 256];
+	/* A disk boots where no host shares /usr: its image must hold it all
+	 * and say so, as pack --trace's does. */
+	struct run_opts sealed = *opts;
+	const struct run_opts *o = &sealed;
 	int fd = -1, r, temp = !o->output || !strcmp(o->output, "-");
+
+	sealed.pk.sealed = 1;
 
 	if (run_find_kernel(o, kernel, sizeof(kernel)))
 		return ELFVM_EXIT_FAIL;
@@ -101,7 +107,11 @@ static int pack_traced(struct run_opts *o, struct image_spec *s)
 
 	if (!(o->used = tmpfile()))
 		return run_fail("cannot create a temporary file: %s", strerror(errno));
+	/* The traced run boots the program as `run` does, not a disk. */
+	const char *disk = o->disk;
+	o->disk = NULL;
 	status = run_with(o, s);
+	o->disk = disk;
 	if (status == ELFVM_EXIT_FAIL || status == ELFVM_EXIT_TIMEOUT) {
 		fprintf(stderr, "elfvm pack: the traced run failed (status %d); no image written\n",
 			status);
