@@ -135,8 +135,30 @@ void uart_write(int stream, const void *buf, size_t len);
 /* Writes len bytes to the debugcon port, the kernel log; never blocks. */
 void platform_log_write(const char *s, size_t len);
 /* Stops the VM with status through isa-debug-exit; where no such device
- * answers, halts with interrupts off for ever.  Never returns. */
-noreturn void platform_exit(int status);
+ * answers, writes "elfvm: WHY" on COM1 and powers the machine off (UEFI
+ * runtime, then ACPI), or halts with interrupts off for ever.  Never
+ * returns. */
+noreturn void platform_exit(int status, const char *why);
+
+/* ---- arch/acpi.c, arch/efi.c: what the firmware tells ---------------------- */
+struct acpi_ioapic {
+	uint64_t phys;
+	uint32_t gsi_base;
+};
+/* Reads the MADT and FADT from the RSDP at rsdp_pa (0: looks in the BIOS
+ * area); without valid tables nothing is used. */
+void acpi_init(uint64_t rsdp_pa);
+/* The MADT's I/O APICs (*out), how many; 0 without ACPI. */
+int acpi_ioapics(const struct acpi_ioapic **out);
+/* ACPI S5 soft-off; returns only if the machine is still on. */
+void acpi_poweroff(void);
+/* Finds UEFI's runtime services from the command line's efi_systab=. */
+void efi_init(void);
+/* UEFI ResetSystem(shutdown); returns only when there is none or it failed. */
+void efi_poweroff(void);
+/* A page table mapping the low 512 GiB one to one (executable) beside the
+ * kernel's upper half, for firmware calls; its physical address or 0. */
+uint64_t paging_identity_root(void);
 
 /* ---- profile.c ------------------------------------------------------------- */
 /* The syscall profile (docs/trim.md): counters per number, written as
