@@ -32,11 +32,11 @@ static UINT64 pvh_entry(const UINT8 *p, UINT64 size)
 			return 0;
 		if (n->n_type == XEN_ELFNOTE_PHYS32_ENTRY && n->n_namesz == 4 &&
 		    !CompareMem(p + name, "Xen", 4)) {
-			if (n->n_descsz == 8)
-				return *(const UINT64 *)(p + desc);
-			if (n->n_descsz == 4)
-				return *(const UINT32 *)(p + desc);
-			return 0;
+			UINT64 v = 0; /* 4 or 8 bytes, little-endian, maybe unaligned */
+			if (n->n_descsz != 4 && n->n_descsz != 8)
+				return 0;
+			CopyMem(&v, p + desc, n->n_descsz);
+			return v;
 		}
 		off = next;
 	}
