@@ -298,6 +298,26 @@ long vm_protect(uint64_t start, uint64_t len, int prot)
 	return 0;
 }
 
+long vm_set_dump(uint64_t start, uint64_t len, bool dump)
+{
+	uint64_t end = start + len;
+
+	for (uint64_t a = start; a < end;) {
+		struct vma *v = vm_find(a);
+		if (!v)
+			return -ENOMEM;
+		a = v->end;
+	}
+	long r = split_at(start);
+	if (r == 0)
+		r = split_at(end);
+	if (r < 0)
+		return r;
+	for (struct vma *v = vm_first_after(start); v && v->start < end; v = v->next)
+		v->flags = dump ? v->flags & ~VMA_DONTDUMP : v->flags | VMA_DONTDUMP;
+	return 0;
+}
+
 uint64_t vm_find_free(uint64_t len)
 {
 	uint64_t top = MMAP_BASE;
@@ -359,7 +379,7 @@ uint64_t vm_resident_pages(void)
 	return resident;
 }
 
-static const char *vma_name(const struct vma *v, char *buf, size_t size)
+const char *vm_name(const struct vma *v, char *buf, size_t size)
 {
 	if (v->backing)
 		return v->backing->name(v->obj, buf, size);
@@ -381,7 +401,7 @@ size_t vm_format_maps(char *buf, size_t size)
 	char name[256];
 
 	for (struct vma *v = vmas; v; v = v->next) {
-		const char *n = vma_name(v, name, sizeof(name));
+		const char *n = vm_name(v, name, sizeof(name));
 		size_t at = MIN(len, size);
 		int w = snprintf(buf + at, size - at, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ",
 				 v->start, v->end, v->prot & PROT_READ ? 'r' : '-',
