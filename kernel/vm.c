@@ -272,22 +272,28 @@ static void set_prot(uint64_t va, uint64_t *pte, void *arg)
 	paging_flush_page(va);
 }
 
-long vm_protect(uint64_t start, uint64_t len, int prot)
+/* Makes [start, end) whole VMAs, when all of it is mapped (-ENOMEM, as
+ * Linux answers, when not); with prot_write, -EACCES for a shared mapping
+ * of a file opened read-only. */
+static long isolate(uint64_t start, uint64_t end, bool prot_write)
 {
-	uint64_t end = start + len;
-
 	for (uint64_t a = start; a < end;) {
 		struct vma *v = vm_find(a);
 		if (!v)
 			return -ENOMEM;
-		if ((prot & PROT_WRITE) && (v->flags & VMA_SHARED) && v->backing &&
-		    !(v->flags & VMA_MAYWRITE))
+		if (prot_write && (v->flags & VMA_SHARED) && v->backing && !(v->flags & VMA_MAYWRITE))
 			return -EACCES; /* the file was opened read-only */
 		a = v->end;
 	}
 	long r = split_at(start);
-	if (r == 0)
-		r = split_at(end);
+	return r ? r : split_at(end);
+}
+
+long vm_protect(uint64_t start, uint64_t len, int prot)
+{
+	uint64_t end = start + len;
+	long r = isolate(start, end, prot & PROT_WRITE);
+
 	if (r < 0)
 		return r;
 	/* Under PROT_NONE a page is not present but stays the program's. */
@@ -301,16 +307,8 @@ long vm_protect(uint64_t start, uint64_t len, int prot)
 long vm_set_dump(uint64_t start, uint64_t len, bool dump)
 {
 	uint64_t end = start + len;
+	long r = isolate(start, end, false);
 
-	for (uint64_t a = start; a < end;) {
-		struct vma *v = vm_find(a);
-		if (!v)
-			return -ENOMEM;
-		a = v->end;
-	}
-	long r = split_at(start);
-	if (r == 0)
-		r = split_at(end);
 	if (r < 0)
 		return r;
 	for (struct vma *v = vm_first_after(start); v && v->start < end; v = v->next)
