@@ -205,6 +205,10 @@ $(B)/unit/%: $(B)/u/tests/unit/%.o $(UPURE)
 # test_analyze also links the analyzer, with Capstone and libelf.
 $(B)/unit/test_analyze: $(B)/u/tools/analyze_walk.o $(B)/u/tools/analyze_elf.o $(B)/u/tools/analyze_sites.o
 $(B)/unit/test_analyze: ULIBS := -lcapstone -lelf
+# test_efi builds the UEFI loader's pure parts against gnu-efi's headers.
+$(B)/unit/test_efi: $(B)/u/boot/efi/elf.o $(B)/u/boot/efi/start_info.o
+$(B)/u/boot/efi/%.o $(B)/u/tests/unit/test_efi.o: UCFLAGS += -I/usr/include/efi \
+	-I/usr/include/efi/x86_64
 $(B)/f/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	clang $(FCFLAGS) -c $< -o $@
@@ -252,6 +256,29 @@ GVARIANTS := $(shell grep -v '^\#' tests/variants)
 GUEST := $(foreach s,$(GSRC),$(foreach v,$(GVARIANTS),\
 	$(patsubst tests/guest/%.c,$(B)/guest/%.$(v),$(s))))
 
+# ---- the UEFI loader: BOOTX64.EFI, built with Debian's gnu-efi (docs/uefi.md)
+# A PE/COFF application: gnu-efi's crt0 and linker script make a shared ELF
+# whose sections objcopy turns into an EFI application.  Its own flags, not
+# the kernel's: position-independent, the firmware's calling convention.
+EFI_SRC := $(wildcard boot/efi/*.c boot/efi/*.S)
+EFI_OBJ := $(patsubst %,$(B)/efi/%.o,$(EFI_SRC))
+EFI_CFLAGS := -std=gnu11 -ffreestanding -fpic -fshort-wchar -mno-red-zone -mgeneral-regs-only \
+	-fno-stack-protector -fno-strict-aliasing -fno-builtin -maccumulate-outgoing-args \
+	-DGNU_EFI_USE_MS_ABI -Wall -Wextra -Werror -O2 -I. -I/usr/include/efi \
+	-I/usr/include/efi/x86_64 -MMD -MP
+$(B)/efi/%.c.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	gcc $(EFI_CFLAGS) -c $< -o $@
+$(B)/efi/%.S.o: %.S | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	gcc $(EFI_CFLAGS) -c $< -o $@
+$(B)/efi/loader.so: $(EFI_OBJ)
+	ld -nostdlib -znocombreloc -T /usr/lib/elf_x86_64_efi.lds -shared -Bsymbolic \
+		/usr/lib/crt0-efi-x86_64.o $(EFI_OBJ) -L/usr/lib -lefi -lgnuefi -o $@
+$(B)/BOOTX64.EFI: $(B)/efi/loader.so
+	objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+
 # ---- benchmark programs run inside both VMs (static, no libc surprises) ----
 BSRC := $(wildcard tools/guest/*.c)
 BENCHPROGS := $(patsubst tools/guest/%.c,$(B)/bench/%,$(BSRC))
@@ -260,7 +287,7 @@ $(B)/bench/%: tools/guest/%.c | $(DEPS_STAMP)
 	gcc $(GCFLAGS) -static -no-pie $< -o $@
 
 # ---- top-level targets ------------------------------------------------------
-all: $(B)/kernel.elf $(B)/elfvm $(BENCHPROGS) $(AWARE_STAMP)
+all: $(B)/kernel.elf $(B)/elfvm $(B)/BOOTX64.EFI $(BENCHPROGS) $(AWARE_STAMP)
 tests: all $(UNIT) $(B)/fuzz_elf $(GUEST)
 test: tests
 	@sh tests/run.sh

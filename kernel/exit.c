@@ -13,16 +13,22 @@ noreturn void vm_exit_status(int status)
 {
 	console_flush();
 	profile_dump();
+	char why[32];
+
 	klog("@@exit %d", status & 0xff);
-	platform_exit(status & 0xff);
+	snprintf(why, sizeof(why), "exit status %d", status & 0xff);
+	platform_exit(status & 0xff, why);
 }
 
 noreturn void vm_exit_signal(int sig)
 {
 	console_flush();
 	profile_dump();
+	char why[32];
+
 	klog("@@signal %d", sig);
-	platform_exit(128 + sig);
+	snprintf(why, sizeof(why), "killed by signal %d", sig);
+	platform_exit(128 + sig, why);
 }
 
 noreturn void vm_exit_error(const char *fmt, ...)
@@ -36,7 +42,7 @@ noreturn void vm_exit_error(const char *fmt, ...)
 	console_flush();
 	profile_dump();
 	klog("@@error %s", buf);
-	platform_exit(125);
+	platform_exit(125, buf);
 }
 
 noreturn void panic(const char *fmt, ...)
@@ -57,5 +63,5 @@ noreturn void panic(const char *fmt, ...)
 	va_end(ap);
 	klog("kernel panic: %s", buf);
 	klog("@@panic %s", buf);
-	platform_exit(125);
+	platform_exit(125, "kernel panic");
 }

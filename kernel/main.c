@@ -9,35 +9,19 @@
 #include "kernel/arch.h"
 #include "kernel/kernel.h"
 #include "kernel/net/stack.h"
+#include "kernel/pvh.h"
 #include "kernel/virtio/virtio.h"
 #include "loader/loader.h"
 #include "minifs/minifs.h"
 #include "syscalls/syscalls.h"
 
-#define HVM_START_MAGIC 0x336ec578
-#define E820_RAM 1
-
-/* xen/include/public/arch-x86/hvm/start_info.h */
-struct hvm_start_info {
-	uint32_t magic, version, flags, nr_modules;
-	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr;
-	uint64_t memmap_paddr;
-	uint32_t memmap_entries, reserved;
-};
-struct hvm_modlist_entry {
-	uint64_t paddr, size, cmdline_paddr, reserved;
-};
-struct hvm_memmap_entry {
-	uint64_t addr, size;
-	uint32_t type, reserved;
-};
-
 /* What the VMM told us, kept past the start info's life. */
 static struct {
 	const void *image; /* the cpio image (module 0), in the direct map */
 	size_t image_size;
+	uint64_t rsdp; /* the ACPI RSDP's physical address, or 0 */
 } boot_info;
-static struct mem_range ram[32];
+static struct mem_range ram[64];
 static int nram;
 
 extern char __kernel_start[], __kernel_end[];
@@ -58,6 +42,7 @@ static void read_start_info(uint32_t pa, struct mem_range *image)
 			ram[nram++] = (struct mem_range){ mm[i].addr, mm[i].size };
 	if (si->nr_modules < 1)
 		vm_exit_error("no image was passed to the kernel (PVH module 0)");
+	boot_info.rsdp = si->rsdp_paddr;
 	const struct hvm_modlist_entry *mod = phys_to_virt(si->modlist_paddr);
 	*image = (struct mem_range){ mod[0].paddr, mod[0].size };
 }
@@ -74,6 +59,8 @@ void kmain(uint32_t start_info)
 				      (uint64_t)(__kernel_end - __kernel_start) };
 	mem_init(ram, nram, used, 2);
 	paging_init();
+	acpi_init(boot_info.rsdp);
+	efi_init();
 	cpu_init();
 	pic_disable();
 	/* The kernel runs with interrupts on from here: nothing is routed yet,

@@ -15,6 +15,10 @@ PKGS="$BUILD qemu-system-x86 musl-tools musl-dev libelf-dev busybox-static cpio
       curl python3-minimal gnuplot-nox dpkg-dev tmux coccinelle"
 # The disassembler of `elfvm analyze` (tools/analyze_walk.c).
 PKGS="$PKGS libcapstone-dev"
+# The UEFI loader (boot/efi/) is built with GNU-EFI.
+PKGS="$PKGS gnu-efi"
+# gdb reads the core files of `elfvm run --core` (tests/compat/core.sh).
+PKGS="$PKGS gdb"
 # The servers the compat tests run unmodified (tests/compat/redis.sh).
 PKGS="$PKGS redis-server redis-tools"
 # The servers of tests/compat/{memcached,nginx}.sh and their load clients.

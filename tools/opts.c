@@ -50,6 +50,9 @@ static const char run_usage[] =
 	"                      and environment)\n"
 	"  --timeout SECONDS   kill the VM after SECONDS; exit status 124\n"
 	"  --strace            print each system call to stderr (or to --log)\n"
+	"  --core FILE         when the program dies of a signal that dumps core,\n"
+	"                      write its ELF core file there (gdb PROGRAM FILE;\n"
+	"                      docs/debugging.md); RLIMIT_CORE starts unlimited\n"
 	"  --profile FILE      count the system calls the run makes and write them\n"
 	"                      to FILE: NAME NUMBER COUNT, one a line (docs/trim.md)\n"
 	"  --trim[=static|dynamic|both]  boot a kernel with only the system calls\n"
@@ -211,6 +214,10 @@ static int set_value(struct run_opts *o, const char *name, const char *v)
 		o->firmware = v;
 	} else if (!strcmp(name, "--log")) {
 		o->log = v;
+	} else if (!strcmp(name, "--core")) {
+		if (!*v)
+			return opts_bad(o, "%s", "--core wants a file name");
+		o->core = v;
 	} else if (!strcmp(name, "--profile")) {
 		if (!*v)
 			return opts_bad(o, "%s", "--profile wants a file name");
@@ -229,9 +236,9 @@ static int takes_value(const struct run_opts *o, const char *name)
 		"--env", "--file", "--dir", "--lib", "--libc", "--disk", NULL
 	};
 	static const char *const run_only[] = {
-		"--mem",     "--cpus",   "--accel",   "--timeout",  "--log", "--kernel",
-		"--machine", "--image",  "--net",     "--publish",  "--ip",  "--gateway",
-		"--dns",     "--volume", "--profile", "--firmware", NULL
+		"--mem",     "--cpus",   "--accel",   "--timeout",  "--log",  "--kernel",
+		"--machine", "--image",  "--net",     "--publish",  "--ip",   "--gateway",
+		"--dns",     "--volume", "--profile", "--firmware", "--core", NULL
 	};
 	int pack = !strcmp(o->verb, "pack");
 

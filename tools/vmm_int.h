@@ -28,7 +28,7 @@ enum {
 /* What follow() reads: the debugcon log, QEMU's stderr, its QMP socket. */
 enum { LB_LOG, LB_QEMU, LB_QMP, LB_N };
 
-#define VM_MAX_ARGS (80 + SHARE_MAX_ARGS)
+#define VM_MAX_ARGS (96 + SHARE_MAX_ARGS)
 
 struct linebuf {
 	int fd; /* -1 once at end of file */

@@ -67,6 +67,9 @@ void *paging_map_mmio(uint64_t pa, size_t len)
 {
 	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
 		uint64_t va = DIRECT_MAP + pa + off;
+		uint64_t *big = walk(va, 1, false);
+		if (big && (*big & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS))
+			continue; /* RAM's 2 MiB pages: firmware tables beside RAM */
 		uint64_t *e = walk(va, 0, true);
 		if (!e)
 			panic("cannot map device memory at %lx", pa);
@@ -116,6 +119,23 @@ void paging_init(void)
 	map_kernel_image();
 	write_cr4(read_cr4() | (1 << 7)); /* PGE */
 	write_cr3(pa);
+}
+
+uint64_t paging_identity_root(void)
+{
+	uint32_t r[4];
+	uint64_t root = page_alloc(), pdpt = page_alloc();
+
+	cpuid(0x80000001, 0, r);
+	if (!root || !pdpt || !(r[3] & (1u << 26))) /* 1 GiB pages */
+		return 0;
+	uint64_t *t = phys_to_virt(root), *d = phys_to_virt(pdpt);
+	for (int i = 0; i < 512; i++) {
+		t[i] = i < 256 ? 0 : pml4[i];
+		d[i] = ((uint64_t)i << 30) | PTE_P | PTE_W | PTE_PS;
+	}
+	t[0] = pdpt | PTE_P | PTE_W;
+	return root;
 }
 
 static void for_each_in(uint64_t *t, int level, uint64_t base, uint64_t start, uint64_t end,

@@ -2,8 +2,9 @@
 /*
  * Small inline wrappers for the x86-64 instructions the kernel needs: port
  * I/O, MSRs, control registers, CPUID, TSC.  Meant for the files of this
- * directory alone: the rest of the kernel reaches the hardware through
- * kernel.h's arch/ functions and kernel/arch.h's interrupt flag.
+ * directory (and the UEFI loader's boot/efi/qemu.c) alone: the rest of the
+ * kernel reaches the hardware through kernel.h's arch/ functions and
+ * kernel/arch.h's interrupt flag.
  */
 #ifndef ARCH_X86_H
 #define ARCH_X86_H
@@ -32,6 +33,16 @@
 static inline void outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
 }
 static inline void outl(uint16_t port, uint32_t v)
 {
