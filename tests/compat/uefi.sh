@@ -7,7 +7,7 @@
 #   uefi/qemu/NAME   `elfvm pack --disk`, then plain QEMU with OVMF and no
 #                    elfvm: the serial line ends with the native stdout and
 #                    the kernel's `elfvm: exit status N` line, N the native
-#                    status
+#                    status (`elfvm: killed by signal N` for 128+N)
 #   uefi/bad-*       refused with status 125 and one `elfvm: ` line: a file
 #                    that is no disk, a --disk-size too small, a missing
 #                    firmware (ELFVM_OVMF), --firmware uefi on microvm
@@ -82,11 +82,11 @@ uefi_qemu_case() {
 		-serial "file:$D/serial" -no-reboot </dev/null >"$D/qemu.out" 2>&1
 	qst=$?
 	[ "$qst" = 0 ] || fail "qemu exited $qst: $(tail -n 1 "$D/qemu.out") (serial: $(tail -c 200 "$D/serial" | tr -c '[:print:]' ' '))"
+	want_last="elfvm: exit status $nst"
+	[ "$nst" -gt 128 ] && want_last="elfvm: killed by signal $((nst - 128))"
 	last=$(tail -n 1 "$D/serial" | tr -d '\r')
-	case $last in
-	"elfvm: exit status $nst") ;;
-	*) fail "the serial line does not end with 'elfvm: exit status $nst' but '$(printf '%s' "$last" | cut -c1-100)'" ;;
-	esac
+	[ "$last" = "$want_last" ] ||
+		fail "the serial line does not end with '$want_last' but '$(printf '%s' "$last" | cut -c1-100)'"
 	# Everything before that line must end with the native stdout.
 	total=$(wc -c <"$D/serial") lastn=$(tail -n 1 "$D/serial" | wc -c) want=$(wc -c <"$D/native.out")
 	head -c $((total - lastn)) "$D/serial" | tail -c "$want" >"$D/vm.out"
@@ -115,12 +115,15 @@ uefi_run_case args build/guest/args.gcc-static "two words" "" "  padded  " "tab	
 uefi_run_case files_rw build/guest/files_rw.gcc-static
 uefi_run_case threads build/guest/threads.gcc-dyn
 uefi_run_case net_tcp build/guest/net_tcp.gcc-static
+uefi_run_case exit42 build/guest/exit_status.gcc-static 42 _exit
 uefi_disk_case args build/guest/args.gcc-static "a disk" b
 uefi_qemu_case hello build/guest/hello.gcc-static
 uefi_qemu_case args build/guest/args.gcc-static "two words" "" c
 uefi_qemu_case files_rw build/guest/files_rw.gcc-static
 uefi_qemu_case threads build/guest/threads.gcc-static
 uefi_qemu_case net_tcp build/guest/net_tcp.gcc-static
+uefi_qemu_case exit42 build/guest/exit_status.gcc-static 42 _exit
+uefi_qemu_case abort build/guest/crash.gcc-static abort
 
 uefi_bad_case not-a-disk 'not an elfvm disk image (no GPT)' '"$EV" run --disk /etc/passwd'
 uefi_bad_case disk-size 'do not fit in a 16 MiB disk' \
