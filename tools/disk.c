@@ -124,6 +124,14 @@ static void gpt_header(unsigned char *h, uint64_t my_lba, uint64_t alt_lba, uint
 	put32(h + 16, crc32_gpt(h, 92));
 }
 
+/* pwrite of all n bytes at off.  Returns 0 or -errno (-EIO when short). */
+static int put_at(int fd, const void *buf, size_t n, uint64_t off)
+{
+	ssize_t k = pwrite(fd, buf, n, (off_t)off);
+
+	return k == (ssize_t)n ? 0 : k < 0 ? -errno : -EIO;
+}
+
 /* Writes the protective MBR and both GPTs of a disk of total bytes whose
  * one partition, the ESP, spans [ESP_LBA, esp_end_lba].  0 or -errno. */
 static int gpt_write(int fd, uint64_t total, uint64_t esp_end_lba)
@@ -153,19 +161,20 @@ static int gpt_write(int fd, uint64_t total, uint64_t esp_end_lba)
 	guid_random(disk_guid);
 	uint32_t ecrc = crc32_gpt(ent, elen);
 
-	if (pwrite(fd, mbr, SECTOR, 0) != (ssize_t)SECTOR)
-		r = -errno;
+	r = put_at(fd, mbr, SECTOR, 0);
 	gpt_header(hdr, 1, last, 2, last, disk_guid, ecrc);
-	if (!r && (pwrite(fd, hdr, SECTOR, SECTOR) != (ssize_t)SECTOR ||
-		   pwrite(fd, ent, elen, 2 * SECTOR) != (ssize_t)elen))
-		r = -errno;
+	if (!r)
+		r = put_at(fd, hdr, SECTOR, SECTOR);
+	if (!r)
+		r = put_at(fd, ent, elen, 2 * SECTOR);
 	/* The backup: entries just before the last sector, its header last. */
 	gpt_header(hdr, last, 1, last - GPT_ENTRY_SECTORS, last, disk_guid, ecrc);
-	if (!r && (pwrite(fd, ent, elen, (last - GPT_ENTRY_SECTORS) * SECTOR) != (ssize_t)elen ||
-		   pwrite(fd, hdr, SECTOR, last * SECTOR) != (ssize_t)SECTOR))
-		r = -errno;
+	if (!r)
+		r = put_at(fd, ent, elen, (last - GPT_ENTRY_SECTORS) * SECTOR);
+	if (!r)
+		r = put_at(fd, hdr, SECTOR, last * SECTOR);
 	free(ent);
-	return r ? (r == 0 ? -EIO : r) : 0;
+	return r;
 }
 
 /* ---- Debian's FAT tools ------------------------------------------------ */
@@ -190,7 +199,7 @@ int disk_tool(const char *name, char *path, size_t n)
  * of output in why (or what happened to it). */
 static int tool_run(const char *const *argv, char *why, size_t n)
 {
-	char path[PATH_MAX], out[512] = "";
+	char path[PATH_MAX], out[512] = "", buf[4096];
 	int p[2], st = 0;
 	ssize_t len = 0, k;
 	pid_t pid;
@@ -212,8 +221,17 @@ static int tool_run(const char *const *argv, char *why, size_t n)
 		_exit(127);
 	}
 	close(p[1]);
-	while (pid > 0 && (k = read(p[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
-		len += k;
+	/* Keep the start; read the rest too, so the tool never blocks on a
+	 * full pipe. */
+	while (pid > 0 && (k = read(p[0], out + len, sizeof(out) - 1 - (size_t)len)) != 0) {
+		if (k < 0 && errno != EINTR)
+			break;
+		if (k > 0 && (len += k) == (ssize_t)sizeof(out) - 1)
+			while ((k = read(p[0], buf, sizeof(buf))) > 0 || (k < 0 && errno == EINTR))
+				;
+		if (len == (ssize_t)sizeof(out) - 1)
+			break;
+	}
 	out[len] = '\0';
 	close(p[0]);
 	if (pid < 0)
@@ -239,19 +257,14 @@ int disk_parse_size(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 10);
 	if (errno || !v)
 		return -EINVAL;
-	switch (*end) {
-	case 'G':
-	case 'g': v <<= 10; /* fall through */
-	case 'M':
-	case 'm': v <<= 10; /* fall through */
-	case 'K':
-	case 'k':
-		v <<= 10;
-		end++;
-		break;
-	}
-	if (*end || v >> 50)
+	const char *units = "kmg", *u = *end ? strchr(units, *end | 0x20) : NULL;
+	int shift = u ? 10 * (int)(u - units + 1) : 0;
+
+	end += u != NULL;
+	/* At most 1 PiB: far beyond any disk, and no shift overflows. */
+	if (*end || v > (1ull << 50) >> shift)
 		return -EINVAL;
+	v <<= shift;
 	*out = v;
 	return 0;
 }
