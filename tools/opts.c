@@ -283,36 +283,35 @@ static int set_flag(struct run_opts *o, const char *a)
  * message. */
 static int check_opts(const struct run_opts *o, int i, int argc, char **argv)
 {
-	if (o->disk && !strcmp(o->verb, "run"))
-		; /* its own checks below */
-	else if (o->image && i < argc)
+	int pack = !strcmp(o->verb, "pack"), run_disk = !pack && o->disk;
+	int uefi = run_disk || (o->firmware && !strcmp(o->firmware, "uefi"));
+
+	if (run_disk && (i < argc || o->image))
+		return opts_bad(o, "--disk boots the disk as it is: unexpected '%s'",
+				o->image ? "--image" : argv[i]);
+	if (run_disk && (o->nenv || o->pk.nadds || o->pk.nlibs || o->kernel || o->trim))
+		return opts_bad(o, "%s",
+				"--disk boots the disk as it is: no --env, --file, --dir, --lib, "
+				"--kernel or --trim (pack a new disk)");
+	if (run_disk && o->firmware && !strcmp(o->firmware, "pvh"))
+		return opts_bad(o, "%s", "--disk boots through UEFI: not with --firmware pvh");
+	if (o->image && i < argc)
 		return opts_bad(o, "--image boots the image as it is: unexpected '%s'", argv[i]);
 	if (o->image && (o->nenv || o->pk.nadds || o->pk.nlibs))
 		return opts_bad(o, "%s",
 				"--image boots the image as it is: no --env, "
 				"--file, --dir or --lib (pack a new image)");
-	if (!o->image && !(o->disk && !strcmp(o->verb, "run")) && i >= argc)
+	if (!o->image && !run_disk && i >= argc)
 		return opts_bad(o, "%s", "missing PROGRAM");
 	if (o->trim && (o->image || o->kernel))
 		return opts_bad(o, "%s",
 				"--trim builds the kernel it boots from PROGRAM: not with --image "
 				"or --kernel");
-	if (o->disk && !strcmp(o->verb, "run") && (i < argc || o->image))
-		return opts_bad(o, "--disk boots the disk as it is: unexpected '%s'",
-				o->image ? "--image" : argv[i]);
-	if (o->disk && !strcmp(o->verb, "run") &&
-	    (o->nenv || o->pk.nadds || o->pk.nlibs || o->kernel || o->trim))
-		return opts_bad(o, "%s",
-				"--disk boots the disk as it is: no --env, --file, --dir, --lib, "
-				"--kernel or --trim (pack a new disk)");
-	if (o->disk && o->firmware && !strcmp(o->firmware, "pvh"))
-		return opts_bad(o, "%s", "--disk boots through UEFI: not with --firmware pvh");
-	if ((o->disk || (o->firmware && !strcmp(o->firmware, "uefi"))) && o->machine &&
-	    strcmp(o->machine, "q35") && !strcmp(o->verb, "run"))
+	if (uefi && o->machine && strcmp(o->machine, "q35"))
 		return opts_bad(o, "UEFI boots the q35 machine: not --machine %s", o->machine);
-	if (!strcmp(o->verb, "pack") && o->disk_size && !o->disk)
+	if (pack && o->disk_size && !o->disk)
 		return opts_bad(o, "%s", "--disk-size needs --disk");
-	if (!strcmp(o->verb, "pack") && o->kernel && !o->disk && !o->sh.trace)
+	if (pack && o->kernel && !o->disk && !o->sh.trace)
 		return opts_bad(o, "%s", "--kernel needs --disk or --trace (an image has no kernel)");
 	if (o->nvm && !o->sh.trace)
 		return opts_bad(o, "%s",
@@ -375,10 +374,10 @@ int opts_parse(int argc, char **argv, struct run_opts *o)
 	}
 	if (check_opts(o, i, argc, argv) < 0)
 		return -1;
-	/* UEFI (OVMF) runs on q35 only. */
-	if (!strcmp(o->verb, "run") && (o->disk || (o->firmware && !strcmp(o->firmware, "uefi"))))
+	/* UEFI (OVMF) runs on q35 only; pack --trace's run too. */
+	if ((o->disk && strcmp(o->verb, "pack")) || (o->firmware && !strcmp(o->firmware, "uefi")))
 		o->machine = "q35";
-	return o->disk && !strcmp(o->verb, "run") ? argc : i;
+	return o->disk && strcmp(o->verb, "pack") ? argc : i;
 }
 
 void opts_free(struct run_opts *o)

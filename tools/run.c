@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The `run` verb and what `pack` shares with it.  An image is the content part (the program,
- * what its linker opens, /etc, --file, --dir: pack.c lists it, cache.c
- * keeps it) followed by a per-run archive of control files (.elfvm/exe,
- * argv, envp; docs/protocol.md); stdin is streamed while the program runs
- * (vmm.c, term.c); run_pack.c has the `pack` verb.  The guest environment is the
+ * The `run` verb and what `pack` (run_pack.c) shares with it.  An image
+ * is the content part (the program, what its linker opens, /etc, --file,
+ * --dir: pack.c lists it, cache.c keeps it) followed by a per-run archive
+ * of control files (.elfvm/exe, argv, envp; docs/protocol.md); stdin is
+ * streamed while the program runs (vmm.c, term.c).  Under UEFI the image
+ * goes on a disk (disk.c) that OVMF boots.  The guest environment is the
  * host's environment passed through, then each --env K=V (a later one
  * wins), as when the program runs natively.  Finding and checking the
  * program is inspect.c's job, starting QEMU and reading its records vmm.c's.
