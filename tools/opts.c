@@ -309,6 +309,8 @@ static int check_opts(const struct run_opts *o, int i, int argc, char **argv)
 				"or --kernel");
 	if (uefi && o->machine && strcmp(o->machine, "q35"))
 		return opts_bad(o, "UEFI boots the q35 machine: not --machine %s", o->machine);
+	if (pack && o->disk && o->output && !strcmp(o->output, "-"))
+		return opts_bad(o, "%s", "--disk needs the image in a file: -o FILE, not -o -");
 	if (pack && o->disk_size && !o->disk)
 		return opts_bad(o, "%s", "--disk-size needs --disk");
 	if (pack && o->kernel && !o->disk && !o->sh.trace)

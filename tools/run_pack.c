@@ -40,7 +40,7 @@ static int pack_disk(const struct run_opts *opts, const struct image_spec *s)
 	 * and say so, as pack --trace's does. */
 	struct run_opts sealed = *opts;
 	const struct run_opts *o = &sealed;
-	int fd = -1, r, temp = !o->output || !strcmp(o->output, "-");
+	int fd = -1, r, temp = !o->output;
 
 	sealed.pk.sealed = 1;
 

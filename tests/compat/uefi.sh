@@ -4,6 +4,8 @@
 #                    (OVMF, the loader, a temporary disk): the native run's
 #                    stdout and status
 #   uefi/disk/args   `elfvm pack --disk` then `elfvm run --disk`: the same
+#                    (and `sgdisk -v` finds no problem in the GPT, where
+#                    gdisk is installed)
 #   uefi/qemu/NAME   `elfvm pack --disk`, then plain QEMU with OVMF and no
 #                    elfvm: the serial line ends with the native stdout and
 #                    the kernel's `elfvm: exit status N` line, N the native
@@ -55,6 +57,12 @@ uefi_disk_case() {
 	uefi_native "$@"
 	"$UEFI_EV" pack --disk "$D/d.img" "$@" 2>"$D/pack.err" ||
 		fail "pack --disk failed: $(head -n 1 "$D/pack.err")"
+	# gdisk's own check of the GPT, where it is installed.
+	if PATH=$PATH:/usr/sbin:/sbin command -v sgdisk >/dev/null 2>&1; then
+		PATH=$PATH:/usr/sbin:/sbin sgdisk -v "$D/d.img" >"$D/sgdisk.out" 2>&1
+		grep -q 'No problems found' "$D/sgdisk.out" ||
+			fail "sgdisk -v finds problems: $(grep -m 1 -i problem "$D/sgdisk.out")"
+	fi
 	timeout -k 5 $((VM_TIMEOUT + 60)) "$UEFI_EV" run --timeout "$VM_TIMEOUT" --log "$D/log" \
 		--disk "$D/d.img" </dev/null >"$D/vm.out" 2>"$D/vm.err"
 	vst=$?
