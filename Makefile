@@ -205,6 +205,9 @@ $(B)/unit/%: $(B)/u/tests/unit/%.o $(UPURE)
 # test_analyze also links the analyzer, with Capstone and libelf.
 $(B)/unit/test_analyze: $(B)/u/tools/analyze_walk.o $(B)/u/tools/analyze_elf.o $(B)/u/tools/analyze_sites.o
 $(B)/unit/test_analyze: ULIBS := -lcapstone -lelf
+# test_disk links disk.c alone and checks its CRCs against zlib's.
+$(B)/unit/test_disk: $(B)/u/tools/disk.o
+$(B)/unit/test_disk: ULIBS := -lz
 # test_efi builds the UEFI loader's pure parts against gnu-efi's headers.
 $(B)/unit/test_efi: $(B)/u/boot/efi/elf.o $(B)/u/boot/efi/start_info.o
 $(B)/u/boot/efi/%.o $(B)/u/tests/unit/test_efi.o: UCFLAGS += -I/usr/include/efi \
