@@ -217,7 +217,13 @@ def _thread_regs(t):
 
 
 def _where(pc):
-    s = gdb.execute("info symbol 0x%x" % pc, to_string=True).strip()
+    trace = gdb.parameter("trace-commands")
+    gdb.execute("set trace-commands off", to_string=True)  # no echo of our own command
+    try:
+        s = gdb.execute("info symbol 0x%x" % pc, to_string=True).strip()
+    finally:
+        if trace:
+            gdb.execute("set trace-commands on", to_string=True)
     if s.startswith("No symbol"):
         return "??"
     s = s.replace(" in section .text", "")

@@ -153,7 +153,7 @@ int gdb_prepare(struct gdb_session *g, const char *spec, const char *kernel, cha
 					spec),
 			       -1;
 		snprintf(g->stub, sizeof(g->stub), "unix:%s,server=on,wait=off", path);
-		snprintf(g->target, sizeof(g->target), "unix::%s", path);
+		snprintf(g->target, sizeof(g->target), "%s", path);
 		g->unix_path = path;
 	} else if (parse_inet(g, *spec ? spec : "127.0.0.1", why, n) < 0) {
 		return -1;

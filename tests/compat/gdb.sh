@@ -146,7 +146,9 @@ gdb_prog_case() {
 break main
 break qsort
 continue
+set backtrace past-main on
 bt
+set backtrace past-main off
 next
 step
 bt
@@ -165,7 +167,7 @@ continue
 G
 	gdb_session "$D/cmds" "$GDB_OUT/prog.$1"
 	gdb_expect '^Breakpoint [0-9]+, main \(argc=1, .*prog.c:13' "the breakpoint in main"
-	gdb_expect '^#1  0x[0-9a-f]+ in [_a-z0-9]+ \(' "bt: the caller of main"
+	gdb_expect '^#1  0x[0-9a-f]+ in [_a-z0-9]*start[_a-z0-9]* \(' "bt: the caller of main"
 	gdb_expect '^work \(n=6\) at .*prog.c:7' "step into work"
 	gdb_expect '^#1  0x[0-9a-f]+ in main \(argc=1, ' "bt: work called by main"
 	gdb_expect '^local=42 n=6$' "locals after next"
