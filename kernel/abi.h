@@ -94,9 +94,12 @@
 #define SIGSTOP 19
 #define SIGTSTP 20
 #define SIGURG 23
+#define SIGXCPU 24
+#define SIGXFSZ 25
 #define SIGVTALRM 26
 #define SIGPROF 27
 #define SIGWINCH 28
+#define SIGSYS 31
 #define SIGRTMIN 32
 #define NSIG 64
 #define SIG_DFL 0UL

@@ -160,6 +160,17 @@ void efi_poweroff(void);
  * kernel's upper half, for firmware calls; its physical address or 0. */
 uint64_t paging_identity_root(void);
 
+/* ---- core.c: core dumps (run --core) ----------------------------------------- */
+struct sig_info;
+/* Writes the program's core file for a death by sig (k: its siginfo; r:
+ * the dying thread's registers, fault: taken at a fault) when the signal
+ * dumps core, RLIMIT_CORE allows it and the host asked for one.  Logs
+ * "@@core BYTES"; true when a core was written. */
+bool core_dump(const struct regs *r, int sig, const struct sig_info *k, bool fault);
+/* On the way back to the program: while another thread writes a core,
+ * sleep for good, so the memory stays as it died. */
+void core_park(void);
+
 /* ---- profile.c ------------------------------------------------------------- */
 /* The syscall profile (docs/trim.md): counters per number, written as
  * @@profile records by the exits below when profile_start was called. */
@@ -387,13 +398,19 @@ struct vma {
 #define VMA_SHARED 8 /* MAP_SHARED: writes reach the object */
 #define VMA_VDSO 16
 #define VMA_VVAR 32
-#define VMA_MAYWRITE 64 /* a shared mapping of a file open for writing */
+#define VMA_MAYWRITE 64  /* a shared mapping of a file open for writing */
+#define VMA_DONTDUMP 128 /* madvise(MADV_DONTDUMP): left out of a core dump */
 /* Resolves a fault at addr (error code err): a zeroed page, the object's
  * page, or a private copy of it (copy on write).  Returns 0; -EFAULT when
  * no VMA allows the access (SIGSEGV); -EIO past the end of a mapped object
  * (SIGBUS). */
 long vm_fault(uint64_t addr, uint64_t err);
 struct vma *vm_find(uint64_t addr);
+/* The name /proc/self/maps shows for v (a path, [stack], …, or ""). */
+const char *vm_name(const struct vma *v, char *buf, size_t size);
+/* madvise's MADV_DONTDUMP (dump false) and MADV_DODUMP over a range,
+ * splitting VMAs at its ends; -ENOMEM where part of it is not mapped. */
+long vm_set_dump(uint64_t start, uint64_t len, bool dump);
 /* The first VMA ending above addr, or NULL. */
 struct vma *vm_first_after(uint64_t addr);
 /* Records [start, start+len) as mapped with prot, replacing whatever was

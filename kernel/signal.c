@@ -347,8 +347,11 @@ static void user_backtrace(const struct regs *r)
 	}
 }
 
-static noreturn void die(struct regs *r, int sig, uint64_t addr, bool fault)
+static noreturn void die(struct regs *r, int sig, const struct sig_info *k, bool fault)
 {
+	uint64_t addr = k ? k->addr : 0;
+	struct sig_info none = { SI_KERNEL, 0, 0 };
+
 	if (fault) {
 		klog("program crashed: signal %d (%s), faulting address %lx", sig, signal_name(sig),
 		     addr);
@@ -358,6 +361,8 @@ static noreturn void die(struct regs *r, int sig, uint64_t addr, bool fault)
 	} else {
 		klog("program terminated by signal %d (%s)", sig, signal_name(sig));
 	}
+	if (core_dump(r, sig, k ? k : &none, fault))
+		klog("core dumped");
 	vm_exit_signal(sig);
 }
 
@@ -460,7 +465,7 @@ static void handle(struct regs *r, int sig, const struct sig_info *k, bool fault
 	current->restore_mask = false;
 	if (!setup_frame(r, sig, k, oldmask, fault)) {
 		klog("cannot write the %s frame on the program's stack", signal_name(sig));
-		die(r, SIGSEGV, r->rsp, true);
+		die(r, SIGSEGV, &(struct sig_info){ SI_KERNEL, 0, r->rsp }, true);
 	}
 	current->sigmask = oldmask | a->mask | ((a->flags & SA_NODEFER) ? 0 : SIGMASK(sig));
 	current->sigmask &= ~UNBLOCKABLE;
@@ -474,7 +479,7 @@ void signal_fault(struct regs *r, int sig, uint64_t addr, int code)
 	uint64_t h = actions[sig].handler;
 
 	if (h == SIG_DFL || h == SIG_IGN || (current->sigmask & SIGMASK(sig)))
-		die(r, sig, addr, true); /* an unhandled fault kills, as Linux forces */
+		die(r, sig, &k, true); /* an unhandled fault kills, as Linux forces */
 	handle(r, sig, &k, true);
 }
 
@@ -510,11 +515,12 @@ void signal_deliver(struct regs *r, bool syscall)
 	struct sig_info k;
 	int sig;
 
+	core_park();
 	while ((sig = deliverable(&k))) {
 		if (ignored(sig) && sig != SIGKILL)
 			continue;
 		if (actions[sig].handler == SIG_DFL || sig == SIGKILL)
-			die(r, sig, 0, false);
+			die(r, sig, &k, false);
 		if (syscall)
 			finish_interrupted(r, true, actions[sig].flags);
 		handle(r, sig, &k, false);
@@ -535,11 +541,11 @@ long signal_return(struct regs *r)
 	uint32_t xs = cpu_xsave_size();
 
 	if (copy_from_user(&f, (const void *)frame, sizeof(f)) < 0)
-		die(r, SIGSEGV, frame, true);
+		die(r, SIGSEGV, &(struct sig_info){ SI_KERNEL, 0, frame }, true);
 	const struct sigcontext *m = &f.uc.mc;
 	if (m->fpstate) {
 		if (copy_from_user(current->fpu, (const void *)m->fpstate, xs) < 0)
-			die(r, SIGSEGV, m->fpstate, true);
+			die(r, SIGSEGV, &(struct sig_info){ SI_KERNEL, 0, m->fpstate }, true);
 		sanitize_fpu(current->fpu);
 		cpu_fpu_restore(current->fpu);
 	}

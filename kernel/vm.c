@@ -272,22 +272,28 @@ static void set_prot(uint64_t va, uint64_t *pte, void *arg)
 	paging_flush_page(va);
 }
 
-long vm_protect(uint64_t start, uint64_t len, int prot)
+/* Makes [start, end) whole VMAs, when all of it is mapped (-ENOMEM, as
+ * Linux answers, when not); with prot_write, -EACCES for a shared mapping
+ * of a file opened read-only. */
+static long isolate(uint64_t start, uint64_t end, bool prot_write)
 {
-	uint64_t end = start + len;
-
 	for (uint64_t a = start; a < end;) {
 		struct vma *v = vm_find(a);
 		if (!v)
 			return -ENOMEM;
-		if ((prot & PROT_WRITE) && (v->flags & VMA_SHARED) && v->backing &&
-		    !(v->flags & VMA_MAYWRITE))
+		if (prot_write && (v->flags & VMA_SHARED) && v->backing && !(v->flags & VMA_MAYWRITE))
 			return -EACCES; /* the file was opened read-only */
 		a = v->end;
 	}
 	long r = split_at(start);
-	if (r == 0)
-		r = split_at(end);
+	return r ? r : split_at(end);
+}
+
+long vm_protect(uint64_t start, uint64_t len, int prot)
+{
+	uint64_t end = start + len;
+	long r = isolate(start, end, prot & PROT_WRITE);
+
 	if (r < 0)
 		return r;
 	/* Under PROT_NONE a page is not present but stays the program's. */
@@ -295,6 +301,18 @@ long vm_protect(uint64_t start, uint64_t len, int prot)
 		v->prot = prot;
 		paging_for_each(v->start, v->end, set_prot, v);
 	}
+	return 0;
+}
+
+long vm_set_dump(uint64_t start, uint64_t len, bool dump)
+{
+	uint64_t end = start + len;
+	long r = isolate(start, end, false);
+
+	if (r < 0)
+		return r;
+	for (struct vma *v = vm_first_after(start); v && v->start < end; v = v->next)
+		v->flags = dump ? v->flags & ~VMA_DONTDUMP : v->flags | VMA_DONTDUMP;
 	return 0;
 }
 
@@ -359,7 +377,7 @@ uint64_t vm_resident_pages(void)
 	return resident;
 }
 
-static const char *vma_name(const struct vma *v, char *buf, size_t size)
+const char *vm_name(const struct vma *v, char *buf, size_t size)
 {
 	if (v->backing)
 		return v->backing->name(v->obj, buf, size);
@@ -381,7 +399,7 @@ size_t vm_format_maps(char *buf, size_t size)
 	char name[256];
 
 	for (struct vma *v = vmas; v; v = v->next) {
-		const char *n = vma_name(v, name, sizeof(name));
+		const char *n = vm_name(v, name, sizeof(name));
 		size_t at = MIN(len, size);
 		int w = snprintf(buf + at, size - at, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ",
 				 v->start, v->end, v->prot & PROT_READ ? 'r' : '-',

@@ -240,6 +240,9 @@ struct proc_process {
 	size_t auxv_len;      /* bytes */
 };
 void proc_set_process(const struct proc_process *p);
+/* What proc_set_process was told (pointers into /proc's copies), and the
+ * executable's name (comm, 16 bytes, as /proc/self/comm shows it). */
+void proc_get_process(struct proc_process *p, char comm[16]);
 /* The file layer tells /proc/self/fd about open fds: list fills fds with
  * the open descriptors and returns how many; link writes the link target
  * of one ("/path", "pipe:[N]", …) and returns its length or -EBADF. */

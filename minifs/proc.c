@@ -571,6 +571,15 @@ static void set_exe_link(const char *path)
 	mfs_unlock();
 }
 
+void proc_get_process(struct proc_process *p, char comm[16])
+{
+	*p = (struct proc_process){
+		proc.exe ? proc.exe : "", proc.cmdline, proc.cmdline_len, proc.environ,
+		proc.environ_len,         proc.auxv,    proc.auxv_len
+	};
+	memcpy(comm, proc.comm, 16);
+}
+
 void proc_set_process(const struct proc_process *p)
 {
 	const char *base = p->exe;

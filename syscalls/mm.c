@@ -192,8 +192,8 @@ static long madvise_locked(uint64_t addr, uint64_t len, int advice)
 	case MADV_RANDOM:
 	case MADV_SEQUENTIAL:
 	case MADV_WILLNEED: return 0; /* hints about paging I/O: there is none */
-	case MADV_DONTDUMP:
-	case MADV_DODUMP: return 0; /* what a core dump leaves out: none is written */
+	case MADV_DONTDUMP: return vm_set_dump(addr, PAGE_UP(len), false); /* kernel/core.c */
+	case MADV_DODUMP: return vm_set_dump(addr, PAGE_UP(len), true);
 	default: return -EINVAL;
 	}
 }

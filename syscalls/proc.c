@@ -10,6 +10,13 @@
 static struct rlimit64 limits[RLIM_NLIMITS];
 static void limits_init(void);
 
+uint64_t rlimit_cur(unsigned res)
+{
+	if (!limits[0].cur)
+		limits_init();
+	return res < RLIM_NLIMITS ? limits[res].cur : 0;
+}
+
 unsigned fd_limit(void)
 {
 	if (!limits[0].cur)
@@ -32,7 +39,11 @@ static void limits_init(void)
 		limits[i] = (struct rlimit64){ RLIM_INFINITY, RLIM_INFINITY };
 	limits[RLIMIT_STACK] = (struct rlimit64){ 8UL << 20, RLIM_INFINITY };
 	limits[RLIMIT_NOFILE] = (struct rlimit64){ 1024, FD_MAX }; /* raise to FD_MAX */
-	limits[RLIMIT_CORE] = (struct rlimit64){ 0, RLIM_INFINITY };
+	/* 0 as on Linux, unless the host asked for a core (run --core). */
+	char buf[4];
+	limits[RLIMIT_CORE] = (struct rlimit64){
+		cmdline_get("core", buf, sizeof(buf)) ? RLIM_INFINITY : 0, RLIM_INFINITY
+	};
 	limits[RLIMIT_MEMLOCK] = (struct rlimit64){ 8UL << 20, 8UL << 20 };
 }
 

@@ -85,6 +85,8 @@ struct file {
 	struct epitem *epitems; /* epoll registrations watching this file (epoll.c) */
 };
 #define FD_MAX 4096
+/* The soft limit of resource res (RLIMIT_*), as setrlimit left it. */
+uint64_t rlimit_cur(unsigned res);
 /* RLIMIT_NOFILE's soft limit (1024 at start, as Linux), at most FD_MAX (proc.c). */
 unsigned fd_limit(void);
 void fd_init(void);

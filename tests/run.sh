@@ -165,7 +165,7 @@ all_cases() {
 	guest files_meta -x 0 --
 	guest files_errors -x 0 --
 	guest hostfiles -x 0 --
-	GUEST_LISTED="$GUEST_LISTED sigterm stdin_poll tty_probe" # run by tests/compat/stdin.sh, tty.sh
+	GUEST_LISTED="$GUEST_LISTED sigterm stdin_poll tty_probe core_dump" # run by tests/compat/stdin.sh, tty.sh, core.sh
 	for s in tests/guest/*.c; do
 		n=${s##*/}
 		case " $GUEST_LISTED " in *" ${n%.c} "*) ;; *) missing_case "guest/${n%.c}" "tests/guest/$n has no case in tests/run.sh" ;; esac

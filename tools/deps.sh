@@ -20,6 +20,8 @@ PKGS="$PKGS libcapstone-dev"
 PKGS="$PKGS gdb"
 # The UEFI loader (boot/efi/) is built with GNU-EFI.
 PKGS="$PKGS gnu-efi"
+# gdb reads the core files of `elfvm run --core` (tests/compat/core.sh).
+PKGS="$PKGS gdb"
 # The servers the compat tests run unmodified (tests/compat/redis.sh).
 PKGS="$PKGS redis-server redis-tools"
 # The servers of tests/compat/{memcached,nginx}.sh and their load clients.

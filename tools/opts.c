@@ -49,6 +49,9 @@ static const char run_usage[] =
 	"                      and environment)\n"
 	"  --timeout SECONDS   kill the VM after SECONDS; exit status 124\n"
 	"  --strace            print each system call to stderr (or to --log)\n"
+	"  --core FILE         when the program dies of a signal that dumps core,\n"
+	"                      write its ELF core file there (gdb PROGRAM FILE;\n"
+	"                      docs/debugging.md); RLIMIT_CORE starts unlimited\n"
 	"  --gdb[=ADDR:PORT|unix:PATH]  QEMU's gdb stub on loopback (default\n"
 	"                      127.0.0.1, a free port); the program waits at its\n"
 	"                      first instruction for the gdb command line printed\n"
@@ -186,6 +189,10 @@ static int set_value(struct run_opts *o, const char *name, const char *v)
 		o->machine = v;
 	} else if (!strcmp(name, "--log")) {
 		o->log = v;
+	} else if (!strcmp(name, "--core")) {
+		if (!*v)
+			return opts_bad(o, "%s", "--core wants a file name");
+		o->core = v;
 	} else if (!strcmp(name, "--profile")) {
 		if (!*v)
 			return opts_bad(o, "%s", "--profile wants a file name");
@@ -204,7 +211,7 @@ static int takes_value(const struct run_opts *o, const char *name)
 	static const char *const run_only[] = {
 		"--mem",     "--cpus",   "--accel",   "--timeout", "--log", "--kernel",
 		"--machine", "--image",  "--net",     "--publish", "--ip",  "--gateway",
-		"--dns",     "--volume", "--profile", NULL
+		"--dns",     "--volume", "--profile", "--core",    NULL
 	};
 	int pack = !strcmp(o->verb, "pack");
 

@@ -315,12 +315,22 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 	int background = isatty(0) && tcgetpgrp(0) != getpgrp();
 	struct stat in;
 
+	char core_tmp[PATH_MAX];
+
 	if (!res || (o->profile && !prof)) {
 		if (temp)
 			unlink(path);
 		free(res);
 		return fail125("out of memory");
 	}
+	if (o->core && core_prepare(o->core, core_tmp, sizeof(core_tmp))) {
+		if (temp)
+			unlink(path);
+		free(res);
+		free(prof);
+		return ELFVM_EXIT_FAIL;
+	}
+	cfg.core = o->core ? core_tmp : NULL;
 	/* The guest's fds that are the host terminal (docs/terminal.md). */
 	if (background)
 		mask = 0;
@@ -331,9 +341,9 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 		snprintf(tty, sizeof(tty), " stdin=pipe");
 	cfg.tty = mask != 0;
 	cfg.relay_stdin = background ? -1 : 1;
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s%s%s%s", net->words, net->shares.words,
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s%s%s%s%s", net->words, net->shares.words,
 		 o->strace ? " strace=1" : "", o->verbose ? " verbose=1" : "",
-		 o->profile ? " profile=1" : "", tty, o->gdb ? " gdb=1" : "");
+		 o->profile ? " profile=1" : "", o->core ? " core=1" : "", tty, o->gdb ? " gdb=1" : "");
 	res->end = VM_END_EXIT; /* nothing to report when the choice failed */
 	status = boot_debugged(o, &cfg, res);
 	if (temp)
@@ -341,6 +351,8 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 	report(o, res);
 	if (prof)
 		write_profile(o, res, prof, name);
+	if (o->core)
+		core_finish(o->core, core_tmp, res);
 	free(prof);
 	if (res->end == VM_END_INTERRUPTED) {
 		/* Die of the same signal, so that a shell sees what happened. */

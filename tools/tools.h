@@ -274,6 +274,8 @@ struct vm_config {
 	int tty;                  /* the host terminal is raw and the guest has
 	                             a tty (term.c): Ctrl-] q, SIGWINCH */
 	struct vm_profile *prof;  /* @@profile records land here, or NULL */
+	const char *core;         /* a file for the elfvm.core port (run --core),
+	                             or NULL for no such port */
 	struct gdb_session *gdb;  /* --gdb: QEMU's stub, @@gdb records; or NULL */
 };
 
@@ -319,6 +321,8 @@ struct vm_result {
 	                          (@@output) */
 	int stdin_taken;   /* bytes of elfvm's stdin went to the VM: a second
 	                      run could not see them again */
+	int core;          /* @@core came: the kernel wrote core_bytes bytes */
+	uint64_t core_bytes;
 	/* The last kernel log lines (not records), a ring: the oldest is at
 	 * tail_next when tail_count == VM_TAIL_LINES. */
 	char tail[VM_TAIL_LINES][VM_LINE_MAX];
@@ -461,6 +465,7 @@ struct run_opts {
 	double timeout;
 	int cpus, strace, verbose, no_cache;
 	const char *profile; /* --profile FILE */
+	const char *core;    /* --core FILE */
 	const char *trim;    /* --trim[=MODE]: "static", "dynamic", "both" */
 	const char *gdb;     /* --gdb[=ADDR:PORT|unix:PATH]: "" for the default */
 	enum vm_accel accel;
@@ -535,6 +540,14 @@ int netopts_prepare(const struct net_opts *n, struct net_plan *plan, char *why, 
 int hostfwd_widen(int qemu, const char *netdev, FILE *log);
 
 /* ---- profile.c, trim.c ------------------------------------------------------ */
+
+/* ---- core.c: run --core ------------------------------------------------------ */
+/* A temporary file beside file for QEMU to write the core port to (tmp, n
+ * bytes); 0, or 125 after one line. */
+int core_prepare(const char *file, char *tmp, size_t n);
+/* After the run: tmp becomes file when the kernel's @@core record says it
+ * is whole, else it is removed; one line on stderr says which. */
+void core_finish(const char *file, const char *tmp, const struct vm_result *res);
 
 /* Writes p to path as `NAME NUMBER COUNT` lines sorted by number after one
  * '#' comment line naming prog.  Returns 0, or -1 with a one-line reason

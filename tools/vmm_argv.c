@@ -132,8 +132,12 @@ void vm_build_argv(const struct vm_config *cfg, const char *cmdline, char *smp, 
 	argv[i++] = "-chardev";
 	argv[i++] = "file,id=log,path=/proc/self/fd/4,append=on"; /* QFD_LOG */
 	argv[i++] = "-device";
-	argv[i++] = q35 ? "virtio-serial-pci,disable-legacy=on,max_ports=5"
-			: "virtio-serial-device,max_ports=5";
+	if (cfg->core)
+		argv[i++] = q35 ? "virtio-serial-pci,disable-legacy=on,max_ports=6"
+				: "virtio-serial-device,max_ports=6";
+	else
+		argv[i++] = q35 ? "virtio-serial-pci,disable-legacy=on,max_ports=5"
+				: "virtio-serial-device,max_ports=5";
 	argv[i++] = "-device";
 	argv[i++] = "virtserialport,chardev=out,name=elfvm.stdout,nr=1";
 	argv[i++] = "-device";
@@ -148,6 +152,14 @@ void vm_build_argv(const struct vm_config *cfg, const char *cmdline, char *smp, 
 	argv[i++] = "socket,id=ctl,fd=7"; /* QFD_CTL */
 	argv[i++] = "-device";
 	argv[i++] = "virtserialport,chardev=ctl,name=elfvm.ctl,nr=4";
+	if (cfg->core) {
+		static char core[PATH_MAX + 32]; /* argv is used before the next VM's is built */
+		snprintf(core, sizeof(core), "file,id=core,path=%s", cfg->core);
+		argv[i++] = "-chardev";
+		argv[i++] = core;
+		argv[i++] = "-device";
+		argv[i++] = "virtserialport,chardev=core,name=elfvm.core,nr=5";
+	}
 	if (cfg->netdev) {
 		snprintf(net, netn, "%s,id=net0", cfg->netdev);
 		argv[i++] = "-netdev";

@@ -148,6 +148,16 @@ void vm_on_log_line(struct vm_state *st, char *line)
 			relay_ctl(st->relay, "realtime %lld %ld\n", (long long)now.tv_sec, now.tv_nsec);
 		return;
 	}
+	if (!strncmp(line, "@@core ", 7)) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(line + 7, &end, 10);
+		if (!errno && end != line + 7 && !*end) {
+			st->res->core = 1;
+			st->res->core_bytes = n;
+		}
+		return;
+	}
 	if (!strncmp(line, "@@gdb ", 6)) {
 		if (cfg->gdb)
 			gdb_record(cfg->gdb, cfg->accel == VM_ACCEL_KVM, line + 6, cfg->log);

@@ -7,11 +7,11 @@
  * that carries the kernel log, and isa-debug-exit.  Where nothing answers
  * at these ports, reads return all ones and writes are dropped.
  */
-#include <cpuid.h>
 #include <efi.h>
 #include <efilib.h>
 
 #include "boot/efi/loader.h"
+#include "kernel/arch/x86_64/x86.h"
 #include "kernel/platform.h"
 
 #define FW_CFG_PORT_SEL 0x510
@@ -19,30 +19,12 @@
 #define FW_CFG_SIGNATURE 0x0000
 #define FW_CFG_FILE_DIR 0x0019
 
-static inline void outb(UINT16 port, UINT8 v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-static inline void outw(UINT16 port, UINT16 v)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-static inline void outl(UINT16 port, UINT32 v)
-{
-	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-static inline UINT8 inb(UINT16 port)
-{
-	UINT8 v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 int efi_hypervisor(void)
 {
-	unsigned a, b, c, d;
+	uint32_t r[4];
 
-	return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 31));
+	cpuid(1, 0, r);
+	return (r[2] >> 31) & 1;
 }
 
 static void fw_cfg_bytes(void *buf, size_t n)

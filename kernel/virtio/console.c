@@ -18,6 +18,10 @@
  * the port closed (PORT_OPEN 0 on the control queue, after every byte);
  * and elfvm.ctl, whose text records ("signal 15") go to a hook that
  * syscalls/ctl.c installs.  No port named elfvm.stdin: stdin is empty.
+ *
+ * A last guest-to-host port, elfvm.core, exists only under `run --core`:
+ * kernel/core.c sends the core file on it, one buffer at a time, waiting
+ * for each (the program's other threads are parked by then).
  */
 #include "kernel/virtio/virtio.h"
 
@@ -89,6 +93,7 @@ static struct {
 	uint8_t (*ctrl_bufs)[CTRL_BUF_SIZE];
 	int added, named; /* ports the device added, and named, in the handshake */
 	struct in_port in, ctl;
+	int core_port;             /* elfvm.core, or -1 */
 	struct spinlock ctrl_lock; /* the control queue once running */
 	void (*ctl_hook)(const char *line);
 	char ctl_line[CTL_LINE];
@@ -99,6 +104,7 @@ static struct {
 	.lock = MUTEX_INIT("virtio-console"),
 	.in = { .name = "elfvm.stdin", .port = -1, .lock = MUTEX_INIT("console stdin") },
 	.ctl = { .name = "elfvm.ctl", .port = -1, .lock = MUTEX_INIT("console ctl") },
+	.core_port = -1,
 	.ctrl_lock = SPINLOCK_INIT("console control"),
 };
 
@@ -152,9 +158,11 @@ static long ctrl_message(const uint8_t *buf, uint32_t len)
 	con.named++;
 	const char *name = (const char *)buf + sizeof(c);
 	size_t nlen = strnlen(name, len - sizeof(c));
-	int *ports[4] = { &con.out[0].port, &con.out[1].port, &con.in.port, &con.ctl.port };
-	const char *names[4] = { con.out[0].name, con.out[1].name, con.in.name, con.ctl.name };
-	for (int s = 0; s < 4; s++) {
+	int *ports[] = { &con.out[0].port, &con.out[1].port, &con.in.port, &con.ctl.port,
+			 &con.core_port };
+	const char *names[] = { con.out[0].name, con.out[1].name, con.in.name, con.ctl.name,
+				"elfvm.core" };
+	for (size_t s = 0; s < ARRAY_SIZE(ports); s++) {
 		if (*ports[s] < 0 && nlen == strlen(names[s]) && !memcmp(name, names[s], nlen)) {
 			*ports[s] = (int)c.id;
 			/* Opened by the guest: QEMU passes input only to an open port. */
@@ -315,6 +323,25 @@ void virtio_console_flush(void)
 		while (q && __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) != q->avail_idx)
 			cpu_relax();
 	}
+}
+
+bool virtio_console_core_ready(void)
+{
+	return con.ready && con.core_port >= 0;
+}
+
+long virtio_console_core_write(const void *buf, size_t len)
+{
+	struct virtqueue *q = con.port_tx[con.core_port];
+	struct virtq_buf b = { (void *)buf, (uint32_t)len };
+
+	virtq_cb_disable(q);
+	if (virtq_add(q, &b, 1, 0, (void *)buf) < 0)
+		return -EIO;
+	virtq_kick(q);
+	while (!virtq_get(q, NULL))
+		cpu_relax();
+	return (long)len;
 }
 
 /* ---- the receive ports: elfvm.stdin and elfvm.ctl ------------------------- */

@@ -172,6 +172,10 @@ void virtio_console_write(int stream, const void *buf, size_t len);
 long virtio_console_write_uio(int stream, struct uio *u);
 /* Waits until the host has taken every byte queued so far. */
 void virtio_console_flush(void);
+/* The elfvm.core port (run --core): whether there is one, and one buffer
+ * sent on it, waited for; returns len or -EIO. */
+bool virtio_console_core_ready(void);
+long virtio_console_core_write(const void *buf, size_t len);
 /* The program's stdin (port elfvm.stdin): whether the host offers it;
  * the bytes received so far into u, 0 at the end (also when there is no
  * such port), or -EAGAIN when none are there yet (sleep on the waitq

@@ -2,8 +2,9 @@
 /*
  * Small inline wrappers for the x86-64 instructions the kernel needs: port
  * I/O, MSRs, control registers, CPUID, TSC.  Meant for the files of this
- * directory alone: the rest of the kernel reaches the hardware through
- * kernel.h's arch/ functions and kernel/arch.h's interrupt flag.
+ * directory (and the UEFI loader's boot/efi/qemu.c) alone: the rest of the
+ * kernel reaches the hardware through kernel.h's arch/ functions and
+ * kernel/arch.h's interrupt flag.
  */
 #ifndef ARCH_X86_H
 #define ARCH_X86_H
