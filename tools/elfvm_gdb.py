@@ -66,6 +66,7 @@ class _State:
     kvm = 0
     exe = None  # (path, bias)
     interp = None
+    dying = None  # (struct regs address, signal) at elfvm_gdb_signal
     known = {}  # realpath -> (guest path, bias, text address) of added libraries
     fixed = set()  # realpaths of the program and its interpreter
     subst = {}  # guest path -> host path, where the image's file is not the host's
@@ -168,12 +169,41 @@ class _SolibBreakpoint(gdb.Breakpoint):
         return False
 
 
+SIGNAL_NAMES = {1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 24: "SIGXCPU", 25: "SIGXFSZ", 31: "SIGSYS"}
+
+
+class _SignalBreakpoint(gdb.Breakpoint):
+    """The kernel's elfvm_gdb_signal (kernel/signal.c): the program is about
+    to die of a signal.  Stops, and the stop handler shows where."""
+
+    def stop(self):
+        _State.dying = (int(gdb.parse_and_eval("$rdi")) & (2**64 - 1), int(gdb.parse_and_eval("$esi")))
+        return True
+
+
+def _on_stop(event):
+    bps = getattr(event, "breakpoints", None) or []
+    if not _State.dying or not any(isinstance(b, _SignalBreakpoint) for b in bps):
+        return
+    r, sig = _State.dying
+    _State.dying = None
+    tid = int(gdb.parse_and_eval("'sched.c'::current->tid"))
+    regs = gdb.parse_and_eval("(struct regs *)0x%x" % r).dereference()
+    pc = int(regs["rip"]) & (2**64 - 1)
+    print("\nProgram received signal %s (%d) in thread %d at 0x%x in %s; the kernel ends it on continue." % (SIGNAL_NAMES.get(sig, "signal"), sig, tid, pc, _where(pc)))
+    print("Its frames (elfvm-thread %d COMMAND [; COMMAND...] looks further):" % tid)
+    _run_with_regs({n: int(regs[n]) & (2**64 - 1) for n in REGS}, "bt", False)
+
+
 def elfvm_gdb_start(kvm, loads, subst):
     """Called by the command file: loads = [(path, bias)] of the program
     and its interpreter as the loader placed them (@@gdb load, host paths);
     subst maps the guest paths whose host file is elsewhere."""
     _State.kvm = kvm
     _State.subst = subst
+    kind = gdb.BP_HARDWARE_BREAKPOINT if kvm else gdb.BP_BREAKPOINT
+    _SignalBreakpoint("*(long)&'signal.c'::elfvm_gdb_signal", type=kind, internal=True)
+    gdb.events.stop.connect(_on_stop)
     _State.exe = loads[0]
     _State.fixed = set(os.path.realpath(p) for p, _ in loads)
     if len(loads) < 2:
@@ -187,7 +217,6 @@ def elfvm_gdb_start(kvm, loads, subst):
     if addr is None:
         print("elfvm: %s has no _dl_debug_state: shared libraries get no symbols" % path)
         return
-    kind = gdb.BP_HARDWARE_BREAKPOINT if kvm else gdb.BP_BREAKPOINT
     _SolibBreakpoint("*0x%x" % (bias + addr), type=kind, internal=True)
 
 
@@ -230,6 +259,33 @@ def _where(pc):
     return s
 
 
+def _run_with_regs(regs, cmd, from_tty):
+    """Runs cmd (commands separated by " ; ") with regs (None: the CPU's
+    own) in the CPU, then puts the CPU's own back."""
+    cmds = [c.strip() for c in cmd.split(" ; ") if c.strip()]
+    if regs is None:
+        for c in cmds:
+            gdb.execute(c, from_tty)
+        return
+    frame = gdb.newest_frame()
+    saved = {r: int(frame.read_register(r)) & (2**64 - 1) for r in REGS}
+    try:
+        _set_regs(regs)
+        for c in cmds:
+            gdb.execute(c, from_tty)
+    finally:
+        _set_regs(saved)
+
+
+def _set_regs(regs):
+    # $rip and friends are frame 0's only when frame 0 is selected (a
+    # command may have selected another frame).
+    gdb.newest_frame().select()
+    for r in REGS:
+        gdb.execute("set $%s = 0x%x" % (r, regs[r]), to_string=True)
+    gdb.newest_frame().select()
+
+
 class ThreadsCommand(gdb.Command):
     """elfvm-threads: every program thread of the VM with its tid, state,
     name and the function it is in (from its saved user registers).
@@ -253,9 +309,10 @@ class ThreadsCommand(gdb.Command):
 
 
 class ThreadCommand(gdb.Command):
-    """elfvm-thread TID [COMMAND]: runs COMMAND (default: bt) with the
-    registers of program thread TID in the CPU, then puts the CPU's own
-    back, so that continuing is safe.  e.g. elfvm-thread 2 bt full."""
+    """elfvm-thread TID [COMMAND [; COMMAND...]]: runs the commands (default:
+    bt) with the registers of program thread TID in the CPU, then puts the
+    CPU's own back, so that continuing is safe.  e.g. elfvm-thread 2 bt
+    full, elfvm-thread 1 frame 1 ; info locals."""
 
     def __init__(self):
         super().__init__("elfvm-thread", gdb.COMMAND_STACK)
@@ -268,19 +325,7 @@ class ThreadCommand(gdb.Command):
         t = next((t for t in _threads() if int(t["tid"]) == tid and not bool(t["kernel"])), None)
         if t is None:
             raise gdb.GdbError("no program thread %d (elfvm-threads lists them)" % tid)
-        regs = _thread_regs(t)
-        if regs is None:
-            gdb.execute(cmd, from_tty)
-            return
-        frame = gdb.newest_frame()
-        saved = {r: int(frame.read_register(r)) & (2**64 - 1) for r in REGS}
-        try:
-            for r in REGS:
-                gdb.execute("set $%s = 0x%x" % (r, regs[r]), to_string=True)
-            gdb.execute(cmd, from_tty)
-        finally:
-            for r in REGS:
-                gdb.execute("set $%s = 0x%x" % (r, saved[r]), to_string=True)
+        _run_with_regs(_thread_regs(t), cmd, from_tty)
 
 
 class LibrariesCommand(gdb.Command):

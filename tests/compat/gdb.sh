@@ -8,7 +8,8 @@
 # its value, a watchpoint, continue to the end.  The program's status must
 # stay elfvm's and its stdout the native run's.  gdb/threads-V lists every
 # thread through elfvm-threads and backtraces each with elfvm-thread;
-# gdb/dlopen-V breaks in a library that dlopen loads later; gdb/refused
+# gdb/dlopen-V breaks in a library that dlopen loads later;
+# gdb/crash-V-SIG stops where the program dies of a signal; gdb/refused
 # checks the answers to a bad --gdb.  Every process is bounded by timeout.
 # Sourced by tests/run.sh inside all_cases.
 
@@ -73,6 +74,26 @@ int main(void)
 	return 0;
 }
 C
+	cat >crash.c <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+int poke(int *p, int depth)
+{
+	int local = depth * 3;
+	if (depth < 2)
+		return poke(p, depth + 1) + local;
+	return *p + local;
+}
+int main(int argc, char **argv)
+{
+	(void)argv;
+	puts("about to crash");
+	fflush(stdout);
+	if (argc > 1)
+		abort();
+	return poke(NULL, 0);
+}
+C
 	cat >lib.c <<'C'
 int gdbt_twice(int x) { int twice = 2 * x; return twice; }
 C
@@ -91,7 +112,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 C
-	for p in prog threads; do
+	for p in prog threads crash; do
 		gcc -O0 -g -o "$p.gcc-dyn" "$p.c" -lpthread &&
 			gcc -O0 -g -static -o "$p.gcc-static" "$p.c" -lpthread &&
 			gcc -O0 -g -static-pie -fPIE -o "$p.gcc-spie" "$p.c" -lpthread &&
@@ -232,6 +253,33 @@ G
 	pass
 }
 
+# gdb_crash_case V SIGNAL STATUS [ARG]: the program dies; gdb stops at
+# the kernel's elfvm_gdb_signal and shows the program's frames.
+gdb_crash_case() {
+	next_case "gdb/crash-$1-$2" || return 0
+	shared_inputs "$GDB_OUT" 120 gdb_build >"$D/why" || fail "cannot run: $(cat "$D/why")"
+	cat >"$D/cmds" <<'G'
+continue
+elfvm-thread 1 frame 1 ; info locals
+bt 1
+continue
+G
+	gdb_session "$D/cmds" "$GDB_OUT/crash.$1" ${4:-}
+	gdb_expect "^Program received signal $2 \\([0-9]+\\) in thread 1 " "the stop at the signal"
+	if [ $2 = SIGSEGV ]; then
+		gdb_expect '^#0  0x[0-9a-f]+ in poke \(p=0x0, depth=2\) at .*crash.c' "the faulting frame"
+		gdb_expect '^#3  0x[0-9a-f]+ in main \(argc=1, ' "its callers up to main"
+		gdb_expect '^local = 3$' "a local of frame 1 through elfvm-thread"
+	else
+		gdb_expect '^#[0-9]+  0x[0-9a-f]+ in [_a-zA-Z]*abort ' "abort in the frames"
+		gdb_expect '^#[0-9]+  0x[0-9a-f]+ in main \(argc=2, ' "main in the frames"
+	fi
+	gdb_expect '^#0  elfvm_gdb_signal ' "the CPU registers back after elfvm-thread"
+	[ "$GDB_ST" = "$3" ] || fail "elfvm exited $GDB_ST, not $3: $(tail -n 2 "$D/vm.err")"
+	gdb_same sh -c "\"\$0\" \"\$@\" 2>/dev/null; true" "$GDB_OUT/crash.$1" ${4:-}
+	pass
+}
+
 gdb_refused_case() {
 	next_case gdb/refused || return 0
 	for spec in 0.0.0.0:1234 10.1.2.3 '[::]:1234' 127.0.0.1:70000 nohost unix:/tmp/a,b; do
@@ -249,6 +297,9 @@ for v in gcc-static gcc-spie gcc-dyn musl-static musl-dyn; do
 done
 gdb_threads_case gcc-dyn
 gdb_threads_case musl-static
+gdb_crash_case gcc-dyn SIGSEGV 139
+gdb_crash_case musl-static SIGSEGV 139
+gdb_crash_case gcc-dyn SIGABRT 134 abort
 gdb_dlopen_case gcc
 gdb_dlopen_case musl
 gdb_refused_case
