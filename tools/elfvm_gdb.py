@@ -202,8 +202,11 @@ def elfvm_gdb_start(kvm, loads, subst):
     _State.kvm = kvm
     _State.subst = subst
     kind = gdb.BP_HARDWARE_BREAKPOINT if kvm else gdb.BP_BREAKPOINT
-    _SignalBreakpoint("*(long)&'signal.c'::elfvm_gdb_signal", type=kind, internal=True)
-    gdb.events.stop.connect(_on_stop)
+    try:
+        _SignalBreakpoint("*(long)&'signal.c'::elfvm_gdb_signal", type=kind, internal=True)
+        gdb.events.stop.connect(_on_stop)
+    except gdb.error as e:  # a kernel without it, or without symbols
+        print("elfvm: no stop where the program dies of a signal: %s" % e)
     _State.exe = loads[0]
     _State.fixed = set(os.path.realpath(p) for p, _ in loads)
     if len(loads) < 2:
@@ -218,6 +221,10 @@ def elfvm_gdb_start(kvm, loads, subst):
         print("elfvm: %s has no _dl_debug_state: shared libraries get no symbols" % path)
         return
     _SolibBreakpoint("*0x%x" % (bias + addr), type=kind, internal=True)
+    # Attached again, later: the libraries already loaded.
+    said = elfvm_sync_libraries()
+    if said and gdb.parameter("verbose"):
+        print(said)
 
 
 # ---- threads -------------------------------------------------------------

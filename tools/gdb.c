@@ -215,6 +215,10 @@ void gdb_record(struct gdb_session *g, int kvm, const char *rec, FILE *log)
 {
 	char *end;
 
+	if (!strncmp(rec, "load ", 5) && g->announced) { /* another VM (KVM failed at boot) */
+		g->nload = 0;
+		g->announced = 0;
+	}
 	if (!strncmp(rec, "load ", 5) && g->nload < GDB_MAX_LOADS) {
 		errno = 0;
 		unsigned long long bias = strtoull(rec + 5, &end, 16);
