@@ -11,6 +11,7 @@ import os
 import struct
 
 import gdb
+import gdb.unwinder
 
 KSTACK_SIZE = 32768  # kernel/kernel.h: a thread's user registers sit at its top
 USER_TOP = 1 << 47  # the program's half of the address space
@@ -195,6 +196,45 @@ def _on_stop(event):
     _run_with_regs({n: int(regs[n]) & (2**64 - 1) for n in REGS}, "bt", False)
 
 
+class _FrameId:
+    def __init__(self, sp, pc):
+        self.sp, self.pc = sp, pc
+
+
+class _SyscallEntryUnwinder(gdb.unwinder.Unwinder):
+    """The first instruction of the kernel's syscall_entry, where a single
+    step off the program's `syscall` lands: its caller is the program at
+    %rcx (the return address the instruction left there), every other
+    register as it was.  With it (and `skip function syscall_entry`),
+    `next` and `step` over a syscall wait for its return, and `finish`
+    from there goes back to the program."""
+
+    def __init__(self, entry):
+        super().__init__("elfvm-syscall-entry")
+        self.entry = entry
+
+    def __call__(self, pending):
+        rip = pending.read_register("rip")
+        if int(rip) & (2**64 - 1) != self.entry:
+            return None
+        rsp = pending.read_register("rsp")
+        info = pending.create_unwind_info(_FrameId(rsp, rip))  # gdb.Values: a kernel pc overflows a long
+        info.add_saved_register("rip", pending.read_register("rcx"))
+        info.add_saved_register("rsp", rsp)
+        for r in ("rbx", "rbp", "r12", "r13", "r14", "r15"):
+            info.add_saved_register(r, pending.read_register(r))
+        return info
+
+
+def _syscall_entry_steps():
+    try:
+        entry = int(gdb.parse_and_eval("(long)&syscall_entry")) & (2**64 - 1)
+    except gdb.error:
+        return
+    gdb.unwinder.register_unwinder(None, _SyscallEntryUnwinder(entry), replace=True)
+    gdb.execute("skip function syscall_entry", to_string=True)
+
+
 def elfvm_gdb_start(kvm, loads, subst):
     """Called by the command file: loads = [(path, bias)] of the program
     and its interpreter as the loader placed them (@@gdb load, host paths);
@@ -207,6 +247,7 @@ def elfvm_gdb_start(kvm, loads, subst):
         gdb.events.stop.connect(_on_stop)
     except gdb.error as e:  # a kernel without it, or without symbols
         print("elfvm: no stop where the program dies of a signal: %s" % e)
+    _syscall_entry_steps()
     _State.exe = loads[0]
     _State.fixed = set(os.path.realpath(p) for p, _ in loads)
     if len(loads) < 2:

@@ -9,7 +9,8 @@
 # stay elfvm's and its stdout the native run's.  gdb/threads-V lists every
 # thread through elfvm-threads and backtraces each with elfvm-thread;
 # gdb/dlopen-V breaks in a library that dlopen loads later;
-# gdb/crash-V-SIG stops where the program dies of a signal; gdb/refused
+# gdb/crash-V-SIG stops where the program dies of a signal;
+# gdb/syscall-step-V steps over and out of a syscall; gdb/refused
 # checks the answers to a bad --gdb.  Every process is bounded by timeout.
 # Sourced by tests/run.sh inside all_cases.
 
@@ -94,6 +95,22 @@ int main(int argc, char **argv)
 	return poke(NULL, 0);
 }
 C
+	cat >sys.c <<'C'
+#include <stdio.h>
+long raw_getppid(void)
+{
+	long r;
+	__asm__ volatile("syscall" : "=a"(r) : "0"(110L) : "rcx", "r11", "memory");
+	return r;
+}
+int main(void)
+{
+	long a = raw_getppid();
+	long b = raw_getppid();
+	puts(a == b ? "same parent twice" : "two parents");
+	return 0;
+}
+C
 	cat >lib.c <<'C'
 int gdbt_twice(int x) { int twice = 2 * x; return twice; }
 C
@@ -112,7 +129,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 C
-	for p in prog threads crash; do
+	for p in prog threads crash sys; do
 		gcc -O0 -g -o "$p.gcc-dyn" "$p.c" -lpthread &&
 			gcc -O0 -g -static -o "$p.gcc-static" "$p.c" -lpthread &&
 			gcc -O0 -g -static-pie -fPIE -o "$p.gcc-spie" "$p.c" -lpthread &&
@@ -280,6 +297,37 @@ G
 	pass
 }
 
+# gdb_syscall_case V: next over a line whose syscall instruction the
+# single step enters the kernel by (syscall_entry is skipped: the helper
+# unwinds it to the program), then stepi onto it and finish back.
+gdb_syscall_case() {
+	next_case "gdb/syscall-step-$1" || return 0
+	shared_inputs "$GDB_OUT" 120 gdb_build >"$D/why" || fail "cannot run: $(cat "$D/why")"
+	cat >"$D/cmds" <<'G'
+break raw_getppid
+continue
+next
+continue
+python
+for i in range(20):
+    if "syscall" in gdb.execute("x/i $pc", to_string=True):
+        break
+    gdb.execute("stepi", to_string=True)
+end
+stepi
+finish
+delete
+continue
+G
+	gdb_session "$D/cmds" "$GDB_OUT/sys.$1"
+	gdb_expect '^6[[:space:]]+return r;$' "next over the syscall line"
+	gdb_expect '^syscall_entry \(\) at ' "stepi onto the syscall"
+	gdb_expect '^(Run till exit from .*|0x[0-9a-f]+ in )raw_getppid \(\) at .*sys.c:5' "finish from the kernel back to the program"
+	[ "$GDB_ST" = 0 ] || fail "elfvm exited $GDB_ST, not 0: $(tail -n 2 "$D/vm.err")"
+	gdb_same "$GDB_OUT/sys.$1"
+	pass
+}
+
 gdb_refused_case() {
 	next_case gdb/refused || return 0
 	for spec in 0.0.0.0:1234 10.1.2.3 '[::]:1234' 127.0.0.1:70000 nohost unix:/tmp/a,b; do
@@ -300,6 +348,8 @@ gdb_threads_case musl-static
 gdb_crash_case gcc-dyn SIGSEGV 139
 gdb_crash_case musl-static SIGSEGV 139
 gdb_crash_case gcc-dyn SIGABRT 134 abort
+gdb_syscall_case gcc-static
+gdb_syscall_case musl-dyn
 gdb_dlopen_case gcc
 gdb_dlopen_case musl
 gdb_refused_case
