@@ -201,38 +201,59 @@ class _FrameId:
         self.sp, self.pc = sp, pc
 
 
-class _SyscallEntryUnwinder(gdb.unwinder.Unwinder):
-    """The first instruction of the kernel's syscall_entry, where a single
-    step off the program's `syscall` lands: its caller is the program at
-    %rcx (the return address the instruction left there), every other
-    register as it was.  With it (and `skip function syscall_entry`),
-    `next` and `step` over a syscall wait for its return, and `finish`
-    from there goes back to the program."""
+ERROR_CODE_VECTORS = (8, 10, 11, 12, 13, 14, 17, 21, 29, 30)  # entry.S has_err
 
-    def __init__(self, entry):
-        super().__init__("elfvm-syscall-entry")
-        self.entry = entry
+
+class _KernelEntryUnwinder(gdb.unwinder.Unwinder):
+    """The first instruction of the kernel's ways in from the program,
+    where a single step lands when the stepped instruction enters the
+    kernel: syscall_entry (its caller is the program at %rcx, the return
+    address `syscall` left there, every other register as it was) and a
+    vector stub of an exception or interrupt (the program at the rip and
+    rsp the CPU pushed, after the error code of some vectors).  With it
+    and `skip function` of both, `next` and `step` wait for the kernel to
+    return to the program, and `finish` from there goes back to it."""
+
+    def __init__(self, syscall_entry, vector_stubs):
+        super().__init__("elfvm-kernel-entry")
+        self.syscall_entry, self.vector_stubs = syscall_entry, vector_stubs
 
     def __call__(self, pending):
         rip = pending.read_register("rip")
-        if int(rip) & (2**64 - 1) != self.entry:
-            return None
+        pc = int(rip) & (2**64 - 1)
         rsp = pending.read_register("rsp")
+        if pc == self.syscall_entry:
+            caller_rip, caller_rsp = pending.read_register("rcx"), rsp
+        elif self.vector_stubs is not None and 0 <= pc - self.vector_stubs < 256 * 16 and pc % 16 == 0:
+            vec = (pc - self.vector_stubs) // 16
+            base = (int(rsp) & (2**64 - 1)) + (8 if vec in ERROR_CODE_VECTORS else 0)
+            try:
+                caller_rip, caller_rsp = _u64(base), _u64(base + 24)
+            except gdb.MemoryError:
+                return None
+            if caller_rip >= USER_TOP:  # the kernel interrupted: not ours
+                return None
+            ptr = gdb.lookup_type("long")
+            caller_rip, caller_rsp = gdb.Value(caller_rip).cast(ptr), gdb.Value(caller_rsp).cast(ptr)
+        else:
+            return None
         info = pending.create_unwind_info(_FrameId(rsp, rip))  # gdb.Values: a kernel pc overflows a long
-        info.add_saved_register("rip", pending.read_register("rcx"))
-        info.add_saved_register("rsp", rsp)
+        info.add_saved_register("rip", caller_rip)
+        info.add_saved_register("rsp", caller_rsp)
         for r in ("rbx", "rbp", "r12", "r13", "r14", "r15"):
             info.add_saved_register(r, pending.read_register(r))
         return info
 
 
-def _syscall_entry_steps():
-    try:
-        entry = int(gdb.parse_and_eval("(long)&syscall_entry")) & (2**64 - 1)
-    except gdb.error:
-        return
-    gdb.unwinder.register_unwinder(None, _SyscallEntryUnwinder(entry), replace=True)
-    gdb.execute("skip function syscall_entry", to_string=True)
+def _kernel_entry_steps():
+    addr = {}
+    for name in ("syscall_entry", "vector_stubs"):
+        try:
+            addr[name] = int(gdb.parse_and_eval("(long)&%s" % name)) & (2**64 - 1)
+            gdb.execute("skip function %s" % name, to_string=True)
+        except gdb.error:
+            addr[name] = None
+    gdb.unwinder.register_unwinder(None, _KernelEntryUnwinder(addr["syscall_entry"], addr["vector_stubs"]), replace=True)
 
 
 def elfvm_gdb_start(kvm, loads, subst):
@@ -247,7 +268,7 @@ def elfvm_gdb_start(kvm, loads, subst):
         gdb.events.stop.connect(_on_stop)
     except gdb.error as e:  # a kernel without it, or without symbols
         print("elfvm: no stop where the program dies of a signal: %s" % e)
-    _syscall_entry_steps()
+    _kernel_entry_steps()
     _State.exe = loads[0]
     _State.fixed = set(os.path.realpath(p) for p, _ in loads)
     if len(loads) < 2:

@@ -10,7 +10,8 @@
 # thread through elfvm-threads and backtraces each with elfvm-thread;
 # gdb/dlopen-V breaks in a library that dlopen loads later;
 # gdb/crash-V-SIG stops where the program dies of a signal;
-# gdb/syscall-step-V steps over and out of a syscall; gdb/refused
+# gdb/syscall-step-V steps over and out of a syscall; gdb/fault-step-V
+# over page faults; gdb/refused
 # checks the answers to a bad --gdb.  Every process is bounded by timeout.
 # Sourced by tests/run.sh inside all_cases.
 
@@ -111,6 +112,18 @@ int main(void)
 	return 0;
 }
 C
+	cat >big.c <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+int main(void)
+{
+	char *p = malloc(32 << 20);
+	p[16 << 20] = 1;
+	p[17 << 20] = 2;
+	printf("%d\n", p[16 << 20] + p[17 << 20]);
+	return 0;
+}
+C
 	cat >lib.c <<'C'
 int gdbt_twice(int x) { int twice = 2 * x; return twice; }
 C
@@ -129,7 +142,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 C
-	for p in prog threads crash sys; do
+	for p in prog threads crash sys big; do
 		gcc -O0 -g -o "$p.gcc-dyn" "$p.c" -lpthread &&
 			gcc -O0 -g -static -o "$p.gcc-static" "$p.c" -lpthread &&
 			gcc -O0 -g -static-pie -fPIE -o "$p.gcc-spie" "$p.c" -lpthread &&
@@ -328,6 +341,22 @@ G
 	pass
 }
 
+# gdb_fault_case V: next over stores that fault on pages of a 32 MiB
+# block (its middle is not faulted in ahead): the step into the page fault
+# handler's vector stub is unwound to the program and skipped.
+gdb_fault_case() {
+	next_case "gdb/fault-step-$1" || return 0
+	shared_inputs "$GDB_OUT" 120 gdb_build >"$D/why" || fail "cannot run: $(cat "$D/why")"
+	printf 'break main\ncontinue\nnext\nnext\nnext\nbt 1\ncontinue\n' >"$D/cmds"
+	gdb_session "$D/cmds" "$GDB_OUT/big.$1"
+	gdb_expect '^8[[:space:]]+printf' "three nexts over two faulting stores"
+	gdb_expect '^#0  main \(\) at .*big.c:8' "still in main"
+	grep -q vector_stubs "$D/gdb.out" && fail "a step stopped in the kernel: $(grep -m1 vector_stubs "$D/gdb.out")"
+	[ "$GDB_ST" = 0 ] || fail "elfvm exited $GDB_ST, not 0: $(tail -n 2 "$D/vm.err")"
+	gdb_same "$GDB_OUT/big.$1"
+	pass
+}
+
 gdb_refused_case() {
 	next_case gdb/refused || return 0
 	for spec in 0.0.0.0:1234 10.1.2.3 '[::]:1234' 127.0.0.1:70000 nohost unix:/tmp/a,b; do
@@ -350,6 +379,8 @@ gdb_crash_case musl-static SIGSEGV 139
 gdb_crash_case gcc-dyn SIGABRT 134 abort
 gdb_syscall_case gcc-static
 gdb_syscall_case musl-dyn
+gdb_fault_case gcc-static
+gdb_fault_case musl-dyn
 gdb_dlopen_case gcc
 gdb_dlopen_case musl
 gdb_refused_case
