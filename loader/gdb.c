@@ -3,14 +3,12 @@
  * Waiting for a debugger (`elfvm run --gdb`, docs/debugging.md): with gdb=1
  * on the command line the loader logs where it put the program and its
  * interpreter (`@@gdb load`, `@@gdb entry`: docs/protocol.md), then sleeps
- * until gdb, attached to QEMU's stub, sets elfvm_gdb_go.  Mapped files are
- * faulted in as soon as they are mapped (a writable file page copied, an
- * anonymous one zeroed), so that gdb can read every page the program has
- * mapped (QEMU's stub reads through the page tables: a page not touched yet
- * would be "Cannot access memory") and, above all, so that a single step
- * does not fault: the step would land in the kernel's page fault handler,
- * and the re-executed instruction would hit its breakpoint again.  It starts no stub
- * and sets no breakpoint: QEMU and the host's command file do that.
+ * until gdb, attached to QEMU's stub, sets elfvm_gdb_go.  Every mapping is
+ * also faulted in when it is made, because QEMU's stub reads memory through
+ * the page tables (an untouched page is "Cannot access memory" to gdb) and
+ * because a fault under a single step re-runs the instruction, hitting a
+ * breakpoint on it twice.  It starts no stub and sets no breakpoint: QEMU
+ * and the host's command file (tools/gdb.c) do that.
  */
 #include "kernel/kernel.h"
 #include "loader/loader.h"
