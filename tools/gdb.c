@@ -138,13 +138,27 @@ static int parse_inet(struct gdb_session *g, const char *spec, char *why, size_t
 	return 0;
 }
 
+/* Can s go inside the double quotes of a gdb argument and of a Python
+ * string?  No escapes are written: a `@@gdb load` of a path with a quote,
+ * a backslash or a newline is dropped (and said in the log). */
+static int plain(const char *s)
+{
+	return !strpbrk(s, "\n\"\\");
+}
+
 int gdb_prepare(struct gdb_session *g, const char *spec, const char *kernel, char *why, size_t n)
 {
 	char dir[PATH_MAX];
 	const char *tmp = getenv("TMPDIR");
 
 	memset(g, 0, sizeof(*g));
-	g->kernel = kernel;
+	/* gdb may run in another directory than elfvm. */
+	if (!realpath(kernel, g->kernel))
+		return snprintf(why, n, "--gdb: %s: %s", kernel, strerror(errno)), -1;
+	if (!plain(g->kernel))
+		return snprintf(why, n, "--gdb: the kernel's path has a quote or a backslash: %s",
+				g->kernel),
+		       -1;
 	if (!strncmp(spec, "unix:", 5)) {
 		const char *path = spec + 5;
 		/* QEMU's option syntax would read a comma as the next option. */
@@ -169,13 +183,6 @@ int gdb_prepare(struct gdb_session *g, const char *spec, const char *kernel, cha
 	return 0;
 }
 
-/* A string as a gdb command argument: gdb reads file names up to the end
- * of the line, so only a newline cannot be written. */
-static int plain(const char *s)
-{
-	return !strpbrk(s, "\n\"\\");
-}
-
 /* Writes the command file; returns 0 or -errno. */
 static int write_file(const struct gdb_session *g, int kvm)
 {
@@ -187,23 +194,23 @@ static int write_file(const struct gdb_session *g, int kvm)
 		"# elfvm run --gdb (docs/debugging.md); removed when the VM ends\n"
 		"set pagination off\nset confirm off\nset breakpoint pending on\n"
 		"set trust-readonly-sections on\nset auto-solib-add off\n"
-		"symbol-file %s\n"
+		"symbol-file \"%s\"\n"
 		"target remote %s\n",
 		g->kernel, g->target);
 	for (int i = 0; i < g->nload; i++)
-		fprintf(f, "add-symbol-file %s -o 0x%llx\n", host_path(g->load[i].path),
+		fprintf(f, "add-symbol-file \"%s\" -o 0x%llx\n", host_path(g->load[i].path),
 			(unsigned long long)g->load[i].bias);
 	fprintf(f, "source %s\npython elfvm_gdb_start(%d, [", g->helper, kvm);
 	for (int i = 0; i < g->nload; i++)
 		fprintf(f, "%s(\"%s\", 0x%llx)", i ? ", " : "", host_path(g->load[i].path),
 			(unsigned long long)g->load[i].bias);
 	fputs("], {", f);
-	for (int i = 0; i < nsubst; i += 2)
+	for (int i = 0, k = 0; i < nsubst; i += 2)
 		if (plain(subst[i]) && plain(subst[i + 1]))
-			fprintf(f, "%s\"%s\": \"%s\"", i ? ", " : "", subst[i], subst[i + 1]);
+			fprintf(f, "%s\"%s\": \"%s\"", k++ ? ", " : "", subst[i], subst[i + 1]);
 	/* The program waits in the kernel; a temporary hardware breakpoint
-	 * (software ones cannot be written under KVM before the page is
-	 * there, and TCG takes either) stops it at its first instruction. */
+	 * (KVM and TCG both take one, and it writes nothing into the
+	 * program's code) stops it at its first instruction. */
 	fprintf(f, "})\nset var elfvm_gdb_go = 1\nthbreak *0x%llx\ncontinue\n",
 		(unsigned long long)g->entry);
 	if (fclose(f) < 0)
@@ -238,8 +245,9 @@ void gdb_record(struct gdb_session *g, int kvm, const char *rec, FILE *log)
 		if (r < 0)
 			fprintf(stderr, "elfvm: --gdb: cannot write %s: %s\n", g->file, strerror(-r));
 		else
-			fprintf(stderr, "elfvm: gdb stub on %s; debug with: gdb -x %s\n", g->target,
-				g->file);
+			/* "\r\n": the terminal may be raw already (docs/terminal.md). */
+			fprintf(stderr, "elfvm: gdb stub on %s; debug with: gdb -x %s%s", g->target,
+				g->file, isatty(2) ? "\r\n" : "\n");
 	}
 	return;
 bad:

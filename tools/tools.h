@@ -416,7 +416,7 @@ struct gdb_session {
 	char stub[PATH_MAX + 64];                /* QEMU's -gdb value */
 	char target[PATH_MAX + 16];              /* gdb's `target remote` argument */
 	const char *unix_path;                   /* unix:PATH's PATH, or NULL */
-	const char *kernel;                      /* the kernel ELF booted: its symbols */
+	char kernel[PATH_MAX];                   /* the kernel ELF booted: its symbols */
 	char helper[PATH_MAX];                   /* elfvm-gdb.py beside elfvm */
 	char dir[PATH_MAX], file[PATH_MAX + 16]; /* the command file, its directory */
 	struct {
