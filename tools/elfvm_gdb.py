@@ -146,7 +146,7 @@ def elfvm_sync_libraries(verbose=False):
         except (OSError, ValueError) as e:
             said.append("elfvm: %s" % e)
             continue
-        gdb.execute("add-symbol-file %s -o 0x%x" % (name, l_addr), to_string=True)
+        gdb.execute("add-symbol-file \"%s\" -o 0x%x" % (name, l_addr), to_string=True)
         _State.known[real] = (name, l_addr, text)
         said.append("elfvm: symbols of %s at 0x%x" % (name, l_addr))
     for real in [r for r in _State.known if r not in seen]:
