@@ -184,6 +184,10 @@ $(B)/h/tools/profile.o: $(B)/gen/syscall_names.h
 $(B)/h/tools/profile.o: HCFLAGS += -I$(B)/gen
 $(B)/elfvm: $(patsubst %.c,$(B)/h/%.o,$(TSRC) $(PURE))
 	$(HOSTCC) $^ -lelf -lcapstone -lpthread -o $@
+# gdb's helper for run --gdb, found beside elfvm (tools/gdb.c).
+$(B)/elfvm-gdb.py: tools/elfvm_gdb.py
+	@mkdir -p $(B)
+	cp $< $@
 # analyze.c names system calls with the kernel's table (musl's list).
 $(B)/h/tools/analyze.o: $(B)/gen/syscall_names.h
 $(B)/h/tools/analyze.o: HCFLAGS += -I$(B)/gen
@@ -290,7 +294,7 @@ $(B)/bench/%: tools/guest/%.c | $(DEPS_STAMP)
 	gcc $(GCFLAGS) -static -no-pie $< -o $@
 
 # ---- top-level targets ------------------------------------------------------
-all: $(B)/kernel.elf $(B)/elfvm $(B)/BOOTX64.EFI $(BENCHPROGS) $(AWARE_STAMP)
+all: $(B)/kernel.elf $(B)/elfvm $(B)/elfvm-gdb.py $(B)/BOOTX64.EFI $(BENCHPROGS) $(AWARE_STAMP)
 tests: all $(UNIT) $(B)/fuzz_elf $(GUEST)
 test: tests
 	@sh tests/run.sh

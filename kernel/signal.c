@@ -347,11 +347,21 @@ static void user_backtrace(const struct regs *r)
 	}
 }
 
+/* Called as the program dies of sig, its registers in r: the place where
+ * `elfvm run --gdb` stops to show the program's frames (tools/elfvm_gdb.py,
+ * docs/debugging.md).  It does nothing itself; noinline and used keep it a
+ * function a breakpoint can be put on. */
+static __attribute__((noinline, used)) void elfvm_gdb_signal(const struct regs *r, int sig)
+{
+	__asm__ volatile("" : : "r"(r), "r"(sig) : "memory");
+}
+
 static noreturn void die(struct regs *r, int sig, const struct sig_info *k, bool fault)
 {
 	uint64_t addr = k ? k->addr : 0;
 	struct sig_info none = { SI_KERNEL, 0, 0 };
 
+	elfvm_gdb_signal(r, sig);
 	if (fault) {
 		klog("program crashed: signal %d (%s), faulting address %lx", sig, signal_name(sig),
 		     addr);

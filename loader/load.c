@@ -90,8 +90,11 @@ static void load_image(struct image *im, const char *path, bool interp)
 	}
 	im->ph = (const void *)(im->data + im->info.phoff);
 	for (int i = 0; i < im->info.phnum; i++)
-		if (im->ph[i].p_type == PT_LOAD)
+		if (im->ph[i].p_type == PT_LOAD) {
 			load_segment(im, &im->ph[i]);
+			loader_gdb_prefault(im->bias + im->ph[i].p_vaddr, im->ph[i].p_memsz);
+		}
+	loader_gdb_record(path, im->bias);
 }
 
 /* Splits a control file of NUL-terminated strings into a vector. */
@@ -203,6 +206,7 @@ static uint64_t build_stack(const struct image *interp, struct proc_process *pp)
 	};
 	if (vm_map(USER_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, VMA_STACK) < 0)
 		vm_exit_error("out of memory for the stack");
+	loader_gdb_prefault(USER_TOP - STACK_SIZE, STACK_SIZE);
 	uint64_t *sp = (uint64_t *)stack_build((char *)USER_TOP, ARGS_ROOM, &spec);
 	if (!sp)
 		vm_exit_error("the arguments and environment exceed %lu KiB", ARGS_ROOM >> 10);
@@ -233,6 +237,7 @@ noreturn void loader_start(void)
 		vm_exit_error("the image names no program (.elfvm/exe)");
 	memcpy(path, pf->image, pf->size);
 	path[pf->size] = 0;
+	loader_gdb_init();
 	load_image(&exe, path, false);
 	bool dynamic = exe.info.interp_len != 0;
 	if (dynamic) {
@@ -251,6 +256,8 @@ noreturn void loader_start(void)
 	mfs_unlock();
 	if (klog_verbose)
 		vm_log_maps();
+	uint64_t entry = dynamic ? interp.bias + interp.info.entry : exe.bias + exe.info.entry;
+	loader_gdb_wait(entry);
 	klog("@@start");
-	cpu_enter_program(dynamic ? interp.bias + interp.info.entry : exe.bias + exe.info.entry, sp);
+	cpu_enter_program(entry, sp);
 }

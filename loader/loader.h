@@ -8,6 +8,7 @@
 #ifndef LOADER_LOADER_H
 #define LOADER_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +79,21 @@ extern struct program program;
 /* Loads the program the image names and jumps to it; never returns (a bad
  * program ends the VM with an @@error record). */
 _Noreturn void loader_start(void);
+
+/* ---- gdb.c (kernel only): `elfvm run --gdb` ----------------------------- */
+/* True with gdb=1 on the command line (set by loader_gdb_init). */
+extern bool loader_debugged;
+void loader_gdb_init(void);
+/* Under a debugger, faults in the pages of [start, start+len) now as the
+ * program's first access would (its ends only when it is large), so that
+ * gdb reads them and single steps do not fault; otherwise nothing.  Call
+ * with the mm lock held (or before the program runs). */
+void loader_gdb_prefault(uint64_t start, uint64_t len);
+/* Logs `@@gdb load BIAS PATH` under a debugger. */
+void loader_gdb_record(const char *path, uint64_t bias);
+/* Under a debugger, logs `@@gdb entry` and `@@gdb wait` and sleeps until
+ * the debugger sets elfvm_gdb_go; otherwise returns at once. */
+void loader_gdb_wait(uint64_t entry);
 
 /* ---- vdso.c (kernel only) ------------------------------------------------- */
 /* Maps the vvar page and the vDSO into the program, at the top of the mmap

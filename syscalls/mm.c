@@ -36,6 +36,7 @@ static long brk_locked(uint64_t want)
 		if (!free_range(cur, next) ||
 		    vm_map(cur, next - cur, PROT_READ | PROT_WRITE, VMA_HEAP) < 0)
 			return program.brk;
+		loader_gdb_prefault(cur, next - cur); /* under gdb only */
 	} else if (next < cur) {
 		vm_unmap(next, cur - next);
 	}
@@ -106,6 +107,7 @@ static long mmap_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd
 		     : vm_map(addr, len, prot, 0);
 	if (r < 0)
 		return r;
+	loader_gdb_prefault(addr, len); /* under gdb only (loader/gdb.c) */
 	if (flags & MAP_POPULATE)
 		for (uint64_t a = addr; a < addr + len && prot != PROT_NONE; a += PAGE_SIZE)
 			if (!vm_populate(a))
@@ -131,7 +133,10 @@ static long mprotect_locked(uint64_t addr, uint64_t len, int prot)
 {
 	if (check_range(addr, len) < 0 || (prot & ~PROT_ALL))
 		return -EINVAL;
-	return len ? vm_protect(addr, PAGE_UP(len), prot) : 0;
+	long r = len ? vm_protect(addr, PAGE_UP(len), prot) : 0;
+	if (r == 0 && prot != PROT_NONE)
+		loader_gdb_prefault(addr, len); /* under gdb only: a thread's stack */
+	return r;
 }
 
 static long mremap_locked(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr)

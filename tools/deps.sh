@@ -17,7 +17,8 @@ PKGS="$BUILD qemu-system-x86 musl-tools musl-dev libelf-dev busybox-static cpio
 PKGS="$PKGS libcapstone-dev"
 # The UEFI loader (boot/efi/) is built with GNU-EFI.
 PKGS="$PKGS gnu-efi"
-# gdb reads the core files of `elfvm run --core` (tests/compat/core.sh).
+# gdb reads the core files of `elfvm run --core` (tests/compat/core.sh) and
+# attaches to `elfvm run --gdb` (tests/compat/gdb.sh, docs/debugging.md).
 PKGS="$PKGS gdb"
 # The servers the compat tests run unmodified (tests/compat/redis.sh).
 PKGS="$PKGS redis-server redis-tools"

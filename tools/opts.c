@@ -53,6 +53,10 @@ static const char run_usage[] =
 	"  --core FILE         when the program dies of a signal that dumps core,\n"
 	"                      write its ELF core file there (gdb PROGRAM FILE;\n"
 	"                      docs/debugging.md); RLIMIT_CORE starts unlimited\n"
+	"  --gdb[=ADDR:PORT|unix:PATH]  QEMU's gdb stub on loopback (default\n"
+	"                      127.0.0.1, a free port); the program waits at its\n"
+	"                      first instruction for the gdb command line printed\n"
+	"                      on stderr (docs/debugging.md)\n"
 	"  --profile FILE      count the system calls the run makes and write them\n"
 	"                      to FILE: NAME NUMBER COUNT, one a line (docs/trim.md)\n"
 	"  --trim[=static|dynamic|both]  boot a kernel with only the system calls\n"
@@ -356,6 +360,10 @@ int opts_parse(int argc, char **argv, struct run_opts *o)
 			    strcmp(o->trim, "both"))
 				return opts_bad(o, "bad --trim '%s': want static, dynamic or both",
 						o->trim);
+			continue;
+		}
+		if (!strcmp(name, "--gdb") && !strcmp(o->verb, "run")) {
+			o->gdb = eq ? eq + 1 : ""; /* checked by gdb_prepare */
 			continue;
 		}
 		if (!eq && set_flag(o, a)) {

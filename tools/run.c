@@ -143,6 +143,8 @@ int run_write_image(const struct run_opts *o, const struct image_spec *s, int ou
 	struct image_list l = { 0 };
 	int fd = -1, r = pack_list(&l, s->prog, &o->pk, why, sizeof(why));
 
+	if (r == 0 && o->gdb)
+		gdb_note_image(&l);
 	if (r == 0 && !o->no_cache)
 		fd = cache_open(&l);
 	if (r == 0 && fd >= 0) {
@@ -227,6 +229,32 @@ static int boot_accel(const struct run_opts *o, struct vm_config *cfg, struct vm
 	return status;
 }
 
+/* boot_accel, under --gdb with QEMU's stub and the command file
+ * (tools/gdb.c), removed once the VM is gone.  Returns its status, or 125
+ * after a message when --gdb's value is refused. */
+static int boot_debugged(const struct run_opts *o, struct vm_config *cfg, struct vm_result *res)
+{
+	struct gdb_session *g;
+	char why[PATH_MAX + 256];
+	int status;
+
+	if (!o->gdb)
+		return boot_accel(o, cfg, res);
+	if (!(g = malloc(sizeof(*g))))
+		return fail125("out of memory");
+	if (gdb_prepare(g, o->gdb, cfg->kernel, why, sizeof(why)) < 0) {
+		gdb_cleanup(g);
+		free(g);
+		return fail125("%s", why);
+	}
+	cfg->gdb = g;
+	status = boot_accel(o, cfg, res);
+	cfg->gdb = NULL;
+	gdb_cleanup(g);
+	free(g);
+	return status;
+}
+
 /* --profile: the file, when the kernel ended the run itself (it writes
  * the profile just before its end record); else one line says why not. */
 static void write_profile(const struct run_opts *o, const struct vm_result *res,
@@ -306,11 +334,11 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 		snprintf(tty, sizeof(tty), " stdin=pipe");
 	cfg.tty = mask != 0;
 	cfg.relay_stdin = background ? -1 : 1;
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s%s%s%s", net->words, net->shares.words,
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s%s%s%s%s", net->words, net->shares.words,
 		 o->strace ? " strace=1" : "", o->verbose ? " verbose=1" : "",
-		 o->profile ? " profile=1" : "", o->core ? " core=1" : "", tty);
+		 o->profile ? " profile=1" : "", o->core ? " core=1" : "", tty, o->gdb ? " gdb=1" : "");
 	res->end = VM_END_EXIT; /* nothing to report when the choice failed */
-	status = boot_accel(o, &cfg, res);
+	status = boot_debugged(o, &cfg, res);
 	if (temp)
 		unlink(path);
 	report(o, res);

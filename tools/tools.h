@@ -315,6 +315,7 @@ struct vm_config {
 	struct vm_profile *prof;  /* @@profile records land here, or NULL */
 	const char *core;         /* a file for the elfvm.core port (run --core),
 	                             or NULL for no such port */
+	struct gdb_session *gdb;  /* --gdb: QEMU's stub, @@gdb records; or NULL */
 };
 
 /* The syscall profile of a run (`run --profile`, docs/trim.md): count[nr]
@@ -448,6 +449,37 @@ int accel_choose(enum vm_accel a, const char *kernel, char *why, size_t n);
  * where the probe had passed. */
 void accel_remember(const char *kernel, enum vm_accel a, const char *why);
 
+/* ---- gdb.c: `run --gdb` (docs/debugging.md) ------------------------------ */
+#define GDB_MAX_LOADS 2 /* the program and its interpreter */
+struct gdb_session {
+	char stub[PATH_MAX + 64];                /* QEMU's -gdb value */
+	char target[PATH_MAX + 16];              /* gdb's `target remote` argument */
+	const char *unix_path;                   /* unix:PATH's PATH, or NULL */
+	char kernel[PATH_MAX];                   /* the kernel ELF booted: its symbols */
+	char helper[PATH_MAX];                   /* elfvm-gdb.py beside elfvm */
+	char dir[PATH_MAX], file[PATH_MAX + 16]; /* the command file, its directory */
+	struct {
+		uint64_t bias;
+		char path[PATH_MAX];
+	} load[GDB_MAX_LOADS]; /* from @@gdb load */
+	int nload;
+	uint64_t entry; /* from @@gdb entry */
+	int announced;  /* the command file is written and its line printed */
+};
+/* Fills g for --gdb=spec ("" for the default: 127.0.0.1 and a free port)
+ * and creates the command file's directory.  Returns 0, or -1 with a
+ * one-line reason in why (a non-loopback address, a bad port). */
+int gdb_prepare(struct gdb_session *g, const char *spec, const char *kernel, char *why, size_t n);
+/* One `@@gdb` record (the text after "@@gdb "): `wait` writes the command
+ * file and prints the line that names it on stderr; a malformed record is
+ * said on log (when not NULL) and ignored. */
+void gdb_record(struct gdb_session *g, int kvm, const char *rec, FILE *log);
+/* Notes which of the image's files are not the host's file at the same
+ * path (libc-aware's musl), so that gdb reads the right ones. */
+void gdb_note_image(const struct image_list *l);
+/* Removes the command file, its directory and a unix: socket QEMU left. */
+void gdb_cleanup(struct gdb_session *g);
+
 /* ---- opts.c --------------------------------------------------------------- */
 
 /* --net, --publish, --ip, --gateway, --dns (netopts.c); NULL: default. */
@@ -477,6 +509,7 @@ struct run_opts {
 	const char *profile; /* --profile FILE */
 	const char *core;    /* --core FILE */
 	const char *trim;    /* --trim[=MODE]: "static", "dynamic", "both" */
+	const char *gdb;     /* --gdb[=ADDR:PORT|unix:PATH]: "" for the default */
 	enum vm_accel accel;
 	char **env;
 	int nenv;

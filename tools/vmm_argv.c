@@ -226,6 +226,10 @@ void vm_build_argv(const struct vm_config *cfg, const char *cmdline, struct vm_a
 	argv[i++] = "chardev=qmp,mode=control";
 	for (int k = 0; cfg->extra && cfg->extra[k]; k++)
 		argv[i++] = cfg->extra[k];
+	if (cfg->gdb) { /* docs/debugging.md */
+		argv[i++] = "-gdb";
+		argv[i++] = cfg->gdb->stub;
+	}
 	argv[i] = NULL;
 }
 

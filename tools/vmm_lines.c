@@ -158,6 +158,11 @@ void vm_on_log_line(struct vm_state *st, char *line)
 		}
 		return;
 	}
+	if (!strncmp(line, "@@gdb ", 6)) {
+		if (cfg->gdb)
+			gdb_record(cfg->gdb, cfg->accel == VM_ACCEL_KVM, line + 6, cfg->log);
+		return;
+	}
 	if (!strcmp(line, "@@output")) {
 		st->res->output = 1;
 		return;
@@ -231,10 +236,13 @@ void vm_on_qmp_line(struct vm_state *st, char *line)
 		if (st->cfg->netdev)
 			hostfwd_widen(st->qemu, st->cfg->netdev, st->cfg->log);
 	} else if (strstr(line, "\"event\": \"STOP\"")) {
-		vm_stopped(st, "QEMU paused the VM");
+		/* Under --gdb the debugger stops the VM as often as it likes; a
+		 * KVM error still shows on QEMU's stderr. */
+		if (!st->cfg->gdb)
+			vm_stopped(st, "QEMU paused the VM");
 	} else if (strstr(line, "\"event\": \"GUEST_PANICKED\"")) {
 		vm_stopped(st, "the guest panicked");
-	} else if (strstr(line, "\"running\": false") && !strstr(line, "prelaunch")) {
+	} else if (strstr(line, "\"running\": false") && !strstr(line, "prelaunch") && !st->cfg->gdb) {
 		vm_stopped(st, "QEMU paused the VM");
 	} else if (strstr(line, "\"event\": \"SHUTDOWN\"") && (r = strstr(line, "\"reason\": \""))) {
 		r += 11;
