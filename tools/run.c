@@ -241,11 +241,11 @@ static int boot_debugged(const struct run_opts *o, struct vm_config *cfg, struct
 	if (!o->gdb)
 		return boot_accel(o, cfg, res);
 	if (!(g = malloc(sizeof(*g))))
-		return fail125("out of memory");
+		return run_fail("out of memory");
 	if (gdb_prepare(g, o->gdb, cfg->kernel, why, sizeof(why)) < 0) {
 		gdb_cleanup(g);
 		free(g);
-		return fail125("%s", why);
+		return run_fail("%s", why);
 	}
 	cfg->gdb = g;
 	status = boot_accel(o, cfg, res);
