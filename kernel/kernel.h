@@ -156,8 +156,9 @@ void acpi_poweroff(void);
 void efi_init(void);
 /* UEFI ResetSystem(shutdown); returns only when there is none or it failed. */
 void efi_poweroff(void);
-/* A page table mapping the low 512 GiB one to one (executable) beside the
- * kernel's upper half, for firmware calls; its physical address or 0. */
+/* A page table mapping low memory one to one (executable: 512 GiB, or 4
+ * GiB without 1 GiB pages) beside the kernel's upper half, for firmware
+ * calls; its physical address or 0. */
 uint64_t paging_identity_root(void);
 
 /* ---- core.c: core dumps (run --core) ----------------------------------------- */

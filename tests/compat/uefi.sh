@@ -9,7 +9,9 @@
 #   uefi/qemu/NAME   `elfvm pack --disk`, then plain QEMU with OVMF and no
 #                    elfvm: the serial line ends with the native stdout and
 #                    the kernel's `elfvm: exit status N` line, N the native
-#                    status (`elfvm: killed by signal N` for 128+N)
+#                    status (`elfvm: killed by signal N` for 128+N), and
+#                    the machine powered off through UEFI's ResetSystem
+#                    (hello-acpi: through ACPI S5, poweroff=acpi on the ESP)
 #   uefi/bad-*       refused with status 125 and one `elfvm: ` line: a file
 #                    that is no disk, a --disk-size too small, a missing
 #                    firmware (ELFVM_OVMF), --firmware uefi on microvm
@@ -72,24 +74,40 @@ uefi_disk_case() {
 	pass
 }
 
-# uefi_qemu_case NAME PROG ARGS…: pack --disk, then QEMU alone boots it
-# (what a cloud VM does): the first serial line (COM1) is the firmware's
-# messages, the program's stdout, then the kernel's status line; stderr
-# goes to COM2, which this QEMU has not.
+# uefi_qemu_case NAME [poweroff=acpi] PROG ARGS…: pack --disk, then QEMU
+# alone boots it (what a cloud VM does): the first serial line (COM1) is
+# the firmware's messages, the program's stdout, then the kernel's status
+# line; stderr goes to COM2, which this QEMU has not.  The kernel log
+# (debugcon, which a cloud VM lacks and nothing needs) says how the
+# machine was powered off: UEFI's ResetSystem, or ACPI S5 when the ESP's
+# command line says poweroff=acpi (written there with mtools).
 uefi_qemu_case() {
 	next_case "uefi/qemu/$1" || return 0
 	shift
+	how="UEFI's ResetSystem" words=
+	if [ "$1" = poweroff=acpi ]; then
+		how="ACPI (S5)" words=$1
+		shift
+	fi
 	case $ELFVM in *fake_elfvm.sh) pass ;; esac
 	uefi_ready
 	[ -f "$1" ] || fail "cannot run: $1 does not exist (make tests)"
 	uefi_native "$@"
 	"$UEFI_EV" pack --disk "$D/d.img" "$@" 2>"$D/pack.err" ||
 		fail "pack --disk failed: $(head -n 1 "$D/pack.err")"
+	if [ -n "$words" ]; then
+		echo "$words" >"$D/cmdline"
+		mcopy -o -i "$D/d.img@@1048576" "$D/cmdline" ::/EFI/elfvm/cmdline ||
+			fail "mcopy could not write the ESP's cmdline"
+	fi
 	timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -M q35 -m 256M -bios "$UEFI_OVMF" \
-		-drive "file=$D/d.img,format=raw" -nic user,model=virtio-net-pci -display none \
-		-serial "file:$D/serial" -no-reboot </dev/null >"$D/qemu.out" 2>&1
+		-drive "file=$D/d.img,format=raw" -netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
+		-display none \
+		-serial "file:$D/serial" -debugcon "file:$D/log" -no-reboot </dev/null >"$D/qemu.out" 2>&1
 	qst=$?
 	[ "$qst" = 0 ] || fail "qemu exited $qst: $(tail -n 1 "$D/qemu.out") (serial: $(tail -c 200 "$D/serial" | tr -c '[:print:]' ' '))"
+	grep -q "powering off through $how" "$D/log" ||
+		fail "the kernel log does not say it powered off through $how: $(grep -a powering "$D/log")"
 	want_last="elfvm: exit status $nst"
 	[ "$nst" -gt 128 ] && want_last="elfvm: killed by signal $((nst - 128))"
 	last=$(tail -n 1 "$D/serial" | tr -d '\r')
@@ -126,6 +144,7 @@ uefi_run_case net_tcp build/guest/net_tcp.gcc-static
 uefi_run_case exit42 build/guest/exit_status.gcc-static 42 _exit
 uefi_disk_case args build/guest/args.gcc-static "a disk" b
 uefi_qemu_case hello build/guest/hello.gcc-static
+uefi_qemu_case hello-acpi poweroff=acpi build/guest/hello.gcc-static
 uefi_qemu_case args build/guest/args.gcc-static "two words" "" c
 uefi_qemu_case files_rw build/guest/files_rw.gcc-static
 uefi_qemu_case threads build/guest/threads.gcc-static

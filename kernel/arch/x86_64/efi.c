@@ -5,7 +5,7 @@
  * Only ResetSystem is used, to power the machine off where no debug-exit
  * device ends the VM (platform.c).  The loader never calls
  * SetVirtualAddressMap, so the firmware's runtime code expects physical
- * addressing: the call runs on a page table that maps the low 512 GiB one
+ * addressing: the call runs on a page table that maps low memory one
  * to one beside the kernel's upper half, built only at that moment, when
  * the program's lower half is no longer needed.  UEFI 2.10 §4.3 and §8.5.1
  * give the layouts read here.

@@ -121,18 +121,30 @@ void paging_init(void)
 	write_cr3(pa);
 }
 
+/* 512 GiB in 1 GiB pages where the CPU has them, else the low 4 GiB in
+ * 2 MiB pages (where firmware keeps its runtime code on PCs). */
 uint64_t paging_identity_root(void)
 {
 	uint32_t r[4];
 	uint64_t root = page_alloc(), pdpt = page_alloc();
 
-	cpuid(0x80000001, 0, r);
-	if (!root || !pdpt || !(r[3] & (1u << 26))) /* 1 GiB pages */
+	if (!root || !pdpt)
 		return 0;
+	cpuid(0x80000001, 0, r);
+	bool gb_pages = r[3] & (1u << 26);
 	uint64_t *t = phys_to_virt(root), *d = phys_to_virt(pdpt);
 	for (int i = 0; i < 512; i++) {
 		t[i] = i < 256 ? 0 : pml4[i];
-		d[i] = ((uint64_t)i << 30) | PTE_P | PTE_W | PTE_PS;
+		d[i] = gb_pages ? ((uint64_t)i << 30) | PTE_P | PTE_W | PTE_PS : 0;
+	}
+	for (int g = 0; !gb_pages && g < 4; g++) {
+		uint64_t pd = page_alloc();
+		if (!pd)
+			return 0;
+		uint64_t *e = phys_to_virt(pd);
+		for (int i = 0; i < 512; i++)
+			e[i] = ((uint64_t)g << 30) + ((uint64_t)i << 21) + (PTE_P | PTE_W | PTE_PS);
+		d[g] = pd | PTE_P | PTE_W;
 	}
 	t[0] = pdpt | PTE_P | PTE_W;
 	return root;
