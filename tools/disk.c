@@ -257,7 +257,7 @@ int disk_parse_size(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 10);
 	if (errno || !v)
 		return -EINVAL;
-	const char *units = "kmg", *u = *end ? strchr(units, *end | 0x20) : NULL;
+	const char *units = "kmgt", *u = *end ? strchr(units, *end | 0x20) : NULL;
 	int shift = u ? 10 * (int)(u - units + 1) : 0;
 
 	end += u != NULL;

@@ -220,8 +220,8 @@ int disk_write(const char *path, const struct disk_files *f, uint64_t size, char
  * Returns 0, or -1 with "PATH: not an elfvm disk image (what)" (or why it
  * cannot tell). */
 int disk_check(const char *path, char *why, size_t n);
-/* Parses SIZE: digits with an optional K, M or G suffix, into bytes.
- * Returns 0 or -EINVAL. */
+/* Parses SIZE: digits with an optional K, M, G or T suffix (any case), into
+ * bytes, at most 1 PiB.  Returns 0 or -EINVAL (also --mem's check). */
 int disk_parse_size(const char *s, uint64_t *out);
 /* Finds the program name in $PATH, then /usr/sbin and /sbin (mkfs.fat's
  * home).  Returns 0 with its path, or -ENOENT. */

@@ -32,20 +32,13 @@ int vm_parse_accel(const char *s, enum vm_accel *out)
 	return -EINVAL;
 }
 
+/* QEMU's -m takes what --disk-size takes (digits, an optional K, M, G or
+ * T): one parser for both (disk.c). */
 int vm_check_mem(const char *s)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t bytes;
 
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || v == 0)
-		return -EINVAL;
-	if (*end && (!strchr("KMGTkmgt", *end) || end[1]))
-		return -EINVAL;
-	return 0;
+	return disk_parse_size(s, &bytes);
 }
 
 int vm_beside_elfvm(const char *name, char *path, size_t n)

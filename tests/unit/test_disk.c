@@ -110,6 +110,7 @@ static void check_sizes(void)
 		  { "M", 0, 0 },
 		  { "10X", 0, 0 },
 		  { "1MM", 0, 0 },
+		  { "2T", 2ull << 40, 1 },
 		  { "99999999999999G", 0, 0 } };
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
