@@ -80,6 +80,7 @@ void kmain(uint32_t start_info)
 		selftest_run();
 	mfs_init(boot_info.image, boot_info.image_size);
 	mfs_remote_init(); /* the host's shares join the image's tree */
+	net_dhcp_wait();   /* ip=dhcp: the lease, and its DNS servers in /etc */
 	syscalls_init();
 	kdebug("memory: %lu MiB free", mem_free_pages() >> 8);
 	loader_start();

@@ -118,8 +118,8 @@ int netopts_set(struct run_opts *o, const char *name, const char *v)
 					v);
 		n->publish[n->npublish++] = v;
 	} else if (!strcmp(name, "--ip")) {
-		if (parse_addr(v, 1, &a, &prefix) < 0)
-			return opts_bad(o, "bad --ip '%s': want an IPv4 ADDR/PREFIX", v);
+		if (strcmp(v, "dhcp") && parse_addr(v, 1, &a, &prefix) < 0)
+			return opts_bad(o, "bad --ip '%s': want an IPv4 ADDR/PREFIX or dhcp", v);
 		n->ip = v;
 	} else if (!strcmp(name, "--gateway") || !strcmp(name, "--dns")) {
 		if (parse_addr(v, 0, &a, &prefix) < 0)
@@ -165,7 +165,10 @@ int netopts_prepare(const struct net_opts *n, struct net_plan *plan, char *why, 
 	char *netdev = plan->netdev, *words = plan->words;
 	size_t nn = sizeof(plan->netdev), nw = sizeof(plan->words);
 	const char *mode = n->mode ? n->mode : "user";
-	const char *ip = n->ip ? n->ip : DEFAULT_IP "/24";
+	int dhcp = n->ip && !strcmp(n->ip, "dhcp");
+	/* Under DHCP, QEMU's user network is its default one, whose DHCP
+	 * server hands out the default address. */
+	const char *ip = n->ip && !dhcp ? n->ip : DEFAULT_IP "/24";
 	char net[INET_ADDRSTRLEN + 4], host[INET_ADDRSTRLEN + 4];
 	char gw[INET_ADDRSTRLEN], *dns = plan->dns;
 	struct in_addr a;
@@ -180,7 +183,10 @@ int netopts_prepare(const struct net_opts *n, struct net_plan *plan, char *why, 
 	snprintf(gw, sizeof(gw), "%s", n->gateway ? n->gateway : inet_ntoa(g));
 	snprintf(dns, sizeof(plan->dns), "%s", n->dns ? n->dns : inet_ntoa(d));
 	netdev[0] = '\0';
-	snprintf(words, nw, "ip=%s gw=%s dns=%s", ip, gw, dns);
+	if (dhcp)
+		snprintf(words, nw, "ip=dhcp");
+	else
+		snprintf(words, nw, "ip=%s gw=%s dns=%s", ip, gw, dns);
 	if (!strcmp(mode, "none")) {
 		if (n->npublish)
 			return snprintf(why, whyn, "--publish needs a network (not --net none)"), -1;

@@ -55,14 +55,16 @@ static int pack_disk(const struct run_opts *opts, const struct image_spec *s)
 	r = temp ? run_write_image(o, s, fd) : pack_write(o, s);
 	if (fd >= 0 && close(fd) < 0 && r == 0)
 		r = run_fail("%s: %s", image, strerror(errno));
-	/* A plain boot needs no words: those of a run under elfvm (mount=,
-	 * realtime=, tty=…) come through fw_cfg, and the network is QEMU's
-	 * user network's (10.0.2.15) by the kernel's own default. */
+	/* A plain boot needs one word: the address comes from the network's
+	 * DHCP server (a cloud's, or QEMU's user network's, 10.0.2.15), whose
+	 * DNS servers replace the image's resolv.conf.  The words of a run
+	 * under elfvm (mount=, realtime=, tty=…) come through fw_cfg. */
 	if (r == 0 &&
-	    disk_write(o->disk,
-		       &(struct disk_files){
-			       .loader = loader, .kernel = kernel, .image = image, .cmdline = "" },
-		       o->disk_size, why, sizeof(why)) < 0)
+	    disk_write(
+		    o->disk,
+		    &(struct disk_files){
+			    .loader = loader, .kernel = kernel, .image = image, .cmdline = "ip=dhcp" },
+		    o->disk_size, why, sizeof(why)) < 0)
 		r = run_fail("%s", why);
 	if (temp)
 		unlink(image);

@@ -20,10 +20,15 @@
 #define LWIP_NETCONN 0
 #define LWIP_SOCKET 0
 #define LWIP_STATS 0
-#define LWIP_DHCP 0
+/* DHCP for ip=dhcp (kernel/net/dhcp.c); no duplicate-address ARP probe,
+ * which would hold the boot a second.  LWIP_DNS only so that DHCP asks
+ * for the DNS servers: lwIP's resolver is not built, dhcp.c supplies the
+ * functions it is called by. */
+#define LWIP_DHCP 1
+#define DHCP_DOES_ARP_CHECK 0
 #define LWIP_AUTOIP 0
 #define LWIP_IGMP 0
-#define LWIP_DNS 0
+#define LWIP_DNS 1
 #define LWIP_RAW 0
 #define LWIP_ICMP 1
 #define LWIP_UDP 1

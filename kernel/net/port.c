@@ -24,7 +24,6 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
-#define NET_DEV_MAX 2 /* eth0, eth1 */
 #define NET_POLL_BUDGET 64
 #define NET_RX_LENT_MAX 128 /* driver buffers held by the stack before it copies */
 #define LO_MTU 16384
@@ -295,7 +294,12 @@ void netdev_register(struct netdev *d)
 	/* QEMU's user network unless the command line says otherwise. */
 	IP4_ADDR(&nd->addr, 10, 0, 2, 15);
 	IP4_ADDR(&nd->gw, 10, 0, 2, 2);
-	if (cmdline_prefix("ip", a, sizeof(a), &prefix, 32) && !ip4addr_aton(a, &nd->addr))
+	bool dhcp = net_dhcp_wanted();
+	if (dhcp) { /* no address until the lease */
+		ip4_addr_set_zero(&nd->addr);
+		ip4_addr_set_zero(&nd->gw);
+		prefix = 0;
+	} else if (cmdline_prefix("ip", a, sizeof(a), &prefix, 32) && !ip4addr_aton(a, &nd->addr))
 		klog("net: ip=%s is not an IPv4 address; using 10.0.2.15", a);
 	if (cmdline_get("gw", a, sizeof(a)) && !ip4addr_aton(a, &nd->gw))
 		klog("net: gw=%s is not an IPv4 address", a);
@@ -334,11 +338,16 @@ void netdev_register(struct netdev *d)
 		netif_set_default(&nd->nif);
 	netif_set_up(&nd->nif);
 	netif_set_link_up(&nd->nif);
+	if (dhcp)
+		net_dhcp_start(&nd->nif);
 	timers_on = true;
 	net_kicked = true;
 	net_unlock();
 	wake_up(&net_wq);
-	klog("net: %s is eth%d, %s/%d", d->name, ndevs - 1, ip4addr_ntoa(&nd->addr), prefix);
+	if (dhcp)
+		kdebug("net: %s is eth%d, asking DHCP for its address", d->name, ndevs - 1);
+	else
+		klog("net: %s is eth%d, %s/%d", d->name, ndevs - 1, ip4addr_ntoa(&nd->addr), prefix);
 }
 
 /* ---- the end of the run ---------------------------------------------------- */

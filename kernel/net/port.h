@@ -12,6 +12,7 @@
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 
+#define NET_DEV_MAX 2 /* eth0, eth1 */
 #define NET_TX_FRAGS 16
 #define NET_TX_BACKLOG 256 /* frames kept while the driver's ring is full */
 /* Frames the devices may hold at once, all of them: more than NET_DEV_MAX
@@ -42,6 +43,11 @@ struct ndev {
 	ip4_addr_t addr, mask, gw;
 	int prefix4, prefix6;
 };
+
+/* dhcp.c: whether the command line says ip=dhcp, and the client started
+ * on a device's netif (net_mutex held). */
+bool net_dhcp_wanted(void);
+void net_dhcp_start(struct netif *nif);
 
 /* lwIP's linkoutput for a device's netif: queues p for the driver (or
  * holds it, a pure ACK while the device is polled). */

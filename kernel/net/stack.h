@@ -38,6 +38,11 @@ void net_unlock(void);
  * net_mutex held; never sleeps. */
 void net_free_after_tx(void *mem);
 
+/* With ip=dhcp: waits, at most 10 s, until every device has a DHCP lease,
+ * logs each, and writes the lease's DNS servers to /etc/resolv.conf.
+ * Called once from kmain, after the file tree is up. */
+void net_dhcp_wait(void);
+
 /* The program is ending (exit_group): waits, at most a second, until every
  * TCP connection to another machine has had its queued bytes and its FIN
  * acknowledged, since nothing sends them once the VM is gone (a Linux

@@ -90,6 +90,24 @@ kill $SRV; wait $SRV 2>/dev/null
 [ "$(sha256sum <got)" = "$(sha256sum <srv/blob)" ] || die "the blob arrived changed ($(wc -c <got) bytes)"
 '
 
+# --ip dhcp: the kernel takes its lease from QEMU's DHCP server (logged),
+# writes the lease's DNS server (--dns gives QEMU another one to hand out,
+# which the image's resolv.conf also names) and fetches through the
+# gateway the lease names.
+net_case dhcp '
+mkdir srv && echo leased >srv/f
+p=$(free_port)
+python3 -m http.server -b 127.0.0.1 -d srv "$p" >srv.log 2>&1 & SRV=$!
+i=0; until curl -sf -o /dev/null "http://127.0.0.1:$p/f"; do i=$((i+1)); [ $i -lt 50 ] || { kill $SRV; die "host server did not start"; }; sleep 0.2; done
+"$EV" run --timeout "$VT" --log log --ip dhcp --dns 10.0.2.9 "$BB" wget -q -O - "http://10.0.2.2:$p/f" >got 2>err; st=$?
+kill $SRV; wait $SRV 2>/dev/null
+[ $st = 0 ] || die "wget in the VM: status $st: $(tail -c 300 err)"
+[ "$(cat got)" = leased ] || die "got: $(head -c 100 got)"
+grep -q "eth0: DHCP lease 10.0.2.15 netmask 255.255.255.0 gateway 10.0.2.2" log || die "no lease in the log: $(grep net: log)"
+"$EV" run --timeout "$VT" --ip dhcp --dns 10.0.2.9 "$BB" cat /etc/resolv.conf >got 2>err
+[ "$(cat got)" = "nameserver 10.0.2.9" ] || die "resolv.conf: $(head -c 100 got)"
+'
+
 # busybox nc both ways: host to a listener in the VM (published), and the
 # VM to a listener on the host.
 # The listener's stdin is a FIFO the case holds open: at the end of its

@@ -12,6 +12,8 @@
 #                    status (`elfvm: killed by signal N` for 128+N), and
 #                    the machine powered off through UEFI's ResetSystem
 #                    (hello-acpi: through ACPI S5, poweroff=acpi on the ESP)
+#   uefi/qemu/dhcp   the disk's ip=dhcp: the lease in the kernel log and its
+#                    DNS server in /etc/resolv.conf
 #   uefi/bad-*       refused with status 125 and one `elfvm: ` line: a file
 #                    that is no disk, a --disk-size too small, a missing
 #                    firmware (ELFVM_OVMF), --firmware uefi on microvm
@@ -121,6 +123,32 @@ uefi_qemu_case() {
 	pass
 }
 
+# uefi_dhcp_case: a packed disk asks DHCP for its address (ip=dhcp on the
+# ESP), as on a cloud VM: under plain QEMU whose DHCP server hands out
+# 10.0.2.9 as the DNS server, the kernel logs the lease and the program
+# reads 10.0.2.9 in /etc/resolv.conf, where the image had the host's.
+uefi_dhcp_case() {
+	next_case uefi/qemu/dhcp || return 0
+	case $ELFVM in *fake_elfvm.sh) pass ;; esac
+	uefi_ready
+	"$UEFI_EV" pack --disk "$D/d.img" "$BUSYBOX" cat /etc/resolv.conf 2>"$D/pack.err" ||
+		fail "pack --disk failed: $(head -n 1 "$D/pack.err")"
+	[ "$(mtype -i "$D/d.img@@1048576" ::/EFI/elfvm/cmdline)" = ip=dhcp ] ||
+		fail "the ESP's cmdline is not ip=dhcp"
+	timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -M q35 -m 256M -bios "$UEFI_OVMF" \
+		-drive "file=$D/d.img,format=raw" -netdev user,id=n0,dns=10.0.2.9 \
+		-device virtio-net-pci,netdev=n0 -display none -serial "file:$D/serial" \
+		-debugcon "file:$D/log" -no-reboot </dev/null >"$D/qemu.out" 2>&1
+	qst=$?
+	[ "$qst" = 0 ] || fail "qemu exited $qst: $(tail -n 1 "$D/qemu.out")"
+	grep -q "eth0: DHCP lease 10.0.2.15 netmask 255.255.255.0 gateway 10.0.2.2" "$D/log" ||
+		fail "no DHCP lease in the kernel log: $(grep -a net: "$D/log")"
+	tail -n 2 "$D/serial" | tr -d '\r' >"$D/tail"
+	printf 'nameserver 10.0.2.9\nelfvm: exit status 0\n' | cmp -s - "$D/tail" ||
+		fail "the serial line ends with: $(tr '\n' '|' <"$D/tail")"
+	pass
+}
+
 # uefi_bad_case NAME WANT SHELL-SNIPPET: the snippet (run in $D with $EV)
 # must end with status 125, nothing on stdout and one `elfvm` line on
 # stderr matching the grep pattern WANT.
@@ -145,6 +173,7 @@ uefi_run_case exit42 build/guest/exit_status.gcc-static 42 _exit
 uefi_disk_case args build/guest/args.gcc-static "a disk" b
 uefi_qemu_case hello build/guest/hello.gcc-static
 uefi_qemu_case hello-acpi poweroff=acpi build/guest/hello.gcc-static
+uefi_dhcp_case
 uefi_qemu_case args build/guest/args.gcc-static "two words" "" c
 uefi_qemu_case files_rw build/guest/files_rw.gcc-static
 uefi_qemu_case threads build/guest/threads.gcc-static
