@@ -34,8 +34,9 @@ int core_prepare(const char *file, char *tmp, size_t n)
 	return 0;
 }
 
-void core_finish(const char *file, const char *tmp, const struct vm_result *res)
+void core_finish(const char *file, const char *tmp, const struct vm_result *res, const char *prog)
 {
+	char cmd[6 * PATH_MAX];
 	struct stat st;
 
 	if (!res->core) {
@@ -60,6 +61,12 @@ void core_finish(const char *file, const char *tmp, const struct vm_result *res)
 		unlink(tmp);
 		return;
 	}
-	fprintf(stderr, "elfvm: core dumped to %s (%llu bytes)\n", file,
-		(unsigned long long)res->core_bytes);
+	if (!prog) {
+		fprintf(stderr, "elfvm: core dumped to %s (%llu bytes)\n", file,
+			(unsigned long long)res->core_bytes);
+		return;
+	}
+	gdb_core_command(prog, file, cmd, sizeof(cmd));
+	fprintf(stderr, "elfvm: core dumped to %s (%llu bytes); read it with: %s\n", file,
+		(unsigned long long)res->core_bytes, cmd);
 }

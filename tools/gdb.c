@@ -63,6 +63,57 @@ static const char *host_path(const char *path)
 	return path;
 }
 
+/* Appends s to buf (n bytes, *len used) while it fits; *len counts on. */
+static void add(char *buf, size_t n, size_t *len, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (*len + k < n)
+		memcpy(buf + *len, s, k + 1);
+	*len += k;
+}
+
+/* Appends the words, each in single quotes when a shell needs them, a
+ * space before each but the first. */
+static void shell_words(char *buf, size_t n, size_t *len, const char *const *words)
+{
+	for (int w = 0; words[w]; w++) {
+		const char *s = words[w];
+		int plain = *s && strspn(s,
+					 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789_-+=.,/:@%") == strlen(s);
+		add(buf, n, len, w ? " " : "");
+		add(buf, n, len, plain ? s : "'");
+		for (; !plain && *s; s++)
+			add(buf, n, len, *s == '\'' ? "'\\''" : (char[]){ *s, 0 });
+		if (!plain)
+			add(buf, n, len, "'");
+	}
+}
+
+/* The image's own libraries are found by name in their host directories
+ * (solib-search-path) once the sysroot (the host's /) is out of the way;
+ * the host's library directories follow for the rest. */
+void gdb_core_command(const char *prog, const char *core, char *buf, size_t n)
+{
+	char dirs[4 * PATH_MAX] = "", path_opt[sizeof(dirs) + 96];
+	size_t len = 0, dl = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < nsubst; i += 2) {
+		const char *slash = strrchr(subst[i + 1], '/');
+		if (slash && dl < sizeof(dirs))
+			dl += (size_t)snprintf(dirs + dl, sizeof(dirs) - dl,
+					       "%.*s:", (int)(slash - subst[i + 1]), subst[i + 1]);
+	}
+	snprintf(path_opt, sizeof(path_opt),
+		 "set solib-search-path %s/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu", dirs);
+	const char *plain[] = { "gdb", prog, core, NULL };
+	const char *subst_words[] = { "gdb", "-iex", "set sysroot /nonexistent", "-iex", path_opt, prog,
+				      core,  NULL };
+	shell_words(buf, n, &len, dl ? subst_words : plain);
+}
+
 /* A loopback port nobody listens on now, or 0.  QEMU binds it a moment
  * later; another program taking it in between makes QEMU fail to start
  * (its message says so), nothing worse. */

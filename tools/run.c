@@ -143,7 +143,7 @@ int run_write_image(const struct run_opts *o, const struct image_spec *s, int ou
 	struct image_list l = { 0 };
 	int fd = -1, r = pack_list(&l, s->prog, &o->pk, why, sizeof(why));
 
-	if (r == 0 && o->gdb)
+	if (r == 0 && (o->gdb || o->core))
 		gdb_note_image(&l);
 	if (r == 0 && !o->no_cache)
 		fd = cache_open(&l);
@@ -345,7 +345,7 @@ static int boot(const struct run_opts *o, const struct net_plan *net, const char
 	if (prof)
 		write_profile(o, res, prof, name);
 	if (o->core)
-		core_finish(o->core, core_tmp, res);
+		core_finish(o->core, core_tmp, res, name);
 	free(prof);
 	if (res->end == VM_END_INTERRUPTED) {
 		/* Die of the same signal, so that a shell sees what happened. */

@@ -477,6 +477,10 @@ void gdb_record(struct gdb_session *g, int kvm, const char *rec, FILE *log);
 /* Notes which of the image's files are not the host's file at the same
  * path (libc-aware's musl), so that gdb reads the right ones. */
 void gdb_note_image(const struct image_list *l);
+/* The gdb command line that reads core with prog's symbols, into buf:
+ * `gdb PROG CORE`, with the options that point gdb at the image's own
+ * libraries when gdb_note_image found some (libc-aware's musl). */
+void gdb_core_command(const char *prog, const char *core, char *buf, size_t n);
 /* Removes the command file, its directory and a unix: socket QEMU left. */
 void gdb_cleanup(struct gdb_session *g);
 
@@ -607,8 +611,9 @@ int hostfwd_widen(int qemu, const char *netdev, FILE *log);
  * bytes); 0, or 125 after one line. */
 int core_prepare(const char *file, char *tmp, size_t n);
 /* After the run: tmp becomes file when the kernel's @@core record says it
- * is whole, else it is removed; one line on stderr says which. */
-void core_finish(const char *file, const char *tmp, const struct vm_result *res);
+ * is whole, else it is removed; one line on stderr says which, and how to
+ * read it with gdb (prog: the program's host path, or NULL). */
+void core_finish(const char *file, const char *tmp, const struct vm_result *res, const char *prog);
 
 /* Writes p to path as `NAME NUMBER COUNT` lines sorted by number after one
  * '#' comment line naming prog.  Returns 0, or -1 with a one-line reason

@@ -18,8 +18,8 @@
 #                    reads zeros there), a global's are
 #   core/errors      --core in a directory that does not exist: 125 and
 #                    one line; a clean exit leaves no file behind
-# Dynamic musl programs run with libc-aware's libc.so, so gdb is pointed at
-# it (the documented way).  Sourced by tests/run.sh inside all_cases.
+# gdb runs as the command line elfvm prints with the core (for dynamic musl
+# programs, which run with libc-aware's libc.so, it points gdb at it).  Sourced by tests/run.sh inside all_cases.
 
 # core_skip: the fake elfvm (native runs) writes no cores; no gdb, no test.
 core_skip() {
@@ -36,17 +36,16 @@ core_run() {
 	st=$?
 }
 
-# core_gdb V COMMANDS…: gdb in batch mode on the program and $D/core, its
-# output in $D/gdb.
+# core_gdb COMMANDS…: gdb in batch mode with COMMANDS, run as the command
+# line elfvm printed after "read it with: " (for a dynamic musl program it
+# points gdb at libc-aware's libc.so), its output in $D/gdb.
 core_gdb() {
-	v=$1
-	shift
-	set -- -batch -nx "$@"
-	case $v in
-	musl-dyn) set -- -iex "set sysroot /nonexistent" \
-		-iex "set solib-search-path $ROOT/build/libc-aware/lib" "$@" ;;
-	esac
-	timeout -k 5 60 gdb "$@" "$ROOT/build/guest/core_dump.$v" "$D/core" >"$D/gdb" 2>&1
+	hint=$(sed -n 's/^elfvm: core dumped to .*; read it with: //p' "$D/err")
+	[ -n "$hint" ] || fail "elfvm printed no gdb command line: $(head -c 300 "$D/err")"
+	cmds=$*
+	eval "set -- $hint"
+	shift # gdb
+	eval "timeout -k 5 60 gdb -batch -nx $cmds \"\$@\"" >"$D/gdb" 2>&1
 }
 
 core_has() {
@@ -66,7 +65,7 @@ core_case() {
 	grep -q "core dumped to $D/core" "$D/err" || fail "no 'core dumped' line: $(head -c 300 "$D/err")"
 	case $how in
 	null)
-		core_gdb "$v" -ex bt -ex "frame 1" -ex "print local" -ex "print global_counter"
+		core_gdb -ex bt -ex "'frame 1'" -ex "'print local'" -ex "'print global_counter'"
 		core_has "SIGSEGV"
 		[ "$(grep -c '^#[0-9].* crash_in ' "$D/gdb")" -ge 3 ] || fail "bt lacks three crash_in frames: $(head -c 600 "$D/gdb")"
 		core_has "^#[0-9].* main "
@@ -74,20 +73,20 @@ core_case() {
 		core_has '^\$2 = 42$'
 		;;
 	abort)
-		core_gdb "$v" -ex bt
+		core_gdb -ex bt
 		core_has "SIGABRT"
 		grep -Eq '^#[0-9].* (raise|abort|__restore_sigs|__pthread_kill_implementation|__elfvm_syscall) ' "$D/gdb" ||
 			fail "bt shows neither raise nor abort: $(head -c 600 "$D/gdb")"
 		case $v in gcc-*) core_has "^#[0-9].* main " ;; esac
 		;;
 	lib)
-		core_gdb "$v" -ex bt
+		core_gdb -ex bt
 		core_has "SIGSEGV"
 		core_has "^#0 .*strlen"
 		core_has "^#1 .* main "
 		;;
 	threads)
-		core_gdb "$v" -ex "info threads" -ex "thread apply all bt 1"
+		core_gdb -ex "'info threads'" -ex "'thread apply all bt 1'"
 		n=$(grep -Ec '^[* ] +[0-9]+ +(Thread|LWP)' "$D/gdb")
 		[ "$n" = 4 ] || fail "expected 4 threads in the core, gdb lists $n: $(head -c 600 "$D/gdb")"
 		core_has "crash_in"
@@ -116,7 +115,7 @@ core_dontdump_case() {
 	core_skip
 	core_run gcc-dyn dontdump
 	[ "$st" = 139 ] || fail "expected status 139 got $st"
-	core_gdb gcc-dyn -ex "print *secret_page@6" -ex "print global_counter"
+	core_gdb -ex "'print *secret_page@6'" -ex "'print global_counter'"
 	# The page is a PT_LOAD without bytes: gdb reads it as zeros, as it
 	# reads a core Linux wrote.
 	grep -q secret "$D/gdb" && fail "gdb read the secret: $(grep secret "$D/gdb")"
