@@ -51,16 +51,23 @@ uefi_run_case() {
 	vm_case "uefi/run/$n" -P "$p" -o --firmware -o uefi -- "$@"
 }
 
-# uefi_disk_case NAME PROG ARGS…: pack --disk, then run --disk.
-uefi_disk_case() {
-	next_case "uefi/disk/$1" || return 0
-	shift
+# uefi_pack PROG ARGS…: the native run of PROG (uefi_native), then
+# `pack --disk` of it into $D/d.img; passes at once under the fake elfvm,
+# which boots nothing.
+uefi_pack() {
 	case $ELFVM in *fake_elfvm.sh) pass ;; esac
 	uefi_ready
 	[ -f "$1" ] || fail "cannot run: $1 does not exist (make tests)"
 	uefi_native "$@"
 	"$UEFI_EV" pack --disk "$D/d.img" "$@" 2>"$D/pack.err" ||
 		fail "pack --disk failed: $(head -n 1 "$D/pack.err")"
+}
+
+# uefi_disk_case NAME PROG ARGS…: pack --disk, then run --disk.
+uefi_disk_case() {
+	next_case "uefi/disk/$1" || return 0
+	shift
+	uefi_pack "$@"
 	# gdisk's own check of the GPT, where it is installed.
 	if PATH=$PATH:/usr/sbin:/sbin command -v sgdisk >/dev/null 2>&1; then
 		PATH=$PATH:/usr/sbin:/sbin sgdisk -v "$D/d.img" >"$D/sgdisk.out" 2>&1
@@ -91,12 +98,7 @@ uefi_qemu_case() {
 		how="ACPI (S5)" words=$1
 		shift
 	fi
-	case $ELFVM in *fake_elfvm.sh) pass ;; esac
-	uefi_ready
-	[ -f "$1" ] || fail "cannot run: $1 does not exist (make tests)"
-	uefi_native "$@"
-	"$UEFI_EV" pack --disk "$D/d.img" "$@" 2>"$D/pack.err" ||
-		fail "pack --disk failed: $(head -n 1 "$D/pack.err")"
+	uefi_pack "$@"
 	if [ -n "$words" ]; then
 		echo "$words" >"$D/cmdline"
 		mcopy -o -i "$D/d.img@@1048576" "$D/cmdline" ::/EFI/elfvm/cmdline ||
