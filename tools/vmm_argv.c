@@ -188,10 +188,8 @@ void vm_build_argv(const struct vm_config *cfg, const char *cmdline, struct vm_a
 	argv[i++] = "-device";
 	argv[i++] = "virtserialport,chardev=ctl,name=elfvm.ctl,nr=4";
 	if (cfg->core) {
-		static char core[PATH_MAX + 32]; /* argv is used before the next VM's is built */
-		snprintf(core, sizeof(core), "file,id=core,path=%s", cfg->core);
 		argv[i++] = "-chardev";
-		argv[i++] = core;
+		argv[i++] = qemu_value(b->core, sizeof(b->core), "file,id=core,path=", cfg->core);
 		argv[i++] = "-device";
 		argv[i++] = "virtserialport,chardev=core,name=elfvm.core,nr=5";
 	}

@@ -67,6 +67,7 @@ struct vm_argbufs {
 	char bios[2 * PATH_MAX + 8];
 	char drive[2 * PATH_MAX + 64];
 	char fwcfg[2 * PATH_MAX + 64];
+	char core[2 * PATH_MAX + 32];
 };
 /* Fills argv (VM_MAX_ARGS) with QEMU's command line for cfg; the strings
  * live in argv's own literals, cfg, cmdline and b.  cmdline is the
